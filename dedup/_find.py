@@ -1,0 +1,215 @@
+"""The whole pipeline in one call: read, segment, normalise, shingle, sign, bucket, verify, cluster."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._cluster import components, keep_order
+from ._lsh import band_keys, candidate_pairs, optimal_params
+from ._minhash import sign
+from ._normalize import Normalizer
+from ._read import Document, ReadError, read_corpus
+from ._result import KINDS, Result
+from ._segment import Passage, Passages, Unit, segment
+from ._shingle import Shingler, parse_shingle
+from ._verify import longest_extra_run, overlap
+
+__all__ = ["Keep", "find_duplicates"]
+
+Keep = str | Callable[[Passage], Any]
+Corpus = str | Path | Iterable[tuple[str, str]] | Iterable[Document]
+EXACT, NEAR, CONTAINED = (KINDS.index(k) for k in ("exact", "near", "contained"))
+
+
+def find_duplicates(
+    corpus: Corpus,
+    *,
+    unit: Unit = "paragraph",
+    threshold: float = 0.6,
+    shingle: str | Shingler = "char:5",
+    num_perm: int = 128,
+    seed: int = 1,
+    normalizer: Normalizer | None = None,
+    min_chars: int = 8,
+    max_chars: int = 1_000_000,
+    verify: bool = True,
+    keep: Keep = "first",
+    glob: str = "*.txt",
+    contained: float = 0.8,
+    block: int = 40,
+    max_bucket: int = 100,
+    batch_size: int = 20_000,
+) -> Result:
+    """Find exact and near-duplicate passages in *corpus* (a folder, or ``(id, text)`` pairs).
+
+    Passages whose normalised texts are equal are ``exact`` pairs. Passages of at
+    least *min_chars* normalised characters are also compared by MinHash LSH;
+    every candidate is verified by the exact Jaccard similarity of its shingle
+    sets (unless ``verify=False``) and reported when it reaches *threshold*:
+    as ``contained`` when one side's shingles lie at least *contained* inside the
+    other and the other carries an extra block of at least *block* characters,
+    else as ``near``. Exact and near pairs form clusters; each keeps one passage:
+    ``keep="first"`` (corpus order), ``"longest"`` or a key function of a ``Passage``
+    (smallest key kept; ties go to corpus order).
+
+    >>> r = find_duplicates([("a", "重复的一段话，足够长。\\n别的"), ("b", "重复的一段话,足够长。")])
+    >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs], [c.kept.doc for c in r.clusters]
+    ([('a', 'b', 'exact')], ['a'])
+    """
+    shingler = parse_shingle(shingle) if isinstance(shingle, str) else shingle
+    _check(threshold, min_chars, max_chars, contained, block, keep)
+    bands, rows = optimal_params(threshold, num_perm)
+    normalizer = normalizer or Normalizer()
+    if shingler.kind == "word" and not normalizer.keep_spaces:
+        normalizer = dataclasses.replace(normalizer, keep_spaces=True)
+    config = {"unit": unit, "threshold": threshold, "shingle": f"{shingler.kind}:{shingler.n}",
+              "num_perm": num_perm, "bands": bands, "rows": rows, "seed": seed, "min_chars": min_chars,
+              "verify": verify, "keep": keep if isinstance(keep, str) else "key",
+              "contained": contained, "block": block, "normalizer": dataclasses.asdict(normalizer)}
+
+    documents, errors = read_corpus(corpus, glob)
+    passages = segment(documents, unit)
+    norms = [normalizer(text) for text in passages.texts()]
+    lengths = np.fromiter((len(t) for t in norms), np.int64, len(norms))
+    errors = errors + _oversized(passages, lengths, max_chars)
+
+    group = _exact_groups(norms)
+    reps = np.flatnonzero((group == np.arange(len(norms))) & (lengths >= min_chars) & (lengths <= max_chars))
+    keys = np.concatenate([band_keys(sign(shingler([norms[i] for i in chunk]), num_perm, seed), bands, rows)
+                           for chunk in np.array_split(reps, max(1, -(-len(reps) // batch_size)))]
+                          ) if len(reps) else np.zeros((0, bands), np.uint64)
+    local = candidate_pairs(keys, max_bucket)
+    near_pairs, sims, conts, kinds = _judge(reps[local], norms, shingler, threshold, contained, block, verify,
+                                            num_perm, seed)
+    pairs, sims, conts, kinds = _expand(group, near_pairs, sims, conts, kinds, max_bucket)
+
+    linking = kinds != CONTAINED
+    cluster = components(len(norms), pairs[linking])
+    rank = keep_order(_keep_keys(passages, keep, cluster))
+    return Result(documents, passages, errors, config, pairs, sims, conts, kinds, cluster, rank)
+
+
+def _check(threshold: float, min_chars: int, max_chars: int, contained: float, block: int, keep: Keep) -> None:
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, not {threshold!r}")
+    if min_chars < 1 or max_chars < min_chars:
+        raise ValueError(f"need 1 <= min_chars <= max_chars, not {min_chars!r} and {max_chars!r}")
+    if not 0.0 < contained <= 1.0:
+        raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
+    if block < 1:
+        raise ValueError(f"block must be a positive number of characters, not {block!r}")
+    if not callable(keep) and keep not in ("first", "longest"):
+        raise ValueError(f"keep must be 'first', 'longest' or a key function of a Passage, not {keep!r}")
+
+
+def _oversized(passages: Passages, lengths: np.ndarray, max_chars: int) -> list[ReadError]:
+    return [ReadError(passages.documents[int(passages.doc[i])].id,
+                      f"passage {int(passages.index[i])} (line {int(passages.line[i])}) has {int(lengths[i]):,} "
+                      f"characters, over max_chars={max_chars:,}: compared for exact duplicates only; "
+                      f"split it with unit='sentence'")
+            for i in np.flatnonzero(lengths > max_chars)]
+
+
+def _exact_groups(norms: list[str]) -> np.ndarray:
+    """For each passage, the position of the first passage with the same normalised text (-1: empty)."""
+    first: dict[str, int] = {}
+    group = np.fromiter((first.setdefault(t, i) for i, t in enumerate(norms)), np.int64, len(norms))
+    empty = first.get("")
+    if empty is not None:
+        group[group == empty] = -1
+    return group
+
+
+def _judge(candidates: np.ndarray, norms: list[str], shingler: Shingler, threshold: float, contained: float,
+           block: int, verify: bool, num_perm: int, seed: int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Keep the candidates that reach *threshold* and tell near from contained."""
+    if len(candidates) == 0:
+        return candidates, np.zeros(0), np.zeros((0, 2)), np.zeros(0, np.int8)
+    involved, local = np.unique(candidates, return_inverse=True)
+    local = local.reshape(-1, 2)
+    batch = shingler([norms[i] for i in involved])
+    if not verify:
+        signatures = sign(batch, num_perm, seed)
+        estimate = (signatures[local[:, 0]] == signatures[local[:, 1]]).mean(axis=1)
+        ok = estimate >= threshold
+        return (candidates[ok], estimate[ok], np.full((int(ok.sum()), 2), np.nan),
+                np.full(int(ok.sum()), NEAR, np.int8))
+    found = overlap(batch, local)
+    union = found.size_a + found.size_b - found.shared
+    ok = found.shared >= threshold * union - 1e-9
+    local, jaccard = local[ok], found.jaccard[ok]
+    conts = np.stack([found.containment_ab[ok], found.containment_ba[ok]], axis=1)
+    kinds = np.full(len(local), NEAR, np.int8)
+    # The side that is mostly inside the other: is the other side's extra a whole block?
+    inner = np.argmax(conts, axis=1)
+    maybe = conts.max(axis=1) >= contained
+    if maybe.any():
+        rows = np.flatnonzero(maybe)
+        outer_first = np.stack([local[rows, 1 - inner[rows]], local[rows, inner[rows]]], axis=1)
+        extra = longest_extra_run(batch, outer_first) - (shingler.n - 1)
+        kinds[rows[extra >= block]] = CONTAINED
+    return candidates[ok], jaccard, conts, kinds
+
+
+def _expand(group: np.ndarray, pairs: np.ndarray, sims: np.ndarray, conts: np.ndarray, kinds: np.ndarray,
+            max_bucket: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add the exact pairs within each group of equal texts, and give every member its group's pairs."""
+    n = len(group)
+    members: dict[int, list[int]] = {}
+    for i in np.flatnonzero((group >= 0) & (group != np.arange(n))).tolist():
+        members.setdefault(int(group[i]), [int(group[i])]).append(i)
+    out_pairs, out_sims, out_conts, out_kinds = [pairs], [sims], [conts], [kinds]
+    for rep, ms in members.items():
+        within = _within(ms, max_bucket)
+        out_pairs.append(within)
+        out_sims.append(np.ones(len(within)))
+        out_conts.append(np.ones((len(within), 2)))
+        out_kinds.append(np.full(len(within), EXACT, np.int8))
+    for k, (a, b) in enumerate(pairs.tolist()):
+        ga, gb = members.get(a, [a]), members.get(b, [b])
+        if len(ga) * len(gb) == 1:
+            continue
+        across = np.array([(x, y) for x in ga for y in gb if (x, y) != (a, b)]
+                          if len(ga) * len(gb) <= max_bucket**2 else [], np.int64).reshape(-1, 2)
+        out_pairs.append(across)
+        out_sims.append(np.full(len(across), sims[k]))
+        out_conts.append(np.repeat(conts[k:k + 1], len(across), axis=0))
+        out_kinds.append(np.full(len(across), kinds[k], np.int8))
+    all_pairs = np.concatenate(out_pairs).astype(np.int64).reshape(-1, 2)
+    all_conts = np.concatenate(out_conts).reshape(-1, 2)
+    swap = all_pairs[:, 0] > all_pairs[:, 1]
+    all_pairs[swap] = all_pairs[swap][:, ::-1]
+    all_conts[swap] = all_conts[swap][:, ::-1]
+    order = np.lexsort((all_pairs[:, 1], all_pairs[:, 0]))
+    return (all_pairs[order], np.concatenate(out_sims)[order], all_conts[order],
+            np.concatenate(out_kinds).astype(np.int8)[order])
+
+
+def _within(members: list[int], max_bucket: int) -> np.ndarray:
+    """All pairs of a group of equal texts, or a star around its first member when it is very large."""
+    ms = np.array(members, np.int64)
+    if len(ms) > max_bucket:
+        return np.stack([np.full(len(ms) - 1, ms[0]), ms[1:]], axis=1)
+    i, j = np.triu_indices(len(ms), 1)
+    return np.stack([ms[i], ms[j]], axis=1)
+
+
+def _keep_keys(passages: Passages, keep: Keep, cluster: np.ndarray) -> list[np.ndarray]:
+    position = np.arange(len(passages))
+    if keep == "first":
+        return [position]
+    if keep == "longest":
+        return [-passages.lengths(), position]
+    # A user key: computed for clustered passages only; singletons keep themselves anyway.
+    sizes = np.bincount(cluster, minlength=len(cluster))
+    clustered = np.flatnonzero(sizes[cluster] > 1)
+    keyed = sorted(clustered.tolist(), key=lambda i: (keep(passages[i]), i))  # type: ignore[operator]
+    user_rank = np.zeros(len(passages), np.int64)
+    user_rank[keyed] = np.arange(len(keyed))
+    return [user_rank, position]

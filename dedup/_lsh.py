@@ -1,0 +1,132 @@
+"""LSH banding: choose bands and rows from the threshold, then turn equal band keys into candidate pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._hash import POLY, mix64
+
+__all__ = ["band_keys", "candidate_pairs", "optimal_params"]
+
+# Candidates are verified exactly afterwards, so a missed pair costs far more than
+# a spurious one: false negatives weigh nine times as much as false positives.
+FALSE_POSITIVE_WEIGHT = 0.1
+FALSE_NEGATIVE_WEIGHT = 0.9
+# A pair of exactly threshold similarity becomes a candidate at least this often.
+MIN_RECALL = 0.99
+
+
+def _candidate_probability(similarity: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    return 1.0 - (1.0 - similarity**rows) ** bands
+
+
+def optimal_params(threshold: float, num_perm: int, min_recall: float = MIN_RECALL,
+                   false_positive_weight: float = FALSE_POSITIVE_WEIGHT,
+                   false_negative_weight: float = FALSE_NEGATIVE_WEIGHT) -> tuple[int, int]:
+    """The ``(bands, rows)`` with ``bands * rows <= num_perm`` that minimise the weighted error.
+
+    As datasketch's ``_optimal_param``: the false-positive area is the chance of
+    becoming a candidate below *threshold*, the false-negative area the chance of
+    being missed above it. Unlike it, only settings that catch a pair of exactly
+    *threshold* similarity with probability >= *min_recall* are considered (when
+    none does, the one that catches it most often wins), because verification
+    removes false positives but nothing brings back a missed pair.
+
+    >>> optimal_params(0.5, 128)
+    (35, 3)
+    >>> optimal_params(0.8, 128, 0.0, 0.5, 0.5)
+    (9, 13)
+    """
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, not {threshold!r}")
+    if num_perm < 2:
+        raise ValueError(f"num_perm must be at least 2, not {num_perm!r}")
+    below = np.linspace(0.0, threshold, 201)
+    above = np.linspace(threshold, 1.0, 201)
+    best: tuple[bool, float, int, int] = (False, np.inf, 1, 1)
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            at_threshold = float(_candidate_probability(np.array(threshold), bands, rows))
+            fp = np.trapezoid(_candidate_probability(below, bands, rows), below)
+            fn = np.trapezoid(1.0 - _candidate_probability(above, bands, rows), above)
+            feasible = at_threshold >= min_recall
+            error = false_positive_weight * fp + false_negative_weight * fn if feasible else -at_threshold
+            if (feasible, -error) > (best[0], -best[1]):
+                best = (feasible, error, bands, rows)
+    return best[2], best[3]
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One uint64 key per band and text: ``(len(signatures), bands)``; equal keys mean an equal band.
+
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9]], np.uint32)
+    >>> k = band_keys(sig, 2, 2)
+    >>> bool(k[0, 0] == k[1, 0]), bool(k[0, 1] == k[1, 1])
+    (True, False)
+    """
+    n, num_perm = signatures.shape
+    if bands * rows > num_perm:
+        raise ValueError(f"bands * rows = {bands * rows} exceeds the signature length {num_perm}")
+    grid = signatures[:, :bands * rows].reshape(n, bands, rows).astype(np.uint64)
+    acc = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64), (n, bands)).copy()
+    for r in range(rows):
+        acc *= POLY
+        acc += grid[:, :, r]
+    return mix64(acc)
+
+
+def candidate_pairs(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
+    """Pairs ``(i, j)``, i < j, of rows that share a key in some band; an ``(m, 2)`` int64 array, sorted.
+
+    A bucket of more than *max_bucket* rows (boilerplate repeated thousands of
+    times) would give a quadratic number of pairs; its rows are instead paired
+    with the bucket's first row only, so the work stays linear and the rows still
+    end up in one cluster once verified.
+
+    >>> keys = np.array([[5, 1], [5, 2], [7, 2]], np.uint64)
+    >>> candidate_pairs(keys).tolist()
+    [[0, 1], [1, 2]]
+    """
+    if max_bucket < 2:
+        raise ValueError(f"max_bucket must be at least 2, not {max_bucket!r}")
+    n = keys.shape[0]
+    found = [np.zeros(0, np.int64)]
+    for band in range(keys.shape[1]):
+        order = np.argsort(keys[:, band], kind="stable")
+        ranked = keys[order, band]
+        starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+        sizes = np.diff(np.append(starts, n))
+        shared = sizes > 1
+        if shared.any():
+            found.append(_bucket_pairs(order, starts[shared], sizes[shared], max_bucket, n))
+    codes = np.unique(np.concatenate(found))
+    return np.stack(np.divmod(codes, n), axis=1) if len(codes) else np.zeros((0, 2), np.int64)
+
+
+def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int, n: int) -> np.ndarray:
+    """Pair codes ``i * n + j`` for the members ``order[start:start+size]`` of each bucket."""
+    small = sizes <= max_bucket
+    codes = [_all_pairs(order, starts[small], sizes[small], n)]
+    for start, size in zip(starts[~small].tolist(), sizes[~small].tolist()):
+        bucket = np.sort(order[start:start + size])
+        codes.append(bucket[0] * n + bucket[1:])
+    return np.concatenate(codes)
+
+
+def _all_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
+    """Every pair within each bucket, vectorised over buckets: for member k, the members after it."""
+    if len(starts) == 0:
+        return np.zeros(0, np.int64)
+    first = np.repeat(starts, sizes) + _ranks(sizes)  # position of each member in `order`
+    after = np.repeat(starts + sizes, sizes) - first - 1  # how many members follow it
+    left = np.repeat(first, after)
+    right = left + 1 + _ranks(after)
+    a, b = order[left], order[right]
+    return np.minimum(a, b) * n + np.maximum(a, b)
+
+
+def _ranks(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ..., size-1 for each size, laid end to end."""
+    total = int(sizes.sum())
+    offsets = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.arange(total) - offsets

@@ -1,0 +1,124 @@
+"""MinHash signatures for a whole batch at once: one-permutation hashing with optimal densification."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._hash import mix64
+from ._shingle import ShingleBatch
+
+__all__ = ["EMPTY", "sign", "sign_reference", "to_datasketch"]
+
+# The value of every bin of a text with no shingles; such texts are never candidates.
+EMPTY = np.uint32(0xFFFFFFFF)
+_PROBE_SALT = 0x5851F42D4C957F2D
+
+
+def _check(num_perm: int, seed: int) -> None:
+    if not isinstance(num_perm, int) or not 2 <= num_perm <= 4096:
+        raise ValueError(f"num_perm must be an integer from 2 to 4096, not {num_perm!r}")
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+
+
+def _seeded(hashes: np.ndarray, seed: int) -> np.ndarray:
+    return mix64(hashes ^ np.uint64(int(mix64(np.array([seed], np.uint64))[0])))
+
+
+def _probe(bins: np.ndarray, attempt: int, num_perm: int, seed: int) -> np.ndarray:
+    """The bin that empty bin *bins* borrows from at *attempt*: the same for every text."""
+    key = (bins.astype(np.uint64) << np.uint64(32)) + np.uint64(attempt)
+    mixed = mix64(key ^ np.uint64((seed * _PROBE_SALT) % 2**64))
+    return (((mixed >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
+
+
+def sign(batch: ShingleBatch, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+    """MinHash signatures of every text in *batch*: a ``(len(batch), num_perm)`` uint32 array.
+
+    One hash per shingle picks a bin (of ``num_perm``) and a value; each bin keeps
+    its minimum (one-permutation hashing), and an empty bin borrows the value of
+    the bin a seeded probe sequence reaches first (optimal densification,
+    Shrivastava 2017), so for two sets the chance that bin k agrees is their
+    Jaccard similarity, as with ``num_perm`` independent permutations, at the cost
+    of one hash per shingle instead of ``num_perm``. Same seed, same signature, on any machine.
+
+    >>> from dedup._shingle import Shingler
+    >>> s = sign(Shingler("char", 3)(["abcdef", "abcdef", "uvwxyz"]), num_perm=16)
+    >>> s.shape, bool((s[0] == s[1]).all()), int((s[0] == s[2]).sum())
+    ((3, 16), True, 0)
+    """
+    _check(num_perm, seed)
+    n = len(batch)
+    signatures = np.full((n, num_perm), EMPTY, np.uint32)
+    if n == 0 or len(batch.hashes) == 0:
+        return signatures
+    h = _seeded(batch.hashes, seed)
+    bins = (((h >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
+    flat = np.repeat(np.arange(n, dtype=np.int64) * num_perm, batch.counts()) + bins
+    np.minimum.at(signatures.reshape(-1), flat, (h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    filled = np.zeros(n * num_perm, bool)
+    filled[flat] = True
+    _densify(signatures.reshape(-1), filled, batch.counts() > 0, num_perm, seed)
+    return signatures
+
+
+def _densify(flat_signatures: np.ndarray, filled: np.ndarray, nonempty: np.ndarray, num_perm: int,
+             seed: int) -> None:
+    todo = np.flatnonzero(~filled & np.repeat(nonempty, num_perm))
+    rows, bins = np.divmod(todo, num_perm)
+    attempt = 0
+    while len(todo):
+        attempt += 1
+        source = rows * num_perm + _probe(bins, attempt, num_perm, seed)
+        found = filled[source]
+        flat_signatures[todo[found]] = flat_signatures[source[found]]
+        todo, rows, bins = todo[~found], rows[~found], bins[~found]
+
+
+def sign_reference(shingle_sets: Sequence[Sequence[int]], num_perm: int = 128, seed: int = 1) -> np.ndarray:
+    """The same signatures as ``sign``, one text and one shingle at a time: slow and plain, for tests."""
+    _check(num_perm, seed)
+    mask64 = 2**64 - 1
+    seed_key = int(mix64(np.array([seed], np.uint64))[0])
+    out = np.full((len(shingle_sets), num_perm), EMPTY, np.uint32)
+    for row, shingles in enumerate(shingle_sets):
+        bins: dict[int, int] = {}
+        for s in shingles:
+            h = _mix_int(s ^ seed_key)
+            b = ((h >> 32) * num_perm) >> 32
+            bins[b] = min(bins.get(b, 2**32), h & 0xFFFFFFFF)
+        if not bins:
+            continue
+        for b in range(num_perm):
+            attempt, source = 0, b
+            while source not in bins:
+                attempt += 1
+                key = ((b << 32) + attempt) & mask64
+                mixed = _mix_int(key ^ ((seed * _PROBE_SALT) % 2**64))
+                source = ((mixed >> 32) * num_perm) >> 32
+            out[row, b] = bins[source]
+    return out
+
+
+def _mix_int(x: int) -> int:
+    mask64 = 2**64 - 1
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask64
+    return x ^ (x >> 31)
+
+
+def to_datasketch(signatures: np.ndarray, seed: int = 1) -> list[Any]:
+    """Wrap signature rows as datasketch ``LeanMinHash`` objects, for datasketch's indexes and storage.
+
+    They compare with each other (``jaccard``) and go into ``MinHashLSH`` as usual.
+    Do not mix them with MinHashes built by datasketch's own ``update``: the hash
+    family differs (one-permutation hashing here, independent permutations there),
+    so their bins do not correspond. They are tagged with datasketch's ``affine32``
+    scheme only because that is its name for 32-bit hash values.
+    """
+    from datasketch import LeanMinHash
+
+    return [LeanMinHash(seed=seed, hashvalues=row.astype(np.uint64), scheme="affine32") for row in signatures]

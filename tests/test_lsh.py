@@ -1,0 +1,45 @@
+"""Banding parameters and the guard against giant buckets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dedup
+from dedup._lsh import candidate_pairs, optimal_params
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.6, 0.8, 0.9])
+@pytest.mark.parametrize("num_perm", [64, 128, 256])
+def test_params_catch_threshold_pairs_often(threshold, num_perm):
+    bands, rows = optimal_params(threshold, num_perm)
+    assert bands * rows <= num_perm
+    caught = 1 - (1 - threshold**rows) ** bands
+    assert caught >= 0.99 or rows == 1
+
+
+def test_bad_threshold_says_what_to_do():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        optimal_params(1.5, 128)
+
+
+def test_giant_bucket_is_linear_not_quadratic():
+    keys = np.zeros((10_000, 3), np.uint64)  # every row in one bucket in every band
+    pairs = candidate_pairs(keys, max_bucket=100)
+    assert len(pairs) == 9_999
+    assert set(pairs[:, 0].tolist()) == {0}
+
+
+def test_small_buckets_give_all_pairs():
+    keys = np.array([[1], [1], [1], [2]], np.uint64)
+    assert candidate_pairs(keys).tolist() == [[0, 1], [0, 2], [1, 2]]
+
+
+def test_boilerplate_repeated_thousands_of_times_stays_one_cluster():
+    corpus = [(f"page{i:05d}.txt", f"本报北京讯 记者报道第{i}期内容各不相同的正文第{i % 7}段。\n中国电子报社出版 邮发代号1-89")
+              for i in range(3000)]
+    result = dedup.find_duplicates(corpus)
+    biggest = result.clusters[0]
+    assert len(biggest.members) == 3000
+    assert biggest.kept.doc == "page00000.txt"
+    assert len(result.pairs) < 50_000

@@ -1,0 +1,113 @@
+"""Properties that must hold for any input, checked with hypothesis."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup._minhash import sign, sign_reference
+from dedup._read import Document
+from dedup._segment import UNITS, segment
+from dedup._shingle import Shingler
+from dedup._verify import overlap
+
+HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 400)
+TEXT_CHARS = st.one_of(HAN, st.sampled_from(list("abc XYZ 123，。！？；!?;…”」.\n\t\r")))
+texts = st.text(TEXT_CHARS, max_size=300)
+sentences = st.text(HAN, min_size=12, max_size=60).map(lambda s: s + "。")
+
+
+@given(st.lists(texts, min_size=1, max_size=4), st.sampled_from(UNITS))
+def test_offsets_slice_back_to_the_passage(doc_texts, unit):
+    documents = [Document(f"d{i}", t) for i, t in enumerate(doc_texts)]
+    passages = segment(documents, unit)
+    for p in passages:
+        text = documents[int(p.doc[1:])].text
+        assert text[p.start:p.end] == p.text
+        assert p.text and p.text == p.text.strip()
+        assert text.count("\n", 0, p.start) + 1 == p.line
+    indexes = [(p.doc, p.index) for p in passages]
+    assert indexes == sorted(indexes, key=lambda x: (int(x[0][1:]), x[1]))
+
+
+def _summary(result):
+    pairs = sorted((p.a.doc, p.a.index, p.b.doc, p.b.index, round(p.similarity, 9), p.kind) for p in result.pairs)
+    clusters = sorted(sorted((m.doc, m.index) for m in c.members) for c in result.clusters)
+    kept = sorted((c.kept.doc, c.kept.index) for c in result.clusters)
+    return pairs, clusters, kept
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(sentences, min_size=1, max_size=6), min_size=2, max_size=5), st.randoms())
+def test_same_result_twice_and_under_any_document_order(docs, rnd):
+    corpus = [(f"doc{i:02d}", "\n".join(paragraphs)) for i, paragraphs in enumerate(docs)]
+    # Repeat one paragraph elsewhere so that there is something to find.
+    corpus.append(("doc99", docs[0][0] + "\n" + docs[-1][-1]))
+    first = _summary(dedup.find_duplicates(corpus))
+    assert first == _summary(dedup.find_duplicates(corpus))
+    shuffled = corpus[:]
+    rnd.shuffle(shuffled)
+    assert first == _summary(dedup.find_duplicates(shuffled))
+    assert first[0], "the repeated paragraph must be found"
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(sentences, min_size=1, max_size=8), st.sampled_from(["paragraph", "sentence", "document"]))
+def test_document_pasted_twice_is_always_found(paragraphs, unit):
+    text = "\n".join(paragraphs)
+    result = dedup.find_duplicates([("twice.txt", text + "\n\n" + text), ("other.txt", "无关的内容在这里，完全不同的一段。")],
+                                   unit=unit)
+    members = {(m.doc, m.index) for c in result.clusters for m in c.members}
+    passages = [p for p in result.passages if p.doc == "twice.txt"]
+    if unit == "document":
+        # The whole document is one passage; its two copies are halves of it.
+        assert len(passages) == 1
+        return
+    half = len(passages) // 2
+    for p in passages[half:]:
+        assert ("twice.txt", p.index) in members
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 2**64 - 1), max_size=40), min_size=1, max_size=8),
+       st.sampled_from([2, 7, 16, 64]), st.integers(0, 2**32))
+def test_batch_signer_equals_reference(sets, num_perm, seed):
+    shingle_lists = [sorted(s) for s in sets]
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in shingle_lists]))).astype(np.int64)
+    hashes = np.array([h for s in shingle_lists for h in s], np.uint64)
+    from dedup._shingle import ShingleBatch
+
+    batch = ShingleBatch(offsets, hashes)
+    assert np.array_equal(sign(batch, num_perm, seed), sign_reference(shingle_lists, num_perm, seed))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(50, 400), st.floats(0.0, 1.0), st.integers(0, 10_000))
+def test_minhash_estimate_within_error_bound(size, share, seed):
+    """With k bins the estimate's standard error is sqrt(J(1-J)/k); allow 5 of them plus one bin."""
+    rng = np.random.default_rng(seed)
+    pool = rng.choice(2**62, size=3 * size, replace=False).astype(np.uint64)
+    common = int(share * size)
+    a = pool[:size]
+    b = np.concatenate((pool[:common], pool[size:2 * size - common]))
+    from dedup._shingle import ShingleBatch
+
+    sig = sign(ShingleBatch(np.array([0, len(a), len(a) + len(b)]), np.concatenate((a, b))), 256, seed)
+    estimate = float((sig[0] == sig[1]).mean())
+    exact = common / (2 * size - common)
+    bound = 5 * np.sqrt(exact * (1 - exact) / 256) + 1 / 256
+    assert abs(estimate - exact) <= bound
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(HAN, max_size=40), min_size=2, max_size=6), st.integers(1, 5))
+def test_overlap_equals_python_sets(text_list, n):
+    batch = Shingler("char", n)(text_list)
+    pairs = np.array([(i, j) for i in range(len(text_list)) for j in range(len(text_list)) if i != j])
+    found = overlap(batch, pairs)
+    for (i, j), shared, size_a in zip(pairs, found.shared, found.size_a):
+        sa, sb = set(batch.of(i).tolist()), set(batch.of(j).tolist())
+        assert shared == len(sa & sb)
+        assert size_a == len(sa)
