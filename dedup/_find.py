@@ -13,6 +13,7 @@ from ._cluster import components, keep_order
 from ._lsh import band_keys, candidate_pairs, optimal_params
 from ._minhash import sign
 from ._normalize import Normalizer
+from ._progress import steps
 from ._read import Document, ReadError, read_corpus
 from ._result import KINDS, Result
 from ._segment import Passage, Passages, Unit, segment
@@ -44,6 +45,7 @@ def find_duplicates(
     block: int = 40,
     max_bucket: int = 100,
     batch_size: int = 20_000,
+    progress: bool = False,
 ) -> Result:
     """Find exact and near-duplicate passages in *corpus* (a folder, or ``(id, text)`` pairs).
 
@@ -55,7 +57,7 @@ def find_duplicates(
     other and the other carries an extra block of at least *block* characters,
     else as ``near``. Exact and near pairs form clusters; each keeps one passage:
     ``keep="first"`` (corpus order), ``"longest"`` or a key function of a ``Passage``
-    (smallest key kept; ties go to corpus order).
+    (smallest key kept; ties go to corpus order). ``progress`` draws bars on stderr.
 
     >>> r = find_duplicates([("a", "重复的一段话，足够长。\\n别的"), ("b", "重复的一段话,足够长。")])
     >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs], [c.kept.doc for c in r.clusters]
@@ -72,7 +74,7 @@ def find_duplicates(
               "verify": verify, "keep": keep if isinstance(keep, str) else "key",
               "contained": contained, "block": block, "normalizer": dataclasses.asdict(normalizer)}
 
-    documents, errors = read_corpus(corpus, glob)
+    documents, errors = read_corpus(corpus, glob, progress)
     passages = segment(documents, unit)
     norms = [normalizer(text) for text in passages.texts()]
     lengths = np.fromiter((len(t) for t in norms), np.int64, len(norms))
@@ -80,8 +82,9 @@ def find_duplicates(
 
     group = _exact_groups(norms)
     reps = np.flatnonzero((group == np.arange(len(norms))) & (lengths >= min_chars) & (lengths <= max_chars))
+    chunks = np.array_split(reps, max(1, -(-len(reps) // batch_size)))
     keys = np.concatenate([band_keys(sign(shingler([norms[i] for i in chunk]), num_perm, seed), bands, rows)
-                           for chunk in np.array_split(reps, max(1, -(-len(reps) // batch_size)))]
+                           for chunk in steps(chunks, total=len(chunks), desc="sign", enabled=progress)]
                           ) if len(reps) else np.zeros((0, bands), np.uint64)
     local = candidate_pairs(keys, max_bucket)
     near_pairs, sims, conts, kinds = _judge(reps[local], norms, shingler, threshold, contained, block, verify,
@@ -91,7 +94,7 @@ def find_duplicates(
     linking = kinds != CONTAINED
     cluster = components(len(norms), pairs[linking])
     rank = keep_order(_keep_keys(passages, keep, cluster))
-    return Result(documents, passages, errors, config, pairs, sims, conts, kinds, cluster, rank)
+    return Result(documents, passages, errors, config, pairs, sims, conts, kinds, cluster, rank, normalizer, shingler)
 
 
 def _check(threshold: float, min_chars: int, max_chars: int, contained: float, block: int, keep: Keep) -> None:

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Document", "ReadError", "decode", "read_corpus", "read_folder"]
+from ._progress import steps
+
+__all__ = ["Document", "ReadError", "decode", "encode", "read_corpus", "read_folder"]
 
 _SNIFF_BYTES = 8192
 # Share of C0 control characters (other than tab, newline, carriage return, form
@@ -44,8 +46,9 @@ def decode(data: bytes) -> tuple[str, str]:
     """
     if data.startswith(codecs.BOM_UTF8):
         return _checked(data, "utf-8-sig"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _checked(data, "utf-16"), "utf-16"
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return _checked(data[len(bom):], encoding), encoding
     if b"\x00" in data[:_SNIFF_BYTES]:
         raise ValueError("binary file (NUL bytes); not text")
     for encoding in ("utf-8", "gb18030"):
@@ -65,7 +68,19 @@ def _checked(data: bytes, encoding: str) -> str:
     return text
 
 
-def read_folder(folder: str | Path, glob: str = "*.txt") -> tuple[list[Document], list[ReadError]]:
+def encode(text: str, encoding: str) -> bytes:
+    """The bytes of *text* in the encoding ``decode`` reported, BOM included, so a round trip is exact.
+
+    >>> data = codecs.BOM_UTF16_BE + "中文".encode("utf-16-be")
+    >>> encode(*decode(data)) == data
+    True
+    """
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    return bom + text.encode(encoding)
+
+
+def read_folder(folder: str | Path, glob: str = "*.txt",
+                progress: bool = False) -> tuple[list[Document], list[ReadError]]:
     """Read every file matching *glob* under *folder* (recursively), in sorted id order.
 
     A document's id is its POSIX path relative to *folder*. Files that cannot be
@@ -84,7 +99,7 @@ def read_folder(folder: str | Path, glob: str = "*.txt") -> tuple[list[Document]
     documents: list[Document] = []
     errors: list[ReadError] = []
     paths = sorted((p for p in root.rglob(glob) if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
-    for path in paths:
+    for path in steps(paths, total=len(paths), desc="read", enabled=progress):
         doc_id = path.relative_to(root).as_posix()
         try:
             text, encoding = decode(path.read_bytes())
@@ -102,7 +117,7 @@ def _reason(exc: Exception) -> str:
 
 
 def read_corpus(corpus: str | Path | Iterable[tuple[str, str]] | Iterable[Document],
-                glob: str = "*.txt") -> tuple[list[Document], list[ReadError]]:
+                glob: str = "*.txt", progress: bool = False) -> tuple[list[Document], list[ReadError]]:
     """Turn a folder path or an iterable of ``(id, text)`` / ``Document`` into sorted documents.
 
     >>> docs, errors = read_corpus([("b", "x"), ("a", "y")])
@@ -110,7 +125,7 @@ def read_corpus(corpus: str | Path | Iterable[tuple[str, str]] | Iterable[Docume
     (['a', 'b'], [])
     """
     if isinstance(corpus, (str, Path)):
-        return read_folder(corpus, glob)
+        return read_folder(corpus, glob, progress)
     documents = list(_documents(corpus))
     ids = [d.id for d in documents]
     if len(set(ids)) != len(ids):

@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 
 from ._read import Document, ReadError
+from ._normalize import Normalizer
 from ._segment import Passage, Passages
+from ._shingle import Shingler
 
 __all__ = ["KINDS", "Cluster", "Pair", "Result", "passage_dict"]
 
@@ -62,6 +64,8 @@ class Result:
     kind: np.ndarray
     cluster: np.ndarray
     keep_rank: np.ndarray
+    normalizer: Normalizer
+    shingler: Shingler
 
     @cached_property
     def pairs(self) -> list[Pair]:

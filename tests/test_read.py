@@ -29,7 +29,7 @@ def test_mixed_folder_reads_text_and_reports_binary(mixed):
     documents, errors = read_folder(mixed)
     assert [(d.id, d.encoding) for d in documents] == [
         ("bom.txt", "utf-8-sig"), ("empty.txt", "utf-8"), ("gbk.txt", "gb18030"),
-        ("sub/plain.txt", "utf-8"), ("utf16.txt", "utf-16")]
+        ("sub/plain.txt", "utf-8"), ("utf16.txt", "utf-16-le")]
     assert all(d.text == REPORT for d in documents if d.id != "empty.txt")
     assert [e.path for e in errors] == ["binary.txt"]
     assert "binary" in errors[0].error

@@ -1,0 +1,134 @@
+"""``python -m dedup``: parse the command line, call the library, turn its errors into exit codes.
+
+Exit codes: 0 it ran (duplicates found or not); 1 usage error; 2 no input could be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._clean import LEVELS, SCOPES, clean
+from ._output import atomic_write, restore_folder, write_cleaned
+from ._report import write_json, write_text_report
+from ._segment import UNITS
+
+__all__ = ["main"]
+
+USAGE_ERROR, NO_INPUT = 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise SystemExit(_fail(f"{message} (see --help)", USAGE_ERROR))
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"dedup: error: {message}", file=sys.stderr)
+    return code
+
+
+def _scan_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dedup", description="Find near-duplicate passages under FOLDER and report them. "
+                "Other commands: 'dedup restore CLEANED_DIR --out DIR'.")
+    p.add_argument("folder", type=Path, help="folder of text files (searched recursively)")
+    p.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
+    p.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and removed.jsonl to OUTDIR")
+    p.add_argument("--force", action="store_true", help="allow --clean to write into a non-empty OUTDIR")
+    p.add_argument("--unit", choices=UNITS, default="paragraph", help="passage unit (default: paragraph)")
+    p.add_argument("--threshold", type=float, default=0.6, help="Jaccard similarity for near duplicates (0.6)")
+    p.add_argument("--shingle", default="char:5", help="char:N or word:N (default: char:5)")
+    p.add_argument("--num-perm", type=int, default=128, help="MinHash signature length (default: 128)")
+    p.add_argument("--seed", type=int, default=1, help="MinHash seed (default: 1)")
+    p.add_argument("--scope", choices=SCOPES, default="corpus",
+                   help="remove duplicates across the corpus or only within each document (default: corpus)")
+    p.add_argument("--level", choices=list(LEVELS), default="near",
+                   help="what is removed: exact, near (exact+near) or contained (default: near)")
+    p.add_argument("--keep", choices=("first", "longest"), default="first",
+                   help="which passage of a cluster is kept (default: first in corpus order)")
+    p.add_argument("--glob", default="*.txt", help="file name pattern (default: *.txt)")
+    p.add_argument("--min-chars", type=int, default=8,
+                   help="shorter passages (normalised) only match exactly (default: 8)")
+    p.add_argument("--no-verify", action="store_true", help="report LSH estimates without exact verification")
+    p.add_argument("--quiet", action="store_true", help="no progress bars and no text report")
+    return p
+
+
+def _restore_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dedup restore", description="Rebuild the original files from a folder written by --clean.")
+    p.add_argument("cleaned", type=Path, help="folder written by 'dedup FOLDER --clean OUTDIR'")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the original files to")
+    p.add_argument("--force", action="store_true", help="allow writing into a non-empty folder")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["restore"]:
+            return _restore(_restore_parser().parse_args(args[1:]))
+        return _scan(_scan_parser().parse_args(args))
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
+    except BrokenPipeError:
+        # The reader (e.g. `head`) went away: not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from complaining at exit
+        return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    if not args.folder.exists():
+        return _fail(f"{args.folder}: no such folder", NO_INPUT)
+    if not args.folder.is_dir():
+        return _fail(f"{args.folder}: not a folder (give the folder that holds the text files)", NO_INPUT)
+    progress = not args.quiet and sys.stderr.isatty()
+    try:
+        cleaned = clean(args.folder, level=args.level, scope=args.scope, unit=args.unit,
+                        threshold=args.threshold, shingle=args.shingle, num_perm=args.num_perm, seed=args.seed,
+                        keep=args.keep, glob=args.glob, min_chars=args.min_chars, verify=not args.no_verify,
+                        progress=progress)
+    except (ValueError, TypeError) as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    except OSError as exc:
+        return _fail(f"{args.folder}: {exc.strerror or exc}", NO_INPUT)
+    result = cleaned.result
+    for error in result.errors:
+        print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
+    if not result.documents:
+        why = "none could be read" if result.errors else f"no files match {args.glob!r}"
+        return _fail(f"{args.folder}: no text to work on ({why})", NO_INPUT)
+    if args.clean is not None:
+        try:
+            write_cleaned(cleaned, args.folder, args.clean, args.force)
+        except ValueError as exc:
+            return _fail(str(exc), USAGE_ERROR)
+    if args.json == "-":
+        write_json(result, sys.stdout)
+    elif args.json:
+        buffer = io.StringIO()
+        write_json(result, buffer)
+        atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
+    if not args.quiet and args.json != "-":
+        write_text_report(cleaned, sys.stdout)
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    try:
+        written = restore_folder(args.cleaned, args.out, args.force)
+    except FileNotFoundError as exc:
+        return _fail(str(exc), NO_INPUT)
+    except ValueError as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    print(f"restored {written} files into {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

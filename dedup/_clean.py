@@ -1,0 +1,180 @@
+"""Cut duplicates out of a corpus, log every cut, and put them back on request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ._find import Corpus, find_duplicates
+from ._result import KINDS, Result
+
+__all__ = ["Cleaned", "Removal", "clean", "plan_removals", "restore"]
+
+Level = Literal["exact", "near", "contained"]
+Scope = Literal["corpus", "document"]
+LEVELS: dict[str, tuple[str, ...]] = {
+    "exact": ("exact",),
+    "near": ("exact", "near"),
+    "contained": ("exact", "near", "contained"),
+}
+SCOPES = ("corpus", "document")
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One removed passage: where it was, the exact text cut (``doc_text[cut_start:cut_end]``),
+    and the kept passage it duplicates.
+
+    The cut is the passage's whole line, newline included, when nothing else is on
+    that line; otherwise just the passage.
+    """
+
+    doc: str
+    index: int
+    line: int
+    start: int
+    end: int
+    cut_start: int
+    cut_end: int
+    text: str
+    kept: dict[str, Any]
+    similarity: float
+    kind: str
+    encoding: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Removal:
+        return cls(**{name: data[name] for name in cls.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Cleaned text of every document (by id), the removal log, and the run it came from."""
+
+    texts: dict[str, str]
+    removed: list[Removal]
+    result: Result
+
+    @property
+    def chars_removed(self) -> int:
+        return sum(len(r.text) for r in self.removed)
+
+
+def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus") -> list[tuple[int, int, int]]:
+    """Which passages go: ``(removed, kept, pair row)`` triples of global positions, in corpus order.
+
+    The rule: walk the passages in keep order (the keep rule of *result*). A passage
+    is removed when it forms a pair of the given *level* with a passage already kept
+    (within the same document for ``scope="document"``); otherwise it is kept. So every
+    removed passage is directly, verifiably similar to a passage that stays; chains
+    of pairs never remove text. For ``contained`` pairs only the contained side goes.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be 'corpus' or 'document', not {scope!r}")
+    allowed = np.isin(result.kind, [KINDS.index(k) for k in LEVELS[level]])
+    pairs = result.pair_index
+    if scope == "document":
+        allowed &= result.passages.doc[pairs[:, 0]] == result.passages.doc[pairs[:, 1]]
+    # For contained pairs, only the inner side (higher containment) may be removed.
+    inner_is_a = result.containment[:, 0] >= result.containment[:, 1]
+    is_contained = result.kind == KINDS.index("contained")
+    partners: dict[int, list[tuple[int, int]]] = {}
+    for row in np.flatnonzero(allowed).tolist():
+        a, b = int(pairs[row, 0]), int(pairs[row, 1])
+        if not is_contained[row] or inner_is_a[row]:
+            partners.setdefault(a, []).append((b, row))
+        if not is_contained[row] or not inner_is_a[row]:
+            partners.setdefault(b, []).append((a, row))
+    kept: set[int] = set()
+    plan: list[tuple[int, int, int]] = []
+    for i in sorted(partners, key=lambda k: int(result.keep_rank[k])):
+        match = [(other, row) for other, row in partners[i] if other in kept]
+        if match:
+            other, row = max(match, key=lambda m: (result.similarity[m[1]], -result.keep_rank[m[0]]))
+            plan.append((i, other, row))
+        else:
+            kept.add(i)
+    return sorted(plan)
+
+
+def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "corpus",
+          **options: Any) -> Cleaned:
+    """Remove duplicate passages from every document; log each removal so ``restore`` can undo it.
+
+    *corpus* is anything ``find_duplicates`` takes (with *options* passed on, e.g.
+    ``keep="longest"``) or a ``Result`` it returned.
+
+    >>> c = clean([("a", "同一段文字，出现两次。\\n其他"), ("b", "前言\\n同一段文字，出现两次。\\n结尾")])
+    >>> c.texts["b"], [(r.doc, r.line, r.kept["doc"]) for r in c.removed]
+    ('前言\\n结尾', [('b', 2, 'a')])
+    >>> restore(c.texts, c.removed)["b"]
+    '前言\\n同一段文字，出现两次。\\n结尾'
+    """
+    result = corpus if isinstance(corpus, Result) else find_duplicates(corpus, **options)
+    passages = result.passages
+    removed: list[Removal] = []
+    for i, k, row in plan_removals(result, level, scope):
+        document = passages.documents[int(passages.doc[i])]
+        p, kept = passages[i], passages[k]
+        cut_start, cut_end = _cut(document.text, p.start, p.end)
+        removed.append(Removal(p.doc, p.index, p.line, p.start, p.end, cut_start, cut_end,
+                               document.text[cut_start:cut_end],
+                               {"doc": kept.doc, "index": kept.index, "line": kept.line,
+                                "start": kept.start, "end": kept.end},
+                               float(result.similarity[row]), KINDS[int(result.kind[row])], document.encoding))
+    by_doc: dict[str, list[Removal]] = {}
+    for r in removed:
+        by_doc.setdefault(r.doc, []).append(r)
+    texts = {d.id: _cut_out(d.text, by_doc.get(d.id, [])) for d in passages.documents}
+    return Cleaned(texts, removed, result)
+
+
+def _cut(text: str, start: int, end: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, start) + 1
+    newline = text.find("\n", end)
+    line_end = len(text) if newline < 0 else newline + 1
+    if text[line_start:start].strip() or text[end:line_end].strip():
+        return start, end
+    return line_start, line_end
+
+
+def _cut_out(text: str, removals: Iterable[Removal]) -> str:
+    pieces, position = [], 0
+    for r in sorted(removals, key=lambda r: r.cut_start):
+        pieces.append(text[position:r.cut_start])
+        position = r.cut_end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def restore(texts: Mapping[str, str], removed: Iterable[Removal]) -> dict[str, str]:
+    """The original documents from cleaned *texts* and their removal log: nothing is ever lost.
+
+    Raises ``ValueError`` when the log does not fit the texts (a cleaned file was edited).
+    """
+    by_doc: dict[str, list[Removal]] = {}
+    for r in removed:
+        by_doc.setdefault(r.doc, []).append(r)
+    out = dict(texts)
+    for doc, removals in by_doc.items():
+        if doc not in texts:
+            raise ValueError(f"{doc}: in the removal log but not among the cleaned documents")
+        cleaned, pieces, taken, original = texts[doc], [], 0, 0
+        for r in sorted(removals, key=lambda r: r.cut_start):
+            keep = r.cut_start - original
+            if keep < 0 or taken + keep > len(cleaned):
+                raise ValueError(f"{doc}: the removal log does not fit the cleaned text (was it edited?)")
+            pieces += [cleaned[taken:taken + keep], r.text]
+            taken += keep
+            original = r.cut_end
+        pieces.append(cleaned[taken:])
+        out[doc] = "".join(pieces)
+    return out

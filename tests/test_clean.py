@@ -1,0 +1,80 @@
+"""Cleaning removes exactly the expected passages, loses nothing, and restores byte for byte."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup._clean import clean, restore
+
+
+def _dropped(cleaned):
+    out: dict[str, list[int]] = {}
+    for r in cleaned.removed:
+        out.setdefault(r.doc, []).append(r.index)
+    return {doc: sorted(v) for doc, v in out.items()}
+
+
+def test_corpus_and_document_scope_match_clean_expected(seeds):
+    expected = json.loads((seeds / "clean_expected.json").read_text("utf-8"))
+    for scope, key in (("corpus", "cross_file"), ("document", "within_file")):
+        cleaned = clean(seeds, scope=scope)
+        got = _dropped(cleaned)
+        want = {doc: v["drop"] for doc, v in expected[key].items() if v["drop"]}
+        assert got == want, scope
+
+
+def test_removal_log_names_the_first_occurrence(seeds):
+    expected = json.loads((seeds / "clean_expected.json").read_text("utf-8"))["cross_file"]
+    for r in clean(seeds).removed:
+        reason = expected[r.doc]["reason"][str(r.index)]
+        assert [r.kept["doc"], r.kept["index"]] == reason["first_occurrence"]
+        assert r.kind == reason["label"]
+
+
+def test_cleaned_text_keeps_everything_else(seeds):
+    cleaned = clean(seeds)
+    for document in cleaned.result.documents:
+        cuts = sorted((r.cut_start, r.cut_end) for r in cleaned.removed if r.doc == document.id)
+        kept_text = "".join(document.text[a:b] for a, b in zip([0] + [e for _, e in cuts], [s for s, _ in cuts] + [None]))
+        assert cleaned.texts[document.id] == kept_text
+    assert restore(cleaned.texts, cleaned.removed) == {d.id: d.text for d in cleaned.result.documents}
+
+
+def test_level_exact_removes_only_exact(seeds):
+    cleaned = clean(seeds, level="exact")
+    assert cleaned.removed and {r.kind for r in cleaned.removed} == {"exact"}
+
+
+paragraph = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 60), min_size=8, max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(paragraph, min_size=1, max_size=6), min_size=1, max_size=4),
+       st.sampled_from(["paragraph", "sentence"]), st.sampled_from(["corpus", "document"]),
+       st.sampled_from(["\n", "\n\n", "\r\n", "\n \t\n"]))
+def test_cleaning_loses_nothing(docs, unit, scope, newline):
+    # Small alphabet: plenty of repeats and near repeats.
+    corpus = [(f"d{i}", newline.join(ps) + newline.join(["", ps[0]])) for i, ps in enumerate(docs)]
+    cleaned = clean(corpus, unit=unit, scope=scope)
+    assert restore(cleaned.texts, cleaned.removed) == dict(corpus)
+    for r in cleaned.removed:
+        assert dict(corpus)[r.doc][r.start:r.end] in r.text
+        if scope == "document":
+            assert r.kept["doc"] == r.doc
+
+
+def test_every_removed_passage_is_similar_to_its_kept_passage():
+    # A chain a~b~c where a and c are not similar: c must survive.
+    a = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳"
+    b = a[:12] + "午未申酉"
+    c = b[4:] + "戌亥天地人和"
+    cleaned = clean([("1", a), ("2", b), ("3", c)], threshold=0.4)
+    for r in cleaned.removed:
+        assert r.similarity >= 0.4
+    result = dedup.find_duplicates([("1", a), ("2", b), ("3", c)], threshold=0.4)
+    assert len(result.clusters) == 1 and len(result.clusters[0].members) == 3
+    assert {r.doc for r in cleaned.removed} == {"2"}

@@ -1,0 +1,148 @@
+"""The command line: report, JSON shape, cleaning to a folder, restore, bad input and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from dedup.__main__ import main
+
+REPORT = "全国工业和信息化工作会议在京召开，部署明年重点工作任务。\n会议要求抓好八个方面工作，推动制造业高质量发展。\n"
+
+
+def test_report_on_seeds(seeds, capsys):
+    assert main([str(seeds)]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert first.startswith("5 documents, 176 passages, 38 clusters, 42 passages would be removed (")
+    assert "2017-report-doubled.txt:" in out and "kept" in out
+
+
+def test_json_shape_is_pinned(seeds, tmp_path, capsys):
+    target = tmp_path / "report.json"
+    assert main([str(seeds), "--json", str(target), "--quiet"]) == 0
+    report = json.loads(target.read_text("utf-8"))
+    assert set(report) == {"version", "config", "documents", "pairs", "clusters", "errors"}
+    assert set(report["documents"][0]) == {"id", "passages", "chars", "encoding"}
+    assert [d["id"] for d in report["documents"]] == sorted(p.name for p in seeds.glob("*.txt"))
+    pair = report["pairs"][0]
+    assert set(pair) == {"a", "b", "similarity", "containment_ab", "containment_ba", "kind"}
+    assert set(pair["a"]) == {"doc", "index", "line", "start", "end"}
+    cluster = report["clusters"][0]
+    assert set(cluster) == {"kept", "members"} and set(cluster["kept"]) == {"doc", "index"}
+    assert report["errors"] == []
+    assert capsys.readouterr().out == ""
+    assert main([str(seeds), "--json", "-", "--unit", "document"]) == 0
+    by_doc = json.loads(capsys.readouterr().out)
+    assert all(p["a"]["index"] == 0 for p in by_doc["pairs"])
+
+
+@pytest.mark.parametrize("scope,key", [("corpus", "cross_file"), ("document", "within_file")])
+def test_clean_folder_and_restore(seeds, tmp_path, scope, key):
+    source = tmp_path / "in"
+    shutil.copytree(seeds, source)
+    before = {p.name: p.read_bytes() for p in source.iterdir()}
+    out, back = tmp_path / "out", tmp_path / "back"
+    assert main([str(source), "--clean", str(out), "--scope", scope, "--quiet"]) == 0
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before  # input untouched
+    log = [json.loads(line) for line in (out / "removed.jsonl").read_text("utf-8").splitlines()]
+    expected = json.loads((seeds / "clean_expected.json").read_text("utf-8"))[key]
+    for name, spec in expected.items():
+        dropped = sorted(r["index"] for r in log if r["doc"] == name)
+        assert dropped == spec["drop"]
+        original = before[name].decode("utf-8")
+        lines = [r for r in log if r["doc"] == name]
+        kept = original
+        for r in sorted(lines, key=lambda r: -r["cut_start"]):
+            assert original[r["cut_start"]:r["cut_end"]] == r["text"]
+            kept = kept[:r["cut_start"]] + kept[r["cut_end"]:]
+        assert (out / name).read_bytes() == kept.encode("utf-8")
+    assert main(["restore", str(out), "--out", str(back)]) == 0
+    for name in expected:
+        assert (back / name).read_bytes() == before[name]
+
+
+@pytest.fixture()
+def messy(tmp_path):
+    folder = tmp_path / "messy"
+    folder.mkdir()
+    (folder / "gbk.txt").write_bytes(REPORT.encode("gbk"))
+    (folder / "utf16.txt").write_bytes(REPORT.encode("utf-16"))
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 16)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "huge.txt").write_bytes(("无换行的超长文本" * 2_200_000).encode("utf-8"))  # ~53 MB, one line
+    return folder
+
+
+def test_messy_folder_processes_the_rest(messy, tmp_path, capsys):
+    out = tmp_path / "clean"
+    assert main([str(messy), "--clean", str(out), "--json", str(tmp_path / "r.json")]) == 0
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("dedup: ")]
+    assert any("binary.txt: binary file" in line for line in errors)
+    assert any("huge.txt: passage 0 (line 1) has 17,600,000 characters" in line for line in errors)
+    assert all(len(line) < 300 for line in errors)
+    report = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    assert {d["id"]: d["encoding"] for d in report["documents"]} == {
+        "empty.txt": "utf-8", "gbk.txt": "gb18030", "huge.txt": "utf-8", "utf16.txt": "utf-16-le"}
+    removed = [json.loads(line) for line in (out / "removed.jsonl").read_text("utf-8").splitlines()]
+    assert {(r["doc"], r["kept"]["doc"]) for r in removed} == {("utf16.txt", "gbk.txt")}
+    assert (out / "gbk.txt").read_bytes() == REPORT.encode("gbk")
+    assert (out / "utf16.txt").read_bytes() == "".encode("utf-16")  # BOM, both lines removed
+    assert (out / "binary.txt").read_bytes() == (messy / "binary.txt").read_bytes()
+    back = tmp_path / "back"
+    assert main(["restore", str(out), "--out", str(back)]) == 0
+    for path in messy.iterdir():
+        assert (back / path.name).read_bytes() == path.read_bytes()
+
+
+def test_missing_path_exit_2(tmp_path, capsys):
+    assert main([str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err.strip().endswith("nope: no such folder")
+
+
+def test_folder_without_text_files_exit_2(tmp_path, capsys):
+    (tmp_path / "notes.md").write_text("hi", "utf-8")
+    assert main([str(tmp_path)]) == 2
+    assert "no files match '*.txt'" in capsys.readouterr().err
+
+
+def test_folder_with_only_unreadable_files_exit_2(tmp_path, capsys):
+    (tmp_path / "a.txt").write_bytes(b"\x00\x01" * 100)
+    assert main([str(tmp_path)]) == 2
+    assert "none could be read" in capsys.readouterr().err
+
+
+def test_outdir_inside_input_is_refused(seeds, tmp_path, capsys):
+    source = tmp_path / "in"
+    shutil.copytree(seeds, source)
+    assert main([str(source), "--clean", str(source / "out"), "--quiet"]) == 1
+    assert "may not be inside the input folder" in capsys.readouterr().err
+    assert not (source / "out").exists()
+
+
+def test_non_empty_outdir_needs_force(seeds, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.me").write_text("x")
+    assert main([str(seeds), "--clean", str(out), "--quiet"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main([str(seeds), "--clean", str(out), "--quiet", "--force"]) == 0
+    assert (out / "removed.jsonl").exists() and (out / "keep.me").exists()
+
+
+@pytest.mark.parametrize("argv", [["--threshold", "2"], ["--shingle", "bogus:x"], ["--unit", "chapter"], ["--bogus"]])
+def test_usage_errors_exit_1(seeds, argv, capsys):
+    assert main([str(seeds), *argv]) == 1
+    assert "dedup: error:" in capsys.readouterr().err
+
+
+def test_real_subprocess(seeds):
+    done = subprocess.run([sys.executable, "-m", "dedup", str(seeds), "--json", "-"],
+                          capture_output=True, text=True, encoding="utf-8", check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["clusters"]) == 38
