@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._arrays import gather_ranges, ranks
 from ._hash import POLY, mix64
 
 __all__ = ["band_keys", "candidate_pairs", "optimal_params"]
@@ -117,16 +118,9 @@ def _all_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int)
     """Every pair within each bucket, vectorised over buckets: for member k, the members after it."""
     if len(starts) == 0:
         return np.zeros(0, np.int64)
-    first = np.repeat(starts, sizes) + _ranks(sizes)  # position of each member in `order`
+    first = gather_ranges(starts, sizes)  # position of each member in `order`
     after = np.repeat(starts + sizes, sizes) - first - 1  # how many members follow it
     left = np.repeat(first, after)
-    right = left + 1 + _ranks(after)
+    right = left + 1 + ranks(after)
     a, b = order[left], order[right]
     return np.minimum(a, b) * n + np.maximum(a, b)
-
-
-def _ranks(sizes: np.ndarray) -> np.ndarray:
-    """0, 1, ..., size-1 for each size, laid end to end."""
-    total = int(sizes.sum())
-    offsets = np.repeat(np.cumsum(sizes) - sizes, sizes)
-    return np.arange(total) - offsets

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._arrays import gather_ranges
 from ._shingle import ShingleBatch
 
-__all__ = ["Overlap", "longest_extra_run", "overlap"]
+__all__ = ["Overlap", "SetIndex", "longest_extra_run", "overlap"]
 
 # Pairs are processed in chunks of about this many shingle look-ups, to bound memory.
 _CHUNK = 1 << 22
@@ -38,7 +39,7 @@ class Overlap:
         return np.divide(self.shared, self.size_b, out=np.zeros(len(self.shared)), where=self.size_b > 0)
 
 
-class _SetIndex:
+class SetIndex:
     """All texts' distinct shingles in one sorted array of ``(text << hash_bits) | hash`` keys.
 
     A shingle of text i is looked up in text j by replacing i with j in its key.
@@ -79,7 +80,7 @@ def overlap(batch: ShingleBatch, pairs: np.ndarray) -> Overlap:
     >>> o.shared.tolist(), o.jaccard.tolist()
     ([2, 0], [0.5, 0.0])
     """
-    index = _SetIndex(batch)
+    index = SetIndex(batch)
     a, b = pairs[:, 0], pairs[:, 1]
     size_a, size_b = index.size[a], index.size[b]
     # Look up the smaller set's shingles in the larger set.
@@ -97,9 +98,9 @@ def _chunks(weights: np.ndarray) -> list[slice]:
     return [slice(int(s), int(e)) for s, e in zip(edges[:-1], edges[1:])]
 
 
-def _count_shared(index: _SetIndex, small: np.ndarray, large: np.ndarray) -> np.ndarray:
+def _count_shared(index: SetIndex, small: np.ndarray, large: np.ndarray) -> np.ndarray:
     sizes = index.size[small]
-    position = np.repeat(index.start[small] - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+    position = gather_ranges(index.start[small], sizes)
     hit = index.contains(np.repeat(large, sizes), index.keys[position])
     return np.bincount(np.repeat(np.arange(len(small)), sizes), weights=hit, minlength=len(small)).astype(np.int64)
 
@@ -113,12 +114,12 @@ def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray) -> np.ndarray:
     >>> longest_extra_run(Shingler("char", 1)(["abXYZc", "abc"]), np.array([[0, 1], [1, 0]])).tolist()
     [3, 0]
     """
-    index = _SetIndex(batch)
+    index = SetIndex(batch)
     counts = batch.counts()[pairs[:, 0]]
     out = np.zeros(len(pairs), np.int64)
     if counts.sum() == 0:
         return out
-    position = np.repeat(batch.offsets[pairs[:, 0]] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    position = gather_ranges(batch.offsets[pairs[:, 0]], counts)
     owner = np.repeat(np.arange(len(pairs)), counts)
     miss = ~index.contains(pairs[owner, 1], index.truncated[position])
     # The run of misses ending at p starts after the last hit, or at the pair's first shingle.

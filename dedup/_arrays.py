@@ -1,0 +1,26 @@
+"""Small array idioms shared by the stages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["gather_ranges", "ranks"]
+
+
+def ranks(sizes: np.ndarray) -> np.ndarray:
+    """0, 1, ..., size-1 for each size, laid end to end.
+
+    >>> ranks(np.array([2, 0, 3])).tolist()
+    [0, 1, 0, 1, 2]
+    """
+    sizes = np.asarray(sizes, np.int64)
+    return np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+
+
+def gather_ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``start, ..., start+size-1`` of each range, laid end to end.
+
+    >>> gather_ranges(np.array([10, 0]), np.array([2, 3])).tolist()
+    [10, 11, 0, 1, 2]
+    """
+    return np.repeat(np.asarray(starts, np.int64), sizes) + ranks(sizes)
