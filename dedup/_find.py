@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._cluster import components, keep_order
+from ._contain import containment_candidates
 from ._lsh import band_keys, candidate_pairs, optimal_params
 from ._minhash import sign
 from ._normalize import Normalizer
@@ -44,18 +45,20 @@ def find_duplicates(
     contained: float = 0.8,
     block: int = 40,
     max_bucket: int = 100,
+    containment: bool = True,
     batch_size: int = 20_000,
     progress: bool = False,
 ) -> Result:
     """Find exact and near-duplicate passages in *corpus* (a folder, or ``(id, text)`` pairs).
 
     Passages whose normalised texts are equal are ``exact`` pairs. Passages of at
-    least *min_chars* normalised characters are also compared by MinHash LSH;
-    every candidate is verified by the exact Jaccard similarity of its shingle
-    sets (unless ``verify=False``) and reported when it reaches *threshold*:
-    as ``contained`` when one side's shingles lie at least *contained* inside the
-    other and the other carries an extra block of at least *block* characters,
-    else as ``near``. Exact and near pairs form clusters; each keeps one passage:
+    least *min_chars* normalised characters are also compared by MinHash LSH and,
+    with ``containment``, by a search for passages lying inside others; every
+    candidate is verified by the exact Jaccard similarity and containment of its
+    shingle sets (unless ``verify=False``). A pair is ``near`` when its Jaccard
+    reaches *threshold*, and ``contained`` when one side's shingles lie at least
+    *contained* inside the other and the other carries more: below the threshold,
+    or above it with an extra block of at least *block* characters. Exact and near pairs form clusters; each keeps one passage:
     ``keep="first"`` (corpus order), ``"longest"`` or a key function of a ``Passage``
     (smallest key kept; ties go to corpus order). ``progress`` draws bars on stderr.
 
@@ -72,7 +75,7 @@ def find_duplicates(
     config = {"unit": unit, "threshold": threshold, "shingle": f"{shingler.kind}:{shingler.n}",
               "num_perm": num_perm, "bands": bands, "rows": rows, "seed": seed, "min_chars": min_chars,
               "verify": verify, "keep": keep if isinstance(keep, str) else "key",
-              "contained": contained, "block": block, "normalizer": dataclasses.asdict(normalizer)}
+              "containment": containment, "contained": contained, "block": block, "normalizer": dataclasses.asdict(normalizer)}
 
     documents, errors = read_corpus(corpus, glob, progress)
     passages = segment(documents, unit)
@@ -86,10 +89,13 @@ def find_duplicates(
     keys = np.concatenate([band_keys(sign(shingler([norms[i] for i in chunk]), num_perm, seed), bands, rows)
                            for chunk in steps(chunks, total=len(chunks), desc="sign", enabled=progress)]
                           ) if len(reps) else np.zeros((0, bands), np.uint64)
-    local = candidate_pairs(keys, max_bucket)
-    near_pairs, sims, conts, kinds = _judge(reps[local], norms, shingler, threshold, contained, block, verify,
-                                            num_perm, seed)
-    pairs, sims, conts, kinds = _expand(group, near_pairs, sims, conts, kinds, max_bucket)
+    candidates = reps[candidate_pairs(keys, max_bucket)]
+    rep_batch = shingler([norms[i] for i in reps]) if containment else None
+    if rep_batch is not None:
+        candidates = np.unique(np.concatenate((candidates, reps[containment_candidates(rep_batch, contained)])),
+                               axis=0)
+    judged = _judge(candidates, norms, shingler, threshold, contained, block, verify, num_perm, seed)
+    pairs, sims, conts, kinds = _expand(group, *judged, max_bucket)
 
     linking = kinds != CONTAINED
     cluster = components(len(norms), pairs[linking])
@@ -131,7 +137,7 @@ def _exact_groups(norms: list[str]) -> np.ndarray:
 def _judge(candidates: np.ndarray, norms: list[str], shingler: Shingler, threshold: float, contained: float,
            block: int, verify: bool, num_perm: int, seed: int
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keep the candidates that reach *threshold* and tell near from contained."""
+    """Keep the candidates that reach *threshold* or *contained*, and tell near from contained."""
     if len(candidates) == 0:
         return candidates, np.zeros(0), np.zeros((0, 2)), np.zeros(0, np.int8)
     involved, local = np.unique(candidates, return_inverse=True)
@@ -145,13 +151,15 @@ def _judge(candidates: np.ndarray, norms: list[str], shingler: Shingler, thresho
                 np.full(int(ok.sum()), NEAR, np.int8))
     found = overlap(batch, local)
     union = found.size_a + found.size_b - found.shared
-    ok = found.shared >= threshold * union - 1e-9
-    local, jaccard = local[ok], found.jaccard[ok]
+    near = found.shared >= threshold * union - 1e-9
+    inside = np.maximum(found.containment_ab, found.containment_ba) >= contained - 1e-9
+    ok = near | inside
+    local, jaccard, near = local[ok], found.jaccard[ok], near[ok]
     conts = np.stack([found.containment_ab[ok], found.containment_ba[ok]], axis=1)
-    kinds = np.full(len(local), NEAR, np.int8)
-    # The side that is mostly inside the other: is the other side's extra a whole block?
+    kinds = np.where(near, NEAR, CONTAINED).astype(np.int8)
+    # A near pair whose one side mostly lies inside the other: is the other side's extra a whole block?
     inner = np.argmax(conts, axis=1)
-    maybe = conts.max(axis=1) >= contained
+    maybe = near & (conts.max(axis=1) >= contained - 1e-9)
     if maybe.any():
         rows = np.flatnonzero(maybe)
         outer_first = np.stack([local[rows, 1 - inner[rows]], local[rows, inner[rows]]], axis=1)

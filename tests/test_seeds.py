@@ -70,3 +70,25 @@ def test_keep_longest_and_key_function(seeds):
     last_doc = dedup.find_duplicates(seeds, keep=lambda p: tuple(-ord(c) for c in p.doc))
     for cluster in last_doc.clusters:
         assert cluster.kept.doc == max(m.doc for m in cluster.members)
+
+
+def test_contained_gold_pairs_found_and_none_unknown(seeds, gold, paragraphs):
+    result = dedup.find_duplicates(seeds)
+    found = {(p.a.doc, p.a.index, p.b.doc, p.b.index) for p in result.pairs if p.kind == "contained"}
+    wanted = {k for k, g in gold.items()
+              if g["label"] == "contained"
+              and min(paragraphs[k[0], k[1]]["norm_len"], paragraphs[k[2], k[3]]["norm_len"]) >= 8}
+    recall = len(found & wanted) / len(wanted)
+    print(f"contained recall {len(found & wanted)}/{len(wanted)} = {recall:.3f}; "
+          f"reported contained outside gold: {len(found - gold.keys())}")
+    assert recall >= 0.9
+    assert found - gold.keys() == set()
+
+
+def test_containment_search_can_be_turned_off(seeds):
+    def by_kind(result, kind):
+        return {(p.a.doc, p.a.index, p.b.doc, p.b.index) for p in result.pairs if p.kind == kind}
+
+    without, with_ = dedup.find_duplicates(seeds, containment=False), dedup.find_duplicates(seeds)
+    assert by_kind(without, "near") == by_kind(with_, "near")
+    assert by_kind(without, "contained") < by_kind(with_, "contained")
