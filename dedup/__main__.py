@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._clean import LEVELS, SCOPES, clean
+from ._explain import explain, find_passage, render
+from ._find import find_duplicates
 from ._output import atomic_write, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._segment import UNITS
@@ -35,27 +37,48 @@ def _fail(message: str, code: int) -> int:
 
 def _scan_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dedup", description="Find near-duplicate passages under FOLDER and report them. "
-                "Other commands: 'dedup restore CLEANED_DIR --out DIR'.")
+                "Other commands: 'dedup explain FOLDER FILE:LINE FILE:LINE', 'dedup restore CLEANED_DIR --out DIR'.")
     p.add_argument("folder", type=Path, help="folder of text files (searched recursively)")
     p.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
     p.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and removed.jsonl to OUTDIR")
     p.add_argument("--force", action="store_true", help="allow --clean to write into a non-empty OUTDIR")
+    p.add_argument("--spans", action="store_true", help="add shared spans and document overlaps to --json")
+    _add_matching(p)
+    p.add_argument("--scope", choices=SCOPES, default="corpus",
+                   help="remove duplicates across the corpus or only within each document (default: corpus)")
+    p.add_argument("--level", choices=list(LEVELS), default="near",
+                   help="what is removed: exact, near (exact+near), contained (also passages inside a kept one) "
+                        "or span (also repeated spans inside passages) (default: near)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars and no text report")
+    return p
+
+
+def _add_matching(p: argparse.ArgumentParser) -> None:
     p.add_argument("--unit", choices=UNITS, default="paragraph", help="passage unit (default: paragraph)")
     p.add_argument("--threshold", type=float, default=0.6, help="Jaccard similarity for near duplicates (0.6)")
     p.add_argument("--shingle", default="char:5", help="char:N or word:N (default: char:5)")
     p.add_argument("--num-perm", type=int, default=128, help="MinHash signature length (default: 128)")
     p.add_argument("--seed", type=int, default=1, help="MinHash seed (default: 1)")
-    p.add_argument("--scope", choices=SCOPES, default="corpus",
-                   help="remove duplicates across the corpus or only within each document (default: corpus)")
-    p.add_argument("--level", choices=list(LEVELS), default="near",
-                   help="what is removed: exact, near (exact+near) or contained (default: near)")
     p.add_argument("--keep", choices=("first", "longest"), default="first",
                    help="which passage of a cluster is kept (default: first in corpus order)")
     p.add_argument("--glob", default="*.txt", help="file name pattern (default: *.txt)")
     p.add_argument("--min-chars", type=int, default=8,
                    help="shorter passages (normalised) only match exactly (default: 8)")
     p.add_argument("--no-verify", action="store_true", help="report LSH estimates without exact verification")
-    p.add_argument("--quiet", action="store_true", help="no progress bars and no text report")
+
+
+def _matching(args: argparse.Namespace) -> dict[str, object]:
+    return {"unit": args.unit, "threshold": args.threshold, "shingle": args.shingle, "num_perm": args.num_perm,
+            "seed": args.seed, "keep": args.keep, "glob": args.glob, "min_chars": args.min_chars,
+            "verify": not args.no_verify}
+
+
+def _explain_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dedup explain", description="Explain why two passages match (or do not).")
+    p.add_argument("folder", type=Path, help="the corpus folder")
+    p.add_argument("a", help="first passage as FILE:LINE (as the report prints it)")
+    p.add_argument("b", help="second passage as FILE:LINE")
+    _add_matching(p)
     return p
 
 
@@ -73,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] == ["restore"]:
             return _restore(_restore_parser().parse_args(args[1:]))
+        if args[:1] == ["explain"]:
+            return _explain(_explain_parser().parse_args(args[1:]))
         return _scan(_scan_parser().parse_args(args))
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
@@ -89,10 +114,7 @@ def _scan(args: argparse.Namespace) -> int:
         return _fail(f"{args.folder}: not a folder (give the folder that holds the text files)", NO_INPUT)
     progress = not args.quiet and sys.stderr.isatty()
     try:
-        cleaned = clean(args.folder, level=args.level, scope=args.scope, unit=args.unit,
-                        threshold=args.threshold, shingle=args.shingle, num_perm=args.num_perm, seed=args.seed,
-                        keep=args.keep, glob=args.glob, min_chars=args.min_chars, verify=not args.no_verify,
-                        progress=progress)
+        cleaned = clean(args.folder, level=args.level, scope=args.scope, progress=progress, **_matching(args))
     except (ValueError, TypeError) as exc:
         return _fail(str(exc), USAGE_ERROR)
     except OSError as exc:
@@ -109,13 +131,25 @@ def _scan(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return _fail(str(exc), USAGE_ERROR)
     if args.json == "-":
-        write_json(result, sys.stdout)
+        write_json(result, sys.stdout, args.spans)
     elif args.json:
         buffer = io.StringIO()
-        write_json(result, buffer)
+        write_json(result, buffer, args.spans)
         atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
     if not args.quiet and args.json != "-":
         write_text_report(cleaned, sys.stdout)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    if not args.folder.is_dir():
+        return _fail(f"{args.folder}: no such folder", NO_INPUT)
+    try:
+        result = find_duplicates(args.folder, **_matching(args))  # type: ignore[arg-type]
+        explanation = explain(result, find_passage(result, args.a), find_passage(result, args.b))
+    except ValueError as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    sys.stdout.write(render(explanation, colour=sys.stdout.isatty()))
     return 0
 
 

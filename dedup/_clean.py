@@ -13,12 +13,13 @@ from ._result import KINDS, Result
 
 __all__ = ["Cleaned", "Removal", "clean", "plan_removals", "restore"]
 
-Level = Literal["exact", "near", "contained"]
+Level = Literal["exact", "near", "contained", "span"]
 Scope = Literal["corpus", "document"]
 LEVELS: dict[str, tuple[str, ...]] = {
     "exact": ("exact",),
     "near": ("exact", "near"),
     "contained": ("exact", "near", "contained"),
+    "span": ("exact", "near", "contained"),
 }
 SCOPES = ("corpus", "document")
 
@@ -29,7 +30,8 @@ class Removal:
     and the kept passage it duplicates.
 
     The cut is the passage's whole line, newline included, when nothing else is on
-    that line; otherwise just the passage.
+    that line; otherwise just the passage. A span cut (kind ``span``) takes only the
+    part of a passage that repeats the kept passage.
     """
 
     doc: str
@@ -93,15 +95,15 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
             partners.setdefault(a, []).append((b, row))
         if not is_contained[row] or not inner_is_a[row]:
             partners.setdefault(b, []).append((a, row))
-    kept: set[int] = set()
+    rank = result.keep_rank
+    removed: set[int] = set()
     plan: list[tuple[int, int, int]] = []
-    for i in sorted(partners, key=lambda k: int(result.keep_rank[k])):
-        match = [(other, row) for other, row in partners[i] if other in kept]
+    for i in sorted(partners, key=lambda k: int(rank[k])):
+        match = [(other, row) for other, row in partners[i] if rank[other] < rank[i] and other not in removed]
         if match:
-            other, row = max(match, key=lambda m: (result.similarity[m[1]], -result.keep_rank[m[0]]))
+            other, row = max(match, key=lambda m: (result.similarity[m[1]], -rank[m[0]]))
             plan.append((i, other, row))
-        else:
-            kept.add(i)
+            removed.add(i)
     return sorted(plan)
 
 
@@ -110,7 +112,9 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
     """Remove duplicate passages from every document; log each removal so ``restore`` can undo it.
 
     *corpus* is anything ``find_duplicates`` takes (with *options* passed on, e.g.
-    ``keep="longest"``) or a ``Result`` it returned.
+    ``keep="longest"``) or a ``Result`` it returned. ``level``: ``exact``; ``near``
+    (exact and near); ``contained`` (also passages lying inside a kept passage);
+    ``span`` (also the part of a passage that repeats a contained passage kept before it).
 
     >>> c = clean([("a", "同一段文字，出现两次。\\n其他"), ("b", "前言\\n同一段文字，出现两次。\\n结尾")])
     >>> c.texts["b"], [(r.doc, r.line, r.kept["doc"]) for r in c.removed]
@@ -121,20 +125,59 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
     result = corpus if isinstance(corpus, Result) else find_duplicates(corpus, **options)
     passages = result.passages
     removed: list[Removal] = []
-    for i, k, row in plan_removals(result, level, scope):
+    plan = plan_removals(result, level, scope)
+    for i, k, row in plan:
         document = passages.documents[int(passages.doc[i])]
-        p, kept = passages[i], passages[k]
+        p = passages[i]
         cut_start, cut_end = _cut(document.text, p.start, p.end)
-        removed.append(Removal(p.doc, p.index, p.line, p.start, p.end, cut_start, cut_end,
-                               document.text[cut_start:cut_end],
-                               {"doc": kept.doc, "index": kept.index, "line": kept.line,
-                                "start": kept.start, "end": kept.end},
-                               float(result.similarity[row]), KINDS[int(result.kind[row])], document.encoding))
+        removed.append(_removal(result, i, k, cut_start, cut_end, float(result.similarity[row]),
+                                KINDS[int(result.kind[row])]))
+    if level == "span":
+        removed += _span_cuts(result, {i for i, _, _ in plan}, scope)
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
         by_doc.setdefault(r.doc, []).append(r)
     texts = {d.id: _cut_out(d.text, by_doc.get(d.id, [])) for d in passages.documents}
-    return Cleaned(texts, removed, result)
+    return Cleaned(texts, sorted(removed, key=lambda r: (r.doc, r.cut_start)), result)
+
+
+def _removal(result: Result, i: int, k: int, cut_start: int, cut_end: int, similarity: float, kind: str) -> Removal:
+    passages = result.passages
+    document = passages.documents[int(passages.doc[i])]
+    p, kept = passages[i], passages[k]
+    return Removal(p.doc, p.index, p.line, p.start, p.end, cut_start, cut_end, document.text[cut_start:cut_end],
+                   {"doc": kept.doc, "index": kept.index, "line": kept.line, "start": kept.start, "end": kept.end},
+                   similarity, kind, document.encoding)
+
+
+def _span_cuts(result: Result, gone: set[int], scope: str) -> list[Removal]:
+    """Cut, from each surviving passage, the spans that repeat a contained passage kept before it."""
+    from ._documents import pair_spans
+
+    rank, passages = result.keep_rank, result.passages
+    cuts: dict[int, list[tuple[int, int, int, int]]] = {}
+    for row in np.flatnonzero(result.kind == KINDS.index("contained")).tolist():
+        a, b = (int(x) for x in result.pair_index[row])
+        if scope == "document" and passages.doc[a] != passages.doc[b]:
+            continue
+        inner_is_a = result.containment[row, 0] >= result.containment[row, 1]
+        inner, outer = (a, b) if inner_is_a else (b, a)
+        if outer in gone or rank[inner] > rank[outer]:
+            continue
+        for s in pair_spans(result, row):
+            start, end = (s.b_start, s.b_end) if inner_is_a else (s.a_start, s.a_end)
+            cuts.setdefault(outer, []).append((start, end, inner, row))
+    out = []
+    for outer, spans in cuts.items():
+        merged: list[list[int]] = []
+        for start, end, inner, row in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end, inner, row])
+        for start, end, inner, row in merged:
+            out.append(_removal(result, outer, inner, start, end, float(result.containment[row].max()), "span"))
+    return out
 
 
 def _cut(text: str, start: int, end: int) -> tuple[int, int]:

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ._clean import Cleaned
+from ._documents import document_overlaps, pair_spans, repeat_share, self_repeats
 from ._result import Result, passage_dict
 from ._verify import overlap
 
@@ -17,10 +18,14 @@ SCHEMA_VERSION = 1
 _SNIPPET = 40
 
 
-def report_dict(result: Result) -> dict[str, Any]:
-    """The machine-readable report: version, config, documents, pairs, clusters, errors."""
+def report_dict(result: Result, spans: bool = False) -> dict[str, Any]:
+    """The machine-readable report: version, config, documents, pairs, clusters, errors.
+
+    With *spans*, each pair also carries its aligned shared spans, and two more keys
+    describe documents: ``self_repeats`` and ``document_overlaps``.
+    """
     counts = np.bincount(result.passages.doc, minlength=len(result.documents))
-    return {
+    report = {
         "version": SCHEMA_VERSION,
         "config": result.config,
         "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "encoding": d.encoding}
@@ -32,14 +37,25 @@ def report_dict(result: Result) -> dict[str, Any]:
                       "members": [{"doc": m.doc, "index": m.index} for m in c.members]} for c in result.clusters],
         "errors": [{"path": e.path, "error": e.error} for e in result.errors],
     }
+    if spans:
+        for row, pair in enumerate(report["pairs"]):
+            pair["spans"] = [{"a": [s.a_start, s.a_end], "b": [s.b_start, s.b_end]} for s in pair_spans(result, row)]
+        repeats = self_repeats(result)
+        report["self_repeats"] = [
+            {"doc": doc, "share": round(repeat_share(result, reps), 6),
+             "repeats": [{"span": [r.start, r.end], "of": [r.source_start, r.source_end], "kind": r.kind}
+                         for r in reps]} for doc, reps in repeats.items()]
+        report["document_overlaps"] = [{"a": o.a, "b": o.b, "share_a_in_b": round(o.share_a_in_b, 6),
+                                        "share_b_in_a": round(o.share_b_in_a, 6)} for o in document_overlaps(result)]
+    return report
 
 
 def _num(x: float) -> float | None:
     return None if x != x else round(x, 6)  # NaN (no exact value without verification) becomes null
 
 
-def write_json(result: Result, out: TextIO) -> None:
-    json.dump(report_dict(result), out, ensure_ascii=False, indent=1)
+def write_json(result: Result, out: TextIO, spans: bool = False) -> None:
+    json.dump(report_dict(result, spans), out, ensure_ascii=False, indent=1)
     out.write("\n")
 
 
@@ -60,8 +76,27 @@ def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50) -> 
         for passage, position in zip(cluster.members, members.tolist()):
             mark = "kept" if passage == cluster.kept else f"{similarity.get(position, 0.0):.2f}"
             out.write(f"  {mark:>4}  {passage.doc}:{passage.line}  {_snippet(passage.text)}\n")
+    _write_documents(result, out)
     for error in result.errors:
         out.write(f"error: {error.path}: {error.error}\n")
+
+
+def _write_documents(result: Result, out: TextIO, most: int = 8) -> None:
+    repeats = self_repeats(result)
+    if repeats:
+        out.write("\ndocuments that repeat themselves:\n")
+    for doc, reps in repeats.items():
+        out.write(f"  {doc}: {repeat_share(result, reps):.1%} of its characters repeat earlier text, "
+                  f"in {len(reps)} spans\n")
+        for r in reps[:most]:
+            out.write(f"    [{r.start}, {r.end}) repeats [{r.source_start}, {r.source_end}) ({r.kind})\n")
+        if len(reps) > most:
+            out.write(f"    ... {len(reps) - most} more (see --json with --spans)\n")
+    overlaps = document_overlaps(result)
+    if overlaps:
+        out.write("\ndocuments that share text (share of a found in b, of b found in a):\n")
+    for o in overlaps:
+        out.write(f"  {o.a} ~ {o.b}: {o.share_a_in_b:.1%}, {o.share_b_in_a:.1%}\n")
 
 
 def _snippet(text: str) -> str:

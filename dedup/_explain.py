@@ -1,0 +1,122 @@
+"""Explain one pair: exact and estimated similarity, aligned shared spans, and what normalisation did."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._minhash import sign
+from ._normalize import Normalizer
+from ._result import KINDS, Result
+from ._segment import Passage
+from ._spans import Span, aligned_spans
+from ._verify import overlap
+
+__all__ = ["Explanation", "explain", "find_passage", "normalization_notes", "render"]
+
+_COLOUR = ("\x1b[1;32m", "\x1b[0m")
+_BRACKETS = ("[[", "]]")
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything known about a pair of passages, whether or not it was reported."""
+
+    a: Passage
+    b: Passage
+    jaccard: float
+    estimate: float
+    containment_ab: float
+    containment_ba: float
+    kind: str | None
+    spans: list[Span]
+    notes_a: str
+    notes_b: str
+
+
+def find_passage(result: Result, ref: str) -> int:
+    """The global position of the passage named ``file:line`` (the first passage on that line)."""
+    doc, sep, line = ref.rpartition(":")
+    if not sep or not line.isdigit():
+        raise ValueError(f"{ref!r}: name a passage as FILE:LINE, e.g. report.txt:12")
+    p = result.passages
+    ids = [d.id for d in result.documents]
+    if doc not in ids:
+        raise ValueError(f"{doc}: no such document in the corpus")
+    hits = np.flatnonzero((p.doc == ids.index(doc)) & (p.line == int(line)))
+    if len(hits) == 0:
+        raise ValueError(f"{ref}: no passage on that line")
+    return int(hits[0])
+
+
+def normalization_notes(normalizer: Normalizer, text: str) -> str:
+    """What normalisation removed and folded, with examples.
+
+    >>> normalization_notes(Normalizer(), "Ａ，b c")
+    'removed 1 (whitespace 1); folded 2 (Ａ→a ，→,)'
+    """
+    removed: Counter[str] = Counter()
+    folded: dict[str, str] = {}
+    folds = 0
+    for ch in text:
+        out = normalizer(ch)
+        if not out:
+            removed["whitespace" if ch.isspace() else "punctuation" if not ch.isalnum() else "other"] += 1
+        elif out != ch:
+            folds += 1
+            folded.setdefault(ch, out)
+    parts = []
+    if removed:
+        parts.append(f"removed {sum(removed.values())} (" + ", ".join(f"{k} {v}" for k, v in removed.items()) + ")")
+    if folds:
+        parts.append(f"folded {folds} (" + " ".join(f"{k}→{v}" for k, v in list(folded.items())[:8]) + ")")
+    return "; ".join(parts) or "nothing changed"
+
+
+def explain(result: Result, i: int, j: int) -> Explanation:
+    """Explain the pair of global passage positions *i* and *j* of *result*."""
+    i, j = min(i, j), max(i, j)
+    a, b = result.passages[i], result.passages[j]
+    norms = [result.normalizer(a.text), result.normalizer(b.text)]
+    batch = result.shingler(norms)
+    found = overlap(batch, np.array([[0, 1]]))
+    signatures = sign(batch, result.config["num_perm"], result.config["seed"])
+    rows = np.flatnonzero((result.pair_index[:, 0] == i) & (result.pair_index[:, 1] == j))
+    kind = KINDS[int(result.kind[rows[0]])] if len(rows) else None
+    return Explanation(a, b, float(found.jaccard[0]), float((signatures[0] == signatures[1]).mean()),
+                       float(found.containment_ab[0]), float(found.containment_ba[0]), kind,
+                       aligned_spans(result.normalizer, a.text, a.start, b.text, b.start,
+                                     min_len=result.shingler.n),
+                       normalization_notes(result.normalizer, a.text), normalization_notes(result.normalizer, b.text))
+
+
+def _marked(p: Passage, spans: list[tuple[int, int]], colour: bool) -> str:
+    left, right = _COLOUR if colour else _BRACKETS
+    out, at = [], p.start
+    for start, end in sorted(spans):
+        out += [p.text[at - p.start:start - p.start], left, p.text[start - p.start:end - p.start], right]
+        at = end
+    out.append(p.text[at - p.start:])
+    return "".join(out)
+
+
+def render(e: Explanation, colour: bool = False) -> str:
+    """The explanation as text: numbers, spans, then both passages with the shared spans marked."""
+    verdict = f"reported as {e.kind}" if e.kind else "not reported (below the thresholds)"
+    shared = "; ".join(f"[{s.a_start}, {s.a_end}) ~ [{s.b_start}, {s.b_end})" for s in e.spans) or "none"
+    lines = [
+        f"a: {e.a.doc}:{e.a.line} (passage {e.a.index}, chars [{e.a.start}, {e.a.end}))",
+        f"b: {e.b.doc}:{e.b.line} (passage {e.b.index}, chars [{e.b.start}, {e.b.end}))",
+        f"{verdict}: Jaccard {e.jaccard:.4f} exact, {e.estimate:.4f} MinHash estimate; "
+        f"containment a in b {e.containment_ab:.4f}, b in a {e.containment_ba:.4f}",
+        f"normalisation of a: {e.notes_a}",
+        f"normalisation of b: {e.notes_b}",
+        f"shared spans (a ~ b): {shared}",
+        "",
+        f"a: {_marked(e.a, [(s.a_start, s.a_end) for s in e.spans], colour)}",
+        "",
+        f"b: {_marked(e.b, [(s.b_start, s.b_end) for s in e.spans], colour)}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,102 @@
+"""Containment, repeated spans, self-repeating documents and explanations."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup.__main__ import main
+from dedup._clean import clean, restore
+from dedup._documents import pair_spans, repeat_share, self_repeats
+
+DOUBLED = "2017-report-doubled.txt"
+
+
+def _join_parts(paragraphs):
+    return [(part["start"], part["end"], part["same_text_as"]) for part in paragraphs[DOUBLED, 23]["join_parts"]]
+
+
+def test_doubled_file_repeats_itself_with_the_join_offsets(seeds, paragraphs):
+    result = dedup.find_duplicates(seeds)
+    repeats = self_repeats(result)[DOUBLED]
+    spans = {(r.start, r.end): (r.source_start, r.source_end) for r in repeats}
+    (first_start, first_end, first_twin), (second_start, second_end, second_twin) = _join_parts(paragraphs)
+    # The join's second part repeats copy one's first paragraph; copy two's last repeats the join's first part.
+    p0, p46 = paragraphs[DOUBLED, second_twin], paragraphs[DOUBLED, first_twin]
+    assert spans[second_start, second_end] == (p0["start"], p0["end"])
+    assert spans[p46["start"], p46["end"]] == (first_start, first_end)
+    assert 0.45 < repeat_share(result, repeats) < 0.55
+
+
+def test_span_cleaning_leaves_the_report_once(seeds, paragraphs):
+    text = (seeds / DOUBLED).read_text("utf-8")
+    cleaned = clean([(DOUBLED, text)], level="span")
+    (first_start, first_end, _), _ = _join_parts(paragraphs)
+    copy_one = "".join(paragraphs[DOUBLED, i]["text"] for i in range(23))
+
+    def norm(t):
+        return "".join(unicodedata.normalize("NFKC", t).split())
+
+    assert norm(cleaned.texts[DOUBLED]) == norm(copy_one + text[first_start:first_end])
+    assert restore(cleaned.texts, cleaned.removed)[DOUBLED] == text
+
+
+def test_contained_level_removes_the_inner_side_only(seeds):
+    cleaned = clean(seeds, level="contained", scope="document")
+    doubled = {r.index: r for r in cleaned.removed if r.doc == DOUBLED}
+    assert doubled[46].kind == "contained" and doubled[46].kept["index"] == 23
+    assert 23 not in doubled and 0 not in doubled
+
+
+HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 2000)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(HAN, min_size=60, max_size=300, unique=True), st.data())
+def test_pasted_passage_is_found_with_its_offsets(chars, data):
+    # Distinct characters, so the pasted text occurs in the host exactly once.
+    cut = sorted(data.draw(st.lists(st.integers(0, len(chars)), min_size=3, max_size=3)))
+    filler, before, pasted, after = ("".join(chars[a:b]) for a, b in zip([0, *cut], [*cut, len(chars)]))
+    if len(pasted) < 15 or len(before) < 10 or len(filler) < 8:
+        return
+    source = f"{filler}\n{pasted}\n"
+    host = f"{filler[::-1]}\n{before}{pasted}{after}\n"
+    result = dedup.find_duplicates([("source.txt", source), ("host.txt", host)])
+    rows = [row for row, p in enumerate(result.pairs) if {p.a.doc, p.b.doc} == {"source.txt", "host.txt"}
+            and pasted in (p.a.text, p.b.text)]
+    assert rows, "the pasted passage must be paired with its host"
+    spans = pair_spans(result, rows[0])
+    start = host.index(before + pasted) + len(before)
+    # Document ids sort host.txt before source.txt, so a is the host.
+    assert [(s.a_start, s.a_end, s.b_start, s.b_end) for s in spans] == [
+        (start, start + len(pasted), len(filler) + 1, len(filler) + 1 + len(pasted))]
+
+
+def test_explain_command_marks_shared_spans(seeds, capsys):
+    assert main(["explain", str(seeds), f"{DOUBLED}:79", f"{DOUBLED}:157"]) == 0
+    out = capsys.readouterr().out
+    assert "reported as contained" in out and "[[" in out and "]]" in out
+    assert "[5882, 5984)" in out
+    assert main(["explain", str(seeds), f"{DOUBLED}:2", "nope.txt:1"]) == 1
+
+
+def test_json_spans_and_document_overlaps(seeds, capsys):
+    assert main([str(seeds), "--json", "-", "--spans"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert all("spans" in pair for pair in report["pairs"])
+    doubled = next(r for r in report["self_repeats"] if r["doc"] == DOUBLED)
+    assert {"span": [5984, 6400], "of": [0, 416], "kind": "contained"} in doubled["repeats"]
+    overlap = next(o for o in report["document_overlaps"] if {o["a"], o["b"]} == {"2017-report-abridged.txt", DOUBLED})
+    assert overlap["share_a_in_b"] > 0.8
+
+
+def test_report_shows_self_repeats_and_overlaps(seeds, capsys):
+    assert main([str(seeds)]) == 0
+    out = capsys.readouterr().out
+    assert f"{DOUBLED}: " in out.split("documents that repeat themselves:")[1]
+    assert "[5984, 6400) repeats [0, 416) (contained)" in out
+    assert "documents that share text" in out
