@@ -6,6 +6,7 @@
 [('a.txt', 2)]
 """
 
+from ._clean import Cleaned, Removal, clean, restore
 from ._find import find_duplicates
 from ._lsh import optimal_params
 from ._minhash import sign, to_datasketch
@@ -17,20 +18,24 @@ from ._shingle import Shingler, WordTokenizer, shingles
 from ._verify import overlap
 
 __all__ = [
+    "Cleaned",
     "Cluster",
     "Document",
     "Normalizer",
     "Pair",
     "Passage",
     "ReadError",
+    "Removal",
     "Result",
     "Shingler",
     "WordTokenizer",
+    "clean",
     "find_duplicates",
     "normalize",
     "optimal_params",
     "overlap",
     "read_folder",
+    "restore",
     "segment",
     "shingles",
     "sign",

@@ -15,9 +15,11 @@ from pathlib import Path
 from ._clean import LEVELS, SCOPES, clean
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
+from ._normalize import Normalizer
 from ._output import atomic_write, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._segment import UNITS
+from ._shingle import Shingler, parse_shingle
 
 __all__ = ["main"]
 
@@ -49,6 +51,9 @@ def _scan_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=list(LEVELS), default="near",
                    help="what is removed: exact, near (exact+near), contained (also passages inside a kept one) "
                         "or span (also repeated spans inside passages) (default: near)")
+    p.add_argument("--boilerplate", choices=("mark", "ignore", "remove"), default="mark",
+                   help="short lines recurring across documents (mastheads): report them apart (mark), leave them "
+                        "out of matching (ignore), or also remove them with --clean (remove) (default: mark)")
     p.add_argument("--quiet", action="store_true", help="no progress bars and no text report")
     return p
 
@@ -65,12 +70,26 @@ def _add_matching(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-chars", type=int, default=8,
                    help="shorter passages (normalised) only match exactly (default: 8)")
     p.add_argument("--no-verify", action="store_true", help="report LSH estimates without exact verification")
+    p.add_argument("--repair-breaks", action="store_true",
+                   help="join paragraphs cut mid-sentence by a page break before matching")
+    p.add_argument("--punctuation", action="store_true", help="ignore punctuation when comparing")
+    p.add_argument("--digits", action="store_true", help="treat all digits as equal when comparing")
+    p.add_argument("--traditional", action="store_true",
+                   help="fold Traditional Chinese to Simplified when comparing (needs: pip install 'dedup[zh]')")
+    p.add_argument("--no-casefold", action="store_true", help="compare case-sensitively")
+    p.add_argument("--user-dict", metavar="FILE", help="jieba user dictionary for --shingle word:N")
 
 
 def _matching(args: argparse.Namespace) -> dict[str, object]:
-    return {"unit": args.unit, "threshold": args.threshold, "shingle": args.shingle, "num_perm": args.num_perm,
+    shingler = parse_shingle(args.shingle)
+    if args.user_dict:
+        shingler = Shingler(shingler.kind, shingler.n, args.user_dict)
+    normalizer = Normalizer(casefold=not args.no_casefold, punctuation=args.punctuation, digits=args.digits,
+                            traditional=args.traditional)
+    return {"unit": args.unit, "threshold": args.threshold, "shingle": shingler, "num_perm": args.num_perm,
             "seed": args.seed, "keep": args.keep, "glob": args.glob, "min_chars": args.min_chars,
-            "verify": not args.no_verify}
+            "verify": not args.no_verify, "normalizer": normalizer, "repair_breaks": args.repair_breaks,
+            "boilerplate": "ignore" if getattr(args, "boilerplate", "mark") == "ignore" else "mark"}
 
 
 def _explain_parser() -> argparse.ArgumentParser:
@@ -114,8 +133,9 @@ def _scan(args: argparse.Namespace) -> int:
         return _fail(f"{args.folder}: not a folder (give the folder that holds the text files)", NO_INPUT)
     progress = not args.quiet and sys.stderr.isatty()
     try:
-        cleaned = clean(args.folder, level=args.level, scope=args.scope, progress=progress, **_matching(args))
-    except (ValueError, TypeError) as exc:
+        cleaned = clean(args.folder, level=args.level, scope=args.scope, progress=progress,
+                        remove_boilerplate=args.boilerplate == "remove", **_matching(args))
+    except (ValueError, TypeError, ImportError) as exc:
         return _fail(str(exc), USAGE_ERROR)
     except OSError as exc:
         return _fail(f"{args.folder}: {exc.strerror or exc}", NO_INPUT)
@@ -147,7 +167,7 @@ def _explain(args: argparse.Namespace) -> int:
     try:
         result = find_duplicates(args.folder, **_matching(args))  # type: ignore[arg-type]
         explanation = explain(result, find_passage(result, args.a), find_passage(result, args.b))
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         return _fail(str(exc), USAGE_ERROR)
     sys.stdout.write(render(explanation, colour=sys.stdout.isatty()))
     return 0

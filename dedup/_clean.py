@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._find import Corpus, find_duplicates
-from ._result import KINDS, Result
+from ._result import KINDS, Result, passage_dict
 
 __all__ = ["Cleaned", "Removal", "clean", "plan_removals", "restore"]
 
@@ -108,13 +108,14 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
 
 
 def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "corpus",
-          **options: Any) -> Cleaned:
+          remove_boilerplate: bool = False, **options: Any) -> Cleaned:
     """Remove duplicate passages from every document; log each removal so ``restore`` can undo it.
 
     *corpus* is anything ``find_duplicates`` takes (with *options* passed on, e.g.
     ``keep="longest"``) or a ``Result`` it returned. ``level``: ``exact``; ``near``
     (exact and near); ``contained`` (also passages lying inside a kept passage);
     ``span`` (also the part of a passage that repeats a contained passage kept before it).
+    With *remove_boilerplate*, every passage flagged as boilerplate goes too (kind ``boilerplate``).
 
     >>> c = clean([("a", "同一段文字，出现两次。\\n其他"), ("b", "前言\\n同一段文字，出现两次。\\n结尾")])
     >>> c.texts["b"], [(r.doc, r.line, r.kept["doc"]) for r in c.removed]
@@ -132,8 +133,15 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
         cut_start, cut_end = _cut(document.text, p.start, p.end)
         removed.append(_removal(result, i, k, cut_start, cut_end, float(result.similarity[row]),
                                 KINDS[int(result.kind[row])]))
+    gone = {i for i, _, _ in plan}
     if level == "span":
-        removed += _span_cuts(result, {i for i, _, _ in plan}, scope)
+        removed += _span_cuts(result, gone, scope)
+    if remove_boilerplate:
+        for i in np.flatnonzero(result.boilerplate).tolist():
+            if i not in gone:
+                p = passages[i]
+                cut_start, cut_end = _cut(passages.documents[int(passages.doc[i])].text, p.start, p.end)
+                removed.append(_removal(result, i, None, cut_start, cut_end, 1.0, "boilerplate"))
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
         by_doc.setdefault(r.doc, []).append(r)
@@ -141,13 +149,14 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
     return Cleaned(texts, sorted(removed, key=lambda r: (r.doc, r.cut_start)), result)
 
 
-def _removal(result: Result, i: int, k: int, cut_start: int, cut_end: int, similarity: float, kind: str) -> Removal:
+def _removal(result: Result, i: int, k: int | None, cut_start: int, cut_end: int, similarity: float,
+             kind: str) -> Removal:
     passages = result.passages
     document = passages.documents[int(passages.doc[i])]
-    p, kept = passages[i], passages[k]
+    p = passages[i]
+    kept = {} if k is None else passage_dict(passages[k])
     return Removal(p.doc, p.index, p.line, p.start, p.end, cut_start, cut_end, document.text[cut_start:cut_end],
-                   {"doc": kept.doc, "index": kept.index, "line": kept.line, "start": kept.start, "end": kept.end},
-                   similarity, kind, document.encoding)
+                   kept, similarity, kind, document.encoding)
 
 
 def _span_cuts(result: Result, gone: set[int], scope: str) -> list[Removal]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ._boilerplate import find_boilerplate
 from ._cluster import components, keep_order
 from ._contain import containment_candidates
 from ._lsh import band_keys, candidate_pairs, optimal_params
@@ -46,6 +47,10 @@ def find_duplicates(
     block: int = 40,
     max_bucket: int = 100,
     containment: bool = True,
+    repair_breaks: bool = False,
+    boilerplate: str = "mark",
+    boilerplate_chars: int = 32,
+    boilerplate_docs: int = 2,
     batch_size: int = 20_000,
     progress: bool = False,
 ) -> Result:
@@ -60,30 +65,40 @@ def find_duplicates(
     *contained* inside the other and the other carries more: below the threshold,
     or above it with an extra block of at least *block* characters. Exact and near pairs form clusters; each keeps one passage:
     ``keep="first"`` (corpus order), ``"longest"`` or a key function of a ``Passage``
-    (smallest key kept; ties go to corpus order). ``progress`` draws bars on stderr.
+    (smallest key kept; ties go to corpus order).
+
+    Boilerplate (short lines recurring across *boilerplate_docs* documents, such as
+    mastheads; see ``find_boilerplate``) is flagged in ``Result.boilerplate`` and its
+    clusters are kept apart in ``Result.boilerplate_clusters``; ``boilerplate="ignore"``
+    leaves it out of matching altogether. ``repair_breaks`` joins paragraphs cut
+    mid-sentence by a page break. ``progress`` draws bars on stderr.
 
     >>> r = find_duplicates([("a", "重复的一段话，足够长。\\n别的"), ("b", "重复的一段话,足够长。")])
     >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs], [c.kept.doc for c in r.clusters]
     ([('a', 'b', 'exact')], ['a'])
     """
     shingler = parse_shingle(shingle) if isinstance(shingle, str) else shingle
-    _check(threshold, min_chars, max_chars, contained, block, keep)
+    _check(threshold, min_chars, max_chars, contained, block, keep, boilerplate)
     bands, rows = optimal_params(threshold, num_perm)
     normalizer = normalizer or Normalizer()
-    if shingler.kind == "word" and not normalizer.keep_spaces:
+    if shingler.kind != "char" and not normalizer.keep_spaces:
         normalizer = dataclasses.replace(normalizer, keep_spaces=True)
     config = {"unit": unit, "threshold": threshold, "shingle": f"{shingler.kind}:{shingler.n}",
               "num_perm": num_perm, "bands": bands, "rows": rows, "seed": seed, "min_chars": min_chars,
               "verify": verify, "keep": keep if isinstance(keep, str) else "key",
-              "containment": containment, "contained": contained, "block": block, "normalizer": dataclasses.asdict(normalizer)}
+              "containment": containment, "contained": contained, "block": block,
+              "repair_breaks": repair_breaks, "boilerplate": boilerplate,
+              "boilerplate_chars": boilerplate_chars, "boilerplate_docs": boilerplate_docs, "normalizer": dataclasses.asdict(normalizer)}
 
     documents, errors = read_corpus(corpus, glob, progress)
-    passages = segment(documents, unit)
+    passages = segment(documents, unit, repair_breaks)
     norms = [normalizer(text) for text in passages.texts()]
     lengths = np.fromiter((len(t) for t in norms), np.int64, len(norms))
     errors = errors + _oversized(passages, lengths, max_chars)
+    flagged = find_boilerplate(passages, norms, boilerplate_chars, boilerplate_docs)
 
-    group = _exact_groups(norms)
+    # Ignored boilerplate is treated like an empty passage: it matches nothing.
+    group = _exact_groups(norms if boilerplate == "mark" else ["" if f else t for t, f in zip(norms, flagged)])
     reps = np.flatnonzero((group == np.arange(len(norms))) & (lengths >= min_chars) & (lengths <= max_chars))
     chunks = np.array_split(reps, max(1, -(-len(reps) // batch_size)))
     keys = np.concatenate([band_keys(sign(shingler([norms[i] for i in chunk]), num_perm, seed), bands, rows)
@@ -100,10 +115,12 @@ def find_duplicates(
     linking = kinds != CONTAINED
     cluster = components(len(norms), pairs[linking])
     rank = keep_order(_keep_keys(passages, keep, cluster))
-    return Result(documents, passages, errors, config, pairs, sims, conts, kinds, cluster, rank, normalizer, shingler)
+    return Result(documents, passages, errors, config, pairs, sims, conts, kinds, cluster, rank, normalizer, shingler,
+                  flagged)
 
 
-def _check(threshold: float, min_chars: int, max_chars: int, contained: float, block: int, keep: Keep) -> None:
+def _check(threshold: float, min_chars: int, max_chars: int, contained: float, block: int, keep: Keep,
+           boilerplate: str) -> None:
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must lie strictly between 0 and 1, not {threshold!r}")
     if min_chars < 1 or max_chars < min_chars:
@@ -112,6 +129,8 @@ def _check(threshold: float, min_chars: int, max_chars: int, contained: float, b
         raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
     if block < 1:
         raise ValueError(f"block must be a positive number of characters, not {block!r}")
+    if boilerplate not in ("mark", "ignore"):
+        raise ValueError(f"boilerplate must be 'mark' or 'ignore', not {boilerplate!r}")
     if not callable(keep) and keep not in ("first", "longest"):
         raise ValueError(f"keep must be 'first', 'longest' or a key function of a Passage, not {keep!r}")
 

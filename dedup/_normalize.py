@@ -23,7 +23,8 @@ def _traditional_to_simplified() -> Callable[[str], str]:
         import opencc
     except ImportError as exc:
         raise ImportError("Traditional-to-Simplified folding needs OpenCC: pip install 'dedup[zh]'") from exc
-    return opencc.OpenCC("t2s").convert
+    # Taiwan-standard phrases too (資訊 -> 信息, 軟體 -> 软件), not only characters.
+    return opencc.OpenCC("tw2sp").convert
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Normalizer:
     Always: Unicode NFKC (full-width to half-width) and removal of whitespace
     (``keep_spaces`` keeps one space between words instead, for word shingles).
     Options: ``casefold``, remove ``punctuation`` (Unicode category P*),
-    fold every decimal ``digits`` to 0, fold ``traditional`` Chinese to Simplified.
+    fold every decimal ``digits`` to 0, fold ``traditional`` Chinese to Simplified
+    (OpenCC ``tw2sp``: characters and Taiwan vocabulary such as 資訊 -> 信息).
 
     >>> Normalizer()("Ｈｅｌｌｏ，\\t世界 ！")
     'hello,世界!'

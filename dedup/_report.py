@@ -36,6 +36,8 @@ def report_dict(result: Result, spans: bool = False) -> dict[str, Any]:
         "clusters": [{"kept": {"doc": c.kept.doc, "index": c.kept.index},
                       "members": [{"doc": m.doc, "index": m.index} for m in c.members]} for c in result.clusters],
         "errors": [{"path": e.path, "error": e.error} for e in result.errors],
+        "boilerplate": [{"doc": p.doc, "index": p.index, "line": p.line}
+                        for p in (result.passages[int(i)] for i in np.flatnonzero(result.boilerplate))],
     }
     if spans:
         for row, pair in enumerate(report["pairs"]):
@@ -65,8 +67,8 @@ def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50) -> 
     total = sum(len(d.text) for d in result.documents)
     share = cleaned.chars_removed / total if total else 0.0
     out.write(f"{len(result.documents)} documents, {len(result.passages)} passages, "
-              f"{len(result.clusters)} clusters, {len(cleaned.removed)} passages would be removed "
-              f"({share:.1%} of characters)\n")
+              f"{len(result.clusters)} clusters (and {len(result.boilerplate_clusters)} of boilerplate), "
+              f"{len(cleaned.removed)} passages would be removed ({share:.1%} of characters)\n")
     similarity = _similarity_to_kept(result)
     for n, (cluster, members) in enumerate(zip(result.clusters, result.cluster_members()), start=1):
         if n > max_clusters:
@@ -76,9 +78,25 @@ def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50) -> 
         for passage, position in zip(cluster.members, members.tolist()):
             mark = "kept" if passage == cluster.kept else f"{similarity.get(position, 0.0):.2f}"
             out.write(f"  {mark:>4}  {passage.doc}:{passage.line}  {_snippet(passage.text)}\n")
+    _write_boilerplate(result, out)
     _write_documents(result, out)
     for error in result.errors:
         out.write(f"error: {error.path}: {error.error}\n")
+
+
+def _write_boilerplate(result: Result, out: TextIO, most: int = 12) -> None:
+    clusters = result.boilerplate_clusters
+    flagged = int(result.boilerplate.sum())
+    if not flagged:
+        return
+    out.write(f"\nboilerplate: {flagged} short passages recur across documents "
+              f"({len(clusters)} clusters of identical ones):\n")
+    for cluster in clusters[:most]:
+        out.write(f"  {len(cluster.members)}x  {_snippet(cluster.kept.text)}  "
+                  f"({', '.join(f'{m.doc}:{m.line}' for m in cluster.members[:4])}"
+                  f"{', …' if len(cluster.members) > 4 else ''})\n")
+    if len(clusters) > most:
+        out.write(f"  ... {len(clusters) - most} more\n")
 
 
 def _write_documents(result: Result, out: TextIO, most: int = 8) -> None:

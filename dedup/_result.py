@@ -51,7 +51,8 @@ class Result:
     Arrays: ``pair_index`` (m, 2) global passage positions, ``similarity``,
     ``containment`` (m, 2), ``kind`` (codes into ``KINDS``), ``cluster`` (per
     passage: the smallest position of its cluster), ``keep_rank`` (per passage:
-    its place under the keep rule, lower is kept first).
+    its place under the keep rule, lower is kept first), ``boilerplate`` (per
+    passage: flagged as boilerplate).
     """
 
     documents: list[Document]
@@ -66,6 +67,7 @@ class Result:
     keep_rank: np.ndarray
     normalizer: Normalizer
     shingler: Shingler
+    boilerplate: np.ndarray
 
     @cached_property
     def pairs(self) -> list[Pair]:
@@ -76,22 +78,27 @@ class Result:
 
     @cached_property
     def clusters(self) -> list[Cluster]:
-        """Clusters of two or more passages, largest first, then by position of their first member."""
-        members = self.cluster_members()
-        p = self.passages
-        out = []
-        for group in members:
-            kept = group[np.argmin(self.keep_rank[group])]
-            out.append(Cluster(p[int(kept)], tuple(p[int(m)] for m in group)))
-        return out
+        """Clusters of two or more passages, not all boilerplate; largest first, then by first member."""
+        return [self._cluster(g) for g in self.cluster_members()]
 
-    def cluster_members(self) -> list[np.ndarray]:
-        """Global positions of the members of each cluster (same order as ``clusters``)."""
+    @cached_property
+    def boilerplate_clusters(self) -> list[Cluster]:
+        """Clusters made only of boilerplate passages (mastheads and the like), kept apart."""
+        return [self._cluster(g) for g in self.cluster_members(boilerplate=True)]
+
+    def _cluster(self, group: np.ndarray) -> Cluster:
+        kept = group[np.argmin(self.keep_rank[group])]
+        return Cluster(self.passages[int(kept)], tuple(self.passages[int(m)] for m in group))
+
+    def cluster_members(self, boilerplate: bool = False) -> list[np.ndarray]:
+        """Global positions of the members of each cluster (same order as ``clusters``,
+        or as ``boilerplate_clusters`` with *boilerplate*)."""
         labels = self.cluster
         order = np.argsort(labels, kind="stable")
         ranked = labels[order]
         starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1]))) if len(order) else order
-        groups = [g for g in np.split(order, starts[1:]) if len(g) > 1]
+        groups = [g for g in np.split(order, starts[1:])
+                  if len(g) > 1 and bool(self.boilerplate[g].all()) == boilerplate]
         groups.sort(key=lambda g: (-len(g), int(g[0])))
         return groups
 

@@ -90,8 +90,8 @@ def _paragraph_spans(text: str) -> Iterator[tuple[int, int, int]]:
         line_start += len(line) + 1
 
 
-def _sentence_spans(text: str) -> Iterator[tuple[int, int, int]]:
-    for line_no, start, end in _paragraph_spans(text):
+def _sentence_spans(text: str, paragraphs: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
+    for line_no, start, end in paragraphs:
         piece_start = start
         for match in _SENTENCE_END.finditer(text, start, end):
             yield from _stripped(text, line_no, piece_start, match.end())
@@ -104,7 +104,22 @@ def _stripped(text: str, line_no: int, start: int, end: int) -> Iterator[tuple[i
     stripped = piece.strip()
     if stripped:
         offset = start + piece.index(stripped)
-        yield line_no, offset, offset + len(stripped)
+        yield line_no + text.count("\n", start, offset), offset, offset + len(stripped)
+
+
+def _repair_breaks(text: str, paragraphs: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Join a paragraph cut mid-sentence (by a page break) with the paragraph that continues it."""
+    out: list[tuple[int, int, int]] = []
+    for line_no, start, end in paragraphs:
+        if out and _cut_mid_sentence(text[out[-1][1]:out[-1][2]]) and not _MARKUP.match(text, start):
+            out[-1] = (out[-1][0], out[-1][1], end)
+        else:
+            out.append((line_no, start, end))
+    return out
+
+
+def _cut_mid_sentence(paragraph: str) -> bool:
+    return len(paragraph) >= _MIN_BROKEN and not _ENDS_SENTENCE.search(paragraph) and not _MARKUP.match(paragraph)
 
 
 def _document_spans(text: str) -> Iterator[tuple[int, int, int]]:
@@ -114,29 +129,48 @@ def _document_spans(text: str) -> Iterator[tuple[int, int, int]]:
         yield text.count("\n", 0, offset) + 1, offset, offset + len(stripped)
 
 
-_SPLITTERS = {"paragraph": _paragraph_spans, "sentence": _sentence_spans, "document": _document_spans}
+# A paragraph cut by a page break ends without a sentence end; headings, bullets and
+# short lines (mastheads, titles) are never taken for one.
+_ENDS_SENTENCE = re.compile(r"[。！？；!?;…：:.”’」』）)\]\"'》]\s*$")
+_MARKUP = re.compile(r"\s*(?:#|[-*+>]\s|\d+[.、]\s|\*\*)")
+_MIN_BROKEN = 20
 
 
-def segment(documents: Sequence[Document], unit: Unit = "paragraph") -> Passages:
+def segment(documents: Sequence[Document], unit: Unit = "paragraph", repair_breaks: bool = False) -> Passages:
     """Split *documents* into passages of the given *unit*, each with index, line and offsets.
 
     ``paragraph``: each non-empty line, stripped. ``sentence``: each line cut after
     。！？；!?;… (closing quotes stay on their sentence). ``document``: the whole text, stripped.
+    With *repair_breaks*, a paragraph of 20 or more characters that ends mid-sentence
+    is joined with the next one (a page break cut it): the passage then spans the
+    blank lines between, and its offsets still point into the original text.
+
+    >>> p = segment([Document("a", "会议指出，今年以来全国工业经济运行呈现回升\\n\\n向好态势。")], repair_breaks=True)
+    >>> [(x.line, x.start, x.end) for x in p]
+    [(1, 0, 28)]
 
     >>> p = segment([Document("a.txt", "  one\\n\\ntwo。three")], "sentence")
     >>> [(x.index, x.line, x.start, x.end, x.text) for x in p]
     [(0, 1, 2, 5, 'one'), (1, 3, 7, 11, 'two。'), (2, 3, 11, 16, 'three')]
     """
-    if unit not in _SPLITTERS:
+    if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
-    split = _SPLITTERS[unit]
     doc_idx: list[int] = []
     index: list[int] = []
     line: list[int] = []
     start: list[int] = []
     end: list[int] = []
     for d, document in enumerate(documents):
-        for i, (line_no, s, e) in enumerate(split(document.text)):
+        text = document.text
+        if unit == "document":
+            spans = list(_document_spans(text))
+        else:
+            spans = list(_paragraph_spans(text))
+            if repair_breaks:
+                spans = _repair_breaks(text, spans)
+            if unit == "sentence":
+                spans = list(_sentence_spans(text, spans))
+        for i, (line_no, s, e) in enumerate(spans):
             doc_idx.append(d)
             index.append(i)
             line.append(line_no)

@@ -14,11 +14,13 @@ from ._hash import POLY, hash_token, mix64, rolling
 
 __all__ = ["ShingleBatch", "Shingler", "WordTokenizer", "parse_shingle", "shingles"]
 
-ShingleKind = Literal["char", "word"]
+ShingleKind = Literal["char", "word", "mixed"]
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Han runs go to jieba; any other run of letters or digits is one word; punctuation is dropped.
 _WORD_RUNS = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
+# Mixed: each Han character is a token, each run of other letters or digits is one token.
+_MIXED_TOKENS = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,9 @@ class WordTokenizer:
 
 @dataclass(frozen=True)
 class Shingler:
-    """Shingle settings: ``kind`` ``char`` (n consecutive characters) or ``word`` (n consecutive words).
+    """Shingle settings: ``kind`` ``char`` (n consecutive characters), ``word`` (n consecutive
+    words, jieba for Chinese) or ``mixed`` (n consecutive tokens, where a token is one Han
+    character or one whole Latin word or number: for text that interleaves them).
 
     Calling it on a batch of normalised texts gives a ``ShingleBatch``; the work is
     vectorised over the whole batch (words are looked up once per distinct word).
@@ -96,8 +100,8 @@ class Shingler:
     tokenizer: WordTokenizer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.kind not in ("char", "word"):
-            raise ValueError(f"shingle kind must be 'char' or 'word', not {self.kind!r}")
+        if self.kind not in ("char", "word", "mixed"):
+            raise ValueError(f"shingle kind must be 'char', 'word' or 'mixed', not {self.kind!r}")
         if not isinstance(self.n, int) or self.n < 1:
             raise ValueError(f"shingle size n must be a positive integer, not {self.n!r}")
         object.__setattr__(self, "tokenizer", WordTokenizer(self.user_dict))
@@ -114,8 +118,9 @@ class Shingler:
         ids: dict[str, int] = {}
         stream: list[int] = []
         lengths = np.zeros(len(texts), np.int64)
+        split = self.tokenizer if self.kind == "word" else _MIXED_TOKENS.findall
         for i, text in enumerate(texts):
-            words = self.tokenizer(text)
+            words = split(text)
             lengths[i] = len(words)
             for w in words:
                 h = ids.get(w)
@@ -159,7 +164,7 @@ def _whole_runs(tokens: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> 
 
 
 def parse_shingle(spec: str) -> Shingler:
-    """Read a shingle spec like ``char:5`` or ``word:2``.
+    """Read a shingle spec like ``char:5``, ``word:2`` or ``mixed:4``.
 
     >>> parse_shingle("word:3")
     Shingler(kind='word', n=3, user_dict=None)
@@ -168,7 +173,7 @@ def parse_shingle(spec: str) -> Shingler:
     try:
         return Shingler(kind, int(n or 5))  # type: ignore[arg-type]
     except ValueError as exc:
-        raise ValueError(f"shingle spec must look like 'char:5' or 'word:2', not {spec!r} ({exc})") from None
+        raise ValueError(f"shingle spec must look like 'char:5', 'word:2' or 'mixed:4', not {spec!r} ({exc})") from None
 
 
 def shingles(text: str, kind: ShingleKind = "char", n: int = 5) -> set[int]:

@@ -18,7 +18,7 @@ def test_report_on_seeds(seeds, capsys):
     assert main([str(seeds)]) == 0
     out = capsys.readouterr().out
     first = out.splitlines()[0]
-    assert first.startswith("5 documents, 176 passages, 38 clusters, 42 passages would be removed (")
+    assert first.startswith("5 documents, 176 passages, 30 clusters (and 8 of boilerplate), 42 passages would be removed (")
     assert "2017-report-doubled.txt:" in out and "kept" in out
 
 
@@ -26,7 +26,7 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     target = tmp_path / "report.json"
     assert main([str(seeds), "--json", str(target), "--quiet"]) == 0
     report = json.loads(target.read_text("utf-8"))
-    assert set(report) == {"version", "config", "documents", "pairs", "clusters", "errors"}
+    assert set(report) == {"version", "config", "documents", "pairs", "clusters", "errors", "boilerplate"}
     assert set(report["documents"][0]) == {"id", "passages", "chars", "encoding"}
     assert [d["id"] for d in report["documents"]] == sorted(p.name for p in seeds.glob("*.txt"))
     pair = report["pairs"][0]
@@ -145,4 +145,4 @@ def test_real_subprocess(seeds):
     done = subprocess.run([sys.executable, "-m", "dedup", str(seeds), "--json", "-"],
                           capture_output=True, text=True, encoding="utf-8", check=False)
     assert done.returncode == 0, done.stderr
-    assert len(json.loads(done.stdout)["clusters"]) == 38
+    assert len(json.loads(done.stdout)["clusters"]) == 30

@@ -39,7 +39,12 @@ def test_boilerplate_repeated_thousands_of_times_stays_one_cluster():
     corpus = [(f"page{i:05d}.txt", f"本报北京讯 记者报道第{i}期内容各不相同的正文第{i % 7}段。\n中国电子报社出版 邮发代号1-89")
               for i in range(3000)]
     result = dedup.find_duplicates(corpus)
-    biggest = result.clusters[0]
-    assert len(biggest.members) == 3000
-    assert biggest.kept.doc == "page00000.txt"
+    # Both lines recur across thousands of pages: boilerplate, kept apart from real clusters.
+    assert result.clusters == []
+    masthead, bodies = result.boilerplate_clusters
+    assert len(masthead.members) == 3000
+    # Near (not equal) bodies in giant buckets are linked only to the bucket's first member,
+    # so a few whose similarity to it falls short stay out: the price of linear work.
+    assert 2900 < len(bodies.members) <= 3000
+    assert masthead.kept.doc == "page00000.txt"
     assert len(result.pairs) < 50_000
