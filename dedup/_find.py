@@ -51,7 +51,7 @@ def find_duplicates(
     boilerplate: str = "mark",
     boilerplate_chars: int = 32,
     boilerplate_docs: int = 2,
-    batch_size: int = 20_000,
+    batch_size: int = 4096,
     progress: bool = False,
 ) -> Result:
     """Find exact and near-duplicate passages in *corpus* (a folder, or ``(id, text)`` pairs).
@@ -92,7 +92,7 @@ def find_duplicates(
 
     documents, errors = read_corpus(corpus, glob, progress)
     passages = segment(documents, unit, repair_breaks)
-    norms = [normalizer(text) for text in passages.texts()]
+    norms = normalizer.batch(list(passages.texts()))
     lengths = np.fromiter((len(t) for t in norms), np.int64, len(norms))
     errors = errors + _oversized(passages, lengths, max_chars)
     flagged = find_boilerplate(passages, norms, boilerplate_chars, boilerplate_docs)
@@ -100,16 +100,21 @@ def find_duplicates(
     # Ignored boilerplate is treated like an empty passage: it matches nothing.
     group = _exact_groups(norms if boilerplate == "mark" else ["" if f else t for t, f in zip(norms, flagged)])
     reps = np.flatnonzero((group == np.arange(len(norms))) & (lengths >= min_chars) & (lengths <= max_chars))
-    chunks = np.array_split(reps, max(1, -(-len(reps) // batch_size)))
-    keys = np.concatenate([band_keys(sign(shingler([norms[i] for i in chunk]), num_perm, seed), bands, rows)
-                           for chunk in steps(chunks, total=len(chunks), desc="sign", enabled=progress)]
-                          ) if len(reps) else np.zeros((0, bands), np.uint64)
-    candidates = reps[candidate_pairs(keys, max_bucket)]
-    rep_batch = shingler([norms[i] for i in reps]) if containment else None
-    if rep_batch is not None:
-        candidates = np.unique(np.concatenate((candidates, reps[containment_candidates(rep_batch, contained)])),
-                               axis=0)
-    judged = _judge(candidates, norms, shingler, threshold, contained, block, verify, num_perm, seed)
+    keys, compact = _sign(reps, norms, shingler, num_perm, seed, bands, rows, batch_size, progress)
+    local = candidate_pairs(keys, max_bucket)
+    estimate = (compact[local[:, 0]] == compact[local[:, 1]]).mean(axis=1) if len(local) else np.zeros(0)
+    if verify:
+        # Drop candidates whose estimate lies hopelessly below the threshold before verifying.
+        local = local[estimate >= threshold - _margin(threshold, num_perm)]
+        candidates = reps[local]
+        if containment:
+            found = containment_candidates(shingler([norms[i] for i in reps]), contained)
+            candidates = np.unique(np.concatenate((candidates, reps[found])), axis=0)
+        judged = _judge(candidates, norms, shingler, threshold, contained, block)
+    else:
+        ok = estimate >= threshold
+        judged = (reps[local[ok]], estimate[ok], np.full((int(ok.sum()), 2), np.nan),
+                  np.full(int(ok.sum()), NEAR, np.int8))
     pairs, sims, conts, kinds = _expand(group, *judged, max_bucket)
 
     linking = kinds != CONTAINED
@@ -153,21 +158,42 @@ def _exact_groups(norms: list[str]) -> np.ndarray:
     return group
 
 
+def _sign(reps: np.ndarray, norms: list[str], shingler: Shingler, num_perm: int, seed: int, bands: int, rows: int,
+          batch_size: int, progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Band keys and a compact signature (the low 16 bits of each bin, for estimates) of each passage."""
+    keys = np.zeros((len(reps), bands), np.uint64)
+    compact = np.zeros((len(reps), num_perm), np.uint16)
+    starts = range(0, len(reps), batch_size)
+    for start in steps(starts, total=len(starts), desc="sign", enabled=progress):
+        chunk = reps[start:start + batch_size]
+        signatures = sign(shingler([norms[i] for i in chunk]), num_perm, seed)
+        keys[start:start + len(chunk)] = band_keys(signatures, bands, rows)
+        compact[start:start + len(chunk)] = signatures.astype(np.uint16)
+    return keys, compact
+
+
+def _margin(threshold: float, num_perm: int) -> float:
+    """How far below the threshold an estimate may fall and still be verified: six standard
+    errors of a num_perm-bin estimate at the threshold, plus two bins."""
+    return 6 * float(np.sqrt(threshold * (1 - threshold) / num_perm)) + 2 / num_perm
+
+
 def _judge(candidates: np.ndarray, norms: list[str], shingler: Shingler, threshold: float, contained: float,
-           block: int, verify: bool, num_perm: int, seed: int
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keep the candidates that reach *threshold* or *contained*, and tell near from contained."""
+           block: int, chunk_pairs: int = 5_000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Verify the candidates exactly; keep those that reach *threshold* or *contained*; tell near from contained."""
     if len(candidates) == 0:
         return candidates, np.zeros(0), np.zeros((0, 2)), np.zeros(0, np.int8)
+    parts = [_judge_chunk(candidates[start:start + chunk_pairs], norms, shingler, threshold, contained, block)
+             for start in range(0, len(candidates), chunk_pairs)]
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]))
+
+
+def _judge_chunk(candidates: np.ndarray, norms: list[str], shingler: Shingler, threshold: float, contained: float,
+                 block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     involved, local = np.unique(candidates, return_inverse=True)
     local = local.reshape(-1, 2)
     batch = shingler([norms[i] for i in involved])
-    if not verify:
-        signatures = sign(batch, num_perm, seed)
-        estimate = (signatures[local[:, 0]] == signatures[local[:, 1]]).mean(axis=1)
-        ok = estimate >= threshold
-        return (candidates[ok], estimate[ok], np.full((int(ok.sum()), 2), np.nan),
-                np.full(int(ok.sum()), NEAR, np.int8))
     found = overlap(batch, local)
     union = found.size_a + found.size_b - found.shared
     near = found.shared >= threshold * union - 1e-9

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Normalizer", "normalize"]
+
+# Below this many characters a batch is normalised text by text; above it, building
+# the per-character tables of the vectorised path pays for itself.
+_VECTOR_MIN_CHARS = 200_000
+_BMP = 0x10000
+_CHUNK_CHARS = 1 << 20
 
 
 def _punctuation_table() -> dict[int, None]:
@@ -68,6 +76,80 @@ class Normalizer:
         if self._table:  # type: ignore[attr-defined]
             text = text.translate(self._table)  # type: ignore[attr-defined]
         return " ".join(text.split()) if self.keep_spaces else "".join(text.split())
+
+    def batch(self, texts: Sequence[str], min_chars: int = _VECTOR_MIN_CHARS) -> list[str]:
+        """``[self(t) for t in texts]``, vectorised over the whole batch for large inputs.
+
+        Batches of at least *min_chars* characters map each character of the Basic
+        Multilingual Plane through a table of what it normalises to (none, one or
+        several characters); a text holding a combining mark, Hangul jamo or a
+        supplementary-plane character takes the text-by-text path, so the result is
+        always the same.
+
+        >>> Normalizer().batch(["Ａ，b c", "ﬁ…"], min_chars=0)
+        ['a,bc', 'fi...']
+        """
+        total = sum(map(len, texts))
+        if total < min_chars or self.keep_spaces or self.traditional:
+            return [self(t) for t in texts]
+        tables = self._tables()
+        out: list[str] = []
+        start = 0
+        # Chunks of about a million characters keep the arrays small enough to be reused.
+        while start < len(texts):
+            end, size = start, 0
+            while end < len(texts) and (size < _CHUNK_CHARS or end == start):
+                size += len(texts[end])
+                end += 1
+            out += self._vectorised(texts[start:end], *tables)
+            start = end
+        return out
+
+    def _vectorised(self, texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> list[str]:
+        lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
+        # One look-up per character: bit 0 says "text by text", bits 1-5 the output length,
+        # the rest where the output starts in `pieces`; supplementary characters are special.
+        info = table[np.minimum(codes, _BMP - 1)] | (codes >= _BMP)
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        nonempty = lengths > 0
+        slow = np.zeros(len(texts), bool)
+        slow[nonempty] = np.add.reduceat(info & 1, bounds[:-1][nonempty]) > 0
+        counts = (info >> 1) & 31
+        first = info >> 6
+        # Every character's first output character, repeated as often as it has output
+        # characters; then the few that expand (… -> ...) get their later characters.
+        out = np.repeat(pieces[first], counts)
+        multi = np.flatnonzero(counts > 1)
+        if len(multi):
+            at = (np.cumsum(counts) - counts)[multi]
+            for k in range(1, int(counts[multi].max())):
+                more = counts[multi] > k
+                out[at[more] + k] = pieces[first[multi[more]] + k]
+        joined = out.tobytes().decode("utf-32-le")
+        ends = np.cumsum(counts)[bounds[1:] - 1] if len(counts) else np.zeros(len(texts), np.int64)
+        ends = np.where(nonempty, ends, 0)
+        ends = np.maximum.accumulate(ends).tolist() if len(ends) else []
+        result = [joined[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+        for i in np.flatnonzero(slow).tolist():
+            result[i] = self(texts[i])
+        return result
+
+    def _tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per BMP character, packed: where its normal form starts in ``pieces`` (bits 6+),
+        how long it is (bits 1-5) and whether it needs the text-by-text path (bit 0)."""
+        table = np.zeros(_BMP, np.int64)
+        pieces: list[int] = [0]
+        for cp in range(_BMP):
+            ch = chr(cp)
+            out = self(ch)
+            if (0xD800 <= cp < 0xE000 or unicodedata.combining(ch) or 0x1100 <= cp < 0x1200
+                    or 0xAC00 <= cp < 0xD7A4 or len(out) > 31):
+                table[cp] = 1
+                continue
+            table[cp] = (len(pieces) << 6) | (len(out) << 1)
+            pieces.extend(map(ord, out))
+        return table, np.array(pieces, np.uint32)
 
 
 def normalize(text: str, **options: bool) -> str:
