@@ -92,7 +92,10 @@ class Normalizer:
         total = sum(map(len, texts))
         if total < min_chars or self.keep_spaces or self.traditional:
             return [self(t) for t in texts]
-        tables = self._tables()
+        tables = self.__dict__.get("_vector_tables")
+        if tables is None:  # built on first use, once per normaliser
+            tables = self._tables()
+            object.__setattr__(self, "_vector_tables", tables)
         out: list[str] = []
         start = 0
         # Chunks of about a million characters keep the arrays small enough to be reused.
