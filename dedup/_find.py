@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ def find_duplicates(
     boilerplate_docs: int = 2,
     batch_size: int = 4096,
     progress: bool = False,
+    timings: dict[str, float] | None = None,
 ) -> Result:
     """Find exact and near-duplicate passages in *corpus* (a folder, or ``(id, text)`` pairs).
 
@@ -71,7 +73,8 @@ def find_duplicates(
     mastheads; see ``find_boilerplate``) is flagged in ``Result.boilerplate`` and its
     clusters are kept apart in ``Result.boilerplate_clusters``; ``boilerplate="ignore"``
     leaves it out of matching altogether. ``repair_breaks`` joins paragraphs cut
-    mid-sentence by a page break. ``progress`` draws bars on stderr.
+    mid-sentence by a page break. ``progress`` draws bars on stderr. A *timings*
+    dict receives the seconds spent in each stage.
 
     >>> r = find_duplicates([("a", "重复的一段话，足够长。\\n别的"), ("b", "重复的一段话,足够长。")])
     >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs], [c.kept.doc for c in r.clusters]
@@ -90,36 +93,45 @@ def find_duplicates(
               "repair_breaks": repair_breaks, "boilerplate": boilerplate,
               "boilerplate_chars": boilerplate_chars, "boilerplate_docs": boilerplate_docs, "normalizer": dataclasses.asdict(normalizer)}
 
+    clock = _Clock(timings)
     documents, errors = read_corpus(corpus, glob, progress)
+    clock("read")
     passages = segment(documents, unit, repair_breaks)
+    clock("segment")
     norms = normalizer.batch(list(passages.texts()))
     lengths = np.fromiter((len(t) for t in norms), np.int64, len(norms))
     errors = errors + _oversized(passages, lengths, max_chars)
     flagged = find_boilerplate(passages, norms, boilerplate_chars, boilerplate_docs)
+    clock("normalize")
 
     # Ignored boilerplate is treated like an empty passage: it matches nothing.
     group = _exact_groups(norms if boilerplate == "mark" else ["" if f else t for t, f in zip(norms, flagged)])
     reps = np.flatnonzero((group == np.arange(len(norms))) & (lengths >= min_chars) & (lengths <= max_chars))
-    keys, compact = _sign(reps, norms, shingler, num_perm, seed, bands, rows, batch_size, progress)
+    keys, compact = _sign(reps, norms, shingler, num_perm, seed, bands, rows, batch_size, progress, clock)
     local = candidate_pairs(keys, max_bucket)
     estimate = (compact[local[:, 0]] == compact[local[:, 1]]).mean(axis=1) if len(local) else np.zeros(0)
     if verify:
         # Drop candidates whose estimate lies hopelessly below the threshold before verifying.
         local = local[estimate >= threshold - _margin(threshold, num_perm)]
         candidates = reps[local]
+        clock("bucket")
         if containment:
             found = containment_candidates(shingler([norms[i] for i in reps]), contained)
             candidates = np.unique(np.concatenate((candidates, reps[found])), axis=0)
+            clock("contain")
         judged = _judge(candidates, norms, shingler, threshold, contained, block)
+        clock("verify")
     else:
         ok = estimate >= threshold
         judged = (reps[local[ok]], estimate[ok], np.full((int(ok.sum()), 2), np.nan),
                   np.full(int(ok.sum()), NEAR, np.int8))
+        clock("bucket")
     pairs, sims, conts, kinds = _expand(group, *judged, max_bucket)
 
     linking = kinds != CONTAINED
     cluster = components(len(norms), pairs[linking])
     rank = keep_order(_keep_keys(passages, keep, cluster))
+    clock("cluster")
     return Result(documents, passages, errors, config, pairs, sims, conts, kinds, cluster, rank, normalizer, shingler,
                   flagged)
 
@@ -158,17 +170,35 @@ def _exact_groups(norms: list[str]) -> np.ndarray:
     return group
 
 
+class _Clock:
+    """Adds the seconds since the previous call to ``timings[stage]`` (when there is a dict)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
+
+
 def _sign(reps: np.ndarray, norms: list[str], shingler: Shingler, num_perm: int, seed: int, bands: int, rows: int,
-          batch_size: int, progress: bool) -> tuple[np.ndarray, np.ndarray]:
+          batch_size: int, progress: bool, clock: _Clock) -> tuple[np.ndarray, np.ndarray]:
     """Band keys and a compact signature (the low 16 bits of each bin, for estimates) of each passage."""
     keys = np.zeros((len(reps), bands), np.uint64)
     compact = np.zeros((len(reps), num_perm), np.uint16)
     starts = range(0, len(reps), batch_size)
     for start in steps(starts, total=len(starts), desc="sign", enabled=progress):
         chunk = reps[start:start + batch_size]
-        signatures = sign(shingler([norms[i] for i in chunk]), num_perm, seed)
+        batch = shingler([norms[i] for i in chunk])
+        clock("shingle")
+        signatures = sign(batch, num_perm, seed)
+        clock("sign")
         keys[start:start + len(chunk)] = band_keys(signatures, bands, rows)
         compact[start:start + len(chunk)] = signatures.astype(np.uint16)
+        clock("bucket")
     return keys, compact
 
 

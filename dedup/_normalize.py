@@ -145,7 +145,12 @@ class Normalizer:
         pieces: list[int] = [0]
         for cp in range(_BMP):
             ch = chr(cp)
-            out = self(ch)
+            if (unicodedata.is_normalized("NFKC", ch) and not ch.isspace() and cp not in self._table  # type: ignore[attr-defined]
+                    and (not self.casefold or ch.casefold() == ch) and not unicodedata.combining(ch)
+                    and not 0xD800 <= cp < 0xE000 and not 0x1100 <= cp < 0x1200):
+                out = ch  # the common case: the character stays as it is
+            else:
+                out = self(ch)
             if (0xD800 <= cp < 0xE000 or unicodedata.combining(ch) or 0x1100 <= cp < 0x1200
                     or 0xAC00 <= cp < 0xD7A4 or len(out) > 31):
                 table[cp] = 1
