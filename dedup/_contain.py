@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from ._arrays import gather_ranges
 from ._shingle import ShingleBatch
-from ._verify import SetIndex
 
 __all__ = ["containment_candidates"]
 
 
-def containment_candidates(batch: ShingleBatch, contained: float = 0.8, sample: int = 16,
+def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0.8, sample: int = 16,
                            max_posting: int = 100) -> np.ndarray:
     """Pairs ``(i, j)``, i < j, where one text may hold at least *contained* of the other's shingles.
 
+    *batches* are consecutive chunks of the texts (text numbers run on across them).
     Each text queries its *sample* smallest shingle hashes (a random sample, the
     same whichever text it sits in) against an inverted index of every shingle
     of every text. If x is contained in y at level c, each sampled shingle of x is
@@ -24,33 +26,49 @@ def containment_candidates(batch: ShingleBatch, contained: float = 0.8, sample: 
     The candidates still have to be verified.
 
     >>> from dedup._shingle import Shingler
-    >>> containment_candidates(Shingler("char", 3)(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"])).tolist()
+    >>> containment_candidates([Shingler("char", 3)(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"])]).tolist()
     [[0, 1]]
     """
     if not 0.0 < contained <= 1.0:
         raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
-    index = SetIndex(batch)
-    n = len(batch)
-    hashes = index.keys & index.low
-    owners = (index.keys >> index.hash_bits).astype(np.int64)
-    by_hash = np.argsort(hashes, kind="stable")
-    sorted_hashes, sorted_owners = hashes[by_hash], owners[by_hash]
-
-    k = np.minimum(index.size, sample)
-    query_owner = np.repeat(np.arange(n), k)
-    query = hashes[gather_ranges(index.start, k)]
-    lo = np.searchsorted(sorted_hashes, query, "left")
-    hi = np.searchsorted(sorted_hashes, query, "right")
+    index_parts, query_parts, owner_parts, asked_parts = [], [], [], []
+    first = 0
+    for batch in batches:
+        n = len(batch)
+        owner = np.repeat(np.arange(first, first + n, dtype=np.int64), batch.counts())
+        # Distinct shingles of each text, smallest hash first: (owner, hash) sorted.
+        order = np.lexsort((batch.hashes, owner))
+        hashes, owner = batch.hashes[order], owner[order]
+        distinct = np.ones(len(hashes), bool)
+        distinct[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
+        hashes, owner = hashes[distinct], owner[distinct]
+        sizes = np.bincount(owner - first, minlength=n)
+        k = np.minimum(sizes, sample)
+        take = gather_ranges(np.cumsum(sizes) - sizes, k)
+        query_parts.append(hashes[take])
+        owner_parts.append(owner[take])
+        asked_parts.append(k)
+        index_parts.append((hashes, owner))
+        first += n
+    if first == 0:
+        return np.zeros((0, 2), np.int64)
+    owner_bits = max(1, (first - 1).bit_length())
+    shift = np.uint64(owner_bits)
+    # One sorted array of (hash, text) keys: a shingle's texts are a contiguous run.
+    index = np.sort(np.concatenate([(h >> shift << shift) | o.astype(np.uint64) for h, o in index_parts]))
+    queries = np.concatenate(query_parts) >> shift << shift
+    askers = np.concatenate(owner_parts)
+    lo = np.searchsorted(index, queries, "left")
+    hi = np.searchsorted(index, queries | np.uint64((1 << owner_bits) - 1), "right")
     usable = (hi - lo) <= max_posting
-    asked = np.bincount(query_owner[usable], minlength=n)
-    query_owner, lo, hi = query_owner[usable], lo[usable], hi[usable]
-    span = hi - lo
-    holder = sorted_owners[gather_ranges(lo, span)]
-    asker = np.repeat(query_owner, span)
+    asked = np.bincount(askers[usable], minlength=first)
+    span = (hi - lo)[usable]
+    holder = (index[gather_ranges(lo[usable], span)] & np.uint64((1 << owner_bits) - 1)).astype(np.int64)
+    asker = np.repeat(askers[usable], span)
     other = holder != asker
-    codes, hits = np.unique(asker[other] * n + holder[other], return_counts=True)
-    x, y = np.divmod(codes, n)
+    codes, hits = np.unique(asker[other] * first + holder[other], return_counts=True)
+    x, y = np.divmod(codes, first)
     needed = np.maximum(1, np.floor((contained - 0.25) * asked[x]))
     x, y = x[hits >= needed], y[hits >= needed]
-    pairs = np.unique(np.minimum(x, y) * n + np.maximum(x, y))
-    return np.stack(np.divmod(pairs, n), axis=1) if len(pairs) else np.zeros((0, 2), np.int64)
+    pairs = np.unique(np.minimum(x, y) * first + np.maximum(x, y))
+    return np.stack(np.divmod(pairs, first), axis=1) if len(pairs) else np.zeros((0, 2), np.int64)

@@ -116,7 +116,8 @@ def find_duplicates(
         candidates = reps[local]
         clock("bucket")
         if containment:
-            found = containment_candidates(shingler([norms[i] for i in reps]), contained)
+            found = containment_candidates((shingler([norms[i] for i in reps[start:start + batch_size]])
+                                            for start in range(0, len(reps), batch_size)), contained)
             candidates = np.unique(np.concatenate((candidates, reps[found])), axis=0)
             clock("contain")
         judged = _judge(candidates, norms, shingler, threshold, contained, block)

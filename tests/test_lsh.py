@@ -48,3 +48,20 @@ def test_boilerplate_repeated_thousands_of_times_stays_one_cluster():
     assert 2900 < len(bodies.members) <= 3000
     assert masthead.kept.doc == "page00000.txt"
     assert len(result.pairs) < 50_000
+
+
+def test_signatures_work_in_datasketch_indexes():
+    from datasketch import MinHashLSH
+
+    texts = ["全国工业和信息化工作会议在京召开，部署明年工作。" * 3, "全国工业和信息化工作会议在京召开，部署明年任务。" * 3,
+             "完全不同的一段文字，讲的是另外一件事情，没有任何重复。" * 3]
+    shingler = dedup.Shingler()
+    batch = shingler([dedup.normalize(t) for t in texts])
+    minhashes = dedup.to_datasketch(dedup.sign(batch, 128, seed=3), seed=3)
+    exact = dedup.overlap(batch, np.array([[0, 1], [0, 2]])).jaccard
+    assert abs(minhashes[0].jaccard(minhashes[1]) - exact[0]) < 0.2
+    assert minhashes[0].jaccard(minhashes[2]) < 0.1
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    for i, m in enumerate(minhashes):
+        lsh.insert(f"t{i}", m)
+    assert "t1" in lsh.query(minhashes[0]) and "t2" not in lsh.query(minhashes[0])
