@@ -34,14 +34,13 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
             return label
 
 
-def keep_order(sort_keys: list[np.ndarray]) -> np.ndarray:
-    """Rank of each item under lexicographic *sort_keys* (most significant first); ties never happen
-    when the last key is the corpus position.
+def keep_order(key: np.ndarray) -> np.ndarray:
+    """Rank of each item when sorted by *key*, ties broken by position (lower rank is kept first).
 
-    >>> keep_order([np.array([1, 0, 1]), np.array([0, 1, 2])]).tolist()
+    >>> keep_order(np.array([1, 0, 1])).tolist()
     [1, 0, 2]
     """
-    order = np.lexsort(sort_keys[::-1])
+    order = np.argsort(key, kind="stable")
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
     return rank

@@ -35,13 +35,14 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
     first = 0
     for batch in batches:
         n = len(batch)
-        owner = np.repeat(np.arange(first, first + n, dtype=np.int64), batch.counts())
-        # Distinct shingles of each text, smallest hash first: (owner, hash) sorted.
-        order = np.lexsort((batch.hashes, owner))
-        hashes, owner = batch.hashes[order], owner[order]
-        distinct = np.ones(len(hashes), bool)
-        distinct[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
-        hashes, owner = hashes[distinct], owner[distinct]
+        # Distinct shingles of each text, smallest hash first: one sort of (text, hash) keys,
+        # the hash cut to the bits left beside the text number.
+        local_bits = np.uint64(max(1, (n - 1).bit_length()))
+        keys = np.sort((np.repeat(np.arange(n, dtype=np.uint64), batch.counts()) << (np.uint64(64) - local_bits))
+                       | (batch.hashes >> local_bits))
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+        owner = (keys >> (np.uint64(64) - local_bits)).astype(np.int64) + first
+        hashes = keys << local_bits
         sizes = np.bincount(owner - first, minlength=n)
         k = np.minimum(sizes, sample)
         take = gather_ranges(np.cumsum(sizes) - sizes, k)

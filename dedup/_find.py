@@ -118,7 +118,7 @@ def find_duplicates(
         if containment:
             found = containment_candidates((shingler([norms[i] for i in reps[start:start + batch_size]])
                                             for start in range(0, len(reps), batch_size)), contained)
-            candidates = np.unique(np.concatenate((candidates, reps[found])), axis=0)
+            candidates = _unique_pairs(np.concatenate((candidates, reps[found])), len(norms))
             clock("contain")
         judged = _judge(candidates, norms, shingler, threshold, contained, block)
         clock("verify")
@@ -131,7 +131,7 @@ def find_duplicates(
 
     linking = kinds != CONTAINED
     cluster = components(len(norms), pairs[linking])
-    rank = keep_order(_keep_keys(passages, keep, cluster))
+    rank = keep_order(_keep_key(passages, keep))
     clock("cluster")
     return Result(documents, passages, errors, config, pairs, sims, conts, kinds, cluster, rank, normalizer, shingler,
                   flagged)
@@ -273,9 +273,14 @@ def _expand(group: np.ndarray, pairs: np.ndarray, sims: np.ndarray, conts: np.nd
     swap = all_pairs[:, 0] > all_pairs[:, 1]
     all_pairs[swap] = all_pairs[swap][:, ::-1]
     all_conts[swap] = all_conts[swap][:, ::-1]
-    order = np.lexsort((all_pairs[:, 1], all_pairs[:, 0]))
+    order = np.argsort(all_pairs[:, 0] * n + all_pairs[:, 1], kind="stable")
     return (all_pairs[order], np.concatenate(out_sims)[order], all_conts[order],
             np.concatenate(out_kinds).astype(np.int8)[order])
+
+
+def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
+    """The distinct rows of an (m, 2) array of positions below *n*, sorted."""
+    return np.stack(np.divmod(np.unique(pairs[:, 0] * n + pairs[:, 1]), n), axis=1).reshape(-1, 2)
 
 
 def _within(members: list[int], max_bucket: int) -> np.ndarray:
@@ -287,16 +292,14 @@ def _within(members: list[int], max_bucket: int) -> np.ndarray:
     return np.stack([ms[i], ms[j]], axis=1)
 
 
-def _keep_keys(passages: Passages, keep: Keep, cluster: np.ndarray) -> list[np.ndarray]:
-    position = np.arange(len(passages))
+def _keep_key(passages: Passages, keep: Keep) -> np.ndarray:
+    """One sort key per passage for the keep rule; a stable sort breaks ties by corpus position."""
     if keep == "first":
-        return [position]
+        return np.arange(len(passages))
     if keep == "longest":
-        return [-passages.lengths(), position]
-    # A user key: computed for clustered passages only; singletons keep themselves anyway.
-    sizes = np.bincount(cluster, minlength=len(cluster))
-    clustered = np.flatnonzero(sizes[cluster] > 1)
-    keyed = sorted(clustered.tolist(), key=lambda i: (keep(passages[i]), i))  # type: ignore[operator]
-    user_rank = np.zeros(len(passages), np.int64)
+        return -passages.lengths()
+    # A user key is any sortable value: rank the passages by it once, in Python.
+    keyed = sorted(range(len(passages)), key=lambda i: (keep(passages[i]), i))  # type: ignore[operator]
+    user_rank = np.empty(len(passages), np.int64)
     user_rank[keyed] = np.arange(len(keyed))
-    return [user_rank, position]
+    return user_rank
