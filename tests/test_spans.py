@@ -100,3 +100,16 @@ def test_report_shows_self_repeats_and_overlaps(seeds, capsys):
     assert f"{DOUBLED}: " in out.split("documents that repeat themselves:")[1]
     assert "[5984, 6400) repeats [0, 416) (contained)" in out
     assert "documents that share text" in out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text(HAN, min_size=5, max_size=60), min_size=2, max_size=25), st.integers(1, 7))
+def test_containment_candidates_do_not_depend_on_batching(text_list, size):
+    from dedup._contain import containment_candidates
+
+    shingler = dedup.Shingler("char", 3)
+    whole = containment_candidates([shingler(text_list)])
+    pieces = containment_candidates(shingler(text_list[i:i + size]) for i in range(0, len(text_list), size))
+    assert whole.tolist() == pieces.tolist()
+    for i, j in whole.tolist():
+        assert i < j
