@@ -24,8 +24,14 @@ def _check(num_perm: int, seed: int) -> None:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
 
 
+def _multiplier(seed: int) -> int:
+    """An odd 64-bit multiplier drawn from the seed."""
+    return int(mix64(np.array([seed], np.uint64))[0]) | 1
+
+
 def _seeded(hashes: np.ndarray, seed: int) -> np.ndarray:
-    return mix64(hashes ^ np.uint64(int(mix64(np.array([seed], np.uint64))[0])))
+    # Shingle hashes are already well mixed: one odd multiplication (a bijection) re-draws them per seed.
+    return hashes * np.uint64(_multiplier(seed))
 
 
 def _probe(bins: np.ndarray, attempt: int, num_perm: int, seed: int) -> np.ndarray:
@@ -82,12 +88,12 @@ def sign_reference(shingle_sets: Sequence[Sequence[int]], num_perm: int = 128, s
     """The same signatures as ``sign``, one text and one shingle at a time: slow and plain, for tests."""
     _check(num_perm, seed)
     mask64 = 2**64 - 1
-    seed_key = int(mix64(np.array([seed], np.uint64))[0])
+    multiplier = _multiplier(seed)
     out = np.full((len(shingle_sets), num_perm), EMPTY, np.uint32)
     for row, shingles in enumerate(shingle_sets):
         bins: dict[int, int] = {}
         for s in shingles:
-            h = _mix_int(s ^ seed_key)
+            h = (s * multiplier) & mask64
             b = ((h >> 32) * num_perm) >> 32
             bins[b] = min(bins.get(b, 2**32), h & 0xFFFFFFFF)
         if not bins:
