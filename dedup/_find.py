@@ -258,10 +258,11 @@ def _expand(group: np.ndarray, pairs: np.ndarray, sims: np.ndarray, conts: np.nd
         out_sims.append(np.ones(len(within)))
         out_conts.append(np.ones((len(within), 2)))
         out_kinds.append(np.full(len(within), EXACT, np.int8))
-    for k, (a, b) in enumerate(pairs.tolist()):
+    grouped = np.zeros(n, bool)
+    grouped[list(members)] = True
+    for k in np.flatnonzero(grouped[pairs[:, 0]] | grouped[pairs[:, 1]]).tolist():
+        a, b = int(pairs[k, 0]), int(pairs[k, 1])
         ga, gb = members.get(a, [a]), members.get(b, [b])
-        if len(ga) * len(gb) == 1:
-            continue
         across = np.array([(x, y) for x in ga for y in gb if (x, y) != (a, b)]
                           if len(ga) * len(gb) <= max_bucket**2 else [], np.int64).reshape(-1, 2)
         out_pairs.append(across)
