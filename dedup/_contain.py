@@ -13,7 +13,7 @@ __all__ = ["containment_candidates"]
 
 
 def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0.8, sample: int = 16,
-                           max_posting: int = 100) -> np.ndarray:
+                           max_posting: int = 32) -> np.ndarray:
     """Pairs ``(i, j)``, i < j, where one text may hold at least *contained* of the other's shingles.
 
     *batches* are consecutive chunks of the texts (text numbers run on across them).
@@ -59,6 +59,9 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
     index = np.sort(np.concatenate([(h >> shift << shift) | o.astype(np.uint64) for h, o in index_parts]))
     queries = np.concatenate(query_parts) >> shift << shift
     askers = np.concatenate(owner_parts)
+    # Sorted queries make the binary searches walk the index in one direction (far fewer cache misses).
+    by_query = np.argsort(queries)
+    queries, askers = queries[by_query], askers[by_query]
     lo = np.searchsorted(index, queries, "left")
     hi = np.searchsorted(index, queries | np.uint64((1 << owner_bits) - 1), "right")
     usable = (hi - lo) <= max_posting
