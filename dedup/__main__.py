@@ -16,7 +16,7 @@ from ._clean import LEVELS, SCOPES, clean
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._normalize import Normalizer
-from ._output import atomic_write, restore_folder, write_cleaned
+from ._output import atomic_write, check_outside, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._segment import UNITS
 from ._shingle import Shingler, parse_shingle
@@ -145,17 +145,21 @@ def _scan(args: argparse.Namespace) -> int:
     if not result.documents:
         why = "none could be read" if result.errors else f"no files match {args.glob!r}"
         return _fail(f"{args.folder}: no text to work on ({why})", NO_INPUT)
-    if args.clean is not None:
-        try:
+    try:
+        if args.json not in (None, "-"):
+            check_outside(Path(args.json), args.folder)
+        if args.clean is not None:
             write_cleaned(cleaned, args.folder, args.clean, args.force)
-        except ValueError as exc:
-            return _fail(str(exc), USAGE_ERROR)
-    if args.json == "-":
-        write_json(result, sys.stdout, args.spans)
-    elif args.json:
-        buffer = io.StringIO()
-        write_json(result, buffer, args.spans)
-        atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
+        if args.json == "-":
+            write_json(result, sys.stdout, args.spans)
+        elif args.json:
+            buffer = io.StringIO()
+            write_json(result, buffer, args.spans)
+            atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
+    except ValueError as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    except OSError as exc:
+        return _fail(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}", USAGE_ERROR)
     if not args.quiet and args.json != "-":
         write_text_report(cleaned, sys.stdout)
     return 0
@@ -180,6 +184,8 @@ def _restore(args: argparse.Namespace) -> int:
         return _fail(str(exc), NO_INPUT)
     except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)
+    except OSError as exc:
+        return _fail(f"cannot write {exc.filename or args.out}: {exc.strerror or exc}", USAGE_ERROR)
     print(f"restored {written} files into {args.out}")
     return 0
 

@@ -48,10 +48,12 @@ class Removal:
     encoding: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The removal as plain data, one line of ``removed.jsonl``."""
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Removal:
+        """The removal from a line of ``removed.jsonl``."""
         return cls(**{name: data[name] for name in cls.__slots__})  # type: ignore[attr-defined]
 
 
@@ -123,6 +125,8 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
     >>> restore(c.texts, c.removed)["b"]
     '前言\\n同一段文字，出现两次。\\n结尾'
     """
+    if isinstance(corpus, Result) and options:
+        raise TypeError(f"options {sorted(options)} apply to find_duplicates; a Result was given, which has run already")
     result = corpus if isinstance(corpus, Result) else find_duplicates(corpus, **options)
     passages = result.passages
     removed: list[Removal] = []
@@ -134,14 +138,15 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
         removed.append(_removal(result, i, k, cut_start, cut_end, float(result.similarity[row]),
                                 KINDS[int(result.kind[row])]))
     gone = {i for i, _, _ in plan}
-    if level == "span":
-        removed += _span_cuts(result, gone, scope)
     if remove_boilerplate:
         for i in np.flatnonzero(result.boilerplate).tolist():
             if i not in gone:
                 p = passages[i]
                 cut_start, cut_end = _cut(passages.documents[int(passages.doc[i])].text, p.start, p.end)
                 removed.append(_removal(result, i, None, cut_start, cut_end, 1.0, "boilerplate"))
+                gone.add(i)
+    if level == "span":
+        removed += _span_cuts(result, gone, scope)
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
         by_doc.setdefault(r.doc, []).append(r)
@@ -201,6 +206,8 @@ def _cut(text: str, start: int, end: int) -> tuple[int, int]:
 def _cut_out(text: str, removals: Iterable[Removal]) -> str:
     pieces, position = [], 0
     for r in sorted(removals, key=lambda r: r.cut_start):
+        if r.cut_start < position:
+            raise AssertionError(f"{r.doc}: overlapping cuts at {r.cut_start}; please report this as a bug")
         pieces.append(text[position:r.cut_start])
         position = r.cut_end
     pieces.append(text[position:])
@@ -211,6 +218,10 @@ def restore(texts: Mapping[str, str], removed: Iterable[Removal]) -> dict[str, s
     """The original documents from cleaned *texts* and their removal log: nothing is ever lost.
 
     Raises ``ValueError`` when the log does not fit the texts (a cleaned file was edited).
+
+    >>> cleaned = clean([("a", "一段重复的文字。\\n"), ("b", "一段重复的文字。\\n尾声")])
+    >>> cleaned.texts["b"], restore(cleaned.texts, cleaned.removed)["b"]
+    ('尾声', '一段重复的文字。\\n尾声')
     """
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:

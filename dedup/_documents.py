@@ -55,7 +55,8 @@ def self_repeats(result: Result) -> dict[str, list[Repeat]]:
             later, earlier = ((s.b_start, s.b_end), (s.a_start, s.a_end)) if s.b_start >= s.a_start else \
                 ((s.a_start, s.a_end), (s.b_start, s.b_end))
             out.setdefault(doc, []).append(Repeat(doc, *later, *earlier, KINDS[int(result.kind[row])]))
-    return {doc: sorted(set(reps), key=lambda r: (r.start, r.end)) for doc, reps in out.items()}
+    return {doc: sorted(set(reps), key=lambda r: (r.start, r.end, r.source_start, r.source_end, r.kind))
+            for doc, reps in out.items()}
 
 
 def covered(intervals: list[tuple[int, int]]) -> int:

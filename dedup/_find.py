@@ -14,7 +14,7 @@ from ._boilerplate import find_boilerplate
 from ._cluster import components, keep_order
 from ._contain import containment_candidates
 from ._lsh import band_keys, candidate_pairs, optimal_params
-from ._minhash import sign
+from ._minhash import check_signing, sign
 from ._normalize import Normalizer
 from ._progress import steps
 from ._read import Document, ReadError, read_corpus
@@ -82,6 +82,7 @@ def find_duplicates(
     """
     shingler = parse_shingle(shingle) if isinstance(shingle, str) else shingle
     _check(threshold, min_chars, max_chars, contained, block, keep, boilerplate)
+    check_signing(num_perm, seed)
     bands, rows = optimal_params(threshold, num_perm)
     normalizer = normalizer or Normalizer()
     if shingler.kind != "char" and not normalizer.keep_spaces:

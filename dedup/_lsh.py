@@ -40,8 +40,8 @@ def optimal_params(threshold: float, num_perm: int, min_recall: float = MIN_RECA
     """
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must lie strictly between 0 and 1, not {threshold!r}")
-    if num_perm < 2:
-        raise ValueError(f"num_perm must be at least 2, not {num_perm!r}")
+    if not 2 <= num_perm <= 4096:
+        raise ValueError(f"num_perm must be an integer from 2 to 4096, not {num_perm!r}")
     below = np.linspace(0.0, threshold, 201)
     above = np.linspace(threshold, 1.0, 201)
     best: tuple[bool, float, int, int] = (False, np.inf, 1, 1)

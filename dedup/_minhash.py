@@ -10,18 +10,19 @@ import numpy as np
 from ._hash import mix64
 from ._shingle import ShingleBatch
 
-__all__ = ["EMPTY", "sign", "sign_reference", "to_datasketch"]
+__all__ = ["EMPTY", "check_signing", "sign", "sign_reference", "to_datasketch"]
 
 # The value of every bin of a text with no shingles; such texts are never candidates.
 EMPTY = np.uint32(0xFFFFFFFF)
 _PROBE_SALT = 0x5851F42D4C957F2D
 
 
-def _check(num_perm: int, seed: int) -> None:
+def check_signing(num_perm: int, seed: int) -> None:
+    """Raise ``ValueError`` unless 2 <= num_perm <= 4096 and 0 <= seed < 2**64."""
     if not isinstance(num_perm, int) or not 2 <= num_perm <= 4096:
         raise ValueError(f"num_perm must be an integer from 2 to 4096, not {num_perm!r}")
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    if not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer from 0 to 2**64 - 1, not {seed!r}")
 
 
 def _multiplier(seed: int) -> int:
@@ -56,7 +57,7 @@ def sign(batch: ShingleBatch, num_perm: int = 128, seed: int = 1) -> np.ndarray:
     >>> s.shape, bool((s[0] == s[1]).all()), int((s[0] == s[2]).sum())
     ((3, 16), True, 0)
     """
-    _check(num_perm, seed)
+    check_signing(num_perm, seed)
     n = len(batch)
     signatures = np.full((n, num_perm), EMPTY, np.uint32)
     if n == 0 or len(batch.hashes) == 0:
@@ -86,7 +87,7 @@ def _densify(flat_signatures: np.ndarray, filled: np.ndarray, nonempty: np.ndarr
 
 def sign_reference(shingle_sets: Sequence[Sequence[int]], num_perm: int = 128, seed: int = 1) -> np.ndarray:
     """The same signatures as ``sign``, one text and one shingle at a time: slow and plain, for tests."""
-    _check(num_perm, seed)
+    check_signing(num_perm, seed)
     mask64 = 2**64 - 1
     multiplier = _multiplier(seed)
     out = np.full((len(shingle_sets), num_perm), EMPTY, np.uint32)
@@ -120,6 +121,12 @@ def to_datasketch(signatures: np.ndarray, seed: int = 1) -> list[Any]:
     """Wrap signature rows as datasketch ``LeanMinHash`` objects, for datasketch's indexes and storage.
 
     They compare with each other (``jaccard``) and go into ``MinHashLSH`` as usual.
+
+    >>> from dedup._shingle import Shingler
+    >>> a, b = to_datasketch(sign(Shingler()(["同一段文字出现两次", "同一段文字出现两次"]), 16))
+    >>> float(a.jaccard(b))
+    1.0
+
     Do not mix them with MinHashes built by datasketch's own ``update``: the hash
     family differs (one-permutation hashing here, independent permutations there),
     so their bins do not correspond. They are tagged with datasketch's ``affine32``

@@ -26,6 +26,20 @@ def _digit_table() -> dict[int, str]:
     return {cp: "0" for cp in range(sys.maxunicode + 1) if chr(cp).isdecimal()}
 
 
+def _composing() -> set[int]:
+    """BMP characters that can compose with the character before them: combining marks, the second
+    character of any two-character canonical decomposition (Tamil and Malayalam vowel signs...),
+    and Hangul jamo (syllables are composed algorithmically)."""
+    out = {cp for cp in range(_BMP) if unicodedata.combining(chr(cp))}
+    for cp in range(_BMP):
+        parts = unicodedata.decomposition(chr(cp)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            out.add(int(parts[1], 16))
+    for start, end in ((0x1100, 0x1200), (0x3130, 0x3190), (0xA960, 0xA980), (0xD7B0, 0xD800), (0xFFA0, 0xFFDD)):
+        out.update(range(start, end))
+    return out
+
+
 def _traditional_to_simplified() -> Callable[[str], str]:
     try:
         import opencc
@@ -110,7 +124,8 @@ class Normalizer:
 
     def _vectorised(self, texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> list[str]:
         lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-        codes = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
+        # Lone surrogates (possible in text given in memory) go text by text; they must survive encoding.
+        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
         # One look-up per character: bit 0 says "text by text", bits 1-5 the output length,
         # the rest where the output starts in `pieces`; supplementary characters are special.
         info = table[np.minimum(codes, _BMP - 1)] | (codes >= _BMP)
@@ -129,7 +144,7 @@ class Normalizer:
             for k in range(1, int(counts[multi].max())):
                 more = counts[multi] > k
                 out[at[more] + k] = pieces[first[multi[more]] + k]
-        joined = out.tobytes().decode("utf-32-le")
+        joined = out.tobytes().decode("utf-32-le", "surrogatepass")
         ends = np.cumsum(counts)[bounds[1:] - 1] if len(counts) else np.zeros(len(texts), np.int64)
         ends = np.where(nonempty, ends, 0)
         ends = np.maximum.accumulate(ends).tolist() if len(ends) else []
@@ -143,16 +158,16 @@ class Normalizer:
         how long it is (bits 1-5) and whether it needs the text-by-text path (bit 0)."""
         table = np.zeros(_BMP, np.int64)
         pieces: list[int] = [0]
+        composing = _composing()
         for cp in range(_BMP):
             ch = chr(cp)
             if (unicodedata.is_normalized("NFKC", ch) and not ch.isspace() and cp not in self._table  # type: ignore[attr-defined]
-                    and (not self.casefold or ch.casefold() == ch) and not unicodedata.combining(ch)
-                    and not 0xD800 <= cp < 0xE000 and not 0x1100 <= cp < 0x1200):
+                    and (not self.casefold or ch.casefold() == ch) and cp not in composing):
                 out = ch  # the common case: the character stays as it is
             else:
                 out = self(ch)
-            if (0xD800 <= cp < 0xE000 or unicodedata.combining(ch) or 0x1100 <= cp < 0x1200
-                    or 0xAC00 <= cp < 0xD7A4 or len(out) > 31):
+            # Text by text when the character, or what it becomes, could compose with a neighbour.
+            if 0xD800 <= cp < 0xE000 or len(out) > 31 or cp in composing or any(ord(o) in composing for o in out):
                 table[cp] = 1
                 continue
             table[cp] = (len(pieces) << 6) | (len(out) << 1)

@@ -10,9 +10,11 @@ from pathlib import Path
 from ._clean import Cleaned, Removal, restore
 from ._read import decode, encode
 
-__all__ = ["LOG_NAME", "atomic_write", "restore_folder", "write_cleaned"]
+__all__ = ["LOG_NAME", "MANIFEST_NAME", "atomic_write", "check_outside", "restore_folder", "write_cleaned"]
 
 LOG_NAME = "removed.jsonl"
+# The files a cleaning wrote, so that restore ignores anything else left in the folder.
+MANIFEST_NAME = "files.json"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -20,6 +22,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode a plain open() would
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -30,11 +33,22 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_outside(target: Path, source: Path) -> None:
+    """Refuse an output path inside the input folder: the input is never written to."""
+    resolved, root = target.resolve(), source.resolve()
+    if resolved == root or root in resolved.parents:
+        raise ValueError(f"{target}: output may not be written inside the input folder {source}")
+
+
 def _check_target(target: Path, force: bool, source: Path | None = None) -> None:
     if source is not None:
-        resolved, root = target.resolve(), source.resolve()
-        if resolved == root or root in resolved.parents:
-            raise ValueError(f"{target}: the output folder may not be inside the input folder {source}")
+        check_outside(target, source)
     if target.exists() and not target.is_dir():
         raise ValueError(f"{target}: exists and is not a folder")
     if target.exists() and any(target.iterdir()) and not force:
@@ -49,19 +63,24 @@ def write_cleaned(cleaned: Cleaned, source: Path, target: Path, force: bool = Fa
     """
     _check_target(target, force, source)
     result = cleaned.result
-    if LOG_NAME in cleaned.texts:
-        raise ValueError(f"an input file is named {LOG_NAME}, which would clash with the removal log")
+    for name in (LOG_NAME, MANIFEST_NAME):
+        if name in cleaned.texts:
+            raise ValueError(f"an input file is named {name}, which would clash with dedup's own {name}")
+    written = []
     for document in result.documents:
         atomic_write(target / document.id, encode(cleaned.texts[document.id], document.encoding))
+        written.append(document.id)
     for error in result.errors:
         original = source / error.path
         if original.is_file():
             try:
                 atomic_write(target / error.path, original.read_bytes())
+                written.append(error.path)
             except OSError:
                 continue  # unreadable: it is listed in the report's errors already
     log = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in cleaned.removed)
     atomic_write(target / LOG_NAME, log.encode("utf-8"))
+    atomic_write(target / MANIFEST_NAME, json.dumps({"files": sorted(written)}, ensure_ascii=False).encode("utf-8"))
 
 
 def restore_folder(cleaned_dir: Path, target: Path, force: bool = False) -> int:
@@ -72,9 +91,15 @@ def restore_folder(cleaned_dir: Path, target: Path, force: bool = False) -> int:
     _check_target(target, force, cleaned_dir)
     removals = [Removal.from_dict(json.loads(line)) for line in log_path.read_text("utf-8").splitlines() if line]
     encodings = {r.doc: r.encoding for r in removals}
+    manifest = cleaned_dir / MANIFEST_NAME
+    if manifest.is_file():
+        names = json.loads(manifest.read_text("utf-8"))["files"]
+    else:  # a folder from before the manifest: every file but dedup's own and temporary leftovers
+        names = sorted(p.relative_to(cleaned_dir).as_posix() for p in cleaned_dir.rglob("*")
+                       if p.is_file() and p.name != LOG_NAME and not p.name.endswith(".tmp"))
     written = 0
-    for path in sorted(p for p in cleaned_dir.rglob("*") if p.is_file() and p != log_path):
-        doc_id = path.relative_to(cleaned_dir).as_posix()
+    for doc_id in names:
+        path = cleaned_dir / doc_id
         data = path.read_bytes()
         if doc_id in encodings:
             text = _decode_as(data, encodings[doc_id])
@@ -82,7 +107,7 @@ def restore_folder(cleaned_dir: Path, target: Path, force: bool = False) -> int:
             data = encode(original, encodings[doc_id])
         atomic_write(target / doc_id, data)
         written += 1
-    missing = set(encodings) - {p.relative_to(cleaned_dir).as_posix() for p in cleaned_dir.rglob("*")}
+    missing = set(encodings) - set(names)
     if missing:
         raise FileNotFoundError(f"{cleaned_dir}: files named in {LOG_NAME} are missing: {', '.join(sorted(missing))}")
     return written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass
 
@@ -21,22 +22,25 @@ class Span:
 
 
 def normalize_with_offsets(normalizer: Normalizer, text: str) -> tuple[str, list[int]]:
-    """The normalised text and, for each of its characters, the offset in *text* it came from.
+    """The text normalised character by character and, for each output character, the offset in
+    *text* it came from.
+
+    Whitespace is always removed here (also for word shingles, which keep single spaces), so
+    that a span never starts or ends on a space; character by character, a letter and its
+    combining mark stay separate, and Traditional folding works on characters, not phrases.
 
     >>> normalize_with_offsets(Normalizer(), "Ａ ｂ，c")
     ('ab,c', [0, 2, 3, 4])
+    >>> normalize_with_offsets(Normalizer(keep_spaces=True), "a b")
+    ('ab', [0, 2])
     """
+    per_char = dataclasses.replace(normalizer, keep_spaces=False) if normalizer.keep_spaces else normalizer
     pieces, offsets = [], []
     for i, ch in enumerate(text):
-        piece = normalizer(ch)
+        piece = per_char(ch)
         pieces.append(piece)
         offsets.extend([i] * len(piece))
-    norm = "".join(pieces)
-    if norm != normalizer(text):
-        # Characters that normalise together (a letter and a combining mark): spread proportionally.
-        norm = normalizer(text)
-        offsets = [min(len(text) - 1, k * len(text) // max(1, len(norm))) for k in range(len(norm))]
-    return norm, offsets
+    return "".join(pieces), offsets
 
 
 def aligned_spans(normalizer: Normalizer, a_text: str, a_offset: int, b_text: str, b_offset: int,

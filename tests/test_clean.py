@@ -55,15 +55,16 @@ paragraph = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 6
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(paragraph, min_size=1, max_size=6), min_size=1, max_size=4),
        st.sampled_from(["paragraph", "sentence"]), st.sampled_from(["corpus", "document"]),
-       st.sampled_from(["\n", "\n\n", "\r\n", "\n \t\n"]))
-def test_cleaning_loses_nothing(docs, unit, scope, newline):
+       st.sampled_from(["\n", "\n\n", "\r\n", "\n \t\n"]), st.sampled_from(["near", "contained", "span"]),
+       st.booleans())
+def test_cleaning_loses_nothing(docs, unit, scope, newline, level, boilerplate):
     # Small alphabet: plenty of repeats and near repeats.
     corpus = [(f"d{i}", newline.join(ps) + newline.join(["", ps[0]])) for i, ps in enumerate(docs)]
-    cleaned = clean(corpus, unit=unit, scope=scope)
+    cleaned = clean(corpus, unit=unit, scope=scope, level=level, remove_boilerplate=boilerplate)
     assert restore(cleaned.texts, cleaned.removed) == dict(corpus)
     for r in cleaned.removed:
         assert dict(corpus)[r.doc][r.start:r.end] in r.text
-        if scope == "document":
+        if scope == "document" and r.kind != "boilerplate":
             assert r.kept["doc"] == r.doc
 
 

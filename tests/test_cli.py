@@ -121,8 +121,36 @@ def test_outdir_inside_input_is_refused(seeds, tmp_path, capsys):
     source = tmp_path / "in"
     shutil.copytree(seeds, source)
     assert main([str(source), "--clean", str(source / "out"), "--quiet"]) == 1
-    assert "may not be inside the input folder" in capsys.readouterr().err
+    assert "may not be written inside the input folder" in capsys.readouterr().err
     assert not (source / "out").exists()
+    assert main([str(source), "--json", str(source / "report.json"), "--quiet"]) == 1
+    assert not (source / "report.json").exists()
+
+
+def test_outputs_get_ordinary_file_modes(seeds, tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        assert main([str(seeds), "--clean", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"), "--quiet"]) == 0
+    finally:
+        os.umask(mask)
+    for path in (tmp_path / "r.json", tmp_path / "out" / "2014-report.txt", tmp_path / "out" / "removed.jsonl"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_unwritable_output_is_a_clean_error(seeds, tmp_path, capsys):
+    assert main([str(seeds), "--json", str(tmp_path), "--quiet"]) == 1
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_restore_ignores_files_it_did_not_write(seeds, tmp_path):
+    out = tmp_path / "out"
+    assert main([str(seeds), "--clean", str(out), "--quiet"]) == 0
+    (out / "stray.txt").write_text("not ours")
+    assert main(["restore", str(out), "--out", str(tmp_path / "back")]) == 0
+    assert not (tmp_path / "back" / "stray.txt").exists()
 
 
 def test_non_empty_outdir_needs_force(seeds, tmp_path, capsys):

@@ -53,8 +53,8 @@ def test_boilerplate_repeated_thousands_of_times_stays_one_cluster():
 def test_signatures_work_in_datasketch_indexes():
     from datasketch import MinHashLSH
 
-    texts = ["全国工业和信息化工作会议在京召开，部署明年工作。" * 3, "全国工业和信息化工作会议在京召开，部署明年任务。" * 3,
-             "完全不同的一段文字，讲的是另外一件事情，没有任何重复。" * 3]
+    report = "全国工业和信息化工作会议在京召开，会议总结今年工作，部署明年重点任务，动员全系统坚定信心、振奋精神。"
+    texts = [report, report.replace("明年", "来年"), "完全不同的一段文字，讲的是另外一件事情，没有任何重复的内容在里面。"]
     shingler = dedup.Shingler()
     batch = shingler([dedup.normalize(t) for t in texts])
     minhashes = dedup.to_datasketch(dedup.sign(batch, 128, seed=3), seed=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dedup
@@ -61,8 +61,7 @@ def test_pasted_passage_is_found_with_its_offsets(chars, data):
     # Distinct characters, so the pasted text occurs in the host exactly once.
     cut = sorted(data.draw(st.lists(st.integers(0, len(chars)), min_size=3, max_size=3)))
     filler, before, pasted, after = ("".join(chars[a:b]) for a, b in zip([0, *cut], [*cut, len(chars)]))
-    if len(pasted) < 15 or len(before) < 10 or len(filler) < 8:
-        return
+    assume(len(pasted) >= 15 and len(before) >= 10 and len(filler) >= 8)
     source = f"{filler}\n{pasted}\n"
     host = f"{filler[::-1]}\n{before}{pasted}{after}\n"
     result = dedup.find_duplicates([("source.txt", source), ("host.txt", host)])
