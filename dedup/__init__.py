@@ -13,20 +13,23 @@ from ._minhash import sign, to_datasketch
 from ._normalize import Normalizer, normalize
 from ._read import Document, ReadError, read_folder
 from ._result import Cluster, Pair, Result
-from ._segment import Passage, segment
-from ._shingle import Shingler, WordTokenizer, shingles
-from ._verify import overlap
+from ._segment import Passage, Passages, segment
+from ._shingle import ShingleBatch, Shingler, WordTokenizer
+from ._verify import Overlap, overlap
 
 __all__ = [
     "Cleaned",
     "Cluster",
     "Document",
     "Normalizer",
+    "Overlap",
     "Pair",
     "Passage",
+    "Passages",
     "ReadError",
     "Removal",
     "Result",
+    "ShingleBatch",
     "Shingler",
     "WordTokenizer",
     "clean",
@@ -37,7 +40,6 @@ __all__ = [
     "read_folder",
     "restore",
     "segment",
-    "shingles",
     "sign",
     "to_datasketch",
 ]
