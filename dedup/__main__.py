@@ -127,14 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    if not args.folder.exists():
-        return _fail(f"{args.folder}: no such folder", NO_INPUT)
-    if not args.folder.is_dir():
-        return _fail(f"{args.folder}: not a folder (give the folder that holds the text files)", NO_INPUT)
     progress = not args.quiet and sys.stderr.isatty()
     try:
         cleaned = clean(args.folder, level=args.level, scope=args.scope, progress=progress,
                         remove_boilerplate=args.boilerplate == "remove", **_matching(args))
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        return _fail(str(exc), NO_INPUT)
     except (ValueError, TypeError, ImportError) as exc:
         return _fail(str(exc), USAGE_ERROR)
     except OSError as exc:
@@ -166,11 +164,11 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    if not args.folder.is_dir():
-        return _fail(f"{args.folder}: no such folder", NO_INPUT)
     try:
         result = find_duplicates(args.folder, **_matching(args))  # type: ignore[arg-type]
         explanation = explain(result, find_passage(result, args.a), find_passage(result, args.b))
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        return _fail(str(exc), NO_INPUT)
     except (ValueError, ImportError) as exc:
         return _fail(str(exc), USAGE_ERROR)
     sys.stdout.write(render(explanation, colour=sys.stdout.isatty()))

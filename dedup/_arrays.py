@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gather_ranges", "ranks"]
+__all__ = ["decode_pairs", "first_of_runs", "gather_ranges", "ranks"]
 
 
 def ranks(sizes: np.ndarray) -> np.ndarray:
@@ -24,3 +24,23 @@ def gather_ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     [10, 11, 0, 1, 2]
     """
     return np.repeat(np.asarray(starts, np.int64), sizes) + ranks(sizes)
+
+
+def first_of_runs(values: np.ndarray) -> np.ndarray:
+    """True where a sorted array starts a run of equal values.
+
+    >>> first_of_runs(np.array([1, 1, 2, 5, 5])).tolist()
+    [True, False, True, True, False]
+    """
+    out = np.ones(len(values), bool)
+    out[1:] = values[1:] != values[:-1]
+    return out
+
+
+def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:
+    """An ``(m, 2)`` array of pairs from codes ``i * n + j``.
+
+    >>> decode_pairs(np.array([7, 2]), 5).tolist()
+    [[1, 2], [0, 2]]
+    """
+    return np.stack(np.divmod(np.asarray(codes, np.int64), n), axis=1).reshape(-1, 2)

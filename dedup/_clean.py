@@ -88,7 +88,7 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
     if scope == "document":
         allowed &= result.passages.doc[pairs[:, 0]] == result.passages.doc[pairs[:, 1]]
     # For contained pairs, only the inner side (higher containment) may be removed.
-    inner_is_a = result.containment[:, 0] >= result.containment[:, 1]
+    inner_is_a = result.inner_is_a()
     is_contained = result.kind == KINDS.index("contained")
     partners: dict[int, list[tuple[int, int]]] = {}
     for row in np.flatnonzero(allowed).tolist():
@@ -169,12 +169,13 @@ def _span_cuts(result: Result, gone: set[int], scope: str) -> list[Removal]:
     from ._documents import pair_spans
 
     rank, passages = result.keep_rank, result.passages
+    inner_sides = result.inner_is_a()
     cuts: dict[int, list[tuple[int, int, int, int]]] = {}
     for row in np.flatnonzero(result.kind == KINDS.index("contained")).tolist():
         a, b = (int(x) for x in result.pair_index[row])
         if scope == "document" and passages.doc[a] != passages.doc[b]:
             continue
-        inner_is_a = result.containment[row, 0] >= result.containment[row, 1]
+        inner_is_a = bool(inner_sides[row])
         inner, outer = (a, b) if inner_is_a else (b, a)
         if outer in gone or rank[inner] > rank[outer]:
             continue

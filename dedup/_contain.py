@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._arrays import gather_ranges
+from ._arrays import decode_pairs, first_of_runs, gather_ranges
 from ._shingle import ShingleBatch
 
 __all__ = ["containment_candidates"]
@@ -40,7 +40,7 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
         local_bits = np.uint64(max(1, (n - 1).bit_length()))
         keys = np.sort((np.repeat(np.arange(n, dtype=np.uint64), batch.counts()) << (np.uint64(64) - local_bits))
                        | (batch.hashes >> local_bits))
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+        keys = keys[first_of_runs(keys)]
         owner = (keys >> (np.uint64(64) - local_bits)).astype(np.int64) + first
         hashes = keys << local_bits
         sizes = np.bincount(owner - first, minlength=n)
@@ -75,4 +75,4 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
     needed = np.maximum(1, np.floor((contained - 0.25) * asked[x]))
     x, y = x[hits >= needed], y[hits >= needed]
     pairs = np.unique(np.minimum(x, y) * first + np.maximum(x, y))
-    return np.stack(np.divmod(pairs, first), axis=1) if len(pairs) else np.zeros((0, 2), np.int64)
+    return decode_pairs(pairs, first)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._arrays import decode_pairs
 from ._boilerplate import find_boilerplate
 from ._cluster import components, keep_order
 from ._contain import containment_candidates
@@ -297,7 +298,7 @@ def _expand(group: np.ndarray, pairs: np.ndarray, sims: np.ndarray, conts: np.nd
 
 def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     """The distinct rows of an (m, 2) array of positions below *n*, sorted."""
-    return np.stack(np.divmod(np.unique(pairs[:, 0] * n + pairs[:, 1]), n), axis=1).reshape(-1, 2)
+    return decode_pairs(np.unique(pairs[:, 0] * n + pairs[:, 1]), n)
 
 
 def _within(members: list[int], max_bucket: int) -> np.ndarray:

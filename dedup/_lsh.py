@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import gather_ranges, ranks
+from ._arrays import decode_pairs, first_of_runs, gather_ranges, ranks
 from ._hash import POLY, mix64
 
 __all__ = ["band_keys", "candidate_pairs", "optimal_params"]
@@ -95,13 +95,13 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     for band in range(keys.shape[1]):
         order = np.argsort(keys[:, band], kind="stable")
         ranked = keys[order, band]
-        starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+        starts = np.flatnonzero(first_of_runs(ranked))
         sizes = np.diff(np.append(starts, n))
         shared = sizes > 1
         if shared.any():
             found.append(_bucket_pairs(order, starts[shared], sizes[shared], max_bucket, n))
     codes = np.unique(np.concatenate(found))
-    return np.stack(np.divmod(codes, n), axis=1) if len(codes) else np.zeros((0, 2), np.int64)
+    return decode_pairs(codes, n)
 
 
 def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int, n: int) -> np.ndarray:

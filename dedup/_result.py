@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import first_of_runs
 from ._read import Document, ReadError
 from ._normalize import Normalizer
 from ._segment import Passage, Passages
@@ -96,11 +97,15 @@ class Result:
         labels = self.cluster
         order = np.argsort(labels, kind="stable")
         ranked = labels[order]
-        starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1]))) if len(order) else order
+        starts = np.flatnonzero(first_of_runs(ranked))
         groups = [g for g in np.split(order, starts[1:])
                   if len(g) > 1 and bool(self.boilerplate[g].all()) == boilerplate]
         groups.sort(key=lambda g: (-len(g), int(g[0])))
         return groups
+
+    def inner_is_a(self) -> np.ndarray:
+        """Per pair: whether a is the side lying inside the other (its containment is the larger)."""
+        return self.containment[:, 0] >= self.containment[:, 1]
 
     def kept_positions(self) -> np.ndarray:
         """Global position of the kept passage of each passage's cluster (itself when alone)."""

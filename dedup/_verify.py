@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._arrays import gather_ranges
+from ._arrays import first_of_runs, gather_ranges
 from ._shingle import ShingleBatch
 
 __all__ = ["Overlap", "SetIndex", "longest_extra_run", "overlap"]
@@ -57,8 +57,7 @@ class SetIndex:
         owner = np.repeat(np.arange(n, dtype=np.uint64), batch.counts())
         self.truncated = batch.hashes >> np.uint64(text_bits)
         keys = np.sort((owner << self.hash_bits) | self.truncated)
-        distinct = np.concatenate(([True], keys[1:] != keys[:-1])) if len(keys) else np.zeros(0, bool)
-        self.keys = keys[distinct]
+        self.keys = keys[first_of_runs(keys)]
         inner = np.searchsorted(self.keys, np.arange(1, n, dtype=np.uint64) << self.hash_bits)
         bounds = np.concatenate(([0], inner, [len(self.keys)])).astype(np.int64)
         self.start = bounds[:-1]
