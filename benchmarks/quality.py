@@ -55,7 +55,7 @@ def seed_scores(shingle: str, options: dict[str, bool], threshold: float) -> dic
 
     near = {k for k, label in gold.items() if label in ("exact", "near") and long_enough(k)}
     contained = {k for k, label in gold.items() if label == "contained" and long_enough(k)}
-    reported_near = {k for k, kind in found.items() if kind in ("exact", "near")}
+    reported_near = {k for k, kind in found.items() if kind in ("exact", "near") and long_enough(k)}
     return {
         "near_recall": len(near & reported_near) / len(near),
         "near_precision": len(reported_near & near) / max(1, len(reported_near)),

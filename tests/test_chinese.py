@@ -95,3 +95,10 @@ def test_jieba_loads_quietly():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "1"
     assert "Building prefix dict" not in done.stderr
+
+
+def test_user_dictionary_keeps_a_term_whole(tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("新型工业化 100 n\n", "utf-8")
+    assert "新型工业化" not in dedup.WordTokenizer()("推进新型工业化")
+    assert "新型工业化" in dedup.WordTokenizer(str(words))("推进新型工业化")
