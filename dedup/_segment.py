@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
@@ -155,11 +156,9 @@ def segment(documents: Sequence[Document], unit: Unit = "paragraph", repair_brea
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
-    doc_idx: list[int] = []
-    index: list[int] = []
-    line: list[int] = []
-    start: list[int] = []
-    end: list[int] = []
+    # Compact typed buffers: a corpus of millions of passages costs bytes, not objects, per passage.
+    doc_idx, index, line = array("i"), array("i"), array("i")
+    start, end = array("q"), array("q")
     for d, document in enumerate(documents):
         text = document.text
         if unit == "document":
@@ -176,5 +175,6 @@ def segment(documents: Sequence[Document], unit: Unit = "paragraph", repair_brea
             line.append(line_no)
             start.append(s)
             end.append(e)
-    return Passages(documents, np.array(doc_idx, np.int32), np.array(index, np.int32),
-                    np.array(line, np.int32), np.array(start, np.int64), np.array(end, np.int64))
+    return Passages(documents, np.frombuffer(doc_idx, np.int32).copy(), np.frombuffer(index, np.int32).copy(),
+                    np.frombuffer(line, np.int32).copy(), np.frombuffer(start, np.int64).copy(),
+                    np.frombuffer(end, np.int64).copy())
