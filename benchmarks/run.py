@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {method} {got['seconds']:.2f} s, recall {recall:.4f}, precision {precision:.4f}",
                   file=sys.stderr, flush=True)
         write_report(args.out, rows, "(profile comes at the end of the run)", "-", args.quick, failures)
+    (DATA / "rows.pickle").write_bytes(pickle.dumps((rows, failures)))
     biggest = max((c for c in corpora if c.startswith("zh") and int(c.split(":")[1]) <= 100_000),
                   key=lambda c: int(c.split(":")[1]))
     profile = profile_summary(load_corpus(biggest))
@@ -251,6 +252,35 @@ def main(argv: list[str] | None = None) -> int:
     write_report(args.out, rows, profile, biggest, args.quick, failures)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def goals(rows: list[dict[str, Any]]) -> list[str]:
+    """The issue's goals, each with the figure measured in this run and whether it is met."""
+    def row(corpus: str, method: str) -> dict[str, Any] | None:
+        return next((r for r in rows if r["corpus"] == corpus and r["method"] == method), None)
+
+    out = ["## Goals", "", "| goal | measured | met |", "|---|---|---|"]
+    ours, sketch, rensa = row("zh:100000", "dedup"), row("zh:100000", "datasketch"), row("zh:100000", "rensa")
+    if ours and sketch:
+        ratio = sketch["seconds"] / ours["seconds"]
+        out.append(f"| 100k: >= 30x faster than datasketch | {ratio:.1f}x | {'yes' if ratio >= 30 else 'no'} |")
+    if ours and rensa:
+        ratio = rensa["seconds"] / ours["seconds"]
+        out.append(f"| 100k: at least level with rensa | {ratio:.1f}x faster | {'yes' if ratio >= 1 else 'no'} |")
+    if ours:
+        out.append(f"| 100k: recall >= 0.99, precision 1.0 | {ours['recall']:.4f}, {ours['precision']:.4f} | "
+                   f"{'yes' if ours['recall'] >= 0.99 and ours['precision'] == 1.0 else 'no'} |")
+        out.append(f"| 100k: about 2 s | {ours['seconds']:.2f} s | {'yes' if ours['seconds'] <= 2.5 else 'no'} |")
+    big = row("zh:1000000", "dedup")
+    if big:
+        out.append(f"| 1M in well under two minutes | {big['seconds']:.0f} s | {'yes' if big['seconds'] < 90 else 'no'} |")
+    sizes = sorted((r["passages"], r["peak_mb"] * 2**20 / r["passages"]) for r in rows
+                   if r["method"] == "dedup" and r["corpus"].startswith("zh") and r["passages"] >= 10_000)
+    if sizes:
+        per = ", ".join(f"{n:,}: {b:,.0f}" for n, b in sizes)
+        out.append(f"| memory linear in passages (bytes a passage, text included) | {per} | "
+                   f"{'yes' if max(b for _, b in sizes) <= 1.5 * min(b for _, b in sizes) else 'no'} |")
+    return out + [""]
 
 
 def write_report(path: Path, rows: list[dict[str, Any]], profile: str, profiled: str, quick: bool,
@@ -280,6 +310,7 @@ def write_report(path: Path, rows: list[dict[str, Any]], profile: str, profiled:
         if base and base["stages"]:
             out += ["", "dedup stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in base["stages"].items())]
         out.append("")
+    out += goals(rows)
     if failures:
         out += ["## Runs that did not finish", ""] + [f"- {f}" for f in failures] + [""]
     out += ["## Scaling", "", "![time and memory against corpus size](scaling.png)", "",
