@@ -174,3 +174,13 @@ def test_real_subprocess(seeds):
                           capture_output=True, text=True, encoding="utf-8", check=False)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["clusters"]) == 30
+
+
+def test_no_containment_flag(seeds, capsys):
+    assert main([str(seeds), "--json", "-", "--no-containment"]) == 0
+    without = json.loads(capsys.readouterr().out)
+    assert main([str(seeds), "--json", "-"]) == 0
+    with_ = json.loads(capsys.readouterr().out)
+    assert without["config"]["containment"] is False
+    kinds = [p["kind"] for p in without["pairs"]]
+    assert kinds.count("contained") < [p["kind"] for p in with_["pairs"]].count("contained")
