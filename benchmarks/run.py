@@ -205,7 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="seeds and zh 10k only (about a minute)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a method may take on one corpus")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite RESULTS.md and the plot from the last run's saved measurements")
     args = parser.parse_args(argv)
+    if args.report_only:
+        rows, failures = pickle.loads((DATA / "rows.pickle").read_bytes())
+        sizes = [int(r["corpus"].split(":")[1]) for r in rows if r["corpus"].startswith("zh")]
+        biggest = f"zh:{max(n for n in sizes if n <= 100_000)}"
+        plot([r for r in rows if r["corpus"].startswith("zh")], HERE / "scaling.png")
+        write_report(args.out, rows, profile_summary(load_corpus(biggest)), biggest, args.quick, failures)
+        return 0
     corpora = ["seeds", "zh:10000"] if args.quick else ["seeds", "zh:10000", "zh:100000", "zh:1000000",
                                                          "en:10000", "en:100000"]
     methods = ["dedup", "dedup-noverify", "dedup+contain", "rensa", "datasketch", "exact-join"]
@@ -274,12 +283,25 @@ def goals(rows: list[dict[str, Any]]) -> list[str]:
     big = row("zh:1000000", "dedup")
     if big:
         out.append(f"| 1M in well under two minutes | {big['seconds']:.0f} s | {'yes' if big['seconds'] < 90 else 'no'} |")
-    sizes = sorted((r["passages"], r["peak_mb"] * 2**20 / r["passages"]) for r in rows
+    sizes = sorted((r["passages"], r["peak_mb"] * 2**20) for r in rows
                    if r["method"] == "dedup" and r["corpus"].startswith("zh") and r["passages"] >= 10_000)
-    if sizes:
-        per = ", ".join(f"{n:,}: {b:,.0f}" for n, b in sizes)
-        out.append(f"| memory linear in passages (bytes a passage, text included) | {per} | "
-                   f"{'yes' if max(b for _, b in sizes) <= 1.5 * min(b for _, b in sizes) else 'no'} |")
+    if len(sizes) >= 2:
+        # Memory above a fixed start-up cost: the bytes each further passage adds, between sizes.
+        slopes = [(b2 - b1) / (n2 - n1) for (n1, b1), (n2, b2) in zip(sizes, sizes[1:])]
+        per = ", ".join(f"{n1:,}->{n2:,}: {sl:,.0f}" for ((n1, _), (n2, _)), sl in zip(zip(sizes, sizes[1:]), slopes))
+        out.append(f"| memory grows linearly (bytes each further passage adds, text included) | {per} | "
+                   f"{'yes' if slopes[-1] <= 1.25 * slopes[0] else 'no'} |")
+    if ours and ours["stages"]:
+        total = sum(ours["stages"].values())
+        shares = ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(ours["stages"].items(), key=lambda kv: -kv[1]))
+        out += ["", f"Where dedup falls short, and why: at 100k its time splits into {shares}. No stage dominates: "
+                "the Python-level work (NFKC and the exact-duplicate grouping on str objects, segmenting) and the "
+                "numpy passes over every shingle (hash, bin, minimum, band keys) cost about the same, so neither a "
+                "faster normaliser nor a faster signer alone reaches 2 s or 30x datasketch; a compiled kernel that "
+                "fuses shingling, signing and banding per passage, and verification by merging sorted arrays, "
+                "would. Memory a passage includes its normalised text (about 450 bytes for a 200-character "
+                "Chinese paragraph as a Python str) and the Python objects of the passage list; the index itself "
+                "is 268 bytes a passage (35 band keys of 4 bytes, 128 one-byte bins)."]
     return out + [""]
 
 
@@ -299,7 +321,9 @@ def write_report(path: Path, rows: list[dict[str, Any]], profile: str, profiled:
     for corpus in dict.fromkeys(r["corpus"] for r in rows):
         sub = [r for r in rows if r["corpus"] == corpus]
         base = next((r for r in sub if r["method"] == "dedup"), None)
-        out += [f"## {corpus} ({sub[0]['passages']:,} passages, {sub[0]['truth']:,} true pairs)", "",
+        truth = (f"{sub[0]['truth']:,} true pairs" if any(r["method"] == "exact-join" for r in sub)
+                 else "no exact join at this size, so no recall")
+        out += [f"## {corpus} ({sub[0]['passages']:,} passages, {truth})", "",
                 "| method | seconds | passages/s | x dedup time | peak MiB | bytes/passage | pairs | recall | precision |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in sub:
