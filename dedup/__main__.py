@@ -159,6 +159,8 @@ def _scan(args: argparse.Namespace) -> int:
             atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
     except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)
+    except BrokenPipeError:
+        raise  # the reader went away; main() handles it
     except OSError as exc:
         return _fail(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}", USAGE_ERROR)
     if not args.quiet and args.json != "-":

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._hash import POLY, hash_token, mix64, rolling
 
-__all__ = ["ShingleBatch", "Shingler", "WordTokenizer", "parse_shingle", "shingles"]
+__all__ = ["ShingleBatch", "Shingler", "WordTokenizer", "parse_shingle"]
 
 ShingleKind = Literal["char", "word", "mixed"]
 
@@ -174,12 +174,3 @@ def parse_shingle(spec: str) -> Shingler:
         return Shingler(kind, int(n or 5))  # type: ignore[arg-type]
     except ValueError as exc:
         raise ValueError(f"shingle spec must look like 'char:5', 'word:2' or 'mixed:4', not {spec!r} ({exc})") from None
-
-
-def shingles(text: str, kind: ShingleKind = "char", n: int = 5) -> set[int]:
-    """The set of shingle hashes of one already normalised text.
-
-    >>> len(shingles("abcdef", "char", 5)), len(shingles("abc")), shingles("")
-    (2, 1, set())
-    """
-    return set(Shingler(kind, n)([text]).hashes.tolist())
