@@ -67,9 +67,10 @@ def find_duplicates(
     shingle sets (unless ``verify=False``). A pair is ``near`` when its Jaccard
     reaches *threshold*, and ``contained`` when one side's shingles lie at least
     *contained* inside the other and the other carries more: below the threshold,
-    or above it with an extra block of at least *block* characters. Exact and near pairs form clusters; each keeps one passage:
-    ``keep="first"`` (corpus order), ``"longest"`` or a key function of a ``Passage``
-    (smallest key kept; ties go to corpus order).
+    or above it with an extra block of at least *block* characters. Exact and near
+    pairs form clusters; each keeps one passage: ``keep="first"`` (corpus order),
+    ``"longest"`` or a key function of a ``Passage`` (smallest key kept; ties go to
+    corpus order).
 
     Boilerplate (short lines recurring across *boilerplate_docs* documents, such as
     mastheads; see ``find_boilerplate``) is flagged in ``Result.boilerplate`` and its
@@ -94,7 +95,8 @@ def find_duplicates(
               "verify": verify, "keep": keep if isinstance(keep, str) else "key",
               "containment": containment, "contained": contained, "block": block,
               "repair_breaks": repair_breaks, "boilerplate": boilerplate,
-              "boilerplate_chars": boilerplate_chars, "boilerplate_docs": boilerplate_docs, "normalizer": dataclasses.asdict(normalizer)}
+              "boilerplate_chars": boilerplate_chars, "boilerplate_docs": boilerplate_docs,
+              "normalizer": dataclasses.asdict(normalizer)}
 
     clock = _Clock(timings)
     documents, errors = read_corpus(corpus, glob, progress)
