@@ -120,7 +120,9 @@ def _repair_breaks(text: str, paragraphs: list[tuple[int, int, int]]) -> list[tu
 
 
 def _cut_mid_sentence(paragraph: str) -> bool:
-    return len(paragraph) >= _MIN_BROKEN and not _ENDS_SENTENCE.search(paragraph) and not _MARKUP.match(paragraph)
+    # Prose (a clause mark somewhere) that stops without a sentence end; masthead lines have no clause marks.
+    return (len(paragraph) >= _MIN_BROKEN and not _ENDS_SENTENCE.search(paragraph) and not _MARKUP.match(paragraph)
+            and _CLAUSE.search(paragraph) is not None)
 
 
 def _document_spans(text: str) -> Iterator[tuple[int, int, int]]:
@@ -135,6 +137,7 @@ def _document_spans(text: str) -> Iterator[tuple[int, int, int]]:
 _ENDS_SENTENCE = re.compile(r"[。！？；!?;…：:.”’」』）)\]\"'》]\s*$")
 _MARKUP = re.compile(r"\s*(?:#|[-*+>]\s|\d+[.、]\s|\*\*)")
 _MIN_BROKEN = 20
+_CLAUSE = re.compile(r"[，。；、！？,;]")
 
 
 def segment(documents: Sequence[Document], unit: Unit = "paragraph", repair_breaks: bool = False) -> Passages:
