@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -24,6 +25,21 @@ def _punctuation_table() -> dict[int, None]:
 
 def _digit_table() -> dict[int, str]:
     return {cp: "0" for cp in range(sys.maxunicode + 1) if chr(cp).isdecimal()}
+
+
+def _expand(pieces: np.ndarray, first: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The output characters of a run of input characters, given where each one's normal form
+    starts in *pieces* and how long it is."""
+    # Every character's first output character, repeated as often as it has output
+    # characters; then the few that expand (… -> ...) get their later characters.
+    out = np.repeat(pieces[first], counts)
+    multi = np.flatnonzero(counts > 1)
+    if len(multi):
+        at = (np.cumsum(counts) - counts)[multi]
+        for k in range(1, int(counts[multi].max())):
+            more = counts[multi] > k
+            out[at[more] + k] = pieces[first[multi[more]] + k]
+    return out
 
 
 def _composing() -> set[int]:
@@ -106,10 +122,7 @@ class Normalizer:
         total = sum(map(len, texts))
         if total < min_chars or self.keep_spaces or self.traditional:
             return [self(t) for t in texts]
-        tables = self.__dict__.get("_vector_tables")
-        if tables is None:  # built on first use, once per normaliser
-            tables = self._tables()
-            object.__setattr__(self, "_vector_tables", tables)
+        tables = self._vector_tables()
         out: list[str] = []
         start = 0
         # Chunks of about a million characters keep the arrays small enough to be reused.
@@ -135,15 +148,7 @@ class Normalizer:
         slow[nonempty] = np.add.reduceat(info & 1, bounds[:-1][nonempty]) > 0
         counts = (info >> 1) & 31
         first = info >> 6
-        # Every character's first output character, repeated as often as it has output
-        # characters; then the few that expand (… -> ...) get their later characters.
-        out = np.repeat(pieces[first], counts)
-        multi = np.flatnonzero(counts > 1)
-        if len(multi):
-            at = (np.cumsum(counts) - counts)[multi]
-            for k in range(1, int(counts[multi].max())):
-                more = counts[multi] > k
-                out[at[more] + k] = pieces[first[multi[more]] + k]
+        out = _expand(pieces, first, counts)
         joined = out.tobytes().decode("utf-32-le", "surrogatepass")
         ends = np.cumsum(counts)[bounds[1:] - 1] if len(counts) else np.zeros(len(texts), np.int64)
         ends = np.where(nonempty, ends, 0)
@@ -152,6 +157,34 @@ class Normalizer:
         for i in np.flatnonzero(slow).tolist():
             result[i] = self(texts[i])
         return result
+
+    def with_offsets(self, text: str) -> tuple[str, np.ndarray]:
+        """The text normalised character by character, and for each output character the offset
+        of the input character it came from (whitespace removed even with ``keep_spaces``).
+
+        >>> norm, offsets = Normalizer().with_offsets("Ａ ｂ，c…")
+        >>> norm, offsets.tolist()
+        ('ab,c...', [0, 2, 3, 4, 5, 5, 5])
+        """
+        if self.keep_spaces:
+            return dataclasses.replace(self, keep_spaces=False).with_offsets(text)
+        if not self.traditional:
+            table, pieces = self._vector_tables()
+            codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+            info = table[np.minimum(codes, _BMP - 1)] | (codes >= _BMP)
+            if not (info & 1).any():
+                counts = (info >> 1) & 31
+                norm = _expand(pieces, info >> 6, counts).tobytes().decode("utf-32-le")
+                return norm, np.repeat(np.arange(len(text)), counts)
+        outs = [self(ch) for ch in text]
+        return "".join(outs), np.repeat(np.arange(len(text)), [len(o) for o in outs]).astype(np.int64)
+
+    def _vector_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        tables = self.__dict__.get("_tables_built")
+        if tables is None:  # built on first use, once per normaliser
+            tables = self._tables()
+            object.__setattr__(self, "_tables_built", tables)
+        return tables
 
     def _tables(self) -> tuple[np.ndarray, np.ndarray]:
         """Per BMP character, packed: where its normal form starts in ``pieces`` (bits 6+),

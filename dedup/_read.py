@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ _SNIFF_BYTES = 8192
 # Share of C0 control characters (other than tab, newline, carriage return, form
 # feed) above which decoded text is taken for binary data decoded by accident.
 _MAX_CONTROL_SHARE = 0.01
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ def decode(data: bytes) -> tuple[str, str]:
 def _checked(data: bytes, encoding: str) -> str:
     text = data.decode(encoding)
     sample = text[:_SNIFF_BYTES]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    controls = len(_CONTROL.findall(sample))
     if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
         raise ValueError(f"binary file ({controls} control characters in the first {len(sample)}); not text")
     return text

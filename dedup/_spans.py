@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from dataclasses import dataclass
 
@@ -34,13 +33,8 @@ def normalize_with_offsets(normalizer: Normalizer, text: str) -> tuple[str, list
     >>> normalize_with_offsets(Normalizer(keep_spaces=True), "a b")
     ('ab', [0, 2])
     """
-    per_char = dataclasses.replace(normalizer, keep_spaces=False) if normalizer.keep_spaces else normalizer
-    pieces, offsets = [], []
-    for i, ch in enumerate(text):
-        piece = per_char(ch)
-        pieces.append(piece)
-        offsets.extend([i] * len(piece))
-    return "".join(pieces), offsets
+    norm, offsets = normalizer.with_offsets(text)
+    return norm, offsets.tolist()
 
 
 def aligned_spans(normalizer: Normalizer, a_text: str, a_offset: int, b_text: str, b_offset: int,

@@ -138,3 +138,15 @@ NORMALIZERS = {options: dedup.Normalizer(casefold=options[0], punctuation=option
 def test_vectorised_normalisation_equals_text_by_text(text_list, options):
     normalizer = NORMALIZERS[options]
     assert normalizer.batch(text_list, min_chars=0) == [normalizer(t) for t in text_list]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.one_of(HAN, st.characters(max_codepoint=0xFFFF), st.sampled_from(list("ｶﾞ…ﬁ ，\t㈱"))), max_size=80),
+       st.sampled_from(sorted(NORMALIZERS)))
+def test_offsets_of_normalised_characters(text, options):
+    normalizer = NORMALIZERS[options]
+    norm, offsets = normalizer.with_offsets(text)
+    assert norm == "".join(normalizer(ch) for ch in text)
+    assert len(offsets) == len(norm)
+    assert all(normalizer(text[o]) for o in offsets.tolist())
+    assert offsets.tolist() == sorted(offsets.tolist())
