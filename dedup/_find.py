@@ -13,7 +13,7 @@ import numpy as np
 from ._arrays import decode_pairs
 from ._boilerplate import find_boilerplate
 from ._cluster import components, keep_order
-from ._contain import containment_candidates
+from ._contain import Sample, candidates_from_samples, sample_batch
 from ._lsh import band_keys, candidate_pairs, optimal_params
 from ._minhash import check_signing, sign
 from ._normalize import Normalizer
@@ -112,7 +112,9 @@ def find_duplicates(
     # Ignored boilerplate is treated like an empty passage: it matches nothing.
     group = _exact_groups(norms if boilerplate == "mark" else ["" if f else t for t, f in zip(norms, flagged)])
     reps = np.flatnonzero((group == np.arange(len(norms))) & (lengths >= min_chars) & (lengths <= max_chars))
-    keys, compact = _sign(reps, norms, shingler, num_perm, seed, bands, rows, batch_size, progress, clock)
+    # The containment index is sampled from the same shingle batches as the signatures.
+    samples: list[Sample] | None = [] if containment and verify else None
+    keys, compact = _sign(reps, norms, shingler, num_perm, seed, bands, rows, batch_size, progress, clock, samples)
     local = candidate_pairs(keys, max_bucket)
     estimate = _estimate(compact, local)
     if verify:
@@ -120,9 +122,9 @@ def find_duplicates(
         local = local[estimate >= threshold - _margin(threshold, num_perm)]
         candidates = reps[local]
         clock("bucket")
-        if containment:
-            found = containment_candidates((shingler([norms[i] for i in reps[start:start + batch_size]])
-                                            for start in range(0, len(reps), batch_size)), contained)
+        if samples is not None:
+            found = candidates_from_samples(samples, contained)
+            del samples[:]
             candidates = _unique_pairs(np.concatenate((candidates, reps[found])), len(norms))
             clock("contain")
         judged = _judge(candidates, norms, shingler, threshold, contained, block)
@@ -199,8 +201,10 @@ class _Clock:
 
 
 def _sign(reps: np.ndarray, norms: list[str], shingler: Shingler, num_perm: int, seed: int, bands: int, rows: int,
-          batch_size: int, progress: bool, clock: _Clock) -> tuple[np.ndarray, np.ndarray]:
-    """Band keys and a compact signature (the low 8 bits of each bin, for estimates) of each passage.
+          batch_size: int, progress: bool, clock: _Clock,
+          samples: list[Sample] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Band keys and a compact signature (the low 8 bits of each bin, for estimates) of each passage;
+    with a *samples* list, each batch's containment index part is appended to it as well.
 
     Two different bins agree on 8 bits one time in 256, which lifts an estimate by at most
     that much: harmless for a filter that only throws away hopeless candidates. Kept per
@@ -216,6 +220,9 @@ def _sign(reps: np.ndarray, norms: list[str], shingler: Shingler, num_perm: int,
         clock("shingle")
         signatures = sign(batch, num_perm, seed)
         clock("sign")
+        if samples is not None:
+            samples.append(sample_batch(batch, start))
+            clock("contain")
         keys[start:start + len(chunk)] = band_keys(signatures, bands, rows).astype(np.uint32)
         compact[start:start + len(chunk)] = signatures.astype(np.uint8)
         clock("bucket")
@@ -251,6 +258,8 @@ def _judge(candidates: np.ndarray, norms: list[str], shingler: Shingler, thresho
 
 def _judge_chunk(candidates: np.ndarray, norms: list[str], shingler: Shingler, threshold: float, contained: float,
                  block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    # Shingles are made again for the passages of this chunk: keeping every passage's shingles
+    # from signing would cost 8 bytes a character for the whole corpus.
     involved, local = np.unique(candidates, return_inverse=True)
     local = local.reshape(-1, 2)
     batch = shingler([norms[i] for i in involved])

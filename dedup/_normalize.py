@@ -160,7 +160,9 @@ class Normalizer:
 
     def with_offsets(self, text: str) -> tuple[str, np.ndarray]:
         """The text normalised character by character, and for each output character the offset
-        of the input character it came from (whitespace removed even with ``keep_spaces``).
+        of the input character it came from. Whitespace is removed even with ``keep_spaces``, so
+        that a span never starts or ends on a space; a letter and its combining mark stay apart,
+        and Traditional folding works on characters, not phrases.
 
         >>> norm, offsets = Normalizer().with_offsets("Ａ ｂ，c…")
         >>> norm, offsets.tolist()

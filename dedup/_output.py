@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ._clean import Cleaned, Removal, restore
-from ._read import decode, encode
+from ._read import encode
 
 __all__ = ["LOG_NAME", "MANIFEST_NAME", "atomic_write", "check_outside", "restore_folder", "write_cleaned"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ._normalize import Normalizer
 
-__all__ = ["Span", "aligned_spans", "normalize_with_offsets"]
+__all__ = ["Span", "aligned_spans"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,23 +18,6 @@ class Span:
     a_end: int
     b_start: int
     b_end: int
-
-
-def normalize_with_offsets(normalizer: Normalizer, text: str) -> tuple[str, list[int]]:
-    """The text normalised character by character and, for each output character, the offset in
-    *text* it came from.
-
-    Whitespace is always removed here (also for word shingles, which keep single spaces), so
-    that a span never starts or ends on a space; character by character, a letter and its
-    combining mark stay separate, and Traditional folding works on characters, not phrases.
-
-    >>> normalize_with_offsets(Normalizer(), "Ａ ｂ，c")
-    ('ab,c', [0, 2, 3, 4])
-    >>> normalize_with_offsets(Normalizer(keep_spaces=True), "a b")
-    ('ab', [0, 2])
-    """
-    norm, offsets = normalizer.with_offsets(text)
-    return norm, offsets.tolist()
 
 
 def aligned_spans(normalizer: Normalizer, a_text: str, a_offset: int, b_text: str, b_offset: int,
@@ -49,8 +32,9 @@ def aligned_spans(normalizer: Normalizer, a_text: str, a_offset: int, b_text: st
     >>> aligned_spans(Normalizer(), "前言。重复的一句话在这里。", 0, "重复的一句话在这里。后记", 100)
     [Span(a_start=3, a_end=13, b_start=100, b_end=110)]
     """
-    a_norm, a_map = normalize_with_offsets(normalizer, a_text)
-    b_norm, b_map = normalize_with_offsets(normalizer, b_text)
+    # Character by character (see Normalizer.with_offsets), so every output character has an offset.
+    a_norm, a_map = normalizer.with_offsets(a_text)
+    b_norm, b_map = normalizer.with_offsets(b_text)
     matcher = difflib.SequenceMatcher(None, a_norm, b_norm, autojunk=False)
     blocks = [(m.a, m.a + m.size, m.b, m.b + m.size) for m in matcher.get_matching_blocks() if m.size >= min_len]
     merged: list[list[int]] = []
@@ -59,5 +43,5 @@ def aligned_spans(normalizer: Normalizer, a_text: str, a_offset: int, b_text: st
             merged[-1][1], merged[-1][3] = a1, b1
         else:
             merged.append([a0, a1, b0, b1])
-    return [Span(a_offset + a_map[a0], a_offset + a_map[a1 - 1] + 1, b_offset + b_map[b0], b_offset + b_map[b1 - 1] + 1)
-            for a0, a1, b0, b1 in merged]
+    return [Span(a_offset + int(a_map[a0]), a_offset + int(a_map[a1 - 1]) + 1,
+                 b_offset + int(b_map[b0]), b_offset + int(b_map[b1 - 1]) + 1) for a0, a1, b0, b1 in merged]

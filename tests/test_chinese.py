@@ -72,8 +72,9 @@ def test_page_break_repair_matches_the_editorial(seeds, paragraphs):
     editorial_start = paragraphs[page, 41]["start"]
     by_start = {(p.doc, p.start): p for p in result.passages}
     report, editorial = by_start[page, report_start], by_start[page, editorial_start]
-    # The repaired report passage runs across the page break into 向好态势.
+    # The repaired passages run across their page breaks: the report into 向好态势, the editorial into 品.
     assert report.end >= paragraphs[page, 18]["end"] and text[report.start:report.end] == report.text
+    assert editorial.end >= paragraphs[page, 42]["end"] and text[editorial.start:editorial.end] == editorial.text
     pair = next(p for p in result.pairs if {(p.a.doc, p.a.start), (p.b.doc, p.b.start)}
                 == {(page, report_start), (page, editorial_start)})
     assert pair.kind in ("near", "contained") and max(pair.containment_ab, pair.containment_ba) >= 0.8

@@ -15,7 +15,7 @@ def test_params_catch_threshold_pairs_often(threshold, num_perm):
     bands, rows = optimal_params(threshold, num_perm)
     assert bands * rows <= num_perm
     caught = 1 - (1 - threshold**rows) ** bands
-    assert caught >= 0.99 or rows == 1
+    assert caught >= 0.99
 
 
 def test_bad_threshold_says_what_to_do():
