@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._arrays import decode_pairs
+from ._arrays import decode_pairs, first_of_runs
 from ._boilerplate import find_boilerplate
 from ._cluster import components, keep_order
 from ._contain import Sample, candidates_from_samples, sample_batch
-from ._lsh import band_keys, candidate_pairs, optimal_params
+from ._lsh import band_keys, candidate_pairs, group_pairs, optimal_params
 from ._minhash import check_signing, sign
 from ._normalize import Normalizer
 from ._progress import steps
@@ -286,16 +286,16 @@ def _expand(group: np.ndarray, pairs: np.ndarray, sims: np.ndarray, conts: np.nd
             max_bucket: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Add the exact pairs within each group of equal texts, and give every member its group's pairs."""
     n = len(group)
-    members: dict[int, list[int]] = {}
-    for i in np.flatnonzero((group >= 0) & (group != np.arange(n))).tolist():
-        members.setdefault(int(group[i]), [int(group[i])]).append(i)
-    out_pairs, out_sims, out_conts, out_kinds = [pairs], [sims], [conts], [kinds]
-    for rep, ms in members.items():
-        within = _within(ms, max_bucket)
-        out_pairs.append(within)
-        out_sims.append(np.ones(len(within)))
-        out_conts.append(np.ones((len(within), 2)))
-        out_kinds.append(np.full(len(within), EXACT, np.int8))
+    # Equal texts form groups; their exact pairs come from the same all-pairs-or-star rule as LSH buckets.
+    order = np.flatnonzero(group >= 0)
+    order = order[np.argsort(group[order], kind="stable")]
+    starts = np.flatnonzero(first_of_runs(group[order]))
+    sizes = np.diff(np.append(starts, len(order)))
+    starts, sizes = starts[sizes > 1], sizes[sizes > 1]
+    within = decode_pairs(group_pairs(order, starts, sizes, max_bucket, n), n)
+    members = {int(order[s]): order[s:s + k].tolist() for s, k in zip(starts.tolist(), sizes.tolist())}
+    out_pairs, out_sims = [pairs, within], [sims, np.ones(len(within))]
+    out_conts, out_kinds = [conts, np.ones((len(within), 2))], [kinds, np.full(len(within), EXACT, np.int8)]
     grouped = np.zeros(n, bool)
     grouped[list(members)] = True
     for k in np.flatnonzero(grouped[pairs[:, 0]] | grouped[pairs[:, 1]]).tolist():
@@ -312,23 +312,14 @@ def _expand(group: np.ndarray, pairs: np.ndarray, sims: np.ndarray, conts: np.nd
     swap = all_pairs[:, 0] > all_pairs[:, 1]
     all_pairs[swap] = all_pairs[swap][:, ::-1]
     all_conts[swap] = all_conts[swap][:, ::-1]
-    order = np.argsort(all_pairs[:, 0] * n + all_pairs[:, 1], kind="stable")
-    return (all_pairs[order], np.concatenate(out_sims)[order], all_conts[order],
-            np.concatenate(out_kinds).astype(np.int8)[order])
+    by_position = np.argsort(all_pairs[:, 0] * n + all_pairs[:, 1], kind="stable")
+    return (all_pairs[by_position], np.concatenate(out_sims)[by_position], all_conts[by_position],
+            np.concatenate(out_kinds).astype(np.int8)[by_position])
 
 
 def _unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     """The distinct rows of an (m, 2) array of positions below *n*, sorted."""
     return decode_pairs(np.unique(pairs[:, 0] * n + pairs[:, 1]), n)
-
-
-def _within(members: list[int], max_bucket: int) -> np.ndarray:
-    """All pairs of a group of equal texts, or a star around its first member when it is very large."""
-    ms = np.array(members, np.int64)
-    if len(ms) > max_bucket:
-        return np.stack([np.full(len(ms) - 1, ms[0]), ms[1:]], axis=1)
-    i, j = np.triu_indices(len(ms), 1)
-    return np.stack([ms[i], ms[j]], axis=1)
 
 
 def _keep_key(passages: Passages, keep: Keep) -> np.ndarray:

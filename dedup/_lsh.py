@@ -7,7 +7,7 @@ import numpy as np
 from ._arrays import decode_pairs, first_of_runs, gather_ranges, ranks
 from ._hash import POLY, mix64
 
-__all__ = ["band_keys", "candidate_pairs", "optimal_params"]
+__all__ = ["band_keys", "candidate_pairs", "group_pairs", "optimal_params"]
 
 # Candidates are verified exactly afterwards, so a missed pair costs far more than
 # a spurious one: false negatives weigh nine times as much as false positives.
@@ -99,13 +99,18 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
         sizes = np.diff(np.append(starts, n))
         shared = sizes > 1
         if shared.any():
-            found.append(_bucket_pairs(order, starts[shared], sizes[shared], max_bucket, n))
+            found.append(group_pairs(order, starts[shared], sizes[shared], max_bucket, n))
     codes = np.unique(np.concatenate(found))
     return decode_pairs(codes, n)
 
 
-def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int, n: int) -> np.ndarray:
-    """Pair codes ``i * n + j`` for the members ``order[start:start+size]`` of each bucket."""
+def group_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int, n: int) -> np.ndarray:
+    """Pair codes ``i * n + j`` (i < j) for the members ``order[start:start+size]`` of each group:
+    every pair, or for a group of more than *max_bucket* a star around its smallest member.
+
+    >>> group_pairs(np.array([4, 1, 2, 0, 3]), np.array([0, 2]), np.array([2, 3]), 2, 5).tolist()
+    [9, 2, 3]
+    """
     small = sizes <= max_bucket
     codes = [_all_pairs(order, starts[small], sizes[small], n)]
     for start, size in zip(starts[~small].tolist(), sizes[~small].tolist()):
