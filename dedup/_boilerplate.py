@@ -43,16 +43,16 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     templates = [_DIGITS.sub("0", t) if s else "" for t, s in zip(norms, short)]
     docs_of: dict[str, set[int]] = {}
     texts_of: dict[str, set[str]] = {}
-    for template, text, doc, s in zip(templates, norms, passages.doc.tolist(), short):
+    for template, text, doc, s in zip(templates, norms, passages.doc_pos.tolist(), short):
         if s:
             docs_of.setdefault(template, set()).add(doc)
             texts_of.setdefault(template, set()).add(text)
-    frequent = max(frequent_docs, len(set(passages.doc.tolist())) // 100)
+    frequent = max(frequent_docs, len(set(passages.doc_pos.tolist())) // 100)
     candidate = np.fromiter((s and len(docs_of[t]) >= min_docs for t, s in zip(templates, short)), bool, n)
     varies = np.fromiter((c and len(texts_of[t]) > 1 for t, c in zip(templates, candidate)), bool, n)
     common = np.fromiter((c and len(docs_of[t]) >= frequent for t, c in zip(templates, candidate)), bool, n)
-    flagged = candidate & (_in_block(candidate, short, passages.doc) | varies | common)
-    return flagged | _between(flagged, short, passages.doc)
+    flagged = candidate & (_in_block(candidate, short, passages.doc_pos) | varies | common)
+    return flagged | _between(flagged, short, passages.doc_pos)
 
 
 def _blocks(short: np.ndarray, doc: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ def find_passage(result: Result, ref: str) -> int:
     ids = [d.id for d in result.documents]
     if doc not in ids:
         raise ValueError(f"{doc}: no such document in the corpus")
-    hits = np.flatnonzero((p.doc == ids.index(doc)) & (p.line == int(line)))
+    hits = np.flatnonzero((p.doc_pos == ids.index(doc)) & (p.line == int(line)))
     if len(hits) == 0:
         raise ValueError(f"{ref}: no passage on that line")
     return int(hits[0])

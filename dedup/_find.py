@@ -169,8 +169,8 @@ def _normalized(passages: Passages, normalizer: Normalizer, chunk: int = 1 << 16
 
 
 def _oversized(passages: Passages, lengths: np.ndarray, max_chars: int) -> list[ReadError]:
-    return [ReadError(passages.documents[int(passages.doc[i])].id,
-                      f"passage {int(passages.index[i])} (line {int(passages.line[i])}) has {int(lengths[i]):,} "
+    return [ReadError(passages.documents[int(passages.doc_pos[i])].id,
+                      f"passage {int(passages.index_in_doc[i])} (line {int(passages.line[i])}) has {int(lengths[i]):,} "
                       f"characters, over max_chars={max_chars:,}: compared for exact duplicates only; "
                       f"split it with unit='sentence'")
             for i in np.flatnonzero(lengths > max_chars)]

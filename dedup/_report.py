@@ -24,7 +24,7 @@ def report_dict(result: Result, spans: bool = False) -> dict[str, Any]:
     With *spans*, each pair also carries its aligned shared spans, and two more keys
     describe documents: ``self_repeats`` and ``document_overlaps``.
     """
-    counts = np.bincount(result.passages.doc, minlength=len(result.documents))
+    counts = np.bincount(result.passages.doc_pos, minlength=len(result.documents))
     report = {
         "version": SCHEMA_VERSION,
         "config": result.config,

@@ -37,22 +37,23 @@ class Passage:
 class Passages(Sequence[Passage]):
     """All passages of a corpus as parallel arrays (corpus order: documents by id, then index).
 
-    ``doc`` indexes ``documents``; ``index``, ``line``, ``start`` and ``end`` are
-    per passage. Item access builds a ``Passage`` on demand, so a large corpus
+    ``doc_pos`` is the position of each passage's document in ``documents``;
+    ``index_in_doc`` (its number within the document), ``line``, ``start`` and ``end``
+    are per passage too. Item access builds a ``Passage`` on demand, so a large corpus
     costs a few bytes a passage beyond its text.
     """
 
-    def __init__(self, documents: Sequence[Document], doc: np.ndarray, index: np.ndarray,
+    def __init__(self, documents: Sequence[Document], doc_pos: np.ndarray, index_in_doc: np.ndarray,
                  line: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
         self.documents = documents
-        self.doc = doc
-        self.index = index
+        self.doc_pos = doc_pos
+        self.index_in_doc = index_in_doc
         self.line = line
         self.start = start
         self.end = end
 
     def __len__(self) -> int:
-        return len(self.doc)
+        return len(self.doc_pos)
 
     @overload
     def __getitem__(self, i: int) -> Passage: ...
@@ -63,13 +64,13 @@ class Passages(Sequence[Passage]):
             return [self[k] for k in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self)
-        document = self.documents[int(self.doc[i])]
+        document = self.documents[int(self.doc_pos[i])]
         start, end = int(self.start[i]), int(self.end[i])
-        return Passage(document.id, int(self.index[i]), int(self.line[i]), start, end, document.text[start:end])
+        return Passage(document.id, int(self.index_in_doc[i]), int(self.line[i]), start, end, document.text[start:end])
 
     def text(self, i: int) -> str:
         """The text of passage *i*."""
-        return self.documents[int(self.doc[i])].text[int(self.start[i]):int(self.end[i])]
+        return self.documents[int(self.doc_pos[i])].text[int(self.start[i]):int(self.end[i])]
 
     def texts(self) -> Iterator[str]:
         """The texts of all passages, in order."""
