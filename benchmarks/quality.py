@@ -47,7 +47,7 @@ def seed_scores(shingle: str, options: dict[str, bool], threshold: float) -> dic
             for g in map(json.loads, (seeds / "gold.jsonl").read_text("utf-8").splitlines())}
     norm_len = {(p["file"], p["index"]): p["norm_len"]
                 for p in map(json.loads, (seeds / "paragraphs.jsonl").read_text("utf-8").splitlines())}
-    result = dedup.find_duplicates(seeds, shingle=shingle, normalizer=dedup.Normalizer(**options), threshold=threshold)
+    result = dedup.find_duplicates(seeds, shingle=shingle, threshold=threshold, **options)
     found = {(p.a.doc, p.a.index, p.b.doc, p.b.index): p.kind for p in result.pairs}
 
     def long_enough(k: tuple[str, int, str, int]) -> bool:
@@ -67,7 +67,7 @@ def seed_scores(shingle: str, options: dict[str, bool], threshold: float) -> dic
 def corpus_scores(docs: list[tuple[str, str]], injected: list[Any], shingle: str, options: dict[str, bool],
                   threshold: float) -> dict[str, Any]:
     start = time.perf_counter()
-    result = dedup.find_duplicates(docs, shingle=shingle, normalizer=dedup.Normalizer(**options),
+    result = dedup.find_duplicates(docs, shingle=shingle, **options,
                                    threshold=threshold, boilerplate="ignore")
     seconds = time.perf_counter() - start
     position = {(p.doc, p.index): i for i, p in enumerate(result.passages)}

@@ -1,47 +1,51 @@
 """dedup: find near-duplicate passages in text corpora and say what repeats where.
 
+The top level holds what users call; the building blocks of the pipeline live in
+``dedup.stages``.
+
 >>> import dedup
 >>> result = dedup.find_duplicates([("a.txt", "同一段文字出现了两次。"), ("b.txt", "同一段文字出现了两次。")])
 >>> [(c.kept.doc, len(c.members)) for c in result.clusters]
 [('a.txt', 2)]
 """
 
+__version__ = "0.2.0"
+
 from ._clean import Cleaned, Removal, clean, restore
+from ._documents import DocumentOverlap, Repeat, document_overlaps, self_repeats
+from ._explain import Explanation, explain
 from ._find import find_duplicates
-from ._lsh import optimal_params
-from ._minhash import sign, to_datasketch
-from ._normalize import Normalizer, normalize
-from ._read import Document, ReadError, read_folder
-from ._result import Cluster, Pair, Result
-from ._segment import Passage, Passages, segment
-from ._shingle import ShingleBatch, Shingler, WordTokenizer
-from ._verify import Overlap, overlap
+from ._output import restore_folder, write_cleaned
+from ._read import Document, ReadError
+from ._report import report_dict, write_json, write_text_report
+from ._result import Cluster, Kind, Pair, Result
+from ._segment import Passage
+from ._settings import Settings, SettingsError
 
 __all__ = [
     "Cleaned",
     "Cluster",
     "Document",
-    "Normalizer",
-    "Overlap",
+    "DocumentOverlap",
+    "Explanation",
+    "Kind",
     "Pair",
     "Passage",
-    "Passages",
     "ReadError",
     "Removal",
+    "Repeat",
     "Result",
-    "ShingleBatch",
-    "Shingler",
-    "WordTokenizer",
+    "Settings",
+    "SettingsError",
     "clean",
+    "document_overlaps",
+    "explain",
     "find_duplicates",
-    "normalize",
-    "optimal_params",
-    "overlap",
-    "read_folder",
+    "report_dict",
     "restore",
-    "segment",
-    "sign",
-    "to_datasketch",
+    "restore_folder",
+    "self_repeats",
+    "write_cleaned",
+    "write_json",
+    "write_text_report",
 ]
-
-__version__ = "0.1.0"

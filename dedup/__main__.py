@@ -1,29 +1,34 @@
-"""``python -m dedup``: parse the command line, call the library, turn its errors into exit codes.
+"""``dedup``: parse the command line, call the library, turn its errors into exit codes.
 
-Exit codes: 0 it ran (duplicates found or not); 1 usage error; 2 no input could be read.
+Commands: ``scan`` (the default: ``dedup FOLDER`` is ``dedup scan FOLDER``), ``explain``,
+``restore``. Exit codes: 0 it ran (duplicates found or not); 1 usage or settings error;
+2 no input could be read; 3 an output could not be written; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import sys
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from . import __version__
 from ._clean import LEVELS, SCOPES, clean
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
-from ._normalize import Normalizer
 from ._output import atomic_write, check_outside, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
-from ._segment import UNITS
-from ._shingle import Shingler, parse_shingle
+from ._settings import Settings, SettingsError, option_specs
 
 __all__ = ["main"]
 
-USAGE_ERROR, NO_INPUT = 1, 2
+OK, USAGE_ERROR, NO_INPUT, WRITE_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
+COMMANDS = ("scan", "explain", "restore")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,125 +37,164 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(_fail(f"{message} (see --help)", USAGE_ERROR))
 
 
+class _InputError(Exception):
+    """No input could be read (exit 2)."""
+
+
 def _fail(message: str, code: int) -> int:
     print(f"dedup: error: {message}", file=sys.stderr)
     return code
 
 
-def _scan_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="dedup", description="Find near-duplicate passages under FOLDER and report them. "
-                "Other commands: 'dedup explain FOLDER FILE:LINE FILE:LINE', 'dedup restore CLEANED_DIR --out DIR'.")
-    p.add_argument("folder", type=Path, help="folder of text files (searched recursively)")
-    p.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
-    p.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and removed.jsonl to OUTDIR")
-    p.add_argument("--force", action="store_true", help="allow --clean to write into a non-empty OUTDIR")
-    p.add_argument("--spans", action="store_true", help="add shared spans and document overlaps to --json")
-    _add_matching(p)
-    p.add_argument("--scope", choices=SCOPES, default="corpus",
-                   help="remove duplicates across the corpus or only within each document (default: corpus)")
-    p.add_argument("--level", choices=list(LEVELS), default="near",
-                   help="what is removed: exact, near (exact+near), contained (also passages inside a kept one) "
-                        "or span (also repeated spans inside passages) (default: near)")
-    p.add_argument("--boilerplate", choices=("mark", "ignore", "remove"), default="mark",
-                   help="short lines recurring across documents (mastheads): report them apart (mark), leave them "
-                        "out of matching (ignore), or also remove them with --clean (remove) (default: mark)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars and no text report")
-    return p
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: ``dedup [scan] INPUT``, ``dedup explain``, ``dedup restore``."""
+    parser = _Parser(prog="dedup", description="Find near-duplicate passages in a corpus, say what repeats where, "
+                     "and clean it away without losing anything. 'dedup FOLDER' is short for 'dedup scan FOLDER'.")
+    parser.add_argument("--version", action="version", version=f"dedup {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    scan = commands.add_parser("scan", help="find duplicates and report them (the default command)",
+                               description="Find near-duplicate passages under INPUT and report them.")
+    scan.add_argument("input", type=Path, help="folder of text files (searched recursively)")
+    _add_input_options(scan)
+    out = scan.add_argument_group("output")
+    out.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
+    out.add_argument("--spans", action="store_true", help="add shared spans and document overlaps to --json")
+    out.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and its removal log to OUTDIR")
+    out.add_argument("--force", action="store_true", help="allow --clean to replace a non-empty OUTDIR")
+    out.add_argument("--level", choices=list(LEVELS), default="near",
+                     help="what --clean removes: exact, near (exact+near), contained (also passages inside a kept "
+                          "one) or span (also repeated spans inside passages) (default: near)")
+    out.add_argument("--scope", choices=SCOPES, default="corpus",
+                     help="remove duplicates across the corpus or only within each document (default: corpus)")
+    out.add_argument("--quiet", action="store_true", help="no progress bars and no text report")
+    _add_settings_options(scan)
+
+    why = commands.add_parser("explain", help="explain why two passages match (or do not)",
+                              description="Explain why two passages match (or do not).")
+    why.add_argument("input", type=Path, help="the corpus folder")
+    why.add_argument("a", help="first passage as FILE:LINE (as the report prints it)")
+    why.add_argument("b", help="second passage as FILE:LINE")
+    _add_input_options(why)
+    _add_settings_options(why)
+
+    back = commands.add_parser("restore", help="rebuild the original files from a folder written by --clean",
+                               description="Rebuild the original files from a folder written by --clean.")
+    back.add_argument("cleaned", type=Path, help="folder written by 'dedup scan INPUT --clean OUTDIR'")
+    back.add_argument("--out", type=Path, required=True, help="folder to write the original files to")
+    back.add_argument("--force", action="store_true", help="allow writing into a non-empty folder")
+    return parser
 
 
-def _add_matching(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--unit", choices=UNITS, default="paragraph", help="passage unit (default: paragraph)")
-    p.add_argument("--threshold", type=float, default=0.6, help="Jaccard similarity for near duplicates (0.6)")
-    p.add_argument("--shingle", default="char:5", help="char:N or word:N (default: char:5)")
-    p.add_argument("--num-perm", type=int, default=128, help="MinHash signature length (default: 128)")
-    p.add_argument("--seed", type=int, default=1, help="MinHash seed (default: 1)")
-    p.add_argument("--keep", choices=("first", "longest"), default="first",
-                   help="which passage of a cluster is kept (default: first in corpus order)")
-    p.add_argument("--glob", default="*.txt", help="file name pattern (default: *.txt)")
-    p.add_argument("--min-chars", type=int, default=8,
-                   help="shorter passages (normalised) only match exactly (default: 8)")
-    p.add_argument("--no-verify", action="store_true", help="report LSH estimates without exact verification")
-    p.add_argument("--no-containment", action="store_true",
-                   help="skip the search for passages lying inside others (about halves the time on large corpora)")
-    p.add_argument("--repair-breaks", action="store_true",
-                   help="join paragraphs cut mid-sentence by a page break before matching")
-    p.add_argument("--punctuation", action="store_true", help="ignore punctuation when comparing")
-    p.add_argument("--digits", action="store_true", help="treat all digits as equal when comparing")
-    p.add_argument("--traditional", action="store_true",
-                   help="fold Traditional Chinese to Simplified when comparing (needs: pip install 'dedup[zh]')")
-    p.add_argument("--no-casefold", action="store_true", help="compare case-sensitively")
-    p.add_argument("--user-dict", metavar="FILE", help="jieba user dictionary for --shingle word:N")
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("input")
+    group.add_argument("--glob", default="*.txt", help="file name pattern inside a folder (default: *.txt)")
+    group.add_argument("--config", metavar="FILE", type=Path,
+                       help="settings from a TOML file, or a previous --json report's config (repeats that run); "
+                            "options given on the command line win")
 
 
-def _matching(args: argparse.Namespace) -> dict[str, object]:
-    shingler = parse_shingle(args.shingle)
-    if args.user_dict:
-        shingler = Shingler(shingler.kind, shingler.n, args.user_dict)
-    normalizer = Normalizer(casefold=not args.no_casefold, punctuation=args.punctuation, digits=args.digits,
-                            traditional=args.traditional)
-    return {"unit": args.unit, "threshold": args.threshold, "shingle": shingler, "num_perm": args.num_perm,
-            "seed": args.seed, "keep": args.keep, "glob": args.glob, "min_chars": args.min_chars,
-            "verify": not args.no_verify, "normalizer": normalizer, "repair_breaks": args.repair_breaks,
-            "containment": not args.no_containment,
-            "boilerplate": "ignore" if getattr(args, "boilerplate", "mark") == "ignore" else "mark"}
+def _add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """One option per ``Settings`` field: names, choices, defaults and help all come from ``Settings``."""
+    group = parser.add_argument_group("matching (see dedup.Settings)")
+    for name, default, spec in option_specs():
+        flag = spec.flag or "--" + name.replace("_", "-")
+        # SUPPRESS: only options the user gave override --config and the defaults.
+        common: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
+        if spec.kind is bool:
+            action = "store_false" if flag.startswith("--no-") else "store_true"
+            group.add_argument(flag, action=action, help=spec.doc, **common)
+        elif spec.choices:
+            group.add_argument(flag, choices=spec.choices, help=f"{spec.doc} (default: {default})", **common)
+        else:
+            kind: Callable[[str], Any] = spec.kind
+            group.add_argument(flag, type=kind, metavar=name.upper(), help=f"{spec.doc} (default: {default})", **common)
 
 
-def _explain_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="dedup explain", description="Explain why two passages match (or do not).")
-    p.add_argument("folder", type=Path, help="the corpus folder")
-    p.add_argument("a", help="first passage as FILE:LINE (as the report prints it)")
-    p.add_argument("b", help="second passage as FILE:LINE")
-    _add_matching(p)
-    return p
+def read_config(path: Path) -> Settings:
+    """Settings from a TOML file (settings as top-level keys, or a ``[settings]`` table) or a JSON report."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"--config {path}: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            report = json.loads(data)
+            values = report.get("config") if isinstance(report, dict) else None
+            if not isinstance(values, dict):
+                raise SettingsError(f"--config {path}: a JSON config must be a dedup report with a 'config' object")
+        else:
+            values = tomllib.loads(data.decode("utf-8"))
+            values = values.get("settings", values)
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, SettingsError):
+            raise
+        raise SettingsError(f"--config {path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}") from None
+    return Settings.from_dict(values)
 
 
-def _restore_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="dedup restore", description="Rebuild the original files from a folder written by --clean.")
-    p.add_argument("cleaned", type=Path, help="folder written by 'dedup FOLDER --clean OUTDIR'")
-    p.add_argument("--out", type=Path, required=True, help="folder to write the original files to")
-    p.add_argument("--force", action="store_true", help="allow writing into a non-empty folder")
-    return p
+def _settings(args: argparse.Namespace) -> Settings:
+    base = read_config(args.config) if args.config else Settings()
+    given = {name: getattr(args, name) for name in Settings.names() if hasattr(args, name)}
+    return base.replace(**given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # Scanning is the default command: 'dedup FOLDER' means 'dedup scan FOLDER'.
+    if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version"):
+        args.insert(0, "scan")
     try:
-        if args[:1] == ["restore"]:
-            return _restore(_restore_parser().parse_args(args[1:]))
-        if args[:1] == ["explain"]:
-            return _explain(_explain_parser().parse_args(args[1:]))
-        return _scan(_scan_parser().parse_args(args))
+        parsed = build_parser().parse_args(args)
+        if parsed.command is None:
+            build_parser().print_help(sys.stderr)
+            return USAGE_ERROR
+        run = {"scan": _scan, "explain": _explain, "restore": _restore}[parsed.command]
+        return run(parsed)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
+    except SettingsError as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    except _InputError as exc:
+        return _fail(str(exc), NO_INPUT)
+    except KeyboardInterrupt:
+        print("dedup: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except BrokenPipeError:
         # The reader (e.g. `head`) went away: not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from complaining at exit
-        return 0
+        return OK
+
+
+def _read_errors(call: Callable[[], Any], path: Path) -> Any:
+    """Run *call*; a missing or unreadable input becomes ``_InputError``."""
+    try:
+        return call()
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise _InputError(str(exc)) from None
+    except ImportError as exc:
+        raise SettingsError(str(exc)) from None
+    except PermissionError as exc:
+        raise _InputError(f"{path}: {exc.strerror or exc}") from None
 
 
 def _scan(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     progress = not args.quiet and sys.stderr.isatty()
-    try:
-        cleaned = clean(args.folder, level=args.level, scope=args.scope, progress=progress,
-                        remove_boilerplate=args.boilerplate == "remove", **_matching(args))
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        return _fail(str(exc), NO_INPUT)
-    except (ValueError, TypeError, ImportError) as exc:
-        return _fail(str(exc), USAGE_ERROR)
-    except OSError as exc:
-        return _fail(f"{args.folder}: {exc.strerror or exc}", NO_INPUT)
+    cleaned = _read_errors(lambda: clean(args.input, settings, level=args.level, scope=args.scope, glob=args.glob,
+                                         progress=progress), args.input)
     result = cleaned.result
     for error in result.errors:
         print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
     if not result.documents:
         why = "none could be read" if result.errors else f"no files match {args.glob!r}"
-        return _fail(f"{args.folder}: no text to work on ({why})", NO_INPUT)
+        raise _InputError(f"{args.input}: no text to work on ({why})")
     try:
         if args.json not in (None, "-"):
-            check_outside(Path(args.json), args.folder)
+            check_outside(Path(args.json), args.input)
         if args.clean is not None:
-            write_cleaned(cleaned, args.folder, args.clean, args.force)
+            write_cleaned(cleaned, args.input, args.clean, args.force)
         if args.json == "-":
             write_json(result, sys.stdout, args.spans)
         elif args.json:
@@ -162,22 +206,21 @@ def _scan(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise  # the reader went away; main() handles it
     except OSError as exc:
-        return _fail(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}", USAGE_ERROR)
+        return _fail(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}", WRITE_ERROR)
     if not args.quiet and args.json != "-":
         write_text_report(cleaned, sys.stdout)
-    return 0
+    return OK
 
 
 def _explain(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    result = _read_errors(lambda: find_duplicates(args.input, settings, glob=args.glob), args.input)
     try:
-        result = find_duplicates(args.folder, **_matching(args))  # type: ignore[arg-type]
         explanation = explain(result, find_passage(result, args.a), find_passage(result, args.b))
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        return _fail(str(exc), NO_INPUT)
-    except (ValueError, ImportError) as exc:
+    except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)
     sys.stdout.write(render(explanation, colour=sys.stdout.isatty()))
-    return 0
+    return OK
 
 
 def _restore(args: argparse.Namespace) -> int:
@@ -188,9 +231,9 @@ def _restore(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)
     except OSError as exc:
-        return _fail(f"cannot write {exc.filename or args.out}: {exc.strerror or exc}", USAGE_ERROR)
+        return _fail(f"cannot write {exc.filename or args.out}: {exc.strerror or exc}", WRITE_ERROR)
     print(f"restored {written} files into {args.out}")
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

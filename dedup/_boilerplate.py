@@ -7,8 +7,9 @@ import re
 import numpy as np
 
 from ._segment import Passages
+from ._settings import Settings
 
-__all__ = ["find_boilerplate"]
+__all__ = ["find_boilerplate", "flag_boilerplate", "matching_texts"]
 
 _DIGITS = re.compile(r"\d")
 # Unflagged short lines between two boilerplate lines of one block (a masthead's weekday,
@@ -77,3 +78,20 @@ def _between(flagged: np.ndarray, short: np.ndarray, doc: np.ndarray) -> np.ndar
             out[last + 1:i] = True
         last = i
     return out
+
+
+def flag_boilerplate(settings: Settings, passages: Passages, norms: list[str]) -> np.ndarray:
+    """``find_boilerplate`` with the limits of *settings*: a bool per passage."""
+    return find_boilerplate(passages, norms, settings.boilerplate_chars, settings.boilerplate_docs)
+
+
+def matching_texts(settings: Settings, norms: list[str], flagged: np.ndarray) -> list[str]:
+    """The texts that take part in matching: with ``boilerplate="ignore"`` flagged passages are
+    emptied, so they match nothing.
+
+    >>> matching_texts(Settings(boilerplate="ignore"), ["a", "b"], np.array([True, False]))
+    ['', 'b']
+    """
+    if settings.boilerplate != "ignore":
+        return norms
+    return ["" if f else t for t, f in zip(norms, flagged.tolist())]

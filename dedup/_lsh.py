@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ._arrays import decode_pairs, first_of_runs, gather_ranges, ranks
 from ._hash import POLY, mix64
 
-__all__ = ["band_keys", "candidate_pairs", "group_pairs", "optimal_params"]
+if TYPE_CHECKING:
+    from ._settings import Settings
+
+__all__ = ["band_keys", "bucket", "candidate_pairs", "estimate", "estimate_margin", "group_pairs", "optimal_params"]
 
 # Candidates are verified exactly afterwards, so a missed pair costs far more than
 # a spurious one: false negatives weigh nine times as much as false positives.
@@ -129,3 +134,48 @@ def _all_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int)
     right = left + 1 + ranks(after)
     a, b = order[left], order[right]
     return np.minimum(a, b) * n + np.maximum(a, b)
+
+
+def estimate(compact: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """Share of equal bins of each pair's compact signatures, in chunks to bound memory.
+
+    >>> estimate(np.array([[1, 2, 3, 4], [1, 2, 0, 0]], np.uint8), np.array([[0, 1]])).tolist()
+    [0.5]
+    """
+    out = np.zeros(len(pairs))
+    for start in range(0, len(pairs), chunk):
+        part = pairs[start:start + chunk]
+        out[start:start + chunk] = np.count_nonzero(compact[part[:, 0]] == compact[part[:, 1]], axis=1)
+    return out / compact.shape[1]
+
+
+def estimate_margin(threshold: float, num_perm: int) -> float:
+    """How far below the threshold an estimate may fall and still be verified: four standard
+    errors of a num_perm-bin estimate at the threshold, plus one bin (a pair at the threshold
+    falls further one time in 30,000; pairs above it, far more rarely).
+
+    >>> round(estimate_margin(0.5, 128), 4)
+    0.1846
+    """
+    return 4 * float(np.sqrt(threshold * (1 - threshold) / num_perm)) + 1 / num_perm
+
+
+def bucket(settings: Settings, keys: np.ndarray, compact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (local row positions) from equal band keys, and their MinHash estimates.
+
+    With verification, candidates whose estimate lies hopelessly below the threshold are
+    dropped (see ``estimate_margin``); without it, only those that reach the threshold stay.
+
+    >>> from dedup._settings import Settings
+    >>> keys = np.array([[5, 1], [5, 2], [7, 3]], np.uint32)
+    >>> compact = np.array([[1, 2], [1, 2], [3, 4]], np.uint8)
+    >>> pairs, est = bucket(Settings(num_perm=2), keys, compact)
+    >>> pairs.tolist(), est.tolist()
+    ([[0, 1]], [1.0])
+    """
+    local = candidate_pairs(keys, settings.max_bucket)
+    estimates = estimate(compact, local)
+    floor = settings.threshold - estimate_margin(settings.threshold, settings.num_perm) if settings.verify \
+        else settings.threshold
+    keep = estimates >= floor
+    return local[keep], estimates[keep]

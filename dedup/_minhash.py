@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._contain import Sample, sample_batch
 from ._hash import mix64
+from ._lsh import band_keys
+from ._progress import Clock, steps
+from ._settings import Settings
 from ._shingle import ShingleBatch
 
-__all__ = ["EMPTY", "check_signing", "sign", "sign_reference", "to_datasketch"]
+__all__ = ["EMPTY", "Signed", "check_signing", "sign", "sign_passages", "to_datasketch"]
 
 # The value of every bin of a text with no shingles; such texts are never candidates.
 EMPTY = np.uint32(0xFFFFFFFF)
@@ -85,38 +90,6 @@ def _densify(flat_signatures: np.ndarray, filled: np.ndarray, nonempty: np.ndarr
         todo, rows, bins = todo[~found], rows[~found], bins[~found]
 
 
-def sign_reference(shingle_sets: Sequence[Sequence[int]], num_perm: int = 128, seed: int = 1) -> np.ndarray:
-    """The same signatures as ``sign``, one text and one shingle at a time: slow and plain, for tests."""
-    check_signing(num_perm, seed)
-    mask64 = 2**64 - 1
-    multiplier = _multiplier(seed)
-    out = np.full((len(shingle_sets), num_perm), EMPTY, np.uint32)
-    for row, shingles in enumerate(shingle_sets):
-        bins: dict[int, int] = {}
-        for s in shingles:
-            h = (s * multiplier) & mask64
-            b = ((h >> 32) * num_perm) >> 32
-            bins[b] = min(bins.get(b, 2**32), h & 0xFFFFFFFF)
-        if not bins:
-            continue
-        for b in range(num_perm):
-            attempt, source = 0, b
-            while source not in bins:
-                attempt += 1
-                key = ((b << 32) + attempt) & mask64
-                mixed = _mix_int(key ^ ((seed * _PROBE_SALT) % 2**64))
-                source = ((mixed >> 32) * num_perm) >> 32
-            out[row, b] = bins[source]
-    return out
-
-
-def _mix_int(x: int) -> int:
-    mask64 = 2**64 - 1
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask64
-    return x ^ (x >> 31)
-
-
 def to_datasketch(signatures: np.ndarray, seed: int = 1) -> list[Any]:
     """Wrap signature rows as datasketch ``LeanMinHash`` objects, for datasketch's indexes and storage.
 
@@ -135,3 +108,49 @@ def to_datasketch(signatures: np.ndarray, seed: int = 1) -> list[Any]:
     from datasketch import LeanMinHash
 
     return [LeanMinHash(seed=seed, hashvalues=row.astype(np.uint64), scheme="affine32") for row in signatures]
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What signing leaves for bucketing: band keys, compact signatures and the containment samples.
+
+    ``keys`` (m, bands) uint32: 32 bits of each band key (a chance collision only adds a
+    candidate, which is estimated and verified). ``compact`` (m, num_perm) uint8: the low
+    8 bits of each bin, for estimates; two different bins agree on 8 bits one time in 256,
+    which lifts an estimate by at most that much, harmless for a filter that only throws
+    away hopeless candidates. 268 bytes a passage with 35 bands and 128 bins.
+    """
+
+    keys: np.ndarray
+    compact: np.ndarray
+    samples: list[Sample]
+
+
+def sign_passages(settings: Settings, norms: Sequence[str], reps: np.ndarray, batch_size: int = 4096,
+                  progress: bool = False, clock: Clock | None = None) -> Signed:
+    """Shingle, sign and band the passages at *reps* (positions into *norms*), batch by batch;
+    with ``settings.containment`` (and verification), sample each batch for the containment search.
+
+    >>> s = sign_passages(Settings(threshold=0.5), ["同一段文字出现了两次", "同一段文字出现了两次"], np.arange(2))
+    >>> s.keys.shape, bool((s.keys[0] == s.keys[1]).all()), len(s.samples)
+    ((2, 35), True, 1)
+    """
+    clock = clock or Clock(None)
+    keys = np.zeros((len(reps), settings.bands), np.uint32)
+    compact = np.zeros((len(reps), settings.num_perm), np.uint8)
+    samples: list[Sample] = []
+    starts = range(0, len(reps), batch_size)
+    for start in steps(starts, total=len(starts), desc="sign", enabled=progress):
+        chunk = reps[start:start + batch_size]
+        batch = settings.shingler([norms[i] for i in chunk])
+        clock("shingle")
+        signatures = sign(batch, settings.num_perm, settings.seed)
+        clock("sign")
+        if settings.containment and settings.verify:
+            # The containment index is sampled from the same shingle batches as the signatures.
+            samples.append(sample_batch(batch, start))
+            clock("contain")
+        keys[start:start + len(chunk)] = band_keys(signatures, settings.bands, settings.rows).astype(np.uint32)
+        compact[start:start + len(chunk)] = signatures.astype(np.uint8)
+        clock("bucket")
+    return Signed(keys, compact, samples)

@@ -7,10 +7,11 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Normalizer", "normalize"]
+__all__ = ["Normalizer", "normalize", "normalize_passages"]
 
 # Below this many characters a batch is normalised text by text; above it, building
 # the per-character tables of the vectorised path pays for itself.
@@ -217,3 +218,20 @@ def normalize(text: str, **options: bool) -> str:
     '全国工业和信息化工作会议(北京)'
     """
     return Normalizer(**options)(text)
+
+
+def normalize_passages(settings: Any, passages: Sequence[Any] | Any, chunk: int = 1 << 16) -> list[str]:
+    """The normal form of every passage under *settings*, made in chunks so the raw slices never all
+    exist at once.
+
+    >>> from dedup._settings import Settings
+    >>> from dedup._read import Document
+    >>> from dedup._segment import segment
+    >>> normalize_passages(Settings(), segment([Document("a", "Ａ b\\n，")]))
+    ['ab', ',']
+    """
+    normalizer = settings.normalizer
+    out: list[str] = []
+    for start in range(0, len(passages), chunk):
+        out += normalizer.batch([passages.text(i) for i in range(start, min(start + chunk, len(passages)))])
+    return out

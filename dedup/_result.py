@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from ._arrays import first_of_runs
-from ._read import Document, ReadError
 from ._normalize import Normalizer
+from ._read import Document, ReadError
 from ._segment import Passage, Passages
+from ._settings import Settings
 from ._shingle import Shingler
 
-__all__ = ["KINDS", "Cluster", "Pair", "Result", "passage_dict"]
+__all__ = ["Cluster", "Kind", "Pair", "Result", "passage_dict"]
 
-KINDS: tuple[str, ...] = ("exact", "near", "contained")
+
+class Kind(IntEnum):
+    """How two passages of a pair relate; the code is what ``Result.kind`` stores.
+
+    >>> Kind.NEAR.label, Kind.from_label("contained")
+    ('near', <Kind.CONTAINED: 2>)
+    """
+
+    EXACT = 0  # equal after normalisation
+    NEAR = 1  # Jaccard similarity at least the threshold
+    CONTAINED = 2  # one lies inside the other, which carries more
+
+    @property
+    def label(self) -> str:
+        """The lower-case name used in reports and logs."""
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> Kind:
+        """The kind named *label* (``exact``, ``near`` or ``contained``)."""
+        return cls[label.upper()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,36 +67,49 @@ class Cluster:
     members: tuple[Passage, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Result:
     """The outcome of ``find_duplicates``; pair and cluster objects are built from arrays on first use.
 
     Arrays: ``pair_index`` (m, 2) global passage positions, ``similarity``,
-    ``containment`` (m, 2), ``kind`` (codes into ``KINDS``), ``cluster`` (per
+    ``containment`` (m, 2), ``kind`` (``Kind`` codes), ``cluster_label`` (per
     passage: the smallest position of its cluster), ``keep_rank`` (per passage:
     its place under the keep rule, lower is kept first), ``boilerplate`` (per
     passage: flagged as boilerplate).
     """
 
+    settings: Settings
     documents: list[Document]
     passages: Passages
     errors: list[ReadError]
-    config: dict[str, Any]
     pair_index: np.ndarray
     similarity: np.ndarray
     containment: np.ndarray
     kind: np.ndarray
-    cluster: np.ndarray
+    cluster_label: np.ndarray
     keep_rank: np.ndarray
-    normalizer: Normalizer
-    shingler: Shingler
     boilerplate: np.ndarray
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The settings of the run as plain data (``Settings.from_dict`` repeats it)."""
+        return self.settings.to_dict()
+
+    @property
+    def normalizer(self) -> Normalizer:
+        """The normaliser the run compared passages with."""
+        return self.settings.normalizer  # type: ignore[no-any-return]
+
+    @property
+    def shingler(self) -> Shingler:
+        """The shingler the run compared passages with."""
+        return self.settings.shingler  # type: ignore[no-any-return]
 
     @cached_property
     def pairs(self) -> list[Pair]:
         """Every verified pair, sorted by corpus position of a, then b."""
         p = self.passages
-        return [Pair(p[int(i)], p[int(j)], float(s), float(ab), float(ba), KINDS[int(k)])
+        return [Pair(p[int(i)], p[int(j)], float(s), float(ab), float(ba), Kind(int(k)).label)
                 for (i, j), s, (ab, ba), k in zip(self.pair_index, self.similarity, self.containment, self.kind)]
 
     @cached_property
@@ -94,7 +129,7 @@ class Result:
     def cluster_members(self, boilerplate: bool = False) -> list[np.ndarray]:
         """Global positions of the members of each cluster (same order as ``clusters``,
         or as ``boilerplate_clusters`` with *boilerplate*)."""
-        labels = self.cluster
+        labels = self.cluster_label
         order = np.argsort(labels, kind="stable")
         ranked = labels[order]
         starts = np.flatnonzero(first_of_runs(ranked))
@@ -109,10 +144,10 @@ class Result:
 
     def kept_positions(self) -> np.ndarray:
         """Global position of the kept passage of each passage's cluster (itself when alone)."""
-        best = np.full(len(self.cluster), np.iinfo(np.int64).max)
-        np.minimum.at(best, self.cluster, self.keep_rank)
+        best = np.full(len(self.cluster_label), np.iinfo(np.int64).max)
+        np.minimum.at(best, self.cluster_label, self.keep_rank)
         by_rank = np.argsort(self.keep_rank)
-        return by_rank[best[self.cluster]]
+        return by_rank[best[self.cluster_label]]
 
 
 def passage_dict(p: Passage) -> dict[str, Any]:

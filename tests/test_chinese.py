@@ -8,9 +8,9 @@ import sys
 import pytest
 
 import dedup
-from dedup._boilerplate import find_boilerplate
-from dedup._read import read_folder
-from dedup._segment import segment
+from dedup.stages import find_boilerplate
+from dedup.stages import read_folder
+from dedup.stages import segment
 
 opencc = pytest.importorskip("opencc")
 
@@ -20,20 +20,20 @@ def test_traditional_copy_found_with_folding_only(seeds, paragraphs):
     traditional = opencc.OpenCC("s2twp").convert(simplified)
     assert traditional != simplified
     corpus = [("simplified.txt", simplified), ("traditional.txt", traditional)]
-    folded = dedup.find_duplicates(corpus, normalizer=dedup.Normalizer(traditional=True))
+    folded = dedup.find_duplicates(corpus, traditional=True)
     assert [(p.kind, p.similarity >= 0.9) for p in folded.pairs] in ([("near", True)], [("exact", True)])
     plain = dedup.find_duplicates(corpus)
     assert plain.pairs == [] or plain.pairs[0].similarity < folded.pairs[0].similarity
 
 
 def test_taiwan_vocabulary_is_folded():
-    assert dedup.normalize("資訊軟體", traditional=True) == "信息软件"
+    assert dedup.stages.normalize("資訊軟體", traditional=True) == "信息软件"
 
 
 def test_boilerplate_flags_mastheads_not_reports(seeds, paragraphs):
     documents, _ = read_folder(seeds)
     passages = segment(documents)
-    normalizer = dedup.Normalizer()
+    normalizer = dedup.stages.Normalizer()
     flagged = find_boilerplate(passages, [normalizer(t) for t in passages.texts()])
     regions = {(p.doc, p.index): paragraphs[p.doc, p.index]["region"] for p in passages}
     flagged_regions = {regions[p.doc, p.index] for p, f in zip(passages, flagged) if f}
@@ -58,7 +58,7 @@ def test_boilerplate_kept_apart_and_ignorable(seeds):
 
 
 def test_boilerplate_removed_on_request(seeds):
-    cleaned = dedup.clean(seeds, remove_boilerplate=True)
+    cleaned = dedup.clean(seeds, boilerplate="remove")
     gone = {(r.doc, r.index) for r in cleaned.removed}
     assert ("2020-newspaper-page.txt", 0) in gone and ("2023-newspaper-page.txt", 10) in gone
     assert dedup.restore(cleaned.texts, cleaned.removed) == {d.id: d.text for d in cleaned.result.documents}
@@ -103,5 +103,5 @@ def test_jieba_loads_quietly():
 def test_user_dictionary_keeps_a_term_whole(tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("新型工业化 100 n\n", "utf-8")
-    assert "新型工业化" not in dedup.WordTokenizer()("推进新型工业化")
-    assert "新型工业化" in dedup.WordTokenizer(str(words))("推进新型工业化")
+    assert "新型工业化" not in dedup.stages.WordTokenizer()("推进新型工业化")
+    assert "新型工业化" in dedup.stages.WordTokenizer(str(words))("推进新型工业化")

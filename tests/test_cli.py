@@ -141,7 +141,7 @@ def test_outputs_get_ordinary_file_modes(seeds, tmp_path):
 
 
 def test_unwritable_output_is_a_clean_error(seeds, tmp_path, capsys):
-    assert main([str(seeds), "--json", str(tmp_path), "--quiet"]) == 1
+    assert main([str(seeds), "--json", str(tmp_path), "--quiet"]) == 3  # a failure while writing
     assert "cannot write" in capsys.readouterr().err
 
 

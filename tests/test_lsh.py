@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup._lsh import candidate_pairs, optimal_params
+from dedup.stages import candidate_pairs, optimal_params
 
 
 @pytest.mark.parametrize("threshold", [0.3, 0.5, 0.6, 0.8, 0.9])
@@ -55,10 +55,10 @@ def test_signatures_work_in_datasketch_indexes():
 
     report = "全国工业和信息化工作会议在京召开，会议总结今年工作，部署明年重点任务，动员全系统坚定信心、振奋精神。"
     texts = [report, report.replace("明年", "来年"), "完全不同的一段文字，讲的是另外一件事情，没有任何重复的内容在里面。"]
-    shingler = dedup.Shingler()
-    batch = shingler([dedup.normalize(t) for t in texts])
-    minhashes = dedup.to_datasketch(dedup.sign(batch, 128, seed=3), seed=3)
-    exact = dedup.overlap(batch, np.array([[0, 1], [0, 2]])).jaccard
+    shingler = dedup.stages.Shingler()
+    batch = shingler([dedup.stages.normalize(t) for t in texts])
+    minhashes = dedup.stages.to_datasketch(dedup.stages.sign(batch, 128, seed=3), seed=3)
+    exact = dedup.stages.overlap(batch, np.array([[0, 1], [0, 2]])).jaccard
     assert abs(minhashes[0].jaccard(minhashes[1]) - exact[0]) < 0.2
     assert minhashes[0].jaccard(minhashes[2]) < 0.1
     lsh = MinHashLSH(threshold=0.5, num_perm=128)

@@ -7,11 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup._minhash import sign, sign_reference
-from dedup._read import Document
-from dedup._segment import UNITS, segment
-from dedup._shingle import Shingler
-from dedup._verify import overlap
+from dedup.stages import sign
+from reference import sign_reference
+from dedup import Document
+from dedup.stages import segment
+
+UNITS = ("paragraph", "sentence", "document")
+from dedup.stages import Shingler
+from dedup.stages import overlap
 
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 400)
 TEXT_CHARS = st.one_of(HAN, st.sampled_from(list("abc XYZ 123，。！？；!?;…”」.\n\t\r")))
@@ -127,7 +130,7 @@ def test_overlap_equals_python_sets(text_list, n):
         assert size_a == len(sa)
 
 
-NORMALIZERS = {options: dedup.Normalizer(casefold=options[0], punctuation=options[1], digits=options[2])
+NORMALIZERS = {options: dedup.stages.Normalizer(casefold=options[0], punctuation=options[1], digits=options[2])
                for options in [(True, False, False), (False, True, True)]}
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dedup
-from dedup._read import read_folder
-from dedup._segment import segment
+from dedup.stages import read_folder
+from dedup.stages import segment
 
 
 def test_paragraphs_match_gold_offsets(seeds, paragraphs):

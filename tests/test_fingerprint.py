@@ -1,0 +1,64 @@
+"""Refactoring must not change answers: fingerprints of pairs and clusters pinned before the Settings refactor."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+
+import pytest
+
+import dedup
+
+from conftest import SEEDS
+
+
+def synthetic(seed: int = 0, n_docs: int = 40) -> list[tuple[str, str]]:
+    """Documents made of seed paragraphs with substitutions, truncations and glued paragraphs."""
+    rng = random.Random(seed)
+    paras = [json.loads(line)["text"] for line in (SEEDS / "paragraphs.jsonl").read_text("utf-8").splitlines()]
+    docs = []
+    for d in range(n_docs):
+        lines = []
+        for _ in range(rng.randint(5, 30)):
+            t = rng.choice(paras)
+            r = rng.random()
+            if r < 0.3 and len(t) > 10:
+                k = rng.randrange(len(t))
+                t = t[:k] + rng.choice("的一是在不了有和人这中大") + t[k + 1:]
+            elif r < 0.4 and len(t) > 20:
+                t = t[: len(t) * 3 // 4]
+            elif r < 0.5:
+                t = t + rng.choice(paras)
+            lines.append(t)
+        docs.append((f"d{d:03d}.txt", "\n".join(lines) + "\n"))
+    return docs
+
+
+def fingerprint(result: dedup.Result) -> tuple[str, str]:
+    pairs, clusters = hashlib.sha256(), hashlib.sha256()
+    for p in result.pairs:
+        pairs.update(f"{p.a.doc}|{p.a.index}|{p.b.doc}|{p.b.index}|{p.kind}|{p.similarity:.9f}|"
+                     f"{p.containment_ab:.9f}|{p.containment_ba:.9f}\n".encode())
+    for c in result.clusters + result.boilerplate_clusters:
+        clusters.update(("C" + c.kept.doc + str(c.kept.index) + ",".join(f"{m.doc}:{m.index}" for m in c.members)
+                         + "\n").encode())
+    return pairs.hexdigest()[:16], clusters.hexdigest()[:16]
+
+
+# Measured on the code before the Settings refactor (commit 343d1ab); clusters as connected components.
+PINNED = [
+    ("seeds", {}, "2561d87d5a1dc357", "ac8642711ea18b17"),
+    ("seeds", {"threshold": 0.5}, "1dc4bddff609713c", "0a3e57e1b8d3d078"),
+    ("seeds", {"unit": "document", "threshold": 0.5}, "4434c427bb0dc92b", "e3b0c44298fc1c14"),
+    ("seeds", {"unit": "sentence", "keep": "longest"}, "e70fd1ed06339538", "9254c8180e3fffc1"),
+    ("synthetic", {}, "2886ad7f26297232", "f526ebb4cf1619cc"),
+    ("synthetic", {"threshold": 0.5, "containment": False}, "3ec0b67e42c4d48f", "6d0f7caec296318a"),
+]
+
+
+@pytest.mark.parametrize(("corpus", "options", "pairs", "clusters"), PINNED)
+def test_results_unchanged(corpus, options, pairs, clusters):
+    source = str(SEEDS) if corpus == "seeds" else synthetic()
+    result = dedup.find_duplicates(source, clusters="components", **options)
+    assert fingerprint(result) == (pairs, clusters)
