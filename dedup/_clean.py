@@ -9,7 +9,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ._find import Corpus, find_duplicates
-from ._result import KINDS, Result, passage_dict
+from ._result import Kind, Result, passage_dict
+from ._settings import Settings, SettingsError
 
 __all__ = ["Cleaned", "Removal", "clean", "plan_removals", "restore"]
 
@@ -83,13 +84,13 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     if scope not in SCOPES:
         raise ValueError(f"scope must be 'corpus' or 'document', not {scope!r}")
-    allowed = np.isin(result.kind, [KINDS.index(k) for k in LEVELS[level]])
+    allowed = np.isin(result.kind, [Kind.from_label(k) for k in LEVELS[level]])
     pairs = result.pair_index
     if scope == "document":
-        allowed &= result.passages.doc[pairs[:, 0]] == result.passages.doc[pairs[:, 1]]
+        allowed &= result.passages.doc_pos[pairs[:, 0]] == result.passages.doc_pos[pairs[:, 1]]
     # For contained pairs, only the inner side (higher containment) may be removed.
     inner_is_a = result.inner_is_a()
-    is_contained = result.kind == KINDS.index("contained")
+    is_contained = result.kind == Kind.CONTAINED
     partners: dict[int, list[tuple[int, int]]] = {}
     for row in np.flatnonzero(allowed).tolist():
         a, b = int(pairs[row, 0]), int(pairs[row, 1])
@@ -109,15 +110,16 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
     return sorted(plan)
 
 
-def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "corpus",
-          remove_boilerplate: bool = False, **options: Any) -> Cleaned:
+def clean(corpus: Corpus | Result, settings: Settings | None = None, *, level: Level = "near",
+          scope: Scope = "corpus", **options: Any) -> Cleaned:
     """Remove duplicate passages from every document; log each removal so ``restore`` can undo it.
 
-    *corpus* is anything ``find_duplicates`` takes (with *options* passed on, e.g.
-    ``keep="longest"``) or a ``Result`` it returned. ``level``: ``exact``; ``near``
+    *corpus* is anything ``find_duplicates`` takes (with *settings* and *options* passed on,
+    e.g. ``keep="longest"``) or a ``Result`` it returned. ``level``: ``exact``; ``near``
     (exact and near); ``contained`` (also passages lying inside a kept passage);
     ``span`` (also the part of a passage that repeats a contained passage kept before it).
-    With *remove_boilerplate*, every passage flagged as boilerplate goes too (kind ``boilerplate``).
+    With the setting ``boilerplate="remove"``, every passage flagged as boilerplate goes too
+    (kind ``boilerplate``).
 
     >>> c = clean([("a", "同一段文字，出现两次。\\n其他"), ("b", "前言\\n同一段文字，出现两次。\\n结尾")])
     >>> c.texts["b"], [(r.doc, r.line, r.kept["doc"]) for r in c.removed]
@@ -125,24 +127,25 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
     >>> restore(c.texts, c.removed)["b"]
     '前言\\n同一段文字，出现两次。\\n结尾'
     """
-    if isinstance(corpus, Result) and options:
-        raise TypeError(f"options {sorted(options)} apply to find_duplicates; a Result was given, which has run already")
-    result = corpus if isinstance(corpus, Result) else find_duplicates(corpus, **options)
+    if isinstance(corpus, Result) and (options or settings is not None):
+        raise SettingsError(f"settings and options ({', '.join(sorted(options))}) apply to find_duplicates; "
+                            f"a Result was given, which has run already")
+    result = corpus if isinstance(corpus, Result) else find_duplicates(corpus, settings, **options)
     passages = result.passages
     removed: list[Removal] = []
     plan = plan_removals(result, level, scope)
     for i, k, row in plan:
-        document = passages.documents[int(passages.doc[i])]
+        document = passages.documents[int(passages.doc_pos[i])]
         p = passages[i]
         cut_start, cut_end = _cut(document.text, p.start, p.end)
         removed.append(_removal(result, i, k, cut_start, cut_end, float(result.similarity[row]),
-                                KINDS[int(result.kind[row])]))
+                                Kind(int(result.kind[row])).label))
     gone = {i for i, _, _ in plan}
-    if remove_boilerplate:
+    if result.settings.boilerplate == "remove":
         for i in np.flatnonzero(result.boilerplate).tolist():
             if i not in gone:
                 p = passages[i]
-                cut_start, cut_end = _cut(passages.documents[int(passages.doc[i])].text, p.start, p.end)
+                cut_start, cut_end = _cut(passages.documents[int(passages.doc_pos[i])].text, p.start, p.end)
                 removed.append(_removal(result, i, None, cut_start, cut_end, 1.0, "boilerplate"))
                 gone.add(i)
     if level == "span":
@@ -157,7 +160,7 @@ def clean(corpus: Corpus | Result, *, level: Level = "near", scope: Scope = "cor
 def _removal(result: Result, i: int, k: int | None, cut_start: int, cut_end: int, similarity: float,
              kind: str) -> Removal:
     passages = result.passages
-    document = passages.documents[int(passages.doc[i])]
+    document = passages.documents[int(passages.doc_pos[i])]
     p = passages[i]
     kept = {} if k is None else passage_dict(passages[k])
     return Removal(p.doc, p.index, p.line, p.start, p.end, cut_start, cut_end, document.text[cut_start:cut_end],
@@ -171,9 +174,9 @@ def _span_cuts(result: Result, gone: set[int], scope: str) -> list[Removal]:
     rank, passages = result.keep_rank, result.passages
     inner_sides = result.inner_is_a()
     cuts: dict[int, list[tuple[int, int, int, int]]] = {}
-    for row in np.flatnonzero(result.kind == KINDS.index("contained")).tolist():
+    for row in np.flatnonzero(result.kind == Kind.CONTAINED).tolist():
         a, b = (int(x) for x in result.pair_index[row])
-        if scope == "document" and passages.doc[a] != passages.doc[b]:
+        if scope == "document" and passages.doc_pos[a] != passages.doc_pos[b]:
             continue
         inner_is_a = bool(inner_sides[row])
         inner, outer = (a, b) if inner_is_a else (b, a)

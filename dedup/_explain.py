@@ -9,7 +9,7 @@ import numpy as np
 
 from ._minhash import sign
 from ._normalize import Normalizer
-from ._result import KINDS, Result
+from ._result import Kind, Result
 from ._segment import Passage
 from ._spans import Span, aligned_spans
 from ._verify import overlap
@@ -82,9 +82,9 @@ def explain(result: Result, i: int, j: int) -> Explanation:
     norms = [result.normalizer(a.text), result.normalizer(b.text)]
     batch = result.shingler(norms)
     found = overlap(batch, np.array([[0, 1]]))
-    signatures = sign(batch, result.config["num_perm"], result.config["seed"])
+    signatures = sign(batch, result.settings.num_perm, result.settings.seed)
     rows = np.flatnonzero((result.pair_index[:, 0] == i) & (result.pair_index[:, 1] == j))
-    kind = KINDS[int(result.kind[rows[0]])] if len(rows) else None
+    kind = Kind(int(result.kind[rows[0]])).label if len(rows) else None
     return Explanation(a, b, float(found.jaccard[0]), float((signatures[0] == signatures[1]).mean()),
                        float(found.containment_ab[0]), float(found.containment_ba[0]), kind,
                        aligned_spans(result.normalizer, a.text, a.start, b.text, b.start,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ._arrays import first_of_runs, gather_ranges
+from ._result import Kind
+from ._settings import Settings
 from ._shingle import ShingleBatch
 
-__all__ = ["Overlap", "SetIndex", "longest_extra_run", "overlap"]
+__all__ = ["Overlap", "SetIndex", "Verified", "judge", "longest_extra_run", "overlap"]
 
 # Pairs are processed in chunks of about this many shingle look-ups, to bound memory.
 _CHUNK = 1 << 22
@@ -130,3 +134,108 @@ def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray) -> np.ndarray:
     run = positions - np.maximum.accumulate(last_stop)
     np.maximum.at(out, owner, run)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """Pairs of passages and how alike they are, as parallel arrays: ``index`` (m, 2) positions,
+    ``similarity`` (Jaccard), ``containment`` (m, 2: a in b, b in a) and ``kind`` (``Kind`` codes).
+
+    >>> v = Verified.exact(np.array([[3, 1]])).oriented()
+    >>> v.index.tolist(), v.similarity.tolist(), v.kind.tolist()
+    ([[1, 3]], [1.0], [0])
+    """
+
+    index: np.ndarray
+    similarity: np.ndarray
+    containment: np.ndarray
+    kind: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @classmethod
+    def empty(cls) -> Verified:
+        """No pairs."""
+        return cls(np.zeros((0, 2), np.int64), np.zeros(0), np.zeros((0, 2)), np.zeros(0, np.int8))
+
+    @classmethod
+    def exact(cls, index: np.ndarray) -> Verified:
+        """Pairs of equal normalised texts: similarity and containment 1."""
+        m = len(index)
+        return cls(np.asarray(index, np.int64).reshape(-1, 2), np.ones(m), np.ones((m, 2)),
+                   np.full(m, Kind.EXACT, np.int8))
+
+    @classmethod
+    def concat(cls, parts: Sequence[Verified]) -> Verified:
+        """All pairs of *parts*, in order."""
+        return cls(np.concatenate([p.index for p in parts]).astype(np.int64).reshape(-1, 2),
+                   np.concatenate([p.similarity for p in parts]),
+                   np.concatenate([p.containment for p in parts]).reshape(-1, 2),
+                   np.concatenate([p.kind for p in parts]).astype(np.int8))
+
+    def take(self, rows: Any) -> Verified:
+        """The pairs at *rows* (indices or a boolean mask)."""
+        rows = np.asarray(rows, dtype=bool if isinstance(rows, np.ndarray) and rows.dtype == bool else np.int64)
+        return Verified(self.index[rows].reshape(-1, 2), self.similarity[rows], self.containment[rows].reshape(-1, 2),
+                        self.kind[rows])
+
+    def with_index(self, index: np.ndarray) -> Verified:
+        """The same measurements for other pairs of passages (members of groups of equal texts)."""
+        return Verified(np.asarray(index, np.int64).reshape(-1, 2), self.similarity, self.containment, self.kind)
+
+    def oriented(self) -> Verified:
+        """Each pair with its smaller position first (containment swapped with it)."""
+        index, containment = self.index.copy(), self.containment.copy()
+        swap = index[:, 0] > index[:, 1]
+        index[swap] = index[swap][:, ::-1]
+        containment[swap] = containment[swap][:, ::-1]
+        return Verified(index, self.similarity, containment, self.kind)
+
+    def sorted_by_position(self, n: int) -> Verified:
+        """The pairs sorted by position of a, then b (*n*: the number of passages)."""
+        return self.take(np.argsort(self.index[:, 0] * n + self.index[:, 1], kind="stable"))
+
+
+def judge(settings: Settings, candidates: np.ndarray, norms: Sequence[str], chunk_pairs: int = 5_000) -> Verified:
+    """Verify candidate pairs exactly and keep those that are near or contained, telling one from the other.
+
+    A pair is ``near`` when the Jaccard similarity of its shingle sets reaches the threshold,
+    and ``contained`` when one side's shingles lie at least ``contained_ratio`` inside the
+    other and the other carries more: below the threshold, or above it with an extra run of
+    at least ``extra_block_chars`` characters (a whole sentence or paragraph).
+
+    >>> norms = ["重复的一段话足够长了吧", "重复的一段话足够长了呢", "完全不同的内容在这里"]
+    >>> v = judge(Settings(), np.array([[0, 1], [0, 2]]), norms)
+    >>> v.index.tolist(), v.kind.tolist()
+    ([[0, 1]], [1])
+    """
+    if len(candidates) == 0:
+        return Verified.empty()
+    return Verified.concat([_judge_chunk(settings, candidates[start:start + chunk_pairs], norms)
+                            for start in range(0, len(candidates), chunk_pairs)])
+
+
+def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str]) -> Verified:
+    # Shingles are made again for the passages of this chunk: keeping every passage's shingles
+    # from signing would cost 8 bytes a character for the whole corpus.
+    involved, local = np.unique(candidates, return_inverse=True)
+    local = local.reshape(-1, 2)
+    batch = settings.shingler([norms[i] for i in involved])
+    found = overlap(batch, local)
+    union = found.size_a + found.size_b - found.shared
+    near = found.shared >= settings.threshold * union - 1e-9
+    inside = np.maximum(found.containment_ab, found.containment_ba) >= settings.contained_ratio - 1e-9
+    ok = near | inside
+    local, jaccard, near = local[ok], found.jaccard[ok], near[ok]
+    containment = np.stack([found.containment_ab[ok], found.containment_ba[ok]], axis=1)
+    kinds = np.where(near, Kind.NEAR, Kind.CONTAINED).astype(np.int8)
+    # A near pair whose one side mostly lies inside the other: is the other side's extra a whole block?
+    inner = np.argmax(containment, axis=1)
+    maybe = near & (containment.max(axis=1) >= settings.contained_ratio - 1e-9)
+    if maybe.any():
+        rows = np.flatnonzero(maybe)
+        outer_first = np.stack([local[rows, 1 - inner[rows]], local[rows, inner[rows]]], axis=1)
+        extra = longest_extra_run(batch, outer_first) - (settings.shingle_size - 1)
+        kinds[rows[extra >= settings.extra_block_chars]] = Kind.CONTAINED
+    return Verified(candidates[ok], jaccard, containment, kinds)
