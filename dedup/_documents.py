@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._result import KINDS, Result
+from ._result import Kind, Result
 from ._spans import Span, aligned_spans
 
 __all__ = ["DocumentOverlap", "Repeat", "covered", "document_overlaps", "pair_spans", "repeat_share", "self_repeats"]
@@ -38,7 +38,7 @@ def pair_spans(result: Result, row: int) -> list[Span]:
     """The aligned spans of pair *row*: whole passages for exact pairs, aligned blocks otherwise."""
     i, j = (int(x) for x in result.pair_index[row])
     a, b = result.passages[i], result.passages[j]
-    if KINDS[int(result.kind[row])] == "exact":
+    if Kind(int(result.kind[row])).label == "exact":
         return [Span(a.start, a.end, b.start, b.end)]
     return aligned_spans(result.normalizer, a.text, a.start, b.text, b.start, min_len=result.shingler.n)
 
@@ -48,13 +48,13 @@ def self_repeats(result: Result) -> dict[str, list[Repeat]]:
     """For each document that repeats itself, its repeats (the later copy of each pair), in order."""
     out: dict[str, list[Repeat]] = {}
     for row, (i, j) in enumerate(result.pair_index.tolist()):
-        if result.passages.doc[i] != result.passages.doc[j]:
+        if result.passages.doc_pos[i] != result.passages.doc_pos[j]:
             continue
-        doc = result.documents[int(result.passages.doc[i])].id
+        doc = result.documents[int(result.passages.doc_pos[i])].id
         for s in pair_spans(result, row):
             later, earlier = ((s.b_start, s.b_end), (s.a_start, s.a_end)) if s.b_start >= s.a_start else \
                 ((s.a_start, s.a_end), (s.b_start, s.b_end))
-            out.setdefault(doc, []).append(Repeat(doc, *later, *earlier, KINDS[int(result.kind[row])]))
+            out.setdefault(doc, []).append(Repeat(doc, *later, *earlier, Kind(int(result.kind[row])).label))
     return {doc: sorted(set(reps), key=lambda r: (r.start, r.end, r.source_start, r.source_end, r.kind))
             for doc, reps in out.items()}
 
@@ -86,7 +86,7 @@ def document_overlaps(result: Result) -> list[DocumentOverlap]:
     sides: dict[tuple[int, int], tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
     p = result.passages
     for row, (i, j) in enumerate(result.pair_index.tolist()):
-        da, db = int(p.doc[i]), int(p.doc[j])
+        da, db = int(p.doc_pos[i]), int(p.doc_pos[j])
         if da == db:
             continue
         a_side, b_side = sides.setdefault((da, db), ([], []))

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup._clean import clean, restore
+from dedup import clean, restore
 
 
 def _dropped(cleaned):
@@ -60,7 +60,7 @@ paragraph = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 6
 def test_cleaning_loses_nothing(docs, unit, scope, newline, level, boilerplate):
     # Small alphabet: plenty of repeats and near repeats.
     corpus = [(f"d{i}", newline.join(ps) + newline.join(["", ps[0]])) for i, ps in enumerate(docs)]
-    cleaned = clean(corpus, unit=unit, scope=scope, level=level, remove_boilerplate=boilerplate)
+    cleaned = clean(corpus, unit=unit, scope=scope, level=level, boilerplate="remove" if boilerplate else "mark")
     assert restore(cleaned.texts, cleaned.removed) == dict(corpus)
     for r in cleaned.removed:
         assert dict(corpus)[r.doc][r.start:r.end] in r.text

@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 import dedup
-from dedup._read import decode, read_folder
+from dedup.stages import decode, read_folder
 
 REPORT = "全国工业和信息化工作会议在京召开，部署明年重点工作任务。\n会议要求抓好八个方面工作。\n"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup.__main__ import main
-from dedup._clean import clean, restore
+from dedup import clean, restore
 from dedup._documents import pair_spans, repeat_share, self_repeats
 
 DOUBLED = "2017-report-doubled.txt"
@@ -106,7 +106,7 @@ def test_report_shows_self_repeats_and_overlaps(seeds, capsys):
 def test_containment_candidates_do_not_depend_on_batching(text_list, size):
     from dedup._contain import containment_candidates
 
-    shingler = dedup.Shingler("char", 3)
+    shingler = dedup.stages.Shingler("char", 3)
     whole = containment_candidates([shingler(text_list)])
     pieces = containment_candidates(shingler(text_list[i:i + size]) for i in range(0, len(text_list), size))
     assert whole.tolist() == pieces.tolist()
