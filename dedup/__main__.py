@@ -19,6 +19,7 @@ from typing import Any
 
 from . import __version__
 from ._clean import LEVELS, SCOPES, clean
+from ._errors import DedupError
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._output import atomic_write, check_outside, restore_folder, write_cleaned
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = scan.add_argument_group("output")
     out.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
     out.add_argument("--spans", action="store_true", help="add shared spans and document overlaps to --json")
+    out.add_argument("--all-pairs", action="store_true",
+                     help="list every verified pair in --json, not only each member's pair with the passage its "
+                          "cluster keeps, contained relations and pairs across clusters")
     out.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and its removal log to OUTDIR")
     out.add_argument("--force", action="store_true", help="allow --clean to replace a non-empty OUTDIR")
     out.add_argument("--level", choices=list(LEVELS), default="near",
@@ -102,8 +106,9 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
         # SUPPRESS: only options the user gave override --config and the defaults.
         common: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
         if spec.kind is bool:
-            action = "store_false" if flag.startswith("--no-") else "store_true"
-            group.add_argument(flag, action=action, help=spec.doc, **common)
+            negated = flag.startswith("--no-")
+            text = f"{spec.doc} (on by default; this turns it off)" if negated else spec.doc
+            group.add_argument(flag, action="store_false" if negated else "store_true", help=text, **common)
         elif spec.choices:
             group.add_argument(flag, choices=spec.choices, help=f"{spec.doc} (default: {default})", **common)
         else:
@@ -154,8 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(parsed)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
-    except SettingsError as exc:
-        return _fail(str(exc), USAGE_ERROR)
+    except DedupError as exc:
+        return _fail(str(exc), exc.exit_code)
     except _InputError as exc:
         return _fail(str(exc), NO_INPUT)
     except KeyboardInterrupt:
@@ -196,10 +201,10 @@ def _scan(args: argparse.Namespace) -> int:
         if args.clean is not None:
             write_cleaned(cleaned, args.input, args.clean, args.force)
         if args.json == "-":
-            write_json(result, sys.stdout, args.spans)
+            write_json(result, sys.stdout, args.spans, args.all_pairs, str(args.input))
         elif args.json:
             buffer = io.StringIO()
-            write_json(result, buffer, args.spans)
+            write_json(result, buffer, args.spans, args.all_pairs, str(args.input))
             atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
     except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)

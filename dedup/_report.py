@@ -9,39 +9,52 @@ import numpy as np
 
 from ._clean import Cleaned
 from ._documents import document_overlaps, pair_spans, repeat_share, self_repeats
-from ._result import Result, passage_dict
-from ._verify import overlap
+from ._result import Kind, Result, passage_dict
 
 __all__ = ["SCHEMA_VERSION", "report_dict", "write_json", "write_text_report"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SNIPPET = 40
 
 
-def report_dict(result: Result, spans: bool = False) -> dict[str, Any]:
-    """The machine-readable report: version, config, documents, pairs, clusters, errors.
+def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
+                source: str | None = None) -> dict[str, Any]:
+    """The machine-readable report: version, config, summary, documents, pairs, clusters, errors.
 
-    With *spans*, each pair also carries its aligned shared spans, and two more keys
-    describe documents: ``self_repeats`` and ``document_overlaps``.
+    ``pairs`` is linear in the input: each cluster member's pair with the passage its cluster
+    keeps, every ``contained`` relation and every pair across clusters, but not the other
+    pairs inside a cluster (k equal passages give k-1 pairs, not k(k-1)/2); *all_pairs* lists
+    every verified pair. Each cluster member carries its similarity and kind to the kept
+    passage. With *spans*, each pair also carries its aligned shared spans, and two more keys
+    describe documents: ``self_repeats`` and ``document_overlaps``. *source* names the input.
     """
     counts = np.bincount(result.passages.doc_pos, minlength=len(result.documents))
-    report = {
+    rows = np.arange(len(result.pair_index)) if all_pairs else reported_pairs(result)
+    assignment = result.assignment
+    p = result.passages
+    report: dict[str, Any] = {
         "version": SCHEMA_VERSION,
+        "input": source,
         "config": result.config,
+        "summary": {"documents": len(result.documents), "passages": len(p), "clusters": len(result.clusters),
+                    "boilerplate_clusters": len(result.boilerplate_clusters),
+                    "duplicates": int((assignment.duplicate_of >= 0).sum()), "pairs": len(result.pair_index),
+                    "pairs_listed": len(rows), "errors": len(result.errors)},
         "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "encoding": d.encoding}
                       for d, n in zip(result.documents, counts)],
-        "pairs": [{"a": passage_dict(p.a), "b": passage_dict(p.b), "similarity": _num(p.similarity),
-                   "containment_ab": _num(p.containment_ab), "containment_ba": _num(p.containment_ba),
-                   "kind": p.kind} for p in result.pairs],
-        "clusters": [{"kept": {"doc": c.kept.doc, "index": c.kept.index},
-                      "members": [{"doc": m.doc, "index": m.index} for m in c.members]} for c in result.clusters],
+        "pairs": [{"a": passage_dict(p[int(i)]), "b": passage_dict(p[int(j)]), "similarity": _num(result.similarity[r]),
+                   "containment_ab": _num(result.containment[r, 0]), "containment_ba": _num(result.containment[r, 1]),
+                   "kind": Kind(int(result.kind[r])).label}
+                  for r, (i, j) in zip(rows.tolist(), result.pair_index[rows].tolist())],
+        "clusters": [{"kept": _location(result, int(group[np.argmin(result.keep_rank[group])])),
+                      "members": [_member(result, int(m)) for m in group.tolist()]}
+                     for group in result.cluster_members()],
         "errors": [{"path": e.path, "error": e.error} for e in result.errors],
-        "boilerplate": [{"doc": p.doc, "index": p.index, "line": p.line}
-                        for p in (result.passages[int(i)] for i in np.flatnonzero(result.boilerplate))],
+        "boilerplate": [_location(result, int(i)) for i in np.flatnonzero(result.boilerplate)],
     }
     if spans:
-        for row, pair in enumerate(report["pairs"]):
-            pair["spans"] = [{"a": [s.a_start, s.a_end], "b": [s.b_start, s.b_end]} for s in pair_spans(result, row)]
+        for r, pair in zip(rows.tolist(), report["pairs"]):
+            pair["spans"] = [{"a": [s.a_start, s.a_end], "b": [s.b_start, s.b_end]} for s in pair_spans(result, r)]
         repeats = self_repeats(result)
         report["self_repeats"] = [
             {"doc": doc, "share": round(repeat_share(result, reps), 6),
@@ -52,12 +65,36 @@ def report_dict(result: Result, spans: bool = False) -> dict[str, Any]:
     return report
 
 
+def reported_pairs(result: Result) -> np.ndarray:
+    """Rows of the pairs a report lists by default: member-to-kept pairs, contained relations and
+    pairs across clusters (see ``report_dict``)."""
+    i, j = result.pair_index[:, 0], result.pair_index[:, 1]
+    duplicate_of = result.assignment.duplicate_of
+    to_kept = (duplicate_of[i] == j) | (duplicate_of[j] == i)
+    across = result.cluster_label[i] != result.cluster_label[j]
+    return np.flatnonzero(to_kept | across | (result.kind == Kind.CONTAINED))
+
+
+def _location(result: Result, i: int) -> dict[str, Any]:
+    p = result.passages
+    return {"doc": p.documents[int(p.doc_pos[i])].id, "index": int(p.index_in_doc[i]), "line": int(p.line[i])}
+
+
+def _member(result: Result, i: int) -> dict[str, Any]:
+    a = result.assignment
+    kind = int(a.kind[i])
+    return {**_location(result, i), "similarity": _num(float(a.similarity[i])) if a.duplicate_of[i] >= 0 else 1.0,
+            "kind": Kind(kind).label if kind >= 0 else ("kept" if a.duplicate_of[i] < 0 else None)}
+
+
 def _num(x: float) -> float | None:
     return None if x != x else round(x, 6)  # NaN (no exact value without verification) becomes null
 
 
-def write_json(result: Result, out: TextIO, spans: bool = False) -> None:
-    json.dump(report_dict(result, spans), out, ensure_ascii=False, indent=1)
+def write_json(result: Result, out: TextIO, spans: bool = False, all_pairs: bool = False,
+               source: str | None = None) -> None:
+    """Write ``report_dict`` as JSON to *out*."""
+    json.dump(report_dict(result, spans, all_pairs, source), out, ensure_ascii=False, indent=1)
     out.write("\n")
 
 
@@ -69,14 +106,15 @@ def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50) -> 
     out.write(f"{len(result.documents)} documents, {len(result.passages)} passages, "
               f"{len(result.clusters)} clusters (and {len(result.boilerplate_clusters)} of boilerplate), "
               f"{len(cleaned.removed)} passages would be removed ({share:.1%} of characters)\n")
-    similarity = _similarity_to_kept(result)
+    assignment = result.assignment
     for n, (cluster, members) in enumerate(zip(result.clusters, result.cluster_members()), start=1):
         if n > max_clusters:
             out.write(f"... {len(result.clusters) - max_clusters} more clusters (see --json)\n")
             break
         out.write(f"\ncluster {n}: {len(cluster.members)} passages\n")
         for passage, position in zip(cluster.members, members.tolist()):
-            mark = "kept" if passage == cluster.kept else f"{similarity.get(position, 0.0):.2f}"
+            similarity = float(assignment.similarity[position])
+            mark = "kept" if passage == cluster.kept else f"{similarity:.2f}"
             out.write(f"  {mark:>4}  {passage.doc}:{passage.line}  {_snippet(passage.text)}\n")
     _write_boilerplate(result, out)
     _write_documents(result, out)
@@ -120,24 +158,3 @@ def _write_documents(result: Result, out: TextIO, most: int = 8) -> None:
 def _snippet(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _SNIPPET else flat[:_SNIPPET - 1] + "…"
-
-
-def _similarity_to_kept(result: Result) -> dict[int, float]:
-    """Exact Jaccard of each clustered passage with its cluster's kept passage."""
-    kept = result.kept_positions()
-    members = np.flatnonzero(kept != np.arange(len(kept)))
-    known = {(int(a), int(b)): float(s) for (a, b), s in zip(result.pair_index, result.similarity)}
-    out: dict[int, float] = {}
-    missing = []
-    for m in members.tolist():
-        k = int(kept[m])
-        value = known.get((min(m, k), max(m, k)))
-        if value is None or value != value:
-            missing.append((m, k))
-        else:
-            out[m] = value
-    if missing:
-        texts = [result.normalizer(result.passages.text(i)) for pair in missing for i in pair]
-        found = overlap(result.shingler(texts), np.arange(len(texts)).reshape(-1, 2))
-        out.update({m: float(j) for (m, _), j in zip(missing, found.jaccard)})
-    return out

@@ -16,7 +16,7 @@ from ._segment import Passage, Passages
 from ._settings import Settings
 from ._shingle import Shingler
 
-__all__ = ["Cluster", "Kind", "Pair", "Result", "passage_dict"]
+__all__ = ["Assignment", "Cluster", "Kind", "Pair", "Result", "passage_dict"]
 
 
 class Kind(IntEnum):
@@ -65,6 +65,18 @@ class Cluster:
 
     kept: Passage
     members: tuple[Passage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Per passage: ``duplicate_of`` (position of the passage its cluster keeps; -1 for a kept or
+    lone passage), ``similarity`` to it (Jaccard; NaN when not a duplicate) and ``kind`` of the
+    two (``Kind`` code; -1 when not a duplicate, or when clusters chain (``components``) and the
+    member is not itself similar to the kept passage)."""
+
+    duplicate_of: np.ndarray
+    similarity: np.ndarray
+    kind: np.ndarray
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -148,6 +160,47 @@ class Result:
         np.minimum.at(best, self.cluster_label, self.keep_rank)
         by_rank = np.argsort(self.keep_rank)
         return by_rank[best[self.cluster_label]]
+
+    @cached_property
+    def assignment(self) -> Assignment:
+        """What each passage is a duplicate of: the kept passage of its cluster, with the verified
+        similarity and kind of the two (see ``Assignment``)."""
+        kept = self.kept_positions()
+        n = len(kept)
+        members = np.flatnonzero(kept != np.arange(n))
+        similarity = np.full(n, np.nan)
+        kind = np.full(n, -1, np.int8)
+        # The pair (member, kept) when the run verified it: always so for centre clusters.
+        pairs = np.sort(self.pair_index, axis=1)
+        code = pairs[:, 0] * n + pairs[:, 1]
+        wanted = np.minimum(members, kept[members]) * n + np.maximum(members, kept[members])
+        order = np.argsort(code, kind="stable")
+        at = np.searchsorted(code[order], wanted).clip(0, max(len(code) - 1, 0))
+        hit = code[order][at] == wanted if len(code) else np.zeros(len(wanted), bool)
+        rows = order[at[hit]]
+        similarity[members[hit]] = self.similarity[rows]
+        kind[members[hit]] = self.kind[rows]
+        # Equal normalised texts without a listed pair (a giant group linked as a star): exact.
+        norm = self.normalizer
+        rest = members[~hit]
+        if len(rest):
+            texts = [(norm(self.passages.text(int(m))), norm(self.passages.text(int(kept[m])))) for m in rest]
+            equal = np.array([a == b for a, b in texts], bool)
+            similarity[rest[equal]] = 1.0
+            kind[rest[equal]] = Kind.EXACT
+            unknown = rest[~equal]
+            if len(unknown):
+                # Components chain: measure the member against its kept passage exactly.
+                from ._verify import overlap
+
+                flat = [t for m in unknown.tolist() for t in (norm(self.passages.text(m)),
+                                                             norm(self.passages.text(int(kept[m]))))]
+                found = overlap(self.shingler(flat), np.arange(len(flat)).reshape(-1, 2))
+                similarity[unknown] = found.jaccard
+                near = found.jaccard >= self.settings.threshold - 1e-9
+                kind[unknown[near]] = Kind.NEAR
+        duplicate_of = np.where(kept != np.arange(n), kept, -1)
+        return Assignment(duplicate_of, similarity, kind)
 
 
 def passage_dict(p: Passage) -> dict[str, Any]:

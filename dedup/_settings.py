@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ._errors import UsageError
+
 __all__ = ["SETTINGS_VERSION", "Settings", "SettingsError", "option_specs"]
 
 # Bumped when the meaning of a stored settings dict changes (an index file checks it).
 SETTINGS_VERSION = 1
 
 
-class SettingsError(ValueError):
-    """A setting has a value it cannot take; the message names the setting and what it accepts."""
+class SettingsError(UsageError):
+    """A setting has a value it cannot take; the message names the setting and what it accepts (a ``ValueError``)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class Settings:
     keep: str | Callable[[Any], Any] = _opt("first", _Spec(str, "which passage of a cluster is kept: the first "
                                                                 "in corpus order or the longest",
                                                            choices=("first", "longest")))
-    clusters: str = _opt("components", _Spec(str, "centres: every member is a verified duplicate of the passage its "
+    clusters: str = _opt("centres", _Spec(str, "centres: every member is a verified duplicate of the passage its "
                                                "cluster keeps; components: transitive groups of pairs",
                                           choices=("centres", "components")))
     boilerplate: str = _opt("mark", _Spec(str, "short lines recurring across documents (mastheads): report them "

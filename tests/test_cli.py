@@ -26,14 +26,17 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     target = tmp_path / "report.json"
     assert main([str(seeds), "--json", str(target), "--quiet"]) == 0
     report = json.loads(target.read_text("utf-8"))
-    assert set(report) == {"version", "config", "documents", "pairs", "clusters", "errors", "boilerplate"}
+    assert set(report) == {"version", "input", "config", "summary", "documents", "pairs", "clusters", "errors",
+                           "boilerplate"}
+    assert report["input"] == str(seeds) and report["summary"]["duplicates"] == 42
     assert set(report["documents"][0]) == {"id", "passages", "chars", "encoding"}
     assert [d["id"] for d in report["documents"]] == sorted(p.name for p in seeds.glob("*.txt"))
     pair = report["pairs"][0]
     assert set(pair) == {"a", "b", "similarity", "containment_ab", "containment_ba", "kind"}
     assert set(pair["a"]) == {"doc", "index", "line", "start", "end"}
     cluster = report["clusters"][0]
-    assert set(cluster) == {"kept", "members"} and set(cluster["kept"]) == {"doc", "index"}
+    assert set(cluster) == {"kept", "members"} and set(cluster["kept"]) == {"doc", "index", "line"}
+    assert set(cluster["members"][0]) == {"doc", "index", "line", "similarity", "kind"}
     assert report["errors"] == []
     assert capsys.readouterr().out == ""
     assert main([str(seeds), "--json", "-", "--unit", "document"]) == 0

@@ -1,0 +1,185 @@
+"""Settings: one validator for every option, exact round trips, and the command line built from them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dedup
+import dedup.stages
+from dedup import Settings, SettingsError
+from dedup.__main__ import build_parser, main
+
+# For every setting, values it must refuse: wrong type, out of range, not a choice.
+BAD_VALUES = {
+    "unit": ["page", 1, None],
+    "threshold": [0.0, 1.0, -0.1, "0.6", float("nan"), True],
+    "shingle": ["char", "char:0", "chars:5", "word:x", 5],
+    "user_dict": [3, b"dict.txt"],
+    "casefold": [1, "yes", None],
+    "punctuation": [0, "no"],
+    "digits": [1.0, None],
+    "traditional": ["true"],
+    "repair_breaks": [1],
+    "min_chars": [0, -3, 2.5, "8", float("nan")],
+    "max_chars": [0, 1.5, "big"],
+    "num_perm": [1, 5000, 128.0],
+    "seed": [-1, 2**64, 1.5],
+    "max_bucket": [1, 0, "100"],
+    "verify": ["false", 0],
+    "containment": [None, 1],
+    "contained_ratio": [0.0, 1.01, float("inf"), "0.8"],
+    "extra_block_chars": [0, -1, 40.0],
+    "keep": ["last", 3, None],
+    "clusters": ["chains", None],
+    "boilerplate": ["drop", True],
+    "boilerplate_chars": [0, "32"],
+    "boilerplate_docs": [1, 0, 2.0],
+}
+
+
+def test_every_setting_has_bad_values_listed():
+    assert set(BAD_VALUES) == set(Settings.names())
+
+
+@pytest.mark.parametrize(("name", "value"), [(n, v) for n, values in BAD_VALUES.items() for v in values])
+def test_every_bad_value_is_refused_naming_the_setting(name, value):
+    with pytest.raises(SettingsError, match=rf"^{name} ") as info:
+        Settings(**{name: value})
+    assert isinstance(info.value, ValueError)
+    # The same error through find_duplicates and the command line.
+    with pytest.raises(SettingsError, match=name):
+        dedup.find_duplicates([("a", "x")], **{name: value})
+
+
+def test_cross_field_rule():
+    with pytest.raises(SettingsError, match="max_chars"):
+        Settings(min_chars=10, max_chars=5)
+
+
+def test_unknown_setting_is_named():
+    with pytest.raises(SettingsError, match="thresold"):
+        dedup.find_duplicates([("a", "x")], thresold=0.5)
+
+
+settings_values = st.builds(
+    Settings,
+    unit=st.sampled_from(["paragraph", "sentence", "document"]),
+    threshold=st.floats(0.01, 0.99),
+    shingle=st.sampled_from(["char:3", "char:5", "word:2", "mixed:4"]),
+    casefold=st.booleans(), punctuation=st.booleans(), digits=st.booleans(),
+    min_chars=st.integers(1, 50), num_perm=st.integers(2, 256), seed=st.integers(0, 2**64 - 1),
+    keep=st.sampled_from(["first", "longest"]), clusters=st.sampled_from(["centres", "components"]),
+    boilerplate=st.sampled_from(["mark", "ignore", "remove"]),
+)
+
+
+@given(settings_values)
+def test_round_trips_are_exact(s):
+    assert Settings.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+    assert pickle.loads(pickle.dumps(s)) == s
+
+
+def test_derived_values():
+    s = Settings(threshold=0.5, shingle="word:2")
+    assert (s.bands, s.rows) == dedup.stages.optimal_params(0.5, 128)
+    assert s.shingler.kind == "word" and s.shingler.n == 2
+    assert s.normalizer.keep_spaces  # word shingles need the spaces between words
+
+
+def test_settings_and_overrides_combine():
+    base = Settings(threshold=0.5)
+    result = dedup.find_duplicates([("a", "同一段文字出现了两次"), ("b", "同一段文字出现了两次")], base, unit="document")
+    assert result.settings == base.replace(unit="document")
+    with pytest.raises(SettingsError, match="dedup.Settings"):
+        dedup.find_duplicates([("a", "x")], {"threshold": 0.5})  # type: ignore[arg-type]
+
+
+def test_report_config_is_the_whole_settings(seeds, tmp_path):
+    target = tmp_path / "r.json"
+    assert main([str(seeds), "--json", str(target), "--quiet", "--no-verify", "--threshold", "0.7"]) == 0
+    config = json.loads(target.read_text("utf-8"))["config"]
+    assert config == Settings(verify=False, threshold=0.7).to_dict()
+    assert {"max_chars", "max_bucket", "user_dict"} <= set(config)
+
+
+def test_config_round_trip_repeats_the_run(seeds, tmp_path):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    assert main([str(seeds), "--json", str(first), "--quiet", "--threshold", "0.5", "--keep", "longest",
+                 "--unit", "sentence", "--no-containment"]) == 0
+    assert main([str(seeds), "--json", str(second), "--quiet", "--config", str(first)]) == 0
+    a, b = json.loads(first.read_text("utf-8")), json.loads(second.read_text("utf-8"))
+    assert a["config"] == b["config"] and a["config"]["threshold"] == 0.5
+    assert a["pairs"] == b["pairs"] and a["clusters"] == b["clusters"]
+
+
+def test_toml_config_and_command_line_precedence(seeds, tmp_path):
+    toml = tmp_path / "dedup.toml"
+    toml.write_text('threshold = 0.5\nunit = "sentence"\n', "utf-8")
+    target = tmp_path / "r.json"
+    assert main([str(seeds), "--json", str(target), "--quiet", "--config", str(toml), "--unit", "paragraph"]) == 0
+    config = json.loads(target.read_text("utf-8"))["config"]
+    assert (config["threshold"], config["unit"]) == (0.5, "paragraph")
+    toml.write_text('threshold = "high"\n', "utf-8")
+    assert main([str(seeds), "--quiet", "--config", str(toml)]) == 1
+
+
+def test_no_verify_reports_estimates(seeds):
+    verified = dedup.find_duplicates(seeds, threshold=0.5)
+    estimated = dedup.find_duplicates(seeds, threshold=0.5, verify=False)
+    assert {p.kind for p in estimated.pairs} <= {"exact", "near"}
+    near = [p for p in estimated.pairs if p.kind == "near"]
+    assert near and all(p.similarity >= 0.5 and p.containment_ab != p.containment_ab for p in near)  # NaN: unknown
+    exact = {(p.a.doc, p.a.index, p.b.doc, p.b.index) for p in verified.pairs if p.kind == "exact"}
+    assert exact == {(p.a.doc, p.a.index, p.b.doc, p.b.index) for p in estimated.pairs if p.kind == "exact"}
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"dedup {dedup.__version__}"
+
+
+def test_a_folder_named_like_a_command_is_scannable(seeds, tmp_path, monkeypatch, capsys):
+    shutil.copytree(seeds, tmp_path / "restore", ignore=shutil.ignore_patterns("*.jsonl", "*.json", "*.md"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", "restore", "--quiet"]) == 0
+    assert main(["scan", "restore"]) == 0
+    assert capsys.readouterr().out.startswith("5 documents")
+
+
+def test_internal_errors_are_not_usage_errors(seeds, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("dedup.__main__.clean", broken)
+    with pytest.raises(RuntimeError):
+        main([str(seeds), "--quiet"])
+
+
+def _help_options() -> set[str]:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, type(parser._subparsers._group_actions[0])))
+    found = {o for a in parser._actions for o in a.option_strings}
+    for sub in subparsers.choices.values():
+        found |= {o for a in sub._actions for o in a.option_strings if o.startswith("--")}
+    return found - {"--help"}
+
+
+def test_help_and_readme_list_the_same_options():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    documented = set(re.findall(r"`(--[a-z][a-z0-9-]*)", readme))
+    assert _help_options() - documented == set(), "options missing from the README"
+    assert documented - _help_options() == set(), "README names options the command line does not have"
+
+
+def test_settings_fields_each_have_an_option():
+    assert {("--" + f.name.replace("_", "-")) for f in dataclasses.fields(Settings)} - _help_options() == {
+        "--casefold", "--verify", "--containment"}  # offered as --no-casefold, --no-verify, --no-containment
