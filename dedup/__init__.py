@@ -15,6 +15,7 @@ from ._clean import Cleaned, Removal, clean, restore
 from ._documents import DocumentOverlap, Repeat, document_overlaps, self_repeats
 from ._explain import Explanation, explain
 from ._find import find_duplicates
+from ._html import write_html
 from ._output import restore_folder, write_cleaned
 from ._read import Document, ReadError
 from ._report import report_dict, write_json, write_text_report
@@ -46,6 +47,7 @@ __all__ = [
     "restore_folder",
     "self_repeats",
     "write_cleaned",
+    "write_html",
     "write_json",
     "write_text_report",
 ]

@@ -22,6 +22,7 @@ from ._clean import LEVELS, SCOPES, clean
 from ._errors import DedupError
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
+from ._html import write_html, write_html_from_report
 from ._output import atomic_write, check_outside, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
@@ -29,7 +30,7 @@ from ._settings import Settings, SettingsError, option_specs
 __all__ = ["main"]
 
 OK, USAGE_ERROR, NO_INPUT, WRITE_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
-COMMANDS = ("scan", "explain", "restore")
+COMMANDS = ("scan", "explain", "restore", "report")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--all-pairs", action="store_true",
                      help="list every verified pair in --json, not only each member's pair with the passage its "
                           "cluster keeps, contained relations and pairs across clusters")
+    out.add_argument("--html", metavar="FILE", type=Path,
+                     help="write a self-contained HTML report (side-by-side matches, filters) to FILE")
     out.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and its removal log to OUTDIR")
     out.add_argument("--force", action="store_true", help="allow --clean to replace a non-empty OUTDIR")
     out.add_argument("--level", choices=list(LEVELS), default="near",
@@ -87,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("cleaned", type=Path, help="folder written by 'dedup scan INPUT --clean OUTDIR'")
     back.add_argument("--out", type=Path, required=True, help="folder to write the original files to")
     back.add_argument("--force", action="store_true", help="allow writing into a non-empty folder")
+
+    page = commands.add_parser("report", help="turn a saved --json report into an HTML page, without recomputing",
+                               description="Write the HTML report of a saved --json report (with or without "
+                                           "--spans); the texts are read again from the scanned input.")
+    page.add_argument("report", type=Path, help="a report written by 'dedup scan INPUT --json REPORT'")
+    page.add_argument("--html", metavar="FILE", type=Path, required=True, help="the HTML file to write")
+    page.add_argument("--corpus", metavar="DIR", type=Path,
+                      help="where the scanned files are now, when not at the report's recorded input")
     return parser
 
 
@@ -155,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if parsed.command is None:
             build_parser().print_help(sys.stderr)
             return USAGE_ERROR
-        run = {"scan": _scan, "explain": _explain, "restore": _restore}[parsed.command]
+        run = {"scan": _scan, "explain": _explain, "restore": _restore, "report": _report}[parsed.command]
         return run(parsed)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
@@ -206,6 +217,9 @@ def _scan(args: argparse.Namespace) -> int:
             buffer = io.StringIO()
             write_json(result, buffer, args.spans, args.all_pairs, str(args.input))
             atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
+        if args.html is not None:
+            check_outside(args.html, args.input)
+            write_html(result, args.html, source=str(args.input))
     except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)
     except BrokenPipeError:
@@ -225,6 +239,18 @@ def _explain(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)
     sys.stdout.write(render(explanation, colour=sys.stdout.isatty()))
+    return OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    try:
+        write_html_from_report(args.report, args.html, corpus=args.corpus)
+    except FileNotFoundError as exc:
+        return _fail(str(exc), NO_INPUT)
+    except ValueError as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    except OSError as exc:
+        return _fail(f"cannot write {exc.filename or args.html}: {exc.strerror or exc}", WRITE_ERROR)
     return OK
 
 

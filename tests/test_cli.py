@@ -187,3 +187,13 @@ def test_no_containment_flag(seeds, capsys):
     assert without["config"]["containment"] is False
     kinds = [p["kind"] for p in without["pairs"]]
     assert kinds.count("contained") < [p["kind"] for p in with_["pairs"]].count("contained")
+
+
+def test_html_report_from_a_scan_and_from_a_saved_report(seeds, tmp_path):
+    page, report, again = tmp_path / "r.html", tmp_path / "r.json", tmp_path / "again.html"
+    assert main([str(seeds), "--quiet", "--json", str(report), "--html", str(page)]) == 0
+    assert main(["report", str(report), "--html", str(again)]) == 0
+    for html in (page, again):
+        text = html.read_text("utf-8")
+        assert text.startswith("<!DOCTYPE html>") and "2017-report-doubled.txt" in text
+    assert main(["report", str(report), "--html", str(again), "--corpus", str(tmp_path)]) == 1  # wrong folder

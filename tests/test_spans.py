@@ -70,9 +70,9 @@ def test_pasted_passage_is_found_with_its_offsets(chars, data):
     assert rows, "the pasted passage must be paired with its host"
     spans = pair_spans(result, rows[0])
     start = host.index(before + pasted) + len(before)
-    # Document ids sort host.txt before source.txt, so a is the host.
+    # Corpus order is input order: a is the source, b the host.
     assert [(s.a_start, s.a_end, s.b_start, s.b_end) for s in spans] == [
-        (start, start + len(pasted), len(filler) + 1, len(filler) + 1 + len(pasted))]
+        (len(filler) + 1, len(filler) + 1 + len(pasted), start, start + len(pasted))]
 
 
 def test_explain_command_marks_shared_spans(seeds, capsys):
