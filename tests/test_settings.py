@@ -38,6 +38,7 @@ BAD_VALUES = {
     "containment": [None, 1],
     "contained_ratio": [0.0, 1.01, float("inf"), "0.8"],
     "extra_block_chars": [0, -1, 40.0],
+    "own_block_chars": [0, -1, 20.0, "20"],
     "keep": ["last", 3, None],
     "clusters": ["chains", None],
     "boilerplate": ["drop", True],
@@ -170,12 +171,12 @@ def _help_options() -> set[str]:
     found = {o for a in parser._actions for o in a.option_strings}
     for sub in subparsers.choices.values():
         found |= {o for a in sub._actions for o in a.option_strings if o.startswith("--")}
-    return found - {"--help"}
+    return found - {"--help", "-h"}
 
 
 def test_help_and_readme_list_the_same_options():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
-    documented = set(re.findall(r"`(--[a-z][a-z0-9-]*)", readme))
+    documented = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", readme))
     assert _help_options() - documented == set(), "options missing from the README"
     assert documented - _help_options() == set(), "README names options the command line does not have"
 
