@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--scope", choices=SCOPES, default="corpus",
                      help="remove duplicates across the corpus or only within each document (default: corpus)")
     out.add_argument("--quiet", action="store_true", help="no progress bars and no text report")
+    engine = scan.add_argument_group("engine (the same answer either way)")
+    engine.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help="run in this process, or on a Dask cluster (pip install 'dedup[dask]') (default: local)")
+    where = engine.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: the Dask scheduler to run on, "
+                       "e.g. tcp://10.0.0.5:8786 (default: start a local cluster for the run)")
+    where.add_argument("--workers", metavar="N", type=int,
+                       help="with --engine dask and no --scheduler: worker processes of the local cluster "
+                            "(default: one a core)")
     _add_settings_options(scan)
 
     why = commands.add_parser("explain", help="explain why two passages match (or do not)",
@@ -199,7 +208,8 @@ def _scan(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = not args.quiet and sys.stderr.isatty()
     cleaned = _read_errors(lambda: clean(args.input, settings, level=args.level, scope=args.scope, glob=args.glob,
-                                         progress=progress), args.input)
+                                         progress=progress, engine=args.engine, client=args.scheduler or args.workers),
+                           args.input)
     result = cleaned.result
     for error in result.errors:
         print(f"dedup: {error.path}: {error.error}", file=sys.stderr)

@@ -92,7 +92,7 @@ def cluster_labels(settings: Settings, rank: np.ndarray, verified: Verified, gro
     best = np.full(len(group), -1, np.int64)
     if len(members):
         by_rank = members[np.argsort(rank[members], kind="stable")]
-        firsts = {}
+        firsts: dict[int, int] = {}
         for m in by_rank.tolist():
             firsts.setdefault(int(group[m]), m)
         best[members] = [firsts[int(group[m])] for m in members.tolist()]

@@ -42,7 +42,7 @@ def resolve_settings(settings: Settings | None, overrides: dict[str, Any]) -> Se
 
 def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, glob: str = "*.txt",
                     batch_size: int = 4096, progress: bool = False, timings: dict[str, float] | None = None,
-                    **overrides: Any) -> Result:
+                    engine: str = "local", client: Any = None, **overrides: Any) -> Result:
     """Find exact, near-duplicate and contained passages in *corpus* (a folder, or ``(id, text)`` pairs).
 
     *settings* (a ``Settings``; keyword *overrides* such as ``threshold=0.5`` change it)
@@ -50,13 +50,23 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, glob: s
     verified by the exact Jaccard similarity and containment of its shingle sets (unless
     ``verify=False``). Options that do not change the answer: *glob* (the file pattern of a
     folder), *batch_size*, *progress* (bars on stderr), *timings* (a dict that receives the
-    seconds spent in each stage).
+    seconds spent in each stage), *engine* (``"local"``, or ``"dask"`` for the same answer from a
+    Dask cluster: ``pip install 'dedup[dask]'``) and *client* (for Dask: a ``distributed.Client``,
+    a scheduler address, or a number of local workers; see ``find_duplicates_dask``).
 
     >>> r = find_duplicates([("a", "重复的一段话，足够长。\\n别的"), ("b", "重复的一段话,足够长。")])
     >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs], [c.kept.doc for c in r.clusters]
     ([('a', 'b', 'exact')], ['a'])
     """
     settings = resolve_settings(settings, overrides)
+    if engine != "local" or client is not None:
+        if engine != "dask":
+            raise SettingsError(f"engine must be 'local' or 'dask', not {engine!r}" if engine != "local" else
+                                "a Dask client (--scheduler, --workers) needs engine='dask' (--engine dask)")
+        from ._dask import find_duplicates_dask  # only here: the local engine never imports Dask
+
+        return find_duplicates_dask(corpus, settings, client=client, glob=glob, batch_size=batch_size,
+                                    progress=progress, timings=timings)
     clock = Clock(timings)
     documents, errors = read_corpus(corpus, glob, progress)
     clock("read")

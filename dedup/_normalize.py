@@ -7,9 +7,13 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._segment import Passages
+    from ._settings import Settings
 
 __all__ = ["Normalizer", "normalize", "normalize_passages"]
 
@@ -220,7 +224,7 @@ def normalize(text: str, **options: bool) -> str:
     return Normalizer(**options)(text)
 
 
-def normalize_passages(settings: Any, passages: Sequence[Any] | Any, chunk: int = 1 << 16) -> list[str]:
+def normalize_passages(settings: Settings, passages: Passages, chunk: int = 1 << 16) -> list[str]:
     """The normal form of every passage under *settings*, made in chunks so the raw slices never all
     exist at once.
 

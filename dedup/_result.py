@@ -110,12 +110,12 @@ class Result:
     @property
     def normalizer(self) -> Normalizer:
         """The normaliser the run compared passages with."""
-        return self.settings.normalizer  # type: ignore[no-any-return]
+        return self.settings.normalizer
 
     @property
     def shingler(self) -> Shingler:
         """The shingler the run compared passages with."""
-        return self.settings.shingler  # type: ignore[no-any-return]
+        return self.settings.shingler
 
     @cached_property
     def pairs(self) -> list[Pair]:

@@ -7,9 +7,13 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import UsageError
+
+if TYPE_CHECKING:
+    from ._normalize import Normalizer
+    from ._shingle import Shingler
 
 __all__ = ["SETTINGS_VERSION", "Settings", "SettingsError", "option_specs"]
 
@@ -54,7 +58,7 @@ class _Spec:
         if value is None and self.nullable:
             return
         ok_type = isinstance(value, bool) if self.kind is bool else (
-            isinstance(value, self.kind) and not isinstance(value, bool)
+            (isinstance(value, self.kind) and not isinstance(value, bool))
             or (self.kind is float and isinstance(value, int) and not isinstance(value, bool)))
         if not ok_type:
             raise SettingsError(f"{name} must be {self.allowed()}, not {value!r} ({type(value).__name__})")
@@ -121,6 +125,9 @@ class Settings:
                                                     "counts as contained", low=0.0, high=1.0, low_open=True))
     extra_block_chars: int = _opt(40, _Spec(int, "a near pair is reported as contained when the longer side carries "
                                                  "an extra block of at least this many characters", low=1))
+    own_block_chars: int = _opt(20, _Spec(int, "a passage is contained in another only when it carries no block of its "
+                                               "own of at least this many characters (a run the other lacks): a short "
+                                               "document sharing only a header with a long one is not inside it", low=1))
     keep: str | Callable[[Any], Any] = _opt("first", _Spec(str, "which passage of a cluster is kept: the first "
                                                                 "in corpus order or the longest",
                                                            choices=("first", "longest")))
@@ -180,7 +187,7 @@ class Settings:
         return optimal_params(self.threshold, self.num_perm)
 
     @cached_property
-    def normalizer(self) -> Any:
+    def normalizer(self) -> Normalizer:
         """The ``Normalizer`` these settings describe (spaces kept between words for word shingles)."""
         from ._normalize import Normalizer
 
@@ -188,7 +195,7 @@ class Settings:
                           traditional=self.traditional, keep_spaces=self.shingle_kind != "char")
 
     @cached_property
-    def shingler(self) -> Any:
+    def shingler(self) -> Shingler:
         """The ``Shingler`` these settings describe."""
         from ._shingle import Shingler
 
@@ -233,7 +240,7 @@ class Settings:
         >>> Settings.from_dict({"threshold": 0.5, "colour": "red"})
         Traceback (most recent call last):
         ...
-        dedup._settings.SettingsError: unknown setting(s) colour; known: unit, threshold, shingle, user_dict, casefold, punctuation, digits, traditional, repair_breaks, min_chars, max_chars, num_perm, seed, max_bucket, verify, containment, contained_ratio, extra_block_chars, keep, clusters, boilerplate, boilerplate_chars, boilerplate_docs
+        dedup._settings.SettingsError: unknown setting(s) colour; known: unit, threshold, shingle, user_dict, casefold, punctuation, digits, traditional, repair_breaks, min_chars, max_chars, num_perm, seed, max_bucket, verify, containment, contained_ratio, extra_block_chars, own_block_chars, keep, clusters, boilerplate, boilerplate_chars, boilerplate_docs
         """
         if not isinstance(data, Mapping):
             raise SettingsError(f"settings must be a mapping of names to values, not {type(data).__name__}")

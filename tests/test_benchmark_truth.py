@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from exact_join import brute_pairs, exact_pairs  # noqa: E402
+from exact_join import brute_pairs, exact_pairs
 
-import dedup  # noqa: E402
+import dedup
 
 texts = st.lists(st.text(st.sampled_from("甲乙丙丁戊己庚辛"), max_size=30), min_size=2, max_size=25)
 

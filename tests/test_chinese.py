@@ -8,9 +8,7 @@ import sys
 import pytest
 
 import dedup
-from dedup.stages import find_boilerplate
-from dedup.stages import read_folder
-from dedup.stages import segment
+from dedup.stages import find_boilerplate, read_folder, segment
 
 opencc = pytest.importorskip("opencc")
 

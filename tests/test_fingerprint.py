@@ -7,10 +7,9 @@ import json
 import random
 
 import pytest
+from conftest import SEEDS
 
 import dedup
-
-from conftest import SEEDS
 
 
 def synthetic(seed: int = 0, n_docs: int = 40) -> list[tuple[str, str]]:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import sign_reference
 
 import dedup
-from dedup.stages import sign
-from reference import sign_reference
 from dedup import Document
-from dedup.stages import segment
+from dedup.stages import Shingler, overlap, segment, sign
 
 UNITS = ("paragraph", "sentence", "document")
-from dedup.stages import Shingler
-from dedup.stages import overlap
 
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 400)
 TEXT_CHARS = st.one_of(HAN, st.sampled_from(list("abc XYZ 123，。！？；!?;…”」.\n\t\r")))

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dedup
-from dedup.stages import read_folder
-from dedup.stages import segment
+from dedup.stages import read_folder, segment
 
 
 def test_paragraphs_match_gold_offsets(seeds, paragraphs):

@@ -100,7 +100,7 @@ def test_settings_and_overrides_combine():
     base = Settings(threshold=0.5)
     result = dedup.find_duplicates([("a", "同一段文字出现了两次"), ("b", "同一段文字出现了两次")], base, unit="document")
     assert result.settings == base.replace(unit="document")
-    with pytest.raises(SettingsError, match="dedup.Settings"):
+    with pytest.raises(SettingsError, match=r"dedup\.Settings"):
         dedup.find_duplicates([("a", "x")], {"threshold": 0.5})  # type: ignore[arg-type]
 
 
