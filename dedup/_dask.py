@@ -1,0 +1,630 @@
+"""The pipeline on a Dask cluster: the local engine's stages, run per partition of documents, same answer.
+
+``find_duplicates(corpus, engine="dask")`` lands here. The documents are cut into partitions
+of about ``partition_size`` passages; each partition is segmented, normalised, signed and
+verified on a worker, with the stage functions of the local engine. What crosses partitions
+goes through a shuffle of arrays, keyed so that the global answer is the local one:
+
+- boilerplate: the short lines of every partition (all ``find_boilerplate`` looks at) meet in
+  one task that calls ``flag_boilerplate`` over the whole corpus;
+- exact groups: ``exact_groups`` per partition, then a 128-bit BLAKE2b digest of each distinct
+  text is shuffled by digest; the smallest position of each digest is its group;
+- LSH candidates: band keys are shuffled by band; each reducer calls ``candidate_pairs`` on its
+  bands over all representatives (giant buckets become stars around their first member there,
+  as locally), and sends each pair to the partition of its first member;
+- containment candidates: shingle postings and queries are shuffled by hash; each reducer sends
+  a partition the postings of every hash its queries ask about, and the partition calls
+  ``candidates_from_samples`` on them (the global inverted index is never in one place);
+- verification: each partition fetches the compact signatures and normal forms of the other
+  sides of its pairs from their partitions (a join by representative number), estimates,
+  then calls ``judge``.
+The driver holds arrays (about 60 bytes a passage), the documents the ``Result`` refers to,
+and the verified pairs; it runs ``expand_exact``, the keep rule and ``cluster_labels`` as the
+local engine does. With ``clusters="components"`` and more linking pairs than
+``driver_edges``, connected components are found on the cluster instead, by min-label
+propagation (see ``_components_on_cluster``).
+
+Every task is a pure function of its inputs, so a worker lost mid-run only costs the
+recomputation of what it held: Dask reruns those tasks from their inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from operator import getitem
+from typing import Any
+
+import numpy as np
+
+from ._arrays import decode_pairs, first_of_runs, gather_ranges
+from ._boilerplate import flag_boilerplate, matching_texts
+from ._cluster import cluster_labels, keep_key, keep_order
+from ._contain import Sample, candidates_from_samples
+from ._errors import DedupError, UsageError
+from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
+from ._lsh import candidate_pairs, estimate, estimate_margin
+from ._minhash import Signed, sign_passages
+from ._normalize import normalize_passages
+from ._progress import Clock
+from ._read import Document, read_corpus
+from ._result import Kind, Result
+from ._segment import Passages, segment
+from ._settings import Settings
+from ._verify import Verified, judge
+
+__all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicates_dask", "plan_partitions"]
+
+# 10k-50k passages a partition: big enough that a task's work (about a second) dwarfs Dask's
+# few milliseconds of overhead per task, small enough for many tasks per worker and cheap retries.
+PARTITION_SIZE = 50_000
+# Seconds to wait for a scheduler given by address before giving up.
+CONNECT_TIMEOUT = 10.0
+# Local clusters: one single-threaded process per core (the stages hold the GIL).
+DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
+# Above this many linking pairs, components are found on the cluster rather than on the driver.
+DRIVER_EDGES = 50_000_000
+# candidates_from_samples ignores shingles held by more than max_posting texts; a posting list cut
+# to max_posting + 1 entries is still over the limit, so longer lists need not travel.
+_MAX_POSTING = inspect.signature(candidates_from_samples).parameters["max_posting"].default
+
+
+class SchedulerError(DedupError, ConnectionError):
+    """The Dask scheduler named by address could not be reached in time (exit 1: check ``--scheduler``)."""
+
+    exit_code = 1
+
+
+# ---------------------------------------------------------------- partitions and the cluster
+def plan_partitions(documents: Sequence[Document], unit: str, size: int = PARTITION_SIZE) -> list[int]:
+    """Document positions where partitions start, plus the end: consecutive documents of about *size*
+    passages each (counted as lines, or one per document for ``unit="document"``); never empty.
+
+    >>> docs = [Document(str(i), "a\\nb\\nc") for i in range(5)]
+    >>> plan_partitions(docs, "paragraph", 6), plan_partitions(docs, "document", 2), plan_partitions([], "paragraph")
+    ([0, 2, 4, 5], [0, 2, 4, 5], [0, 0])
+    """
+    if size < 1:
+        raise UsageError(f"partition_size must be a positive number of passages, not {size!r}")
+    bounds, filled = [0], 0
+    for i, document in enumerate(documents):
+        filled += 1 if unit == "document" else document.text.count("\n") + 1
+        if filled >= size and i + 1 < len(documents):
+            bounds.append(i + 1)
+            filled = 0
+    bounds.append(len(documents))
+    return bounds
+
+
+@contextmanager
+def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator[Any]:
+    """A ``distributed.Client`` for *client*: itself, one connected to an address, or one on a
+    local cluster of that many workers (default: one per core) started here and closed after."""
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError("engine='dask' needs Dask: pip install 'dedup[dask]'") from None
+    if isinstance(client, distributed.Client):
+        yield client
+        return
+    if isinstance(client, str):
+        try:
+            connected = distributed.Client(client, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerError(f"cannot reach the Dask scheduler at {client} within {timeout:g} s ({exc}); "
+                                 f"is it running, and is the address right?") from None
+        try:
+            yield connected
+        finally:
+            connected.close()
+        return
+    if client is not None and (isinstance(client, bool) or not isinstance(client, int) or client < 1):
+        raise UsageError(f"client must be a distributed.Client, a scheduler address or a number of local "
+                         f"workers, not {client!r}")
+    # Loopback only, no dashboard: a local cluster is nobody else's business.
+    cluster = distributed.LocalCluster(n_workers=client or DEFAULT_WORKERS, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None, memory_limit=memory_limit)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as local:
+            yield local
+    finally:
+        cluster.close()
+
+
+# ---------------------------------------------------------------- worker side: one partition
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One partition on its worker: passages (document positions local to it) and their normal forms."""
+
+    passages: Passages
+    norms: list[str]
+    lengths: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """A partition's representatives (local positions) and what signing left for them."""
+
+    reps: np.ndarray
+    signed: Signed
+
+
+def _load(settings: Settings, documents: list[Document]) -> _Part:
+    """Segment and normalise one partition's documents, as the local engine does."""
+    passages = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
+    norms = normalize_passages(settings, passages)
+    return _Part(passages, norms, np.fromiter(map(len, norms), np.int64, len(norms)))
+
+
+def _layout(part: _Part) -> tuple[np.ndarray, ...]:
+    """The per-passage arrays the driver's ``Passages`` and stages need."""
+    p = part.passages
+    return p.doc_pos, p.index_in_doc, p.line, p.start, p.end, part.lengths
+
+
+def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """What boilerplate detection reads of a partition: every passage's document, and the texts of
+    the short ones (longer and empty passages are never boilerplate)."""
+    short = np.flatnonzero((part.lengths > 0) & (part.lengths <= settings.boilerplate_chars))
+    return part.passages.doc_pos, short, [part.norms[i] for i in short.tolist()]
+
+
+def _boilerplate(settings: Settings, doc_starts: np.ndarray, *skeletons: tuple[Any, ...]) -> np.ndarray:
+    """``flag_boilerplate`` over the whole corpus, from the partitions' skeletons."""
+    doc_pos = _cat([s[0].astype(np.int64) + start for s, start in zip(skeletons, doc_starts.tolist())], np.int64)
+    norms = [""] * len(doc_pos)  # an empty text is not short: what a long one is to the rules
+    offset = 0
+    for positions, short, texts in skeletons:
+        for i, text in zip((short + offset).tolist(), texts):
+            norms[i] = text
+        offset += len(positions)
+    # Only the document of each passage is read from the passages.
+    passages = Passages([], doc_pos, doc_pos, doc_pos, doc_pos, doc_pos)
+    return flag_boilerplate(settings, passages, norms)
+
+
+def _slice(values: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """``values[start:stop]`` as a task, so a partition receives only its part."""
+    return values[start:stop]
+
+
+@dataclass(frozen=True, slots=True)
+class _ExactSplit:
+    """A partition's exact groups in local positions, its distinct texts (heads) and where each was sent."""
+
+    group: np.ndarray
+    heads: np.ndarray
+    route: np.ndarray
+    pieces: list[tuple[np.ndarray, np.ndarray]]
+
+
+def _exact_split(settings: Settings, part: _Part, flags: np.ndarray | None, reducers: int) -> _ExactSplit:
+    """Local exact groups, and each distinct text's 128-bit digest with its first local position, by reducer."""
+    texts = matching_texts(settings, part.norms, flags) if flags is not None else part.norms
+    group = exact_groups(texts)
+    heads = np.flatnonzero(group == np.arange(len(group)))
+    # 128 bits: two different texts share a digest with odds of 1 in 10**20 among 10**9 passages.
+    data = b"".join(hashlib.blake2b(texts[h].encode("utf-8", "surrogatepass"), digest_size=16).digest()
+                    for h in heads.tolist())
+    digests = np.frombuffer(data, np.uint64).reshape(-1, 2)
+    route = (digests[:, 0] % np.uint64(reducers)).astype(np.int64)
+    return _ExactSplit(group, heads, route, [(digests[route == r], heads[route == r]) for r in range(reducers)])
+
+
+def _exact_piece(split: _ExactSplit, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """What reducer *r* receives from one partition."""
+    return split.pieces[r]
+
+
+def _exact_reduce(starts: np.ndarray, *pieces: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    """For every digest sent here: the smallest global position holding it; answered per partition,
+    in the order each sent its digests."""
+    digests = _cat([d for d, _ in pieces], np.uint64).reshape(-1, 2)
+    positions = _cat([h + start for (_, h), start in zip(pieces, starts.tolist())], np.int64)
+    order = np.lexsort((positions, digests[:, 1], digests[:, 0]))
+    ranked = digests[order]
+    new = np.ones(len(order), bool)
+    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    first = positions[order][np.flatnonzero(new)][np.cumsum(new) - 1]
+    answer = np.empty(len(order), np.int64)
+    answer[order] = first
+    return np.split(answer, np.cumsum([len(h) for _, h in pieces])[:-1])
+
+
+def _exact_join(split: _ExactSplit, *answers: np.ndarray) -> np.ndarray:
+    """The partition's exact groups in global positions (-1: empty text)."""
+    first = np.full(len(split.group), -1, np.int64)
+    for r, answer in enumerate(answers):
+        first[split.heads[split.route == r]] = answer
+    return np.where(split.group >= 0, first[np.maximum(split.group, 0)], -1) if len(first) else first
+
+
+def _sign(settings: Settings, part: _Part, reps: np.ndarray, batch_size: int) -> _Signed:
+    """``sign_passages`` for the partition's representatives."""
+    return _Signed(reps, sign_passages(settings, part.norms, reps, batch_size))
+
+
+def _band_piece(signed: _Signed, bands: list[int]) -> np.ndarray:
+    """The partition's band keys of the bands one reducer handles."""
+    return np.ascontiguousarray(signed.signed.keys[:, bands])
+
+
+def _band_reduce(settings: Settings, rep_starts: np.ndarray, *pieces: np.ndarray) -> list[np.ndarray]:
+    """``candidate_pairs`` over these bands for every representative (rows in global order, since the
+    partitions are), as codes ``a * m + b`` split by the partition of ``a``."""
+    keys = np.concatenate(pieces) if pieces else np.zeros((0, 1), np.uint32)
+    m = int(rep_starts[-1])
+    pairs = candidate_pairs(keys, settings.max_bucket) if len(keys) else np.zeros((0, 2), np.int64)
+    codes = pairs[:, 0] * m + pairs[:, 1]
+    # Codes are sorted by a, so each partition's codes are one run.
+    cuts = np.searchsorted(codes, rep_starts[1:-1] * m)
+    return np.split(codes, cuts)
+
+
+def _lsh_pairs(m: int, *pieces: np.ndarray) -> np.ndarray:
+    """The distinct candidate pairs (representative numbers) whose first member lies in this partition."""
+    return decode_pairs(np.unique(_cat(list(pieces), np.int64)), max(m, 1))
+
+
+def _route(hashes: np.ndarray, reducers: int) -> np.ndarray:
+    """Reducer of each hash by its top 32 bits, in contiguous ranges (equal top bits, same reducer)."""
+    return (((hashes >> np.uint64(32)) * np.uint64(reducers)) >> np.uint64(32)).astype(np.int64)
+
+
+def _samples(signed: _Signed, rep_start: int) -> tuple[np.ndarray, ...]:
+    """The partition's postings and queries, owners and askers numbered globally."""
+    samples = signed.signed.samples
+    return (_cat([s.hashes for s in samples], np.uint64), _cat([s.owner for s in samples], np.int64) + rep_start,
+            _cat([s.queries for s in samples], np.uint64), _cat([s.askers for s in samples], np.int64) + rep_start)
+
+
+def _contain_split(signed: _Signed, rep_start: int, reducers: int) -> list[tuple[np.ndarray, ...]]:
+    """The partition's postings and queries, by reducer (hash range)."""
+    hashes, owners, queries, _ = _samples(signed, rep_start)
+    post, ask = _route(hashes, reducers), _route(queries, reducers)
+    return [(hashes[post == r], owners[post == r], queries[ask == r]) for r in range(reducers)]
+
+
+def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each partition: every posting (hash, owner) of this hash range that shares its top 32
+    bits with one of the partition's queries, so that it sees each asked hash's whole posting list
+    whatever bits ``candidates_from_samples`` ignores (posting lists cut to max_posting + 1)."""
+    hashes = _cat([p[0] for p in pieces], np.uint64)
+    owners = _cat([p[1] for p in pieces], np.int64)
+    order = np.argsort(hashes, kind="stable")
+    hashes, owners = hashes[order], owners[order]
+    first = first_of_runs(hashes)
+    rank = np.arange(len(hashes)) - np.maximum.accumulate(np.where(first, np.arange(len(hashes)), 0))
+    keep = rank <= _MAX_POSTING
+    hashes, owners = hashes[keep], owners[keep]
+    top = hashes >> np.uint64(32)
+    out = []
+    for piece in pieces:
+        asked = np.unique(piece[2] >> np.uint64(32))
+        lo, hi = np.searchsorted(top, asked, "left"), np.searchsorted(top, asked, "right")
+        take = gather_ranges(lo, hi - lo)
+        out.append((hashes[take], owners[take]))
+    return out
+
+
+def _contain_pairs(settings: Settings, m: int, signed: _Signed, rep_start: int,
+                   *answers: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``candidates_from_samples`` for the partition's queries against the postings they ask about:
+    exactly the global answer's pairs in which a text of this partition asked."""
+    _, _, queries, askers = _samples(signed, rep_start)
+    index = Sample(m, _cat([a[0] for a in answers], np.uint64), _cat([a[1] for a in answers], np.int64),
+                   queries, askers)
+    return candidates_from_samples([index], settings.contained_ratio)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """A partition's candidate pairs (representative numbers) and the other sides it must fetch, by partition."""
+
+    lsh: np.ndarray
+    contain: np.ndarray
+    need: list[np.ndarray]
+
+
+def _candidates(rep_starts: np.ndarray, p: int, lsh: np.ndarray, contain: np.ndarray | None) -> _Candidates:
+    """Collect the partition's candidates and list the representatives it lacks, by owning partition."""
+    contain = np.zeros((0, 2), np.int64) if contain is None else contain
+    ids = np.unique(np.concatenate((lsh.ravel(), contain.ravel())))
+    owner = np.searchsorted(rep_starts, ids, "right") - 1
+    need = [ids[owner == q] if q != p else ids[:0] for q in range(len(rep_starts) - 1)]
+    return _Candidates(lsh, contain, need)
+
+
+def _serve(part: _Part, signed: _Signed, rep_start: int,
+           requests: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Answer each partition's request: compact signatures and normal forms of those representatives."""
+    out = []
+    for ids in requests:
+        rows = ids - rep_start
+        out.append((ids, signed.signed.compact[rows], [part.norms[i] for i in signed.reps[rows].tolist()]))
+    return out
+
+
+def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, candidates: _Candidates,
+           fetched: list[tuple[np.ndarray, np.ndarray, list[str]]]) -> tuple[np.ndarray, ...]:
+    """Estimate the partition's LSH candidates, drop the hopeless ones, and verify what is left with
+    the containment candidates (``judge``); pairs in representative numbers."""
+    involved = np.unique(np.concatenate((candidates.lsh.ravel(), candidates.contain.ravel())))
+    local = (involved >= rep_start) & (involved < rep_start + len(signed.reps))
+    foreign_ids = _cat([f[0] for f in fetched], np.int64)
+    order = np.argsort(foreign_ids)
+    at = order[np.searchsorted(foreign_ids, involved[~local], sorter=order)] if len(order) else order
+    compact = np.zeros((len(involved), settings.num_perm), np.uint8)
+    compact[local] = signed.signed.compact[involved[local] - rep_start]
+    if len(at):
+        compact[~local] = np.concatenate([f[1] for f in fetched if len(f[0])])[at]
+    foreign_texts = [t for f in fetched for t in f[2]]
+    texts = [""] * len(involved)
+    for k, i in zip(np.flatnonzero(local).tolist(), (involved[local] - rep_start).tolist()):
+        texts[k] = part.norms[int(signed.reps[i])]
+    for k, j in zip(np.flatnonzero(~local).tolist(), at.tolist()):
+        texts[k] = foreign_texts[j]
+    lsh = np.searchsorted(involved, candidates.lsh).reshape(-1, 2)
+    estimates = estimate(compact, lsh)
+    # The filter of ``bucket``: hopeless candidates go before verification; without it, the estimate decides.
+    floor = settings.threshold - estimate_margin(settings.threshold, settings.num_perm) if settings.verify \
+        else settings.threshold
+    kept = estimates >= floor
+    if settings.verify:
+        contain = np.searchsorted(involved, candidates.contain).reshape(-1, 2)
+        found = judge(settings, unique_pairs(np.concatenate((lsh[kept], contain)), max(len(involved), 1)), texts)
+    else:
+        k = int(kept.sum())
+        found = Verified(lsh[kept], estimates[kept], np.full((k, 2), np.nan), np.full(k, Kind.NEAR, np.int8))
+    return involved[found.index], found.similarity, found.containment, found.kind
+
+
+def _cat(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
+    """``np.concatenate`` that accepts no arrays."""
+    return np.concatenate(arrays).astype(dtype, copy=False) if len(arrays) else np.zeros(0, dtype)
+
+
+def _pick(pieces: Any, start: int, stop: int) -> list[Any]:
+    """The pieces for destinations ``start`` to ``stop`` (a list, or a ``_Candidates``' requests)."""
+    return (pieces.need if isinstance(pieces, _Candidates) else pieces)[start:stop]
+
+
+def _relay(*picks: list[Any]) -> list[list[Any]]:
+    """For each destination of this relay, the pieces of every source, in source order."""
+    return [[pick[k] for pick in picks] for k in range(len(picks[0]))] if picks else []
+
+
+# ---------------------------------------------------------------- components on the cluster
+def _edge_split(pairs: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """Both directions of each edge, as ``(to, from)`` rows, split by the partition of ``to``."""
+    both = np.concatenate((pairs, pairs[:, ::-1])) if len(pairs) else pairs.reshape(0, 2)
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    return np.split(both, np.searchsorted(both[:, 0], starts[1:-1]))
+
+
+def _edge_join(pieces: list[np.ndarray]) -> np.ndarray:
+    """The edges ending in one partition."""
+    return np.concatenate(pieces) if pieces else np.zeros((0, 2), np.int64)
+
+
+def _send_labels(labels: np.ndarray, start: int, edges: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """Offer each neighbour this partition's label of the edge's end here: ``(neighbour, label)``
+    rows, split by the neighbour's partition."""
+    offers = np.stack((edges[:, 1], labels[edges[:, 0] - start]), axis=1) if len(edges) else edges
+    offers = offers[np.argsort(offers[:, 0], kind="stable")]
+    return np.split(offers, np.searchsorted(offers[:, 0], starts[1:-1]))
+
+
+def _take_labels(labels: np.ndarray, start: int, offers: list[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Each passage's smallest label among its own and its neighbours' offers; and how many changed."""
+    new = labels.copy()
+    rows = np.concatenate(offers) if offers else np.zeros((0, 2), np.int64)
+    if len(rows):
+        np.minimum.at(new, rows[:, 0] - start, rows[:, 1])
+    return new, int(np.count_nonzero(new != labels))
+
+
+def _components_on_cluster(run: _Run, edges: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``components(n, edges)`` by min-label propagation over the partitions: each passage starts
+    as its own label and takes the smallest label a neighbour offers, round after round, until no
+    label changes (as many rounds as the largest distance from a component's smallest member, plus
+    one). The edges are split once by partition; a round moves two labels an edge. The answer is
+    the smallest position of each component, as ``components`` gives.
+    """
+    P = len(starts) - 1
+    edges = edges[np.argsort(edges[:, 0], kind="stable")]
+    own = np.split(edges, np.searchsorted(edges[:, 0], starts[1:-1]))
+    sent = [run.submit("edges-split", _edge_split, own[p], starts, key=(p,)) for p in range(P)]
+    del own
+    ends = [run.submit("edges", _edge_join, pieces, key=(q,)) for q, pieces in enumerate(run.exchange("edges", sent))]
+    del sent
+    labels = [run.submit("label-0", np.arange, int(starts[p]), int(starts[p + 1]), key=(p,)) for p in range(P)]
+    for round_ in range(1, int(starts[-1]) + 2):
+        offers = [run.submit(f"offer-{round_}", _send_labels, labels[p], int(starts[p]), ends[p], starts, key=(p,))
+                  for p in range(P)]
+        taken = [run.submit(f"take-{round_}", _take_labels, labels[q], int(starts[q]), pieces, key=(q,))
+                 for q, pieces in enumerate(run.exchange(f"offers-{round_}", offers))]
+        changed = sum(run.client.gather([run.submit(f"changed-{round_}", getitem, t, 1, key=(q,))
+                                         for q, t in enumerate(taken)]))
+        labels = [run.submit(f"label-{round_}", getitem, t, 0, key=(q,)) for q, t in enumerate(taken)]
+        if changed == 0:
+            break
+    return _cat(run.client.gather(labels), np.int64)
+
+
+# ---------------------------------------------------------------- the driver
+class _Run:
+    """One run's bookkeeping on the driver: the client, a unique key prefix, partition boundaries."""
+
+    def __init__(self, client: Any, settings: Settings, reducers: int | None) -> None:
+        self.client = client
+        self.settings = settings
+        self.token = uuid.uuid4().hex[:12]
+        workers = len(client.scheduler_info().get("workers", {})) or 1
+        self.reducers = max(1, reducers or workers)
+
+    def submit(self, stage: str, function: Any, *args: Any, key: tuple[Any, ...] = ()) -> Any:
+        # Keys name the stage (Dask's task stream groups by it) and are unique per run: no hashing of
+        # large arguments, and a retried task is found by its key.
+        return self.client.submit(function, *args, key=(f"dedup-{stage}-{self.token}", *key), pure=False)
+
+    def shuffle(self, stage: str, split: list[Any], piece: Any, choices: Sequence[Any], reduce: Any,
+                *args: Any) -> list[Any]:
+        """Reducer r gets ``piece(s, choices[r])`` of every split s: one small task a piece, so that
+        only that piece travels to the reducer, not the whole split."""
+        return [self.submit(f"{stage}-reduce", reduce, *args,
+                            *[self.submit(f"{stage}-piece", piece, s, choice, key=(p, r)) for p, s in enumerate(split)],
+                            key=(r,))
+                for r, choice in enumerate(choices)]
+
+    def exchange(self, stage: str, sources: list[Any]) -> list[Any]:
+        """All to all: destination d receives ``[source[d] for source in sources]`` (each source a
+        list with one piece a destination), through one relay a reducer, so that the tasks number
+        about ``2 * partitions * reducers``, not ``partitions ** 2``."""
+        P = len(sources)
+        R = max(1, min(self.reducers, P))
+        cuts = [P * r // R for r in range(R + 1)]
+        relays = [self.submit(f"{stage}-relay", _relay,
+                              *[self.submit(f"{stage}-pick", _pick, source, cuts[r], cuts[r + 1], key=(p, r))
+                                for p, source in enumerate(sources)], key=(r,))
+                  for r in range(R)]
+        return [self.submit(f"{stage}-get", getitem, relays[r], d - cuts[r], key=(d,))
+                for r in range(R) for d in range(cuts[r], cuts[r + 1])]
+
+
+def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, client: Any = None,
+                         partition_size: int = PARTITION_SIZE, glob: str = "*.txt", batch_size: int = 4096,
+                         progress: bool = False, timings: dict[str, float] | None = None,
+                         memory_limit: str | float = "auto", timeout: float = CONNECT_TIMEOUT,
+                         reducers: int | None = None, driver_edges: int = DRIVER_EDGES, **overrides: Any) -> Result:
+    """``find_duplicates`` on a Dask cluster: the same ``Result``, array for array, for any partitioning.
+
+    *client*: a ``distributed.Client``; a scheduler address (``"tcp://host:8786"``; an
+    unreachable one raises ``SchedulerError`` after *timeout* seconds); or a number of
+    workers for a local cluster started and closed here (default: one a core; single-threaded
+    processes on loopback, no dashboard, *memory_limit* each, beyond which workers spill to
+    disk). *partition_size*: passages a partition (about; partitions hold whole documents).
+    *reducers*: tasks a shuffle is spread over (default: one a worker). *driver_edges*: with
+    ``clusters="components"``, above this many linking pairs components are found on the
+    cluster. The other arguments are those of ``find_duplicates``.
+
+    >>> r = find_duplicates_dask([("a", "重复的一段话，足够长。"), ("b", "重复的一段话,足够长。")], client=1)  # doctest: +SKIP
+    >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs]  # doctest: +SKIP
+    [('a', 'b', 'exact')]
+    """
+    from ._find import resolve_settings
+
+    settings = resolve_settings(settings, overrides)
+    clock = Clock(timings)
+    documents, errors = read_corpus(corpus, glob, progress)
+    clock("read")
+    bounds = plan_partitions(documents, settings.unit, partition_size)
+    with _connect(client, memory_limit, timeout) as dask_client:
+        run = _Run(dask_client, settings, reducers)
+        return _pipeline(run, documents, errors, bounds, batch_size, driver_edges, clock)
+
+
+def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: list[int], batch_size: int,
+              driver_edges: int, clock: Clock) -> Result:
+    settings, submit, P = run.settings, run.submit, len(bounds) - 1
+    parts = [submit("load", _load, settings, documents[bounds[p]:bounds[p + 1]], key=(p,)) for p in range(P)]
+    layouts = run.client.gather([submit("layout", _layout, part, key=(p,)) for p, part in enumerate(parts)])
+    doc_starts = np.array(bounds[:-1], np.int64)
+    starts = np.concatenate(([0], np.cumsum([len(lay[0]) for lay in layouts]))).astype(np.int64)
+    n = int(starts[-1])
+    doc_pos = _cat([lay[0].astype(np.int64) + d for lay, d in zip(layouts, doc_starts.tolist())], np.int64)
+    passages = Passages(documents, doc_pos.astype(np.int32), *(_cat([lay[k] for lay in layouts], layouts[0][k].dtype)
+                                                               for k in range(1, 5)))
+    lengths = _cat([lay[5] for lay in layouts], np.int64)
+    del layouts
+    clock("normalize")
+
+    # Boilerplate: one task over the short lines of all partitions.
+    skeletons = [submit("skeleton", _skeleton, settings, part, key=(p,)) for p, part in enumerate(parts)]
+    flags_future = submit("boilerplate", _boilerplate, settings, doc_starts, *skeletons)
+    del skeletons
+    if settings.boilerplate == "ignore":
+        flags = [submit("flags", _slice, flags_future, int(starts[p]), int(starts[p + 1]), key=(p,)) for p in range(P)]
+    else:
+        flags = [None] * P  # flags only change what is matched with boilerplate="ignore"
+
+    # Exact groups: digests shuffled by value.
+    R = run.reducers
+    splits = [submit("exact-split", _exact_split, settings, parts[p], flags[p], R, key=(p,)) for p in range(P)]
+    answers = run.shuffle("exact", splits, _exact_piece, range(R), _exact_reduce, starts[:-1])
+    group_futures = [submit("exact-join", _exact_join, splits[p],
+                            *[submit("exact-answer", getitem, answers[r], p, key=(p, r)) for r in range(R)], key=(p,))
+                     for p in range(P)]
+    group = _cat(run.client.gather(group_futures), np.int64)
+    del splits, answers, group_futures, flags
+    flagged = run.client.gather(flags_future)
+    del flags_future
+    clock("exact")
+
+    reps = representatives(settings, group, lengths)
+    rep_starts = np.searchsorted(reps, starts).astype(np.int64)
+    m = len(reps)
+    signed = [submit("sign", _sign, settings, parts[p], reps[rep_starts[p]:rep_starts[p + 1]] - starts[p],
+                     batch_size, key=(p,)) for p in range(P)]
+
+    # LSH candidates: band keys shuffled by band.
+    band_sets = [b for b in (list(range(r, settings.bands, R)) for r in range(R)) if b]
+    codes = run.shuffle("band", signed, _band_piece, band_sets, _band_reduce, settings, rep_starts)
+    pieces = [[submit("band-codes", getitem, codes[r], p, key=(p, r)) for r in range(len(band_sets))]
+              for p in range(P)]
+    lsh = [submit("lsh", _lsh_pairs, m, *pieces[p], key=(p,)) for p in range(P)]
+    del codes, pieces
+
+    # Containment candidates: postings and queries shuffled by hash.
+    contain: list[Any] = [None] * P
+    if settings.containment and settings.verify:
+        split = [submit("contain-split", _contain_split, signed[p], int(rep_starts[p]), R, key=(p,))
+                 for p in range(P)]
+        found = run.shuffle("contain", split, getitem, range(R), _contain_reduce)
+        contain = [submit("contain", _contain_pairs, settings, m, signed[p], int(rep_starts[p]),
+                          *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(R)], key=(p,))
+                   for p in range(P)]
+        del split, found
+
+    # Verification: fetch the other sides of each partition's pairs from their partitions.
+    candidates = [submit("candidates", _candidates, rep_starts, p, lsh[p], contain[p], key=(p,)) for p in range(P)]
+    del lsh, contain
+    requests = run.exchange("need", candidates)
+    answers = run.exchange("answer", [submit("serve", _serve, parts[q], signed[q], int(rep_starts[q]), requests[q],
+                                             key=(q,)) for q in range(P)])
+    del requests
+    verified_futures = [submit("judge", _judge, settings, parts[p], signed[p], int(rep_starts[p]), candidates[p],
+                               answers[p], key=(p,)) for p in range(P)]
+    del answers
+    verified_parts = run.client.gather(verified_futures)
+    del verified_futures, candidates, signed, parts
+    clock("verify")  # signing, buckets, containment and verification overlap on the cluster
+
+    index = _cat([v[0] for v in verified_parts], np.int64).reshape(-1, 2)
+    _, first = np.unique(index[:, 0] * max(m, 1) + index[:, 1], return_index=True)  # a pair judged twice is one
+    found_pairs = Verified(reps[index[first]].reshape(-1, 2), _cat([v[1] for v in verified_parts], np.float64)[first],
+                           _cat([v[2].ravel() for v in verified_parts], np.float64).reshape(-1, 2)[first],
+                           _cat([v[3] for v in verified_parts], np.int8)[first])
+    del verified_parts
+    verified = expand_exact(settings, group, found_pairs)
+    rank = keep_order(keep_key(settings, passages))
+    # The edges of cluster_labels' components: linking pairs, and each member of a group of equal
+    # texts to the group's first (any edges joining a group give the same components).
+    grouped = np.flatnonzero((group >= 0) & (group != np.arange(n)))
+    linking = verified.kind != Kind.CONTAINED
+    if settings.clusters == "components" and int(linking.sum()) + len(grouped) > driver_edges:
+        edges = np.concatenate((verified.index[linking], np.stack((group[grouped], grouped), axis=1)))
+        labels = _components_on_cluster(run, edges, starts)
+    else:
+        labels = cluster_labels(settings, rank, verified, group)
+    clock("cluster")
+    return Result(settings=settings, documents=documents, passages=passages,
+                  errors=list(errors) + oversized(settings, passages, lengths), pair_index=verified.index,
+                  similarity=verified.similarity, containment=verified.containment, kind=verified.kind,
+                  cluster_label=labels, keep_rank=rank, boilerplate=flagged)
+

@@ -1,0 +1,212 @@
+"""The Dask engine: the local engine's answer, array for array, for any partitioning; a killed worker
+changes nothing; an unreachable scheduler is a clear error in time; the local engine never imports Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import dedup
+from dedup import Settings
+from dedup.__main__ import main
+
+distributed = pytest.importorskip("distributed")
+
+from dedup._dask import SchedulerError, find_duplicates_dask, plan_partitions  # noqa: E402
+
+HAN = ("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能"
+       "好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把"
+       "法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西")
+
+
+def _paragraph(rng: random.Random, low: int = 20, high: int = 120) -> str:
+    chars = [rng.choice(HAN) for _ in range(rng.randint(low, high))]
+    for k in range(rng.randint(6, 12), len(chars), rng.randint(8, 16)):
+        chars[k] = "，"
+    return "".join(chars) + "。"
+
+
+def _edit(rng: random.Random, text: str, edits: int) -> str:
+    chars = list(text)
+    for _ in range(edits):
+        chars[rng.randrange(len(chars) - 1)] = rng.choice(HAN)
+    return "".join(chars)
+
+
+def generated(documents: int, seed: int = 7) -> list[tuple[str, str]]:
+    """Documents with every case the pipeline treats apart: exact copies (also equal only after
+    normalisation), near copies, glued paragraphs (containment), a large family of near copies
+    (giant LSH buckets and exact groups: stars), mastheads (boilerplate), short repeated lines,
+    empty documents, one very long paragraph; copies land in other documents, so in other partitions."""
+    rng = random.Random(seed)
+    pool = [_paragraph(rng) for _ in range(20)]  # paragraphs placed so far: what copies copy
+    family = _paragraph(rng, 80, 100)
+    docs = []
+    for d in range(documents):
+        lines = [] if d % 60 == 5 else ["人民日报", f"2024年{d % 12 + 1}月{d % 28 + 1}日", "星期三", f"第{d % 8 + 1}版"]
+        for _ in range(rng.randint(4, 12)):
+            roll = rng.random()
+            base = rng.choice(pool)
+            if roll < 0.55:
+                pool.append(_paragraph(rng))
+                lines.append(pool[-1])
+            elif roll < 0.65:
+                lines.append(base)
+            elif roll < 0.7:
+                lines.append(base.replace("，", ",").replace("。", "。 "))  # equal once normalised
+            elif roll < 0.8:
+                lines.append(_edit(rng, base, rng.randint(1, 4)))
+            elif roll < 0.85:
+                lines.append(base + rng.choice(pool))  # contains base
+            elif roll < 0.9:
+                lines.append(_edit(rng, family, 1) if rng.random() < 0.7 else family)
+            elif roll < 0.95:
+                lines.append("好的。")  # too short for anything but exact matching
+            else:
+                lines.append("")
+        if d == 3:
+            lines.append(_paragraph(rng, 400, 420))
+        docs.append((f"d{d:04}.txt", "\n".join(lines) if d % 60 != 7 else "  \n\n"))
+    return docs
+
+
+def assert_same(local: dedup.Result, other: dedup.Result) -> None:
+    assert other.documents == local.documents and other.errors == local.errors
+    for name in ("doc_pos", "index_in_doc", "line", "start", "end"):
+        assert np.array_equal(getattr(other.passages, name), getattr(local.passages, name)), name
+    for name in ("pair_index", "similarity", "containment", "kind", "cluster_label", "keep_rank", "boilerplate"):
+        a, b = getattr(local, name), getattr(other, name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                       memory_limit="2GiB")
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return generated(240)
+
+
+def test_plan_partitions_covers_every_document_in_order(corpus):
+    bounds = plan_partitions([dedup.Document(i, t) for i, t in corpus], "paragraph", 300)
+    assert bounds[0] == 0 and bounds[-1] == len(corpus) and bounds == sorted(set(bounds)) and len(bounds) > 4
+
+
+@pytest.mark.parametrize("size", [1, 10**9])
+def test_same_as_local_on_the_seeds(seeds, client, size):
+    local = dedup.find_duplicates(seeds)
+    assert len(local.pair_index) and local.boilerplate.any()
+    assert_same(local, find_duplicates_dask(seeds, client=client, partition_size=size))
+
+
+@pytest.mark.parametrize("settings,size,reducers", [
+    (Settings(), 300, None),
+    (Settings(), 10**9, None),
+    (Settings(threshold=0.5, max_bucket=5, clusters="components", boilerplate="ignore", max_chars=300), 250, 3),
+    (Settings(verify=False), 250, 1),
+    (Settings(unit="sentence", keep="longest", containment=False, min_chars=4), 400, None),
+], ids=["default-300", "default-one-partition", "components-stars-ignore-3-reducers", "no-verify-1-reducer",
+        "sentences"])
+def test_same_as_local_on_a_generated_corpus(corpus, client, settings, size, reducers):
+    local = dedup.find_duplicates(corpus, settings)
+    kinds = set(map(dedup.Kind, local.kind.tolist()))
+    assert kinds == set(dedup.Kind) if settings.verify and settings.containment else \
+        {dedup.Kind.EXACT, dedup.Kind.NEAR} <= kinds, kinds
+    timings: dict[str, float] = {}
+    assert_same(local, find_duplicates_dask(corpus, settings, client=client, partition_size=size, timings=timings,
+                                            reducers=reducers))
+    assert set(timings) == {"read", "normalize", "exact", "verify", "cluster"}
+
+
+def test_components_on_the_cluster_match_the_driver(corpus, client):
+    settings = Settings(clusters="components", max_bucket=5)
+    local = dedup.find_duplicates(corpus, settings)
+    assert (np.bincount(local.cluster_label) > 5).any()  # chains and stars, not only pairs
+    assert_same(local, find_duplicates_dask(corpus, settings, client=client, partition_size=900, driver_edges=0))
+
+
+def test_a_local_cluster_of_its_own(seeds):
+    # One worker this time, started and closed by the run: the answer does not depend on the workers.
+    assert_same(dedup.find_duplicates(seeds), find_duplicates_dask(seeds, client=1, memory_limit="1GiB"))
+
+
+def test_find_duplicates_and_the_command_line_dispatch(seeds, client, tmp_path, capsys):
+    assert_same(dedup.find_duplicates(seeds), dedup.find_duplicates(seeds, engine="dask", client=client))
+    with pytest.raises(dedup.SettingsError, match="engine must be"):
+        dedup.find_duplicates(seeds, engine="spark")
+    local, remote = tmp_path / "local.json", tmp_path / "dask.json"
+    assert main([str(seeds), "--json", str(local), "--quiet"]) == 0
+    assert main([str(seeds), "--json", str(remote), "--quiet", "--engine", "dask",
+                 "--scheduler", client.scheduler.address]) == 0
+    assert json.loads(remote.read_text("utf-8")) == json.loads(local.read_text("utf-8"))
+    assert main([str(seeds), "--quiet", "--workers", "2"]) == 1
+    assert "needs engine='dask'" in capsys.readouterr().err
+
+
+def test_unreachable_scheduler_is_a_clear_error_in_time(seeds):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    start = time.monotonic()
+    with pytest.raises(SchedulerError, match=f"cannot reach the Dask scheduler at {address} within 2 s"):
+        find_duplicates_dask(seeds, client=address, timeout=2)
+    assert time.monotonic() - start < 10
+
+
+def test_the_local_engine_never_imports_dask():
+    code = ("import sys, dedup; dedup.find_duplicates([('a', '同一段文字出现了两次。'), ('b', '同一段文字出现了两次。')]);"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_a_worker_killed_mid_run_changes_nothing(client):
+    docs = generated(1500, seed=11)
+    start = time.monotonic()
+    local = dedup.find_duplicates(docs)
+    print(f"local run {time.monotonic() - start:.2f} s")
+    pids = client.run(os.getpid)
+    killed: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    def kill_one_while_signing_or_verifying() -> None:
+        # Kill a worker while it runs a late stage, after it took part in the earlier ones: what it
+        # held (partitions, signatures) is lost and must be recomputed from the tasks' inputs.
+        while not done.is_set() and not killed:
+            for worker, keys in client.processing().items():
+                if any(stage in str(key) for key in keys for stage in ("-sign-", "-judge-", "-contain-")):
+                    os.kill(pids[worker], signal.SIGKILL)
+                    killed.append((worker, pids[worker]))
+                    return
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_one_while_signing_or_verifying)
+    killer.start()
+    try:
+        start = time.monotonic()
+        result = find_duplicates_dask(docs, client=client, partition_size=3000)
+        print(f"dask run {time.monotonic() - start:.2f} s, killed {killed}")
+    finally:
+        done.set()
+        killer.join()
+    assert killed, "no worker was killed: the run ended before its late stages were seen"
+    assert_same(local, result)
+    client.wait_for_workers(2, timeout=60)
+    assert killed[0][1] not in client.run(os.getpid).values()  # the nanny started a new process
