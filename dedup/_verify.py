@@ -108,14 +108,19 @@ def _count_shared(index: SetIndex, small: np.ndarray, large: np.ndarray) -> np.n
     return np.bincount(np.repeat(np.arange(len(small)), sizes), weights=hit, minlength=len(small)).astype(np.int64)
 
 
-def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray) -> np.ndarray:
+def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray, pad: int = 0) -> np.ndarray:
     """For each pair ``(i, j)``: the longest run of consecutive shingles of i that are not in j.
 
-    A long run is a whole block (a sentence, a paragraph) that i carries and j lacks.
+    A long run is a whole block (a sentence, a paragraph) that i carries and j lacks. A run of
+    n-grams covers ``run - (n - 1)`` characters of its own inside a text, but ``run`` at its
+    start or end; *pad* (use ``n - 1``) counts a run touching either end that much longer, as
+    if the text were padded, so that ``result - (n - 1)`` is the block's length wherever it is.
 
     >>> from dedup._shingle import Shingler
     >>> longest_extra_run(Shingler("char", 1)(["abXYZc", "abc"]), np.array([[0, 1], [1, 0]])).tolist()
     [3, 0]
+    >>> longest_extra_run(Shingler("char", 2)(["XYZabc", "abc"]), np.array([[0, 1]]), pad=1).tolist()
+    [4]
     """
     index = SetIndex(batch)
     counts = batch.counts()[pairs[:, 0]]
@@ -131,7 +136,12 @@ def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray) -> np.ndarray:
     pair_starts = np.cumsum(counts) - counts
     last_stop[pair_starts[counts > 0]] = pair_starts[counts > 0] - 1
     last_stop[~miss] = positions[~miss]
-    run = positions - np.maximum.accumulate(last_stop)
+    stop = np.maximum.accumulate(last_stop)
+    run = positions - stop
+    if pad:
+        pair_ends = np.cumsum(counts) - 1
+        run += pad * (stop == (pair_starts - 1)[owner])  # the run began at the text's start
+        run[pair_ends[counts > 0]] += pad * miss[pair_ends[counts > 0]]  # it reaches the text's end
     np.maximum.at(out, owner, run)
     return out
 
@@ -203,7 +213,10 @@ def judge(settings: Settings, candidates: np.ndarray, norms: Sequence[str], chun
     A pair is ``near`` when the Jaccard similarity of its shingle sets reaches the threshold,
     and ``contained`` when one side's shingles lie at least ``contained_ratio`` inside the
     other and the other carries more: below the threshold, or above it with an extra run of
-    at least ``extra_block_chars`` characters (a whole sentence or paragraph).
+    at least ``extra_block_chars`` characters (a whole sentence or paragraph). The inner side
+    must carry nothing of its own but scattered edits: a run of ``own_block_chars`` characters
+    or more that the other lacks makes the pair two texts sharing a section (a 5-line document
+    whose header a 200-line one repeats), reported as near when it is, and not at all otherwise.
 
     >>> norms = ["重复的一段话足够长了吧", "重复的一段话足够长了呢", "完全不同的内容在这里"]
     >>> v = judge(Settings(), np.array([[0, 1], [0, 2]]), norms)
@@ -227,12 +240,22 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
     near = found.shared >= settings.threshold * union - 1e-9
     inside = np.maximum(found.containment_ab, found.containment_ba) >= settings.contained_ratio - 1e-9
     ok = near | inside
-    local, jaccard, near = local[ok], found.jaccard[ok], near[ok]
+    # The inner side must lie inside the other: a block of its own (its body under a header the
+    # other repeats) means the two only share a section, however short the inner side is.
+    own = np.zeros(len(local), bool)
+    if inside.any():
+        rows = np.flatnonzero(inside)
+        inner_side = np.argmax(np.stack([found.containment_ab[rows], found.containment_ba[rows]], axis=1), axis=1)
+        inner_first = np.stack([local[rows, inner_side], local[rows, 1 - inner_side]], axis=1)
+        run = longest_extra_run(batch, inner_first, pad=settings.shingle_size - 1) - (settings.shingle_size - 1)
+        own[rows] = run >= settings.own_block_chars
+        ok = near | (inside & ~own)
+    local, jaccard, near, own = local[ok], found.jaccard[ok], near[ok], own[ok]
     containment = np.stack([found.containment_ab[ok], found.containment_ba[ok]], axis=1)
     kinds = np.where(near, Kind.NEAR, Kind.CONTAINED).astype(np.int8)
     # A near pair whose one side mostly lies inside the other: is the other side's extra a whole block?
     inner = np.argmax(containment, axis=1)
-    maybe = near & (containment.max(axis=1) >= settings.contained_ratio - 1e-9)
+    maybe = near & ~own & (containment.max(axis=1) >= settings.contained_ratio - 1e-9)
     if maybe.any():
         rows = np.flatnonzero(maybe)
         outer_first = np.stack([local[rows, 1 - inner[rows]], local[rows, inner[rows]]], axis=1)
