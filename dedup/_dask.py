@@ -34,6 +34,7 @@ import hashlib
 import inspect
 import os
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -139,9 +140,10 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
 # ---------------------------------------------------------------- worker side: one partition
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """One partition on its worker: passages (document positions local to it) and their normal forms."""
+    """One partition on its worker: where its passages are (``Passages`` arrays, document positions
+    local to it) and their normal forms; not the documents, which the driver holds."""
 
-    passages: Passages
+    layout: tuple[np.ndarray, ...]
     norms: list[str]
     lengths: np.ndarray
 
@@ -156,22 +158,22 @@ class _Signed:
 
 def _load(settings: Settings, documents: list[Document]) -> _Part:
     """Segment and normalise one partition's documents, as the local engine does."""
-    passages = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
-    norms = normalize_passages(settings, passages)
-    return _Part(passages, norms, np.fromiter(map(len, norms), np.int64, len(norms)))
+    p = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
+    norms = normalize_passages(settings, p)
+    return _Part((p.doc_pos, p.index_in_doc, p.line, p.start, p.end), norms,
+                 np.fromiter(map(len, norms), np.int64, len(norms)))
 
 
 def _layout(part: _Part) -> tuple[np.ndarray, ...]:
     """The per-passage arrays the driver's ``Passages`` and stages need."""
-    p = part.passages
-    return p.doc_pos, p.index_in_doc, p.line, p.start, p.end, part.lengths
+    return (*part.layout, part.lengths)
 
 
 def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """What boilerplate detection reads of a partition: every passage's document, and the texts of
     the short ones (longer and empty passages are never boilerplate)."""
     short = np.flatnonzero((part.lengths > 0) & (part.lengths <= settings.boilerplate_chars))
-    return part.passages.doc_pos, short, [part.norms[i] for i in short.tolist()]
+    return part.layout[0], short, [part.norms[i] for i in short.tolist()]
 
 
 def _boilerplate(settings: Settings, doc_starts: np.ndarray, *skeletons: tuple[Any, ...]) -> np.ndarray:
@@ -471,7 +473,11 @@ class _Run:
     def submit(self, stage: str, function: Any, *args: Any, key: tuple[Any, ...] = ()) -> Any:
         # Keys name the stage (Dask's task stream groups by it) and are unique per run: no hashing of
         # large arguments, and a retried task is found by its key.
-        return self.client.submit(function, *args, key=(f"dedup-{stage}-{self.token}", *key), pure=False)
+        with warnings.catch_warnings():
+            # The documents travel inside their load tasks, so that a lost partition can be made
+            # again from its task; Dask warns about such large tasks, which is the point here.
+            warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            return self.client.submit(function, *args, key=(f"dedup-{stage}-{self.token}", *key), pure=False)
 
     def shuffle(self, stage: str, split: list[Any], piece: Any, choices: Sequence[Any], reduce: Any,
                 *args: Any) -> list[Any]:
