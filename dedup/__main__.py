@@ -23,6 +23,7 @@ from ._errors import DedupError
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
+from ._index_cli import add_index_parser, run_index
 from ._output import atomic_write, check_outside, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
@@ -30,7 +31,7 @@ from ._settings import Settings, SettingsError, option_specs
 __all__ = ["main"]
 
 OK, USAGE_ERROR, NO_INPUT, WRITE_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
-COMMANDS = ("scan", "explain", "restore", "report")
+COMMANDS = ("scan", "explain", "restore", "report", "index")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     page.add_argument("--html", metavar="FILE", type=Path, required=True, help="the HTML file to write")
     page.add_argument("--corpus", metavar="DIR", type=Path,
                       help="where the scanned files are now, when not at the report's recorded input")
+    add_index_parser(commands)
     return parser
 
 
@@ -175,7 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if parsed.command is None:
             build_parser().print_help(sys.stderr)
             return USAGE_ERROR
-        run = {"scan": _scan, "explain": _explain, "restore": _restore, "report": _report}[parsed.command]
+        run = {"scan": _scan, "explain": _explain, "restore": _restore, "report": _report,
+               "index": run_index}[parsed.command]
         return run(parsed)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR

@@ -1,0 +1,1073 @@
+"""A persistent, incremental index in one SQLite file: add documents as they arrive, ask what they duplicate.
+
+The index keeps what matching needs, not the documents: for each distinct normalised text
+(a *group*: passages whose normal forms are equal) its text (GB18030, two bytes a Han
+character), a hash of it, its compact MinHash signature, its LSH band keys and a sample
+of its shingles for the containment search; for each passage its document, line and
+offsets; and every verified pair of groups (a *link*). An option keeps the document
+texts too. Each ``add`` is one SQLite transaction (WAL mode), so a reader always sees the
+index before or after an add, never during, and a killed writer leaves it as it was.
+
+Rules, each a function of the stored state only (so the result of adding a corpus in
+any number of batches is the same as adding it at once, and ``export`` equals the union
+of what the adds returned):
+
+- ranks: passages are numbered in insertion order (``pid``), groups in order of their
+  first passage (``gid``); passages of earlier adds are kept before later ones.
+- LSH buckets: a group is a candidate of every group before it in a bucket while it is
+  among the bucket's first ``max_bucket``; after that, of the bucket's first group only
+  (the batch engine pairs a bucket of more than ``max_bucket`` as a star around its first
+  member; the index cannot know a bucket's final size, so it reports a superset).
+- equal texts: the j-th passage of a group pairs with every earlier one while
+  ``j < max_bucket``, then with the first only.
+- a link between groups g and h gives the pair of their first passages, and a pair
+  (x, y), y the later, when ``(rank of y in its group + 1) * (passages of the other group
+  before y) <= max_bucket**2`` (the batch engine expands a link to all member pairs when
+  ``|g| * |h| <= max_bucket**2``, else to the first pair only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from ._arrays import first_of_runs, gather_ranges, ranks
+from ._boilerplate import flag_boilerplate
+from ._cluster import cluster_labels
+from ._errors import DedupError
+from ._exact import exact_groups, oversized
+from ._find import Corpus
+from ._lsh import estimate, estimate_margin, group_pairs
+from ._minhash import sign_passages
+from ._normalize import normalize_passages
+from ._read import Document, ReadError, read_corpus
+from ._result import Kind, Result
+from ._segment import Passages, segment
+from ._settings import Settings, SettingsError
+from ._verify import Verified, judge
+
+__all__ = ["SCHEMA_VERSION", "Index", "IndexFileError", "IndexStats", "passage_rows"]
+
+# Bumped whenever the tables change; a file of another version gets a clear message, never a crash.
+SCHEMA_VERSION = 1
+_APPLICATION_ID = 0x64656475  # "dedu": tells an index from any other SQLite file
+# Containment samples: the shingles whose 64-bit hash lies in the lowest 1/8 of the range.
+# A fixed-rate sample depends on the shingle only, never on the text it sits in, so a
+# short text's sampled shingles are sampled in every longer text that holds them.
+_SAMPLE_BELOW = 1 << 61
+_SAMPLE_SHIFT = 30  # stored as 31 bits: a chance collision only adds a candidate, which is verified
+_MAX_POSTING = 32  # sampled shingles held by more groups say little (common phrases): not used
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE docs(did INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, first INTEGER NOT NULL,
+                  count INTEGER NOT NULL, batch INTEGER NOT NULL, chars INTEGER NOT NULL,
+                  encoding TEXT NOT NULL, text BLOB);
+CREATE TABLE passages(pid INTEGER PRIMARY KEY, did INTEGER NOT NULL, line INTEGER NOT NULL,
+                      start INTEGER NOT NULL, end INTEGER NOT NULL, gid INTEGER);
+CREATE INDEX passages_gid ON passages(gid, pid);
+CREATE TABLE groups(gid INTEGER PRIMARY KEY, hash INTEGER NOT NULL, size INTEGER NOT NULL,
+                    length INTEGER NOT NULL, nsample INTEGER NOT NULL, norm BLOB NOT NULL, compact BLOB);
+CREATE INDEX groups_hash ON groups(hash);
+CREATE TABLE bands(key INTEGER NOT NULL, gid INTEGER NOT NULL, PRIMARY KEY(key, gid)) WITHOUT ROWID;
+CREATE TABLE samples(key INTEGER NOT NULL, gid INTEGER NOT NULL, PRIMARY KEY(key, gid)) WITHOUT ROWID;
+CREATE TABLE links(a INTEGER NOT NULL, b INTEGER NOT NULL, similarity REAL, cab REAL, cba REAL,
+                   kind INTEGER NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;
+CREATE INDEX links_b ON links(b);
+"""
+
+
+class IndexFileError(DedupError, OSError):
+    """The index file cannot be used as asked: missing, not an index, of another schema version,
+    corrupt, locked by a writer, or read-only; the message names the file and what to do; exit 2."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What an index holds and what it costs on disk."""
+
+    path: str
+    schema: int
+    documents: int
+    passages: int
+    groups: int
+    banded: int
+    links: int
+    batches: int
+    keep_text: bool
+    bytes: int
+    settings: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The statistics as plain data."""
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------------- small helpers
+def _encode_text(text: str) -> bytes:
+    """The normalised text as stored: GB18030 (two bytes a Han character, one for ASCII).
+
+    >>> _decode_text(_encode_text("中文abc")), len(_encode_text("中文abc"))
+    ('中文abc', 7)
+    """
+    try:
+        return text.encode("gb18030")
+    except UnicodeEncodeError:
+        # Lone surrogates: 0xFF never starts a GB18030 sequence, so it marks UTF-8 instead.
+        return b"\xff" + text.encode("utf-8", "surrogatepass")
+
+
+def _decode_text(data: bytes) -> str:
+    if data[:1] == b"\xff":
+        return data[1:].decode("utf-8", "surrogatepass")
+    return data.decode("gb18030")
+
+
+def _text_hash(text: str) -> int:
+    """A 64-bit hash of a normalised text as a signed integer (what SQLite stores)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """``(owner, key)`` of each distinct sampled shingle of each text (see ``_SAMPLE_BELOW``).
+
+    >>> owner, key = _samples(Settings(), ["一二三四五六七八九十" * 20, ""])
+    >>> bool((owner == 0).all()), 0 < len(key) < 196
+    (True, True)
+    """
+    owners, keys = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for start in range(0, len(texts), chunk):
+        batch = settings.shingler(list(texts[start:start + chunk]))
+        owner = np.repeat(np.arange(start, start + len(batch), dtype=np.uint64), batch.counts())
+        low = batch.hashes < np.uint64(_SAMPLE_BELOW)
+        codes = np.unique((owner[low] << np.uint64(31)) | (batch.hashes[low] >> np.uint64(_SAMPLE_SHIFT)))
+        owners.append((codes >> np.uint64(31)).astype(np.int64))
+        keys.append((codes & np.uint64((1 << 31) - 1)).astype(np.int64))
+    return np.concatenate(owners), np.concatenate(keys)
+
+
+def _needed(asked: np.ndarray, contained: float) -> np.ndarray:
+    """Shared samples a pair needs for one side to lie *contained* inside the other: the batch
+    engine's rule (each sample of a contained side is in the other with chance >= contained)."""
+    return np.maximum(1, np.floor((contained - 0.25) * asked))
+
+
+def _link_pairs(a: np.ndarray, old_a: int, b: np.ndarray, old_b: int, base: int, limit: int) -> np.ndarray:
+    """The passage pairs a link between groups a and b gives (see the module's rules) whose later
+    passage has a pid of at least *base*, as ``(earlier, later)`` pids.
+
+    *a*, *b*: sorted pids of each group's members: a prefix of its ``old_*`` members below *base*
+    (all of them, or at least ``limit + 1``), then all its members from *base* on.
+
+    >>> _link_pairs(np.array([1, 5]), 0, np.array([3]), 0, 0, 4).tolist()
+    [[1, 3], [3, 5]]
+    >>> # Two groups of 100 interleaved passages, limit 100: only the first ten or so of each pair up.
+    >>> len(_link_pairs(np.arange(0, 200, 2), 0, np.arange(1, 200, 2), 0, 0, 100))
+    100
+    >>> _link_pairs(np.array([1, 5]), 1, np.array([3]), 1, 4, 4).tolist()
+    [[3, 5]]
+    """
+    out = [np.array([[min(a[0], b[0]), max(a[0], b[0])]], np.int64)]  # the first passages: always
+    for later, old_later, other, old_other in ((b, old_b, a, old_a), (a, old_a, b, old_b)):
+        new = later[later >= base]
+        rank = old_later + np.arange(len(new))
+        # Passages of the other group before each new one: its old ones, and its new ones before it.
+        before = old_other + np.searchsorted(other[other >= base], new)
+        k = np.flatnonzero((before > 0) & ((rank + 1) * before <= limit))
+        # `before` is within the limit there, so the prefix holds every old passage it counts.
+        out.append(np.stack([other[ranks(before[k])], np.repeat(new[k], before[k])], axis=1))
+    pairs = np.concatenate(out).astype(np.int64).reshape(-1, 2)
+    return np.unique(pairs[pairs[:, 1] >= base], axis=0)
+
+
+def _equal_pairs(members: np.ndarray, old: int, base: int, max_bucket: int) -> np.ndarray:
+    """Exact pairs within a group of equal texts whose later passage has a pid of at least *base*:
+    the j-th member pairs with every earlier one while ``j < max_bucket``, then with the first only.
+
+    *members*: sorted pids, a prefix of the *old* members below *base* (all, or at least
+    *max_bucket*), then every member from *base* on.
+
+    >>> _equal_pairs(np.array([4, 7, 9]), 0, 0, 2).tolist()
+    [[4, 7], [4, 9]]
+    >>> _equal_pairs(np.array([4, 7, 9]), 2, 9, 5).tolist()
+    [[4, 9], [7, 9]]
+    """
+    new = members[members >= base]
+    j = old + np.arange(len(new))
+    count = np.where(j < max_bucket, j, np.minimum(j, 1))
+    return np.stack([members[ranks(count)], np.repeat(new, count)], axis=1).reshape(-1, 2)
+
+
+@dataclass
+class _Groups:
+    """Data of some groups, by gid: what candidates and expansions need."""
+
+    norm: dict[int, str]
+    compact: dict[int, np.ndarray]
+    nsample: dict[int, int]
+    size: dict[int, int]
+
+
+@dataclass
+class _Plan:
+    """Everything an add computes before it writes, and what its result shows."""
+
+    documents: list[Document]
+    errors: list[ReadError]
+    passages: Passages
+    norms: list[str]
+    base_pid: int
+    batch: int
+    gid: np.ndarray  # per new passage: its group, -1 for an empty normal form
+    new_gids: np.ndarray  # the groups this add creates, in order
+    new_first: np.ndarray  # position (in the add) of each new group's first passage
+    new_hash: list[int]  # per new group: the hash of its text
+    banded: np.ndarray  # per new group: compared by MinHash (length within min_chars..max_chars)
+    keys: np.ndarray  # (banded groups, bands) band keys, band number in the high bits
+    compact: np.ndarray  # (banded groups, num_perm) uint8
+    sample_owner: np.ndarray  # index into new_gids
+    sample_key: np.ndarray
+    old_growth: dict[int, int]  # old gid -> passages this add gives it
+    links: Verified  # new verified pairs of groups (gid pairs, a < b)
+    pairs: Verified  # the pairs of passages this add reports (pid pairs)
+    groups: _Groups
+
+
+# ---------------------------------------------------------------------------- the index
+class Index:
+    """A persistent, incremental index of passages in one SQLite file; a context manager.
+
+    ``Index(path, settings)`` creates the file (storing *settings*) or opens it (checking
+    that *settings*, if given, equal the stored ones); ``add`` indexes documents and returns
+    what their passages duplicate, ``query`` does the same without adding. Passages already
+    indexed are always kept before new ones. *keep_text* (creation only) also stores
+    each document's text, so old passages show their own text in results (without it they
+    show their normal form). *readonly* opens for queries only (as does a file one cannot
+    write); *timeout* is how long to wait for another writer before giving up.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "news.db")
+    >>> with Index(path) as index:
+    ...     _ = index.add([("7f3a-old", "同一段文字出现了两次，足够长。")])
+    ...     r = index.add([("1b9c-new", "同一段文字出现了两次，足够长！")])
+    >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs], [c.kept.doc for c in r.clusters]
+    ([('7f3a-old', '1b9c-new', 'near')], ['7f3a-old'])
+    """
+
+    def __init__(self, path: str | os.PathLike[str], settings: Settings | None = None, *,
+                 keep_text: bool | None = None, readonly: bool = False, timeout: float = 10.0,
+                 create: bool = True) -> None:
+        self.path = Path(path)
+        if settings is not None and not isinstance(settings, Settings):
+            raise SettingsError(f"settings must be a dedup.Settings, not {type(settings).__name__}")
+        exists = self.path.exists() and self.path.stat().st_size > 0
+        if not exists and not create:
+            raise IndexFileError(f"{self.path}: no such index (create it with 'dedup index add')")
+        if readonly and not exists:
+            raise IndexFileError(f"{self.path}: no such index to open read-only")
+        self.readonly = exists and (readonly or not os.access(self.path, os.W_OK))
+        self._con = self._connect(timeout)
+        try:
+            if exists:
+                self._check_header()
+                stored = self._load_settings()
+                if settings is not None and settings != stored:
+                    raise SettingsError(self._difference(stored, settings))
+                self.settings = stored
+                self.keep_text = self._meta("keep_text") == "1"
+                if keep_text is not None and keep_text != self.keep_text:
+                    raise SettingsError(f"{self.path} was created with keep_text={self.keep_text}; it cannot change")
+            else:
+                self.settings = settings or Settings()
+                self.keep_text = bool(keep_text)
+                self._check_storable(self.settings)
+                self._create()
+        except BaseException:
+            self._con.close()
+            raise
+        # Signing for the index needs no batch containment samples: the index samples its own.
+        self._signing = self.settings.replace(containment=False)
+        self._limit = self.settings.max_bucket ** 2
+
+    # ------------------------------------------------------------------ opening
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        try:
+            if self.readonly:
+                con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
+                                      isolation_level=None, check_same_thread=False)
+            else:
+                con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+                mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise IndexFileError(f"{self.path}: cannot switch to WAL mode (journal mode {mode})")
+            # An add is durable once it returns; a killed writer leaves the last committed state.
+            con.execute("PRAGMA synchronous=FULL")
+            con.execute("PRAGMA temp_store=MEMORY")
+            con.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MiB after a big add
+            con.execute("PRAGMA cache_size=-262144")  # up to 256 MiB of pages: band lookups stay in memory
+            con.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            return con
+        except sqlite3.DatabaseError as exc:
+            raise self._file_error(exc) from None
+
+    def _file_error(self, exc: Exception) -> IndexFileError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return IndexFileError(f"{self.path}: locked by another process writing to it; try again when it is done")
+        if "readonly" in text or "read-only" in text:
+            return IndexFileError(f"{self.path}: the file (or its folder) is read-only; it can be queried, "
+                                  f"not changed")
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return IndexFileError(f"{self.path}: corrupt or not an index file ({text}); "
+                                  f"rebuild it from the documents")
+        if "unable to open" in text:
+            return IndexFileError(f"{self.path}: cannot open ({text})")
+        return IndexFileError(f"{self.path}: {text}")
+
+    def _check_header(self) -> None:
+        try:
+            app = self._con.execute("PRAGMA application_id").fetchone()[0]
+            if app != _APPLICATION_ID:
+                raise IndexFileError(f"{self.path}: not a dedup index (an SQLite file of something else)")
+            version = int(self._meta("schema") or 0)
+        except sqlite3.DatabaseError as exc:
+            raise self._file_error(exc) from None
+        if version < SCHEMA_VERSION:
+            raise IndexFileError(f"{self.path}: written by an older dedup (index schema {version}, this dedup "
+                                 f"reads {SCHEMA_VERSION}); rebuild it with 'dedup index add' from the documents")
+        if version > SCHEMA_VERSION:
+            raise IndexFileError(f"{self.path}: written by a newer dedup (index schema {version}, this dedup "
+                                 f"reads {SCHEMA_VERSION}); upgrade dedup to use it")
+
+    def _meta(self, key: str) -> str | None:
+        row = self._con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _load_settings(self) -> Settings:
+        raw = self._meta("settings")
+        if raw is None:
+            raise IndexFileError(f"{self.path}: corrupt index (no stored settings)")
+        return Settings.from_dict(json.loads(raw))
+
+    def _difference(self, stored: Settings, given: Settings) -> str:
+        a, b = stored.to_dict(), given.to_dict()
+        changed = [f"{k}={b[k]!r} (the index has {a[k]!r})" for k in Settings.names() if a[k] != b[k]]
+        return (f"{self.path} was built with other settings: {', '.join(changed)}; open it without settings to "
+                f"use the stored ones, or build a new index")
+
+    @staticmethod
+    def _check_storable(settings: Settings) -> None:
+        if callable(settings.keep):
+            raise SettingsError("an index stores its settings, and a keep key function cannot be stored: "
+                                "use keep='first' or keep='longest'")
+        if settings.boilerplate == "ignore":
+            raise SettingsError("boilerplate='ignore' depends on the whole corpus (which lines recur), which an "
+                                "index does not know when a passage arrives: use 'mark' or 'remove'")
+
+    def _create(self) -> None:
+        con = self._con
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                con.execute(statement)
+            con.execute(f"PRAGMA application_id={_APPLICATION_ID}")
+            con.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema", str(SCHEMA_VERSION)), ("settings", json.dumps(self.settings.to_dict())),
+                ("keep_text", "1" if self.keep_text else "0"), ("created_by", f"dedup {__version__}"),
+                ("created", time.strftime("%Y-%m-%dT%H:%M:%S%z")), ("batches", "0")])
+            con.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise self._file_error(exc) from None
+
+    # ------------------------------------------------------------------ context manager
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (an add in progress is rolled back)."""
+        self._con.close()
+
+    # ------------------------------------------------------------------ public operations
+    def add(self, corpus: Corpus, *, glob: str = "*.txt", batch_size: int = 4096, progress: bool = False) -> Result:
+        """Index the documents of *corpus* in one transaction; return the pairs of their passages
+        with passages already indexed and among themselves (earlier passages are kept first).
+
+        Document ids must be new to the index (``remove`` them first to replace them).
+        """
+        self._writable()
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise self._file_error(exc) from None
+        try:
+            plan = self._plan(corpus, glob, batch_size, progress, adding=True)
+            self._write(plan)
+            self._con.execute("COMMIT")
+        except BaseException as exc:
+            if self._con.in_transaction:
+                self._con.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise self._file_error(exc) from None
+            raise
+        return self._result(plan)
+
+    def query(self, corpus: Corpus, *, glob: str = "*.txt", batch_size: int = 4096, progress: bool = False) -> Result:
+        """What ``add`` would return for *corpus*, without adding it (readers never wait for a writer)."""
+        try:
+            self._con.execute("BEGIN")  # one snapshot for every read of this query
+            try:
+                plan = self._plan(corpus, glob, batch_size, progress, adding=False)
+            finally:
+                self._con.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise self._file_error(exc) from None
+        return self._result(plan)
+
+    def remove(self, doc_ids: Iterable[str]) -> int:
+        """Remove the documents *doc_ids* (all or none: an unknown id is an error); return the
+        number of passages removed. Their texts stay matchable while another passage has them."""
+        self._writable()
+        ids = list(dict.fromkeys(str(d) for d in doc_ids))
+        con = self._con
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                found = {row[0]: row[1:] for row in self._select_in(
+                    "SELECT d.id, d.did, d.first, d.count FROM docs d WHERE d.id IN ({})", ids, text=True)}
+                missing = [d for d in ids if d not in found]
+                if missing:
+                    raise KeyError(f"not in the index: {', '.join(map(repr, missing[:10]))}"
+                                   f"{' and more' if len(missing) > 10 else ''}")
+                removed = self._delete(list(found.values()))
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise self._file_error(exc) from None
+        return removed
+
+    def stats(self) -> IndexStats:
+        """Counts of documents, passages, groups of equal texts, links, and the bytes on disk."""
+        con = self._con
+        count = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("docs", "passages", "links")}
+        groups, banded = con.execute("SELECT count(*), count(compact) FROM groups").fetchone()
+        size = sum(os.path.getsize(f) for f in (self.path, Path(f"{self.path}-wal")) if os.path.exists(f))
+        return IndexStats(str(self.path), SCHEMA_VERSION, count["docs"], count["passages"], groups, banded,
+                          count["links"], int(self._meta("batches") or 0), self.keep_text, size,
+                          self.settings.to_dict())
+
+    def check(self) -> list[str]:
+        """Problems found by SQLite's ``PRAGMA integrity_check`` and by checking the index's own
+        invariants (group sizes, band keys of every compared group); empty when sound."""
+        try:
+            problems = [r[0] for r in self._con.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+            if problems:
+                return problems
+            con = self._con
+            wrong = con.execute("SELECT count(*) FROM groups g WHERE size != "
+                                "(SELECT count(*) FROM passages p WHERE p.gid = g.gid)").fetchone()[0]
+            if wrong:
+                problems.append(f"{wrong} groups have a wrong passage count")
+            bands = self.settings.bands
+            short = con.execute("SELECT count(*) FROM groups g WHERE compact IS NOT NULL AND "
+                                "(SELECT count(*) FROM bands b WHERE b.gid = g.gid) != ?", (bands,)).fetchone()[0]
+            if short:
+                problems.append(f"{short} groups lack some of their {bands} band keys")
+            orphans = con.execute("SELECT count(*) FROM passages p WHERE p.gid IS NOT NULL AND NOT EXISTS "
+                                  "(SELECT 1 FROM groups g WHERE g.gid = p.gid)").fetchone()[0]
+            if orphans:
+                problems.append(f"{orphans} passages point to no group")
+            return problems
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+
+    def vacuum(self) -> None:
+        """Rewrite the file compactly (B-trees filled by random keys are about 70% full)."""
+        self._writable()
+        try:
+            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._con.execute("VACUUM")
+            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.DatabaseError as exc:
+            raise self._file_error(exc) from None
+
+    def export(self) -> Result:
+        """The whole index as one ``Result``: every pair, the clusters, and per passage its cluster,
+        keep rank and boilerplate flag (see ``passage_rows`` for a per-passage table)."""
+        con = self._con
+        try:
+            con.execute("BEGIN")
+            try:
+                rows = np.array(con.execute("SELECT pid, did, line, start, end, coalesce(gid, -1) FROM passages "
+                                            "ORDER BY pid").fetchall(), np.int64).reshape(-1, 6)
+                groups = self._fetch_groups(np.unique(rows[rows[:, 5] >= 0, 5]), texts=True)
+                links = self._links_of(None)
+                docs = self._docs(None)
+            finally:
+                con.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise self._file_error(exc) from None
+        pid, gid = rows[:, 0], rows[:, 5]
+        grouped = gid >= 0
+        order = np.argsort(gid[grouped], kind="stable")
+        gids, starts = np.unique(gid[grouped][order], return_index=True)
+        members = dict(zip(gids.tolist(), np.split(pid[grouped][order], starts[1:])))
+        limit = self.settings.max_bucket
+        equal = [_equal_pairs(m, 0, 0, limit) for m in members.values() if len(m) > 1]
+        pairs = Verified.concat([Verified.exact(np.concatenate([*equal, np.zeros((0, 2), np.int64)])),
+                                 self._expand(links, members, {}, 0)])
+        norms = [groups.norm[int(g)] if g >= 0 else "" for g in gid.tolist()]
+        first = {d: row[1] for d, row in docs.items()}
+        index_in_doc = pid - np.array([first[d] for d in rows[:, 1].tolist()], np.int64)
+        documents = self._stored_documents(docs, rows, norms)
+        return self._assemble(rows, index_in_doc, documents, norms, pairs, [], None)
+
+    # ------------------------------------------------------------------ planning an add or a query
+    def _writable(self) -> None:
+        if self.readonly:
+            raise IndexFileError(f"{self.path}: the file is read-only; it can be queried, not changed")
+
+    def _counters(self) -> tuple[int, int, int]:
+        con = self._con
+        base_pid = con.execute("SELECT coalesce(max(pid), -1) + 1 FROM passages").fetchone()[0]
+        base_gid = con.execute("SELECT coalesce(max(gid), -1) + 1 FROM groups").fetchone()[0]
+        return int(base_pid), int(base_gid), int(self._meta("batches") or 0) + 1
+
+    def _plan(self, corpus: Corpus, glob: str, batch_size: int, progress: bool, adding: bool) -> _Plan:
+        s = self.settings
+        documents, errors = read_corpus(corpus, glob, progress)
+        if adding and documents:
+            taken = [row[0] for row in self._select_in("SELECT id FROM docs WHERE id IN ({})",
+                                                        [d.id for d in documents], text=True)]
+            if taken:
+                raise ValueError(f"already in the index: {', '.join(map(repr, taken[:10]))}"
+                                 f"{' and more' if len(taken) > 10 else ''}; remove them first to replace them")
+        passages = segment(documents, s.unit, s.repair_breaks)  # type: ignore[arg-type]
+        norms = normalize_passages(s, passages)
+        n = len(norms)
+        lengths = np.fromiter(map(len, norms), np.int64, n)
+        base_pid, base_gid, batch = self._counters()
+
+        # Equal texts: the first passage of each text in this add, then the stored group of that text.
+        local = exact_groups(norms)
+        firsts = np.flatnonzero(local == np.arange(n))
+        hashes = [_text_hash(norms[i]) for i in firsts.tolist()]
+        # A hash match is confirmed by the text itself: equal hashes of different texts stay apart.
+        stored = {(h, _decode_text(blob)): g for h, g, blob in self._select_in(
+            "SELECT hash, gid, norm FROM groups WHERE hash IN ({})", sorted(set(hashes)))}
+        gid_of_first = np.empty(len(firsts), np.int64)
+        new_first: list[int] = []
+        new_hash: list[int] = []
+        for k, (i, h) in enumerate(zip(firsts.tolist(), hashes)):
+            hit = stored.get((h, norms[i]))
+            if hit is not None:
+                gid_of_first[k] = hit
+            else:
+                gid_of_first[k] = base_gid + len(new_first)
+                new_first.append(i)
+                new_hash.append(h)
+        gid = np.full(n, -1, np.int64)
+        lookup = np.full(n, -1, np.int64)
+        lookup[firsts] = gid_of_first
+        gid[local >= 0] = lookup[local[local >= 0]]
+        new_first_arr = np.array(new_first, np.int64)
+        new_gids = base_gid + np.arange(len(new_first_arr), dtype=np.int64)
+        new_len = lengths[new_first_arr]
+        banded = (new_len >= s.min_chars) & (new_len <= s.max_chars)
+        old_growth = {int(g): int(c) for g, c in zip(*np.unique(gid[(gid >= 0) & (gid < base_gid)],
+                                                                return_counts=True))}
+
+        # Sign the new texts that are compared by MinHash, and sample them for containment.
+        reps = new_first_arr[banded]
+        signed = sign_passages(self._signing, norms, reps, batch_size, progress)
+        bands = s.bands
+        keys = (np.arange(bands, dtype=np.int64) << 32) | signed.keys.astype(np.int64)
+        contain = s.containment and s.verify
+        if contain:
+            owner, skey = _samples(s, [norms[i] for i in reps.tolist()], batch_size)
+            owner = np.flatnonzero(banded)[owner]
+        else:
+            owner, skey = np.zeros(0, np.int64), np.zeros(0, np.int64)
+
+        # Candidates: LSH buckets (estimated first) and shared containment samples.
+        banded_gids = new_gids[banded]
+        lsh = self._band_candidates(keys, banded_gids, base_gid)
+        nsample_new = np.bincount(owner, minlength=len(new_gids))
+        cont, cont_old_gids = (self._containment_candidates(new_gids[owner], skey, base_gid, nsample_new, new_gids)
+                               if contain and len(skey) else (np.zeros((0, 2), np.int64), np.zeros(0, np.int64)))
+        old_needed = np.unique(np.concatenate([lsh[lsh < base_gid], cont_old_gids, cont[cont < base_gid]]))
+        groups = self._fetch_groups(old_needed, texts=s.verify)
+        for k, g in enumerate(new_gids.tolist()):
+            groups.norm[g] = norms[int(new_first_arr[k])]
+            groups.nsample[g] = int(nsample_new[k])
+        for k, g in enumerate(banded_gids.tolist()):
+            groups.compact[g] = signed.compact[k]
+        links = self._verify(lsh, cont, groups)
+
+        # The passage pairs this add gives: equal texts, and links expanded to members.
+        plan = _Plan(documents, errors, passages, norms, base_pid, batch, gid, new_gids, new_first_arr, new_hash, banded,
+                     keys, signed.compact, owner, skey, old_growth, links, Verified.empty(), groups)
+        plan.pairs = self._new_pairs(plan, base_gid)
+        return plan
+
+    def _select_in(self, sql: str, values: Sequence[Any], text: bool = False) -> list[tuple[Any, ...]]:
+        """Rows of *sql*, whose ``{}`` stands for a list of *values*, fetched through a temporary table."""
+        if len(values) == 0:
+            return []
+        con = self._con
+        table = "q_text" if text else "q_int"
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}(v {'TEXT' if text else 'INTEGER'} PRIMARY KEY)")
+        con.execute(f"DELETE FROM temp.{table}")
+        con.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", ((v,) for v in values))
+        return con.execute(sql.format(f"SELECT v FROM temp.{table}")).fetchall()
+
+    def _members_of(self, table: str, keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each distinct key of *table* (bands or samples): its first *limit* gids.
+
+        Returns ``(keys, counts, gids)``: the keys found, how many gids each has (at most
+        *limit*), and the gids laid end to end, each key's in gid order.
+        """
+        if len(keys) == 0 or self._con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        # A bounded look-up per key: a giant bucket costs `limit` rows, not its size.
+        rows = self._select_in(f"SELECT v, (SELECT group_concat(gid) FROM (SELECT gid FROM {table} WHERE key = v "
+                               f"ORDER BY gid LIMIT {int(limit)})) AS g FROM ({{}}) WHERE g IS NOT NULL",
+                               np.unique(keys).tolist())
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        found = np.array([r[0] for r in rows], np.int64)
+        lists = [r[1].split(",") if isinstance(r[1], str) else [r[1]] for r in rows]
+        counts = np.array([len(x) for x in lists], np.int64)
+        gids = np.array([int(g) for x in lists for g in x], np.int64)
+        return found, counts, gids
+
+    def _band_candidates(self, keys: np.ndarray, gids: np.ndarray, base_gid: int) -> np.ndarray:
+        """Group pairs ``(a, b)``, a < b, b new, that share a band key, under the bucket rule."""
+        limit = self.settings.max_bucket
+        m, bands = keys.shape
+        if m == 0:
+            return np.zeros((0, 2), np.int64)
+        flat = keys.ravel()
+        owner = np.repeat(gids, bands)
+        found, counts, old = self._members_of("bands", flat, limit)
+        at = np.searchsorted(found, flat)
+        at[at == len(found)] = 0
+        hit = (found[at] == flat) if len(found) else np.zeros(len(flat), bool)
+        old_count = np.where(hit, counts[at] if len(found) else 0, 0)
+        old_start = np.where(hit, (np.cumsum(counts) - counts)[at] if len(found) else 0, 0)
+        # New members of each bucket in gid order; rank k counts the old members too.
+        order = np.lexsort((owner, flat))
+        run_start = np.flatnonzero(first_of_runs(flat[order]))
+        sizes = np.diff(np.append(run_start, len(order)))
+        r = ranks(sizes)
+        start_of = np.repeat(run_start, sizes)
+        pos_owner = owner[order]
+        o = old_count[order]
+        k = o + r
+        pairs = []
+        small = k < limit
+        # with every new member before it ...
+        w = np.flatnonzero(small & (r > 0))
+        pairs.append(np.stack([pos_owner[gather_ranges(start_of[w], r[w])], np.repeat(pos_owner[w], r[w])], 1))
+        # ... and every old member of its bucket
+        w = np.flatnonzero(small & (o > 0))
+        pairs.append(np.stack([old[gather_ranges(old_start[order][w], o[w])], np.repeat(pos_owner[w], o[w])], 1))
+        # past the limit: the bucket's first member only
+        w = np.flatnonzero(~small)
+        first = np.where(o[w] > 0, old[np.minimum(old_start[order][w], max(len(old) - 1, 0))] if len(old) else 0,
+                         pos_owner[start_of[w]])
+        pairs.append(np.stack([first, pos_owner[w]], 1))
+        out = np.concatenate(pairs).astype(np.int64).reshape(-1, 2)
+        out = out[out[:, 0] != out[:, 1]]
+        return np.unique(np.sort(out, axis=1), axis=0) if len(out) else out
+
+    def _containment_candidates(self, owner_gid: np.ndarray, skey: np.ndarray, base_gid: int,
+                                nsample_new: np.ndarray, new_gids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Group pairs (a < b, b new) whose sampled shingles say one may lie inside the other.
+
+        This is the index's containment search, in one place: it assumes only the shingler and
+        the settings' ``contained_ratio``. Each compared group stores its fixed-rate sample
+        (``_SAMPLE_BELOW``); two groups sharing a sampled shingle are counted, and a pair is a
+        candidate when the shared samples reach the batch engine's bar (``_needed``) for either
+        side. Sampled shingles held by more than ``_MAX_POSTING`` groups are not counted.
+        Returns the pairs and the old gids whose sample counts were read.
+        """
+        contained = self.settings.contained_ratio
+        found, counts, old = self._members_of("samples", skey, _MAX_POSTING + 1)
+        uniq, inverse = np.unique(skey, return_inverse=True)
+        at = np.searchsorted(found, uniq) if len(found) else np.zeros(len(uniq), np.int64)
+        at[at == len(found)] = 0
+        hit = (found[at] == uniq) if len(found) else np.zeros(len(uniq), bool)
+        old_count = np.where(hit, counts[at] if len(found) else 0, 0)
+        new_count = np.bincount(inverse, minlength=len(uniq))
+        usable = (old_count + new_count) <= _MAX_POSTING
+        # Holders of each usable sampled shingle: its old groups, then its new ones.
+        old_start = (np.cumsum(counts) - counts)[at] if len(found) else np.zeros(len(uniq), np.int64)
+        u = np.flatnonzero(usable & hit)
+        holder_key = [np.repeat(u, old_count[u]), np.flatnonzero(usable[inverse]) * 0 + inverse[usable[inverse]]]
+        holders = [old[gather_ranges(old_start[u], old_count[u])], owner_gid[usable[inverse]]]
+        key = np.concatenate(holder_key)
+        gid = np.concatenate(holders)
+        order = np.lexsort((gid, key))
+        key, gid = key[order], gid[order]
+        starts = np.flatnonzero(first_of_runs(key))
+        sizes = np.diff(np.append(starts, len(key)))
+        n = int(max(base_gid + len(new_gids), 1))
+        codes = group_pairs(gid, starts[sizes > 1], sizes[sizes > 1], _MAX_POSTING + 1, n)
+        codes, shared = np.unique(codes, return_counts=True)
+        a, b = np.divmod(codes, n)
+        keep = b >= base_gid
+        a, b, shared = a[keep], b[keep], shared[keep]
+        old_gids = np.unique(a[a < base_gid])
+        stored = np.array(self._select_in("SELECT gid, nsample FROM groups WHERE gid IN ({}) ORDER BY gid",
+                                          old_gids.tolist()), np.int64).reshape(-1, 2)
+        table = np.concatenate([stored[:, 1], nsample_new])  # sample counts of old gids, then new ones
+        ab = np.concatenate([a, b])
+        at = np.where(ab < base_gid, np.searchsorted(stored[:, 0], ab), len(stored) + ab - base_gid)
+        nsample = table[at].reshape(2, -1)
+        ok = (shared >= _needed(nsample[0], contained)) | (shared >= _needed(nsample[1], contained))
+        return np.stack([a[ok], b[ok]], axis=1), old_gids
+
+    def _fetch_groups(self, gids: np.ndarray, texts: bool = True) -> _Groups:
+        groups = _Groups({}, {}, {}, {})
+        if len(gids) == 0:
+            return groups
+        column = "norm" if texts else "NULL"
+        for g, norm, compact, nsample, size in self._select_in(
+                f"SELECT gid, {column}, compact, nsample, size FROM groups WHERE gid IN ({{}})", gids.tolist()):
+            if norm is not None:
+                groups.norm[g] = _decode_text(norm)
+            if compact is not None:
+                groups.compact[g] = np.frombuffer(compact, np.uint8)
+            groups.nsample[g] = nsample
+            groups.size[g] = size
+        return groups
+
+    def _verify(self, lsh: np.ndarray, cont: np.ndarray, groups: _Groups) -> Verified:
+        """Estimate the LSH candidates (as ``bucket`` does), then judge them with the containment
+        candidates by their exact shingle sets (``judge``); gid pairs, a < b."""
+        s = self.settings
+        if len(lsh):
+            compact = np.stack([groups.compact[int(g)] for g in lsh.ravel().tolist()])
+            estimates = estimate(compact, np.arange(len(compact)).reshape(-1, 2))
+            floor = s.threshold - estimate_margin(s.threshold, s.num_perm) if s.verify else s.threshold
+            keep = estimates >= floor
+            lsh, estimates = lsh[keep], estimates[keep]
+        else:
+            estimates = np.zeros(0)
+        if not s.verify:
+            m = len(lsh)
+            return Verified(lsh, estimates, np.full((m, 2), np.nan), np.full(m, Kind.NEAR, np.int8))
+        candidates = np.concatenate([lsh, cont]).astype(np.int64).reshape(-1, 2)
+        if len(candidates) == 0:
+            return Verified.empty()
+        candidates = np.unique(candidates, axis=0)
+        involved, local = np.unique(candidates, return_inverse=True)
+        texts = [groups.norm[int(g)] for g in involved.tolist()]
+        found = judge(s, local.reshape(-1, 2), texts)
+        return found.with_index(involved[found.index])
+
+    # ------------------------------------------------------------------ pairs of passages
+    def _links_of(self, gids: np.ndarray | None) -> Verified:
+        """Stored links touching *gids* (all links for None)."""
+        if gids is None:
+            rows = self._con.execute("SELECT a, b, similarity, cab, cba, kind FROM links").fetchall()
+        else:
+            rows = self._select_in("SELECT a, b, similarity, cab, cba, kind FROM links WHERE a IN ({0}) "
+                                   "UNION SELECT a, b, similarity, cab, cba, kind FROM links WHERE b IN ({0})",
+                                   gids.tolist())
+        if not rows:
+            return Verified.empty()
+        data = np.array(rows, np.float64).reshape(-1, 6)
+        return Verified(data[:, :2].astype(np.int64), data[:, 2], data[:, 3:5], data[:, 5].astype(np.int8))
+
+    def _old_members(self, gids: Sequence[int]) -> tuple[dict[int, np.ndarray], dict[int, int]]:
+        """The first ``max_bucket**2 + 1`` pids of each stored group (enough for every rule), and its size."""
+        members: dict[int, np.ndarray] = {}
+        sizes: dict[int, int] = {}
+        rows = self._select_in(f"SELECT v, (SELECT size FROM groups WHERE gid = v), (SELECT group_concat(pid) FROM "
+                               f"(SELECT pid FROM passages WHERE gid = v ORDER BY pid LIMIT {self._limit + 1})) "
+                               f"FROM ({{}})", sorted(set(gids)))
+        for g, size, pids in rows:
+            members[int(g)] = np.array(str(pids).split(","), np.int64) if pids is not None else np.zeros(0, np.int64)
+            sizes[int(g)] = int(size or 0)
+        return members, sizes
+
+    def _expand(self, links: Verified, members: dict[int, np.ndarray], old: dict[int, int], base: int) -> Verified:
+        """The passage pairs of each link whose later passage is at or after *base* (``_link_pairs``),
+        measured as their link; containment oriented as the pair."""
+        empty = np.zeros(0, np.int64)
+        sizes = np.array([[len(members.get(g, empty)) for g in pair] for pair in links.index.tolist()],
+                         np.int64).reshape(-1, 2)
+        # Most links join two groups of one passage each: their one pair, without a loop.
+        single = np.flatnonzero((sizes == 1).all(axis=1))
+        firsts = np.array([[members[a][0], members[b][0]] for a, b in links.index[single].tolist()],
+                          np.int64).reshape(-1, 2)
+        part = links.take(single)
+        swap = firsts[:, 0] > firsts[:, 1]
+        keep = firsts.max(axis=1) >= base
+        parts = [Verified(np.sort(firsts, axis=1), part.similarity,
+                          np.where(swap[:, None], part.containment[:, ::-1], part.containment), part.kind).take(keep)]
+        for row in np.flatnonzero(~(sizes == 1).all(axis=1)).tolist():
+            a, b = (int(x) for x in links.index[row])
+            ma, mb = members.get(a), members.get(b)
+            if ma is None or mb is None or len(ma) == 0 or len(mb) == 0:
+                continue
+            pairs = _link_pairs(ma, old.get(a, 0), mb, old.get(b, 0), base, self._limit)
+            if len(pairs) == 0:
+                continue
+            part = links.take(np.full(len(pairs), row))
+            # A link stores (a in b, b in a); swap where the pair's earlier passage belongs to b.
+            containment = np.where(np.isin(pairs[:, 0], ma)[:, None], part.containment, part.containment[:, ::-1])
+            parts.append(Verified(pairs, part.similarity, containment, part.kind))
+        return Verified.concat(parts)
+
+    def _new_pairs(self, plan: _Plan, base_gid: int) -> Verified:
+        """The passage pairs whose later passage is new in this add, under the module's rules."""
+        gid, base = plan.gid, plan.base_pid
+        pids = base + np.arange(len(gid), dtype=np.int64)
+        touched = np.unique(gid[gid >= 0])
+        old_touched = touched[touched < base_gid]
+        # Links of stored groups that gain passages, and the new links.
+        links = Verified.concat([self._links_of(old_touched), plan.links]) if len(old_touched) else plan.links
+        involved = np.unique(np.concatenate([touched, links.index.ravel()]))
+        members, old = self._old_members(involved[involved < base_gid].tolist())
+        grouped = gid >= 0
+        order = np.argsort(gid[grouped], kind="stable")
+        new_gids, starts = np.unique(gid[grouped][order], return_index=True)
+        for g, new in zip(new_gids.tolist(), np.split(pids[grouped][order], starts[1:])):
+            members[g] = np.concatenate([members.get(g, np.zeros(0, np.int64)), new])
+        limit = self.settings.max_bucket
+        equal = [_equal_pairs(members[g], old.get(g, 0), base, limit) for g in new_gids.tolist()
+                 if len(members[g]) > 1]
+        return Verified.concat([Verified.exact(np.concatenate([*equal, np.zeros((0, 2), np.int64)])),
+                                self._expand(links, members, old, base)])
+
+    # ------------------------------------------------------------------ writing
+    def _write(self, plan: _Plan) -> None:
+        con = self._con
+        documents, passages = plan.documents, plan.passages
+        counts = np.bincount(passages.doc_pos, minlength=len(documents))
+        first = plan.base_pid + np.cumsum(counts) - counts
+        base_did = con.execute("SELECT coalesce(max(did), -1) + 1 FROM docs").fetchone()[0]
+        con.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+            (base_did + k, d.id, int(first[k]), int(counts[k]), plan.batch, len(d.text), d.encoding,
+             _encode_text(d.text) if self.keep_text else None) for k, d in enumerate(documents)))
+        gid = plan.gid
+        con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)", zip(
+            range(plan.base_pid, plan.base_pid + len(gid)), (base_did + passages.doc_pos).tolist(),
+            passages.line.tolist(), passages.start.tolist(), passages.end.tolist(),
+            [None if g < 0 else g for g in gid.tolist()]))
+        sizes = dict(zip(*np.unique(gid[gid >= 0], return_counts=True)))
+        banded_at = np.full(len(plan.new_gids), -1, np.int64)
+        banded_at[plan.banded] = np.arange(int(plan.banded.sum()))
+        nsample = np.bincount(plan.sample_owner, minlength=len(plan.new_gids))
+        con.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)", (
+            (g, h, int(sizes[g]), len(plan.norms[i]), int(nsample[k]),
+             _encode_text(plan.norms[i]), plan.compact[banded_at[k]].tobytes() if banded_at[k] >= 0 else None)
+            for k, (g, h, i) in enumerate(zip(plan.new_gids.tolist(), plan.new_hash, plan.new_first.tolist()))))
+        con.executemany("UPDATE groups SET size = size + ? WHERE gid = ?",
+                        ((c, g) for g, c in plan.old_growth.items()))
+        # Sorted keys fill the B-trees page by page.
+        if len(plan.keys):
+            owner = np.repeat(plan.new_gids[plan.banded], plan.keys.shape[1])
+            flat = plan.keys.ravel()
+            order = np.lexsort((owner, flat))
+            con.executemany("INSERT INTO bands VALUES (?, ?)", zip(flat[order].tolist(), owner[order].tolist()))
+        if len(plan.sample_key):
+            owner = plan.new_gids[plan.sample_owner]
+            order = np.lexsort((owner, plan.sample_key))
+            con.executemany("INSERT INTO samples VALUES (?, ?)",
+                            zip(plan.sample_key[order].tolist(), owner[order].tolist()))
+        links = plan.links
+        con.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?)", zip(
+            links.index[:, 0].tolist(), links.index[:, 1].tolist(), _nullable(links.similarity),
+            _nullable(links.containment[:, 0]), _nullable(links.containment[:, 1]), links.kind.tolist()))
+        con.execute("UPDATE meta SET value = ? WHERE key = 'batches'", (str(plan.batch),))
+
+    def _delete(self, docs: list[tuple[int, int, int]]) -> int:
+        """Delete documents ``(did, first pid, count)`` with their passages; drop groups left empty."""
+        con = self._con
+        removed = 0
+        shrink: dict[int, int] = {}
+        for did, first, count in docs:
+            for g, c in con.execute("SELECT gid, count(*) FROM passages WHERE pid >= ? AND pid < ? AND gid IS NOT "
+                                    "NULL GROUP BY gid", (first, first + count)):
+                shrink[g] = shrink.get(g, 0) + c
+            con.execute("DELETE FROM passages WHERE pid >= ? AND pid < ?", (first, first + count))
+            con.execute("DELETE FROM docs WHERE did = ?", (did,))
+            removed += count
+        con.executemany("UPDATE groups SET size = size - ? WHERE gid = ?", ((c, g) for g, c in shrink.items()))
+        empty = [r[0] for r in self._select_in("SELECT gid FROM groups WHERE gid IN ({}) AND size <= 0",
+                                               sorted(shrink))]
+        if not empty:
+            return removed
+        # An empty group's keys are made again from its text: signing is deterministic.
+        rows = self._select_in("SELECT gid, norm, compact FROM groups WHERE gid IN ({})", empty)
+        banded = [(g, _decode_text(norm)) for g, norm, compact in rows if compact is not None]
+        if banded:
+            texts = [t for _, t in banded]
+            gids = np.array([g for g, _ in banded], np.int64)
+            signed = sign_passages(self._signing, texts, np.arange(len(texts)))
+            keys = (np.arange(self.settings.bands, dtype=np.int64) << 32) | signed.keys.astype(np.int64)
+            con.executemany("DELETE FROM bands WHERE key = ? AND gid = ?",
+                            zip(keys.ravel().tolist(), np.repeat(gids, keys.shape[1]).tolist()))
+            if self.settings.containment and self.settings.verify:
+                owner, skey = _samples(self.settings, texts)
+                con.executemany("DELETE FROM samples WHERE key = ? AND gid = ?",
+                                zip(skey.tolist(), gids[owner].tolist()))
+        con.executemany("DELETE FROM links WHERE a = ?", ((g,) for g in empty))
+        con.executemany("DELETE FROM links WHERE b = ?", ((g,) for g in empty))
+        con.executemany("DELETE FROM groups WHERE gid = ?", ((g,) for g in empty))
+        return removed
+
+    # ------------------------------------------------------------------ results
+    def _docs(self, dids: Sequence[int] | None) -> dict[int, tuple[Any, ...]]:
+        """``did -> (id, first pid, batch, chars, encoding, text)``."""
+        column = "text" if self.keep_text else "NULL"
+        sql = f"SELECT did, id, first, batch, chars, encoding, {column} FROM docs"
+        rows = self._con.execute(sql).fetchall() if dids is None else \
+            self._select_in(sql + " WHERE did IN ({})", list(dids))
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+    def _result(self, plan: _Plan) -> Result:
+        """The Result of an add or query: the new passages and the stored ones they pair with."""
+        passages, n = plan.passages, len(plan.gid)
+        pairs = plan.pairs
+        old_pids = np.unique(pairs.index[pairs.index < plan.base_pid])
+        rows = np.zeros((0, 6), np.int64)
+        docs: dict[int, Any] = {}
+        if len(old_pids):
+            self._con.execute("BEGIN")
+            try:
+                rows = np.array(self._select_in("SELECT pid, did, line, start, end, coalesce(gid, -1) FROM passages "
+                                                "WHERE pid IN ({}) ORDER BY pid", old_pids.tolist()),
+                                np.int64).reshape(-1, 6)
+                docs = self._docs(sorted(set(rows[:, 1].tolist())))
+            finally:
+                self._con.execute("COMMIT")
+        # Stored passages show the text of their group: a new passage's, fetched, or read now.
+        known = dict(plan.groups.norm)
+        known.update((int(g), plan.norms[i]) for i, g in enumerate(plan.gid.tolist()) if g >= 0)
+        missing = sorted({int(g) for g in rows[:, 5].tolist() if g >= 0 and int(g) not in known})
+        known.update(self._fetch_groups(np.array(missing, np.int64)).norm if missing else {})
+        old_norms = [known.get(int(g), "") for g in rows[:, 5].tolist()]
+        documents = self._stored_documents(docs, rows, old_norms)
+        # New documents get dids past every stored one, in input order.
+        base_did = max(docs, default=-1) + 1
+        for k, d in enumerate(plan.documents):
+            documents[base_did + k] = (d, plan.batch)
+        new_rows = np.stack([plan.base_pid + np.arange(n), base_did + passages.doc_pos, passages.line,
+                             passages.start, passages.end, plan.gid], axis=1).astype(np.int64).reshape(-1, 6)
+        first = {d: row[1] for d, row in docs.items()}
+        old_index = rows[:, 0] - np.array([first[d] for d in rows[:, 1].tolist()], np.int64)
+        return self._assemble(np.concatenate([rows, new_rows]),
+                              np.concatenate([old_index, passages.index_in_doc]).astype(np.int64),
+                              documents, old_norms + plan.norms, pairs, plan.errors, plan.base_pid)
+
+    def _stored_documents(self, docs: dict[int, tuple[Any, ...]], rows: np.ndarray,
+                          norms: list[str]) -> dict[int, tuple[Document, int]]:
+        """``did -> (Document, batch)`` for stored documents: their text when it was kept, else a sketch."""
+        out: dict[int, tuple[Document, int]] = {}
+        by_doc: dict[int, list[int]] = {}
+        for k, d in enumerate(rows[:, 1].tolist()):
+            by_doc.setdefault(d, []).append(k)
+        for d, (doc_id, _first, batch, chars, encoding, text) in docs.items():
+            at = by_doc.get(d, [])
+            shown = _decode_text(text) if text is not None else _sketch(chars, rows[at], [norms[k] for k in at])
+            out[d] = (Document(doc_id, shown, encoding), batch)
+        return out
+
+    def _assemble(self, rows: np.ndarray, index_in_doc: np.ndarray, documents: dict[int, tuple[Document, int]],
+                  norms: list[str], pairs: Verified, errors: list[ReadError], new_from: int | None) -> Result:
+        """A Result from passage rows ``(pid, did, line, start, end, gid)`` in pid order, their documents
+        ``did -> (Document, batch)`` and normal forms, and pid pairs (passages from pid *new_from*
+        on are the new ones: only they are reported as oversized)."""
+        s = self.settings
+        pid, did, gid = rows[:, 0], rows[:, 1], rows[:, 5]
+        dids = sorted(documents)
+        doc_pos = np.searchsorted(np.array(dids, np.int64), did).astype(np.int32)
+        passages = Passages([documents[d][0] for d in dids], doc_pos, index_in_doc.astype(np.int32),
+                            rows[:, 2].astype(np.int32), rows[:, 3].copy(), rows[:, 4].copy())
+        position = np.searchsorted(pid, pairs.index).reshape(-1, 2)
+        verified = Verified(position, pairs.similarity, pairs.containment, pairs.kind)
+        verified = verified.oriented().sorted_by_position(max(len(pid), 1))
+        # Keep rule: passages of earlier adds first; within an add, settings.keep (first: insertion order).
+        batch = np.array([documents[d][1] for d in dids], np.int64)[doc_pos] if dids else np.zeros(0, np.int64)
+        secondary = -(rows[:, 4] - rows[:, 3]) if s.keep == "longest" else np.zeros(len(pid), np.int64)
+        rank = np.empty(len(pid), np.int64)
+        rank[np.lexsort((pid, secondary, batch))] = np.arange(len(pid))
+        # Equal texts: the position of the group's first passage shown (pid order: its earliest).
+        group = np.full(len(pid), -1, np.int64)
+        has = np.flatnonzero(gid >= 0)
+        _, first_at, inverse = np.unique(gid[has], return_index=True, return_inverse=True)
+        group[has] = has[first_at][inverse]
+        labels = cluster_labels(s, rank, verified, group)
+        flagged = flag_boilerplate(s, passages, norms)
+        lengths = np.fromiter(map(len, norms), np.int64, len(norms))
+        if new_from is not None:
+            lengths = np.where(pid >= new_from, lengths, 0)
+        return Result(settings=s, documents=passages.documents, passages=passages,  # type: ignore[arg-type]
+                      errors=errors + oversized(s, passages, lengths), pair_index=verified.index,
+                      similarity=verified.similarity, containment=verified.containment, kind=verified.kind,
+                      cluster_label=labels, keep_rank=rank, boilerplate=flagged)
+
+
+def _sketch(chars: int, rows: np.ndarray, norms: list[str]) -> str:
+    """A stand-in text for a stored document whose text was not kept: each known passage's normal
+    form at its offsets (cut, or padded with spaces, which normalisation removes).
+
+    >>> _sketch(8, np.array([[0, 0, 1, 2, 6, 0]]), ["abcdef"])
+    '  abcd  '
+    """
+    text = [" "] * int(chars)
+    for (_, _, _, start, end, _), norm in zip(rows.tolist(), norms):
+        text[start:end] = list(norm[:end - start].ljust(end - start))
+    return "".join(text)
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    return [None if v != v else float(v) for v in values.tolist()]
+
+
+def passage_rows(result: Result) -> list[dict[str, Any]]:
+    """One row per passage: where it is, its cluster's kept passage, whether it is kept, boilerplate.
+
+    >>> import dedup
+    >>> r = dedup.find_duplicates([("a", "同一段文字出现了两次。"), ("b", "同一段文字出现了两次。")])
+    >>> [(row["doc"], row["kept"], row["cluster"]["doc"]) for row in passage_rows(r)]
+    [('a', True, 'a'), ('b', False, 'a')]
+    """
+    kept = result.kept_positions()
+    p = result.passages
+    out = []
+    for i in range(len(p)):
+        k = int(kept[i])
+        out.append({"doc": p.documents[int(p.doc_pos[i])].id, "index": int(p.index_in_doc[i]),
+                    "line": int(p.line[i]), "start": int(p.start[i]), "end": int(p.end[i]),
+                    "cluster": {"doc": p.documents[int(p.doc_pos[k])].id, "index": int(p.index_in_doc[k])},
+                    "kept": k == i, "boilerplate": bool(result.boilerplate[i])})
+    return out

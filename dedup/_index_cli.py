@@ -1,0 +1,183 @@
+"""``dedup index``: the command line of the persistent index (``dedup._index.Index``).
+
+``add`` and ``query`` print the same text report and write the same ``--json`` report as
+``dedup scan``, for the new documents and the indexed passages they duplicate, so scripts
+can switch from scanning a whole corpus to adding it piece by piece.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._clean import clean
+from ._index import Index, IndexFileError, passage_rows
+from ._output import atomic_write
+from ._report import write_json, write_text_report
+from ._result import Result
+from ._settings import SettingsError
+
+__all__ = ["add_index_parser", "run_index"]
+
+OK, USAGE_ERROR, NO_INPUT, WRITE_ERROR = 0, 1, 2, 3
+
+
+def add_index_parser(commands: Any) -> None:
+    """Add ``dedup index add|query|remove|stats|export|check|vacuum`` to the subcommands *commands*."""
+    from .__main__ import _add_input_options, _add_settings_options  # the scan's options, from one source
+
+    index = commands.add_parser("index", help="a persistent index: add documents as they arrive, ask what they "
+                                              "duplicate", description="A persistent, incremental index in one "
+                                "SQLite file. Passages already indexed are kept before new ones.")
+    actions = index.add_subparsers(dest="index_command", metavar="ACTION", parser_class=commands._parser_class)
+    actions.required = True
+
+    def action(name: str, help_: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(name, help=help_, description=help_)
+        parser.add_argument("db", type=Path, help="the index file")
+        return parser
+
+    add = action("add", "index the documents of INPUT (one transaction) and report what their passages duplicate")
+    query = action("query", "report what the passages of INPUT duplicate in the index, without adding them")
+    for parser in (add, query):
+        parser.add_argument("input", type=Path, help="folder of text files, a text file, or a JSONL/CSV/Parquet table")
+        _add_input_options(parser)
+        out = parser.add_argument_group("output")
+        out.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
+        out.add_argument("--all-pairs", action="store_true", help="list every verified pair in --json")
+        out.add_argument("--quiet", action="store_true", help="no text report")
+    add.add_argument("--keep-text", action="store_true", default=None,
+                     help="when creating the index, also store each document's text (shown in later reports)")
+    _add_settings_options(add)
+
+    remove = action("remove", "remove documents (all or none) by id")
+    remove.add_argument("ids", nargs="+", metavar="ID", help="document ids as the reports name them")
+    stats = action("stats", "what the index holds and its size on disk")
+    stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    export = action("export", "the clusters and pairs of the whole index")
+    export.add_argument("--json", metavar="FILE", help="write the report of the whole index to FILE ('-' for stdout)")
+    export.add_argument("--table", metavar="FILE", help="write one JSON line per passage to FILE ('-' for stdout): "
+                                                        "where it is, its cluster's kept passage, whether it is kept")
+    export.add_argument("--all-pairs", action="store_true", help="list every verified pair in --json")
+    action("check", "check the file (SQLite integrity check and the index's own invariants)")
+    action("vacuum", "rewrite the file compactly")
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """Run a parsed ``dedup index`` command; return the exit code."""
+    try:
+        return _RUN[args.index_command](args)
+    except IndexFileError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]), USAGE_ERROR)
+    except (SettingsError, ValueError) as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    except FileNotFoundError as exc:
+        return _fail(str(exc), NO_INPUT)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"dedup: error: {message}", file=sys.stderr)
+    return code
+
+
+def _settings_given(args: argparse.Namespace) -> Any:
+    from .__main__ import _settings
+    from ._settings import Settings
+
+    given = args.config is not None or any(hasattr(args, name) for name in Settings.names())
+    return _settings(args) if given else None
+
+
+def _add(args: argparse.Namespace) -> int:
+    with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
+        return _report(index.add(args.input, glob=args.glob), args)
+
+
+def _query(args: argparse.Namespace) -> int:
+    with Index(args.db, create=False) as index:
+        return _report(index.query(args.input, glob=args.glob), args)
+
+
+def _report(result: Result, args: argparse.Namespace) -> int:
+    for error in result.errors:
+        print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
+    if not result.documents and result.errors:
+        return _fail(f"{args.input}: no text to work on (none could be read)", NO_INPUT)
+    if args.json:
+        _write(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.input)))
+    if not args.quiet and args.json != "-":
+        write_text_report(clean(result), sys.stdout)
+    return OK
+
+
+def _write(target: str, fill: Any) -> None:
+    if target == "-":
+        fill(sys.stdout)
+        return
+    buffer = io.StringIO()
+    fill(buffer)
+    atomic_write(Path(target), buffer.getvalue().encode("utf-8"))
+
+
+def _remove(args: argparse.Namespace) -> int:
+    with Index(args.db, create=False) as index:
+        removed = index.remove(args.ids)
+    print(f"removed {len(set(args.ids))} documents ({removed} passages) from {args.db}")
+    return OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    with Index(args.db, create=False) as index:
+        stats = index.stats()
+    if args.json:
+        json.dump(stats.to_dict(), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return OK
+    print(f"{stats.path}: {stats.documents} documents, {stats.passages} passages, {stats.groups} distinct texts "
+          f"({stats.banded} compared by MinHash), {stats.links} verified links, {stats.batches} adds; "
+          f"{stats.bytes / 2**20:.1f} MiB on disk ({stats.bytes / max(stats.passages, 1):.0f} bytes a passage"
+          f"{', texts kept' if stats.keep_text else ''}); schema {stats.schema}")
+    return OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    with Index(args.db, create=False) as index:
+        result = index.export()
+    if args.json:
+        _write(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.db)))
+    if args.table:
+        _write(args.table, lambda out: out.writelines(json.dumps(row, ensure_ascii=False) + "\n"
+                                                     for row in passage_rows(result)))
+    if not args.json and not args.table:
+        write_text_report(clean(result), sys.stdout)
+    return OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    with Index(args.db, create=False) as index:
+        problems = index.check()
+    for problem in problems:
+        print(f"dedup: {args.db}: {problem}", file=sys.stderr)
+    if problems:
+        return _fail(f"{args.db}: the index is damaged; rebuild it from the documents", IndexFileError.exit_code)
+    print(f"{args.db}: ok")
+    return OK
+
+
+def _vacuum(args: argparse.Namespace) -> int:
+    with Index(args.db, create=False) as index:
+        before = index.stats().bytes
+        index.vacuum()
+        after = index.stats().bytes
+    print(f"{args.db}: {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB")
+    return OK
+
+
+_RUN = {"add": _add, "query": _query, "remove": _remove, "stats": _stats, "export": _export, "check": _check,
+        "vacuum": _vacuum}
