@@ -84,11 +84,13 @@ from itertools import repeat
 from pathlib import Path
 
 __all__ = [
-    "SOURCES",
     "EDIT_KINDS",
+    "LONG_EDIT_KINDS",
+    "SOURCES",
     "Corpus",
-    "load_sentences",
     "build",
+    "build_long",
+    "load_sentences",
     "write",
 ]
 
@@ -190,7 +192,7 @@ def _package_dir(lang: str) -> Path:
             "generated text may differ",
             file=sys.stderr,
         )
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _read(path: Path, lang: str) -> str:
@@ -320,7 +322,7 @@ def _en_shingles(sentence: str) -> list[str]:
     return [" ".join(w[i:i + 4]) for i in range(len(w) - 3) if len(w[i]) >= 6]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sentences(lang: str) -> tuple[str, ...]:
     if lang not in SOURCES:
         raise ValueError(f"unknown language {lang!r}; expected one of {sorted(SOURCES)}")
@@ -424,7 +426,7 @@ def _plan_base(lang: str, n_base: int, rng: random.Random):
     if n_real >= n_base:
         off = rng.randrange(n_real)
         pick = [(off + j) % n_real for j in range(n_base)]
-        ends = list(starts[1:]) + [len(items)]
+        ends = [*list(starts[1:]), len(items)]
         s2, i2 = array("i"), array("i")
         for p in pick:
             s2.append(len(i2))
@@ -559,7 +561,7 @@ def _opencc_s2t():
     for cfg in ("s2t", "s2t.json"):
         try:
             return opencc.OpenCC(cfg)
-        except Exception:  # noqa: BLE001 - config name differs across opencc builds
+        except Exception:
             continue
     return None
 
@@ -681,6 +683,94 @@ def build(lang: str, n_passages: int, seed: int = 0, dup_rate: float = 0.1) -> C
                   n_real_base=n_real, sentence_reuse=rounds)
 
 
+# --------------------------------------------------------------------------- long documents
+
+# Whole-document copies: what a user running --unit document is looking for.  exact, case,
+# punct_quotes, reorder, char_edits, drop_paragraphs and insert_paragraphs stay above
+# Jaccard 0.6 on character 5-grams (char_edits at 1-2% of characters: about 0.75);
+# excerpt (the first half) and merge (the document and the next one) are containment
+# cases near Jaccard 0.5.
+LONG_EDIT_KINDS = ("exact", "case", "punct_quotes", "reorder", "char_edits", "drop_paragraphs",
+                   "insert_paragraphs", "excerpt", "merge")
+_LONG_MIN_PARAS, _LONG_MAX_PARAS = 5, 12
+
+
+def build_long(n_docs: int, seed: int = 0, dup_rate: float = 0.1) -> Corpus:
+    """Long English documents with edited whole-document copies, for ``--unit document``.
+
+    ``n_docs - round(dup_rate * n_docs)`` base documents of 5-12 paragraphs (about 6,000
+    characters) cut in order from the paragraphs of ``build("en", ..., dup_rate=0)``: the
+    State of the Union addresses, run on as consecutive real sentences for the first ~1,500
+    documents (``n_real_base``), then sentences recombined as ``build`` describes (no two base documents share
+    more than a sentence a paragraph).  The rest are copies of random base documents, each
+    edited by one of ``LONG_EDIT_KINDS`` and placed at a random position, so document ids
+    say nothing about which is the copy.  ``injected`` holds ((orig_id, 0), (copy_id, 0), kind).
+    """
+    if n_docs < 2:
+        raise ValueError("n_docs must be >= 2")
+    rng = random.Random(seed)
+    n_dup = round(dup_rate * n_docs)
+    n_base = n_docs - n_dup
+    sizes = [rng.randint(_LONG_MIN_PARAS, _LONG_MAX_PARAS) for _ in range(n_base)]
+    source = build("en", sum(sizes), seed=seed, dup_rate=0.0)
+    paras = [p for _, text in source.docs for p in text.split("\n")]
+    bases: list[list[str]] = []
+    k = n_real = 0
+    for size in sizes:
+        bases.append(paras[k:k + size])
+        k += size
+        n_real += k <= source.n_real_base
+    del paras, source
+    texts: list[tuple[str, int, str]] = [("\n".join(b), -1, "") for b in bases]  # (text, source, kind)
+    for _ in range(n_dup):
+        src = rng.randrange(n_base)
+        ps = list(bases[src])
+        kind = rng.choice(LONG_EDIT_KINDS)
+        if kind == "exact":
+            pass
+        elif kind == "case":
+            ps = [_en_case(p, rng) for p in ps]
+        elif kind == "punct_quotes":
+            ps = [_en_punct_quotes(p, rng) for p in ps]
+        elif kind == "reorder":
+            rng.shuffle(ps)
+        elif kind == "char_edits":
+            rate = rng.uniform(0.01, 0.02)
+            chars = list("\n".join(ps))
+            for _e in range(max(1, round(len(chars) * rate))):
+                pos, op = rng.randrange(len(chars)), rng.random()
+                if op < 0.4:
+                    chars[pos] = rng.choice(_LETTERS)
+                elif op < 0.7:
+                    chars.insert(pos, rng.choice(_LETTERS))
+                elif len(chars) > 1:
+                    del chars[pos]
+            ps = "".join(chars).split("\n")
+        elif kind == "drop_paragraphs":
+            for _d in range(min(len(ps) // 6 or 1, len(ps) - 1)):
+                del ps[rng.randrange(len(ps))]
+        elif kind == "insert_paragraphs":
+            other = bases[rng.randrange(n_base)]
+            for _i in range(max(1, len(ps) // 8)):
+                ps.insert(rng.randrange(len(ps) + 1), rng.choice(other))
+        elif kind == "excerpt":
+            ps = ps[: (len(ps) + 1) // 2]
+        elif kind == "merge":
+            ps = ps + bases[(src + 1) % n_base]
+        else:  # pragma: no cover
+            raise AssertionError(kind)
+        texts.append(("\n".join(ps), src, kind))
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    width = max(5, len(str(n_docs - 1)))
+    name_of = {old: f"sotu/{new:0{width}d}.txt" for new, old in enumerate(order)}
+    docs = sorted((name_of[i], texts[i][0]) for i in range(len(texts)))
+    injected = [((name_of[src], 0), (name_of[i], 0), kind)
+                for i, (_, src, kind) in enumerate(texts) if src >= 0]
+    return Corpus(lang="en", seed=seed, docs=docs, injected=injected, n_base=n_base,
+                  n_real_base=n_real, sentence_reuse=1)
+
+
 def write(corpus: Corpus, folder) -> None:
     """Write each document to folder/doc_id (UTF-8), creating sub-folders."""
     root = Path(folder)
@@ -702,7 +792,7 @@ def _peak_rss_mb() -> float | None:
 
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return rss / 1024 if sys.platform != "darwin" else rss / 2**20
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

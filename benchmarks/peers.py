@@ -1,4 +1,4 @@
-"""Peer near-duplicate finders for the benchmark: datasketch and rensa, used as their docs show.
+"""Peer near-duplicate finders for the benchmark: datasketch, rensa and gaoya, used as their docs show.
 
 Both take normalised texts and return ``(pairs, timings)``: ``pairs`` is the set of
 ``(i, j)``, ``i < j``, that the library's MinHash LSH reports as candidates (no
@@ -16,7 +16,10 @@ Shingles are the set of character n-grams of a text (a non-empty text shorter th
 is one shingle, itself).  Empty texts get no signature and are never paired (their
 MinHashes would all be equal), the same convention as ``exact_join.exact_pairs``.
 
-Versions this was written against: datasketch 2.0.0, rensa 0.5.0.
+``verify_pairs`` checks candidate pairs by the exact Jaccard similarity of their shingle
+sets (the ``+verify`` rows of the benchmark: what a user adds to get dedup's precision).
+
+Versions this was written against: datasketch 2.0.0, rensa 0.5.0, gaoya 0.2.2.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["char_shingles", "datasketch_pairs", "lsh_bands", "rensa_pairs"]
+__all__ = ["char_shingles", "datasketch_pairs", "gaoya_pairs", "lsh_bands", "rensa_pairs", "verify_pairs"]
 
 
 def char_shingles(text: str, n: int = 5) -> list[str]:
@@ -141,3 +144,58 @@ def rensa_pairs(texts: Sequence[str], threshold: float = 0.5, num_perm: int = 12
     t4 = time.perf_counter()
     timings.update(shingle=t1 - t0, sign=t2 - t1, index=t3 - t2, query=t4 - t3, total=t4 - t0)
     return pairs, timings
+
+
+def gaoya_pairs(texts: Sequence[str], threshold: float = 0.5, num_perm: int = 128, n: int = 5,
+                estimate_filter: bool = True, bands: tuple[int, int] | None = None,
+                ) -> tuple[set[tuple[int, int]], dict[str, float]]:
+    """Pairs from gaoya's ``MinHashStringIndex`` with its own (Rust) character n-gram shingling.
+
+    Used as its documentation shows for a batch: ``par_bulk_insert_docs`` then ``par_bulk_query``
+    (both on native threads, so gaoya uses both cores here; every other method uses one),
+    ``analyzer="char"``, ``ngram_range=(n, n)``, 32-bit hashes, the default ``"set"`` buckets,
+    and *bands* = (b, r), by default datasketch's for the threshold (``lsh_bands(...,
+    exact_split=False)``: 18 x 7 for 0.6 / 128), so its LSH catches the same pairs as
+    datasketch's would; gaoya computes b * r hash values.  gaoya's query
+    drops candidates whose *estimated* Jaccard is below ``jaccard_threshold``: with
+    ``estimate_filter`` (what a user gets) that is the threshold; without, it is 0 and every
+    LSH candidate comes back (the input for exact verification: filtering by the estimate
+    first would throw away true pairs that verification could keep).  Shingling and signing
+    happen inside the insert and query calls, so the stages are ``index`` and ``query``.
+    """
+    import gaoya
+
+    b, r = bands or lsh_bands(threshold, num_perm, exact_split=False)
+    t0 = time.perf_counter()
+    index = gaoya.minhash.MinHashStringIndex(hash_size=32, jaccard_threshold=threshold if estimate_filter else 0.0,
+                                             num_bands=b, band_size=r, analyzer="char", lowercase=False,
+                                             ngram_range=(n, n))
+    keys = [i for i, t in enumerate(texts) if t]
+    docs = [texts[i] for i in keys]
+    index.par_bulk_insert_docs(keys, docs)
+    t1 = time.perf_counter()
+    pairs = _pairs_from_candidates(keys, index.par_bulk_query(docs))
+    t2 = time.perf_counter()
+    return pairs, {"index": t1 - t0, "query": t2 - t1, "total": t2 - t0}
+
+
+def verify_pairs(texts: Sequence[str], pairs: Iterable[tuple[int, int]], threshold: float,
+                 n: int = 5) -> tuple[set[tuple[int, int]], float]:
+    """The candidate pairs whose character n-gram sets have Jaccard >= threshold, and the seconds it took.
+
+    Uses dedup's vectorised building blocks (``Shingler`` to 64-bit shingle hashes, ``overlap``
+    by sorted lookup) over only the texts that occur in a candidate: the fastest exact check at
+    hand, so the peers' ``+verify`` rows are not slowed by a Python set per text.  Same shingle
+    convention as ``char_shingles`` (a non-empty text shorter than n is one shingle).
+    """
+    from dedup.stages import Shingler, overlap
+
+    t0 = time.perf_counter()
+    cand = np.array(sorted(pairs), np.int64).reshape(-1, 2)
+    if not len(cand):
+        return set(), time.perf_counter() - t0
+    used, local = np.unique(cand, return_inverse=True)
+    batch = Shingler("char", n)([texts[i] for i in used.tolist()])
+    jaccard = overlap(batch, local.reshape(-1, 2)).jaccard
+    kept = cand[jaccard >= threshold - 1e-12]
+    return set(map(tuple, kept.tolist())), time.perf_counter() - t0
