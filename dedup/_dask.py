@@ -15,9 +15,12 @@ goes through a shuffle of arrays, keyed so that the global answer is the local o
 - containment candidates: shingle postings and queries are shuffled by hash; each reducer sends
   a partition the postings of every hash its queries ask about, and the partition calls
   ``candidates_from_samples`` on them (the global inverted index is never in one place);
-- verification: each partition fetches the compact signatures and normal forms of the other
-  sides of its pairs from their partitions (a join by representative number), estimates,
-  then calls ``judge``.
+- verification: each partition fetches the compact signatures of the other sides of its LSH
+  pairs from their partitions (a join by representative number), drops the pairs whose
+  estimate is hopeless as ``bucket`` does, then fetches the normal forms of the other sides
+  of what is left and of its containment candidates, and calls ``judge``. The all-to-all
+  exchanges go through one relay task a reducer (``_Run.exchange``), not a task a pair of
+  partitions.
 The driver holds arrays (about 60 bytes a passage), the documents the ``Result`` refers to,
 and the verified pairs; it runs ``expand_exact``, the keep rule and ``cluster_labels`` as the
 local engine does. With ``clusters="components"`` and more linking pairs than
@@ -324,9 +327,17 @@ def _contain_pairs(settings: Settings, m: int, signed: _Signed, rep_start: int,
     return candidates_from_samples([index], settings.contained_ratio)
 
 
+def _foreign(ids: np.ndarray, rep_starts: np.ndarray, p: int) -> list[np.ndarray]:
+    """The distinct *ids* not in partition *p*, by owning partition."""
+    ids = np.unique(ids)
+    owner = np.searchsorted(rep_starts, ids, "right") - 1
+    return [ids[owner == q] if q != p else ids[:0] for q in range(len(rep_starts) - 1)]
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidates:
-    """A partition's candidate pairs (representative numbers) and the other sides it must fetch, by partition."""
+    """A partition's candidate pairs (representative numbers), and the other sides of its LSH
+    pairs, by owning partition, whose compact signatures it needs for the estimates."""
 
     lsh: np.ndarray
     contain: np.ndarray
@@ -334,56 +345,82 @@ class _Candidates:
 
 
 def _candidates(rep_starts: np.ndarray, p: int, lsh: np.ndarray, contain: np.ndarray | None) -> _Candidates:
-    """Collect the partition's candidates and list the representatives it lacks, by owning partition."""
+    """Collect the partition's candidates and list what it must fetch for the estimates."""
     contain = np.zeros((0, 2), np.int64) if contain is None else contain
-    ids = np.unique(np.concatenate((lsh.ravel(), contain.ravel())))
-    owner = np.searchsorted(rep_starts, ids, "right") - 1
-    need = [ids[owner == q] if q != p else ids[:0] for q in range(len(rep_starts) - 1)]
-    return _Candidates(lsh, contain, need)
+    return _Candidates(lsh, contain, _foreign(lsh.ravel(), rep_starts, p))
 
 
-def _serve(part: _Part, signed: _Signed, rep_start: int,
-           requests: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, list[str]]]:
-    """Answer each partition's request: compact signatures and normal forms of those representatives."""
-    out = []
-    for ids in requests:
-        rows = ids - rep_start
-        out.append((ids, signed.signed.compact[rows], [part.norms[i] for i in signed.reps[rows].tolist()]))
-    return out
+def _serve_compact(signed: _Signed, rep_start: int, requests: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
+    """Answer each partition's request: the compact signatures of those representatives."""
+    return [(ids, signed.signed.compact[ids - rep_start]) for ids in requests]
 
 
-def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, candidates: _Candidates,
-           fetched: list[tuple[np.ndarray, np.ndarray, list[str]]]) -> tuple[np.ndarray, ...]:
-    """Estimate the partition's LSH candidates, drop the hopeless ones, and verify what is left with
-    the containment candidates (``judge``); pairs in representative numbers."""
-    involved = np.unique(np.concatenate((candidates.lsh.ravel(), candidates.contain.ravel())))
-    local = (involved >= rep_start) & (involved < rep_start + len(signed.reps))
-    foreign_ids = _cat([f[0] for f in fetched], np.int64)
-    order = np.argsort(foreign_ids)
-    at = order[np.searchsorted(foreign_ids, involved[~local], sorter=order)] if len(order) else order
+def _rows(ids: np.ndarray, rep_start: int, count: int, fetched: list[tuple[Any, ...]]) -> tuple[np.ndarray, ...]:
+    """Where each of the sorted *ids* is: local (row ``id - rep_start``) or at ``at`` in the
+    concatenated *fetched* answers."""
+    local = (ids >= rep_start) & (ids < rep_start + count)
+    foreign = _cat([f[0] for f in fetched], np.int64)
+    order = np.argsort(foreign, kind="stable")
+    at = order[np.searchsorted(foreign, ids[~local], sorter=order)] if len(order) else order
+    return local, at
+
+
+@dataclass(frozen=True, slots=True)
+class _Estimated:
+    """The pairs of a partition that go to verification (or, without it, the answer), and the
+    other sides whose normal forms it needs, by owning partition."""
+
+    pairs: np.ndarray
+    estimates: np.ndarray
+    need: list[np.ndarray]
+
+
+def _estimate(settings: Settings, signed: _Signed, rep_start: int, rep_starts: np.ndarray, p: int,
+              candidates: _Candidates, fetched: list[tuple[np.ndarray, np.ndarray]]) -> _Estimated:
+    """MinHash estimates of the partition's LSH candidates; the hopeless ones are dropped, as ``bucket``
+    does, and the rest join the containment candidates (without verification: the estimate decides)."""
+    involved = np.unique(candidates.lsh)
+    local, at = _rows(involved, rep_start, len(signed.reps), fetched)
     compact = np.zeros((len(involved), settings.num_perm), np.uint8)
     compact[local] = signed.signed.compact[involved[local] - rep_start]
     if len(at):
         compact[~local] = np.concatenate([f[1] for f in fetched if len(f[0])])[at]
-    foreign_texts = [t for f in fetched for t in f[2]]
-    texts = [""] * len(involved)
-    for k, i in zip(np.flatnonzero(local).tolist(), (involved[local] - rep_start).tolist()):
-        texts[k] = part.norms[int(signed.reps[i])]
-    for k, j in zip(np.flatnonzero(~local).tolist(), at.tolist()):
-        texts[k] = foreign_texts[j]
-    lsh = np.searchsorted(involved, candidates.lsh).reshape(-1, 2)
-    estimates = estimate(compact, lsh)
-    # The filter of ``bucket``: hopeless candidates go before verification; without it, the estimate decides.
+    estimates = estimate(compact, np.searchsorted(involved, candidates.lsh).reshape(-1, 2))
     floor = settings.threshold - estimate_margin(settings.threshold, settings.num_perm) if settings.verify \
         else settings.threshold
     kept = estimates >= floor
-    if settings.verify:
-        contain = np.searchsorted(involved, candidates.contain).reshape(-1, 2)
-        found = judge(settings, unique_pairs(np.concatenate((lsh[kept], contain)), max(len(involved), 1)), texts)
-    else:
-        k = int(kept.sum())
-        found = Verified(lsh[kept], estimates[kept], np.full((k, 2), np.nan), np.full(k, Kind.NEAR, np.int8))
-    return involved[found.index], found.similarity, found.containment, found.kind
+    if not settings.verify:
+        return _Estimated(candidates.lsh[kept], estimates[kept], [])
+    m = int(rep_starts[-1])
+    pairs = unique_pairs(np.concatenate((candidates.lsh[kept], candidates.contain)), max(m, 1))
+    return _Estimated(pairs, estimates[:0], _foreign(pairs.ravel(), rep_starts, p))
+
+
+def _serve_texts(part: _Part, signed: _Signed, rep_start: int, requests: list[np.ndarray]) -> list[tuple[Any, ...]]:
+    """Answer each partition's request: the normal forms of those representatives."""
+    return [(ids, [part.norms[i] for i in signed.reps[ids - rep_start].tolist()]) for ids in requests]
+
+
+def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, estimated: _Estimated,
+           fetched: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, ...]:
+    """``judge`` the partition's pairs, with the normal forms of their other sides fetched; pairs in
+    representative numbers."""
+    involved = np.unique(estimated.pairs)
+    local, at = _rows(involved, rep_start, len(signed.reps), fetched)
+    texts = [""] * len(involved)
+    for k, i in zip(np.flatnonzero(local).tolist(), signed.reps[involved[local] - rep_start].tolist()):
+        texts[k] = part.norms[i]
+    foreign = [t for f in fetched for t in f[1]]
+    for k, j in zip(np.flatnonzero(~local).tolist(), at.tolist()):
+        texts[k] = foreign[j]
+    found = judge(settings, np.searchsorted(involved, estimated.pairs).reshape(-1, 2), texts)
+    return involved[found.index].reshape(-1, 2), found.similarity, found.containment, found.kind
+
+
+def _unverified(estimated: _Estimated) -> tuple[np.ndarray, ...]:
+    """Without verification, the estimated pairs are the answer: Jaccard estimates, no containment."""
+    k = len(estimated.pairs)
+    return estimated.pairs, estimated.estimates, np.full((k, 2), np.nan), np.full(k, Kind.NEAR, np.int8)
 
 
 def _cat(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
@@ -392,8 +429,9 @@ def _cat(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
 
 
 def _pick(pieces: Any, start: int, stop: int) -> list[Any]:
-    """The pieces for destinations ``start`` to ``stop`` (a list, or a ``_Candidates``' requests)."""
-    return (pieces.need if isinstance(pieces, _Candidates) else pieces)[start:stop]
+    """The pieces for destinations ``start`` to ``stop`` (a list, or the requests of ``_Candidates``
+    and ``_Estimated``)."""
+    return (pieces.need if isinstance(pieces, (_Candidates, _Estimated)) else pieces)[start:stop]
 
 
 def _relay(*picks: list[Any]) -> list[list[Any]]:
@@ -600,15 +638,25 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
     # Verification: fetch the other sides of each partition's pairs from their partitions.
     candidates = [submit("candidates", _candidates, rep_starts, p, lsh[p], contain[p], key=(p,)) for p in range(P)]
     del lsh, contain
-    requests = run.exchange("need", candidates)
-    answers = run.exchange("answer", [submit("serve", _serve, parts[q], signed[q], int(rep_starts[q]), requests[q],
-                                             key=(q,)) for q in range(P)])
-    del requests
-    verified_futures = [submit("judge", _judge, settings, parts[p], signed[p], int(rep_starts[p]), candidates[p],
-                               answers[p], key=(p,)) for p in range(P)]
-    del answers
+    # Compact signatures for the estimates, then normal forms for verification: most LSH
+    # candidates are dropped by their estimate, so their texts never travel.
+    compact = run.exchange("compact", [submit("serve-compact", _serve_compact, signed[q], int(rep_starts[q]), need,
+                                              key=(q,)) for q, need in enumerate(run.exchange("need", candidates))])
+    estimated = [submit("estimate", _estimate, settings, signed[p], int(rep_starts[p]), rep_starts, p,
+                        candidates[p], compact[p], key=(p,)) for p in range(P)]
+    del compact, candidates
+    if settings.verify:
+        texts = run.exchange("texts", [submit("serve-texts", _serve_texts, parts[q], signed[q], int(rep_starts[q]),
+                                              need, key=(q,))
+                                       for q, need in enumerate(run.exchange("need-texts", estimated))])
+        verified_futures = [submit("judge", _judge, settings, parts[p], signed[p], int(rep_starts[p]), estimated[p],
+                                   texts[p], key=(p,)) for p in range(P)]
+        del texts
+    else:
+        verified_futures = [submit("unverified", _unverified, e, key=(p,)) for p, e in enumerate(estimated)]
+    del estimated
     verified_parts = run.client.gather(verified_futures)
-    del verified_futures, candidates, signed, parts
+    del verified_futures, signed, parts
     clock("verify")  # signing, buckets, containment and verification overlap on the cluster
 
     index = _cat([v[0] for v in verified_parts], np.int64).reshape(-1, 2)
