@@ -195,22 +195,32 @@ def _link_pairs(a: np.ndarray, old_a: int, b: np.ndarray, old_b: int, base: int,
     return np.unique(pairs[pairs[:, 1] >= base], axis=0)
 
 
-def _equal_pairs(members: np.ndarray, old: int, base: int, max_bucket: int) -> np.ndarray:
-    """Exact pairs within a group of equal texts whose later passage has a pid of at least *base*:
-    the j-th member pairs with every earlier one while ``j < max_bucket``, then with the first only.
+def _equal_pairs(groups: Sequence[np.ndarray], old: Sequence[int], base: int, max_bucket: int) -> np.ndarray:
+    """Exact pairs within groups of equal texts whose later passage has a pid of at least *base*:
+    the j-th member of a group pairs with every earlier one while ``j < max_bucket``, then with
+    the first only. Vectorised over the groups.
 
-    *members*: sorted pids, a prefix of the *old* members below *base* (all, or at least
+    Each group: sorted pids, a prefix of its *old* members below *base* (all, or at least
     *max_bucket*), then every member from *base* on.
 
-    >>> _equal_pairs(np.array([4, 7, 9]), 0, 0, 2).tolist()
+    >>> _equal_pairs([np.array([4, 7, 9])], [0], 0, 2).tolist()
     [[4, 7], [4, 9]]
-    >>> _equal_pairs(np.array([4, 7, 9]), 2, 9, 5).tolist()
-    [[4, 9], [7, 9]]
+    >>> _equal_pairs([np.array([4, 7, 9]), np.array([1, 12])], [2, 1], 9, 5).tolist()
+    [[4, 9], [7, 9], [1, 12]]
     """
-    new = members[members >= base]
-    j = old + np.arange(len(new))
-    count = np.where(j < max_bucket, j, np.minimum(j, 1))
-    return np.stack([members[ranks(count)], np.repeat(new, count)], axis=1).reshape(-1, 2)
+    if not groups:
+        return np.zeros((0, 2), np.int64)
+    flat = np.concatenate(groups)
+    sizes = np.array([len(g) for g in groups], np.int64)
+    starts = np.cumsum(sizes) - sizes
+    owner = np.repeat(np.arange(len(groups)), sizes)
+    new = flat >= base
+    listed_old = np.bincount(owner[~new], minlength=len(groups))
+    # True rank in the group: its old members (fetched or not), then its place among the new.
+    rank = np.asarray(old, np.int64)[owner] + ranks(sizes) - listed_old[owner]
+    count = np.where(rank < max_bucket, rank, np.minimum(rank, 1))[new]
+    left = flat[gather_ranges(starts[owner[new]], count)]
+    return np.stack([left, np.repeat(flat[new], count)], axis=1).reshape(-1, 2)
 
 
 @dataclass
@@ -535,10 +545,9 @@ class Index:
         order = np.argsort(gid[grouped], kind="stable")
         gids, starts = np.unique(gid[grouped][order], return_index=True)
         members = dict(zip(gids.tolist(), np.split(pid[grouped][order], starts[1:])))
-        limit = self.settings.max_bucket
-        equal = [_equal_pairs(m, 0, 0, limit) for m in members.values() if len(m) > 1]
-        pairs = Verified.concat([Verified.exact(np.concatenate([*equal, np.zeros((0, 2), np.int64)])),
-                                 self._expand(links, members, {}, 0)])
+        several = [m for m in members.values() if len(m) > 1]
+        equal = _equal_pairs(several, [0] * len(several), 0, self.settings.max_bucket)
+        pairs = Verified.concat([Verified.exact(equal), self._expand(links, members, {}, 0)])
         norms = [groups.norm[int(g)] if g >= 0 else "" for g in gid.tolist()]
         first = {d: row[1] for d, row in docs.items()}
         index_in_doc = pid - np.array([first[d] for d in rows[:, 1].tolist()], np.int64)
@@ -644,25 +653,32 @@ class Index:
         con.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", ((v,) for v in values))
         return con.execute(sql.format(f"SELECT v FROM temp.{table}")).fetchall()
 
-    def _members_of(self, table: str, keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For each distinct key of *table* (bands or samples): its first *limit* gids.
+    def _members_of(self, table: str, keys: np.ndarray,
+                    limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For each distinct key of *table* (bands or samples) that has gids: how many (counted up to
+        *limit*), and the gids themselves in gid order, all of them when fewer than *limit*, else
+        the first only (the bucket rule needs no more, and a full posting is not used).
 
-        Returns ``(keys, counts, gids)``: the keys found, how many gids each has (at most
-        *limit*), and the gids laid end to end, each key's in gid order.
+        Returns ``(keys, counts, starts, gids)``: the keys found, their counts, where each key's
+        gids start in ``gids``, and the gids laid end to end.
         """
+        nothing = np.zeros(0, np.int64)
         if len(keys) == 0 or self._con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is None:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        # A bounded look-up per key: a giant bucket costs `limit` rows, not its size.
-        rows = self._select_in(f"SELECT v, (SELECT group_concat(gid) FROM (SELECT gid FROM {table} WHERE key = v "
-                               f"ORDER BY gid LIMIT {int(limit)})) AS g FROM ({{}}) WHERE g IS NOT NULL",
-                               np.unique(keys).tolist())
+            return nothing, nothing, nothing, nothing
+        # Bounded look-ups: a giant bucket or a common shingle costs `limit` rows, not its size.
+        rows = self._select_in(
+            f"SELECT v, c, CASE WHEN c < {int(limit)} THEN (SELECT group_concat(gid) FROM (SELECT gid FROM {table} "
+            f"WHERE key = v ORDER BY gid)) ELSE (SELECT min(gid) FROM {table} WHERE key = v) END FROM "
+            f"(SELECT v, (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE key = v LIMIT {int(limit)})) AS c "
+            f"FROM ({{}})) WHERE c > 0", np.unique(keys).tolist())
         if not rows:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return nothing, nothing, nothing, nothing
         found = np.array([r[0] for r in rows], np.int64)
-        lists = [r[1].split(",") if isinstance(r[1], str) else [r[1]] for r in rows]
-        counts = np.array([len(x) for x in lists], np.int64)
-        gids = np.array([int(g) for x in lists for g in x], np.int64)
-        return found, counts, gids
+        counts = np.array([r[1] for r in rows], np.int64)
+        lists = [r[2].split(",") if isinstance(r[2], str) else [r[2]] for r in rows]
+        sizes = np.array([len(x) for x in lists], np.int64)
+        gids = np.array([g for x in lists for g in x], np.int64)
+        return found, counts, np.cumsum(sizes) - sizes, gids
 
     def _band_candidates(self, keys: np.ndarray, gids: np.ndarray, base_gid: int) -> np.ndarray:
         """Group pairs ``(a, b)``, a < b, b new, that share a band key, under the bucket rule."""
@@ -672,12 +688,12 @@ class Index:
             return np.zeros((0, 2), np.int64)
         flat = keys.ravel()
         owner = np.repeat(gids, bands)
-        found, counts, old = self._members_of("bands", flat, limit)
+        found, counts, starts, old = self._members_of("bands", flat, limit)
         at = np.searchsorted(found, flat)
         at[at == len(found)] = 0
         hit = (found[at] == flat) if len(found) else np.zeros(len(flat), bool)
         old_count = np.where(hit, counts[at] if len(found) else 0, 0)
-        old_start = np.where(hit, (np.cumsum(counts) - counts)[at] if len(found) else 0, 0)
+        old_start = np.where(hit, starts[at] if len(found) else 0, 0)
         # New members of each bucket in gid order; rank k counts the old members too.
         order = np.lexsort((owner, flat))
         run_start = np.flatnonzero(first_of_runs(flat[order]))
@@ -716,7 +732,7 @@ class Index:
         Returns the pairs and the old gids whose sample counts were read.
         """
         contained = self.settings.contained_ratio
-        found, counts, old = self._members_of("samples", skey, _MAX_POSTING + 1)
+        found, counts, starts, old = self._members_of("samples", skey, _MAX_POSTING + 1)
         uniq, inverse = np.unique(skey, return_inverse=True)
         at = np.searchsorted(found, uniq) if len(found) else np.zeros(len(uniq), np.int64)
         at[at == len(found)] = 0
@@ -725,7 +741,7 @@ class Index:
         new_count = np.bincount(inverse, minlength=len(uniq))
         usable = (old_count + new_count) <= _MAX_POSTING
         # Holders of each usable sampled shingle: its old groups, then its new ones.
-        old_start = (np.cumsum(counts) - counts)[at] if len(found) else np.zeros(len(uniq), np.int64)
+        old_start = starts[at] if len(found) else np.zeros(len(uniq), np.int64)
         u = np.flatnonzero(usable & hit)
         holder_key = [np.repeat(u, old_count[u]), np.flatnonzero(usable[inverse]) * 0 + inverse[usable[inverse]]]
         holders = [old[gather_ranges(old_start[u], old_count[u])], owner_gid[usable[inverse]]]
@@ -860,11 +876,10 @@ class Index:
         new_gids, starts = np.unique(gid[grouped][order], return_index=True)
         for g, new in zip(new_gids.tolist(), np.split(pids[grouped][order], starts[1:])):
             members[g] = np.concatenate([members.get(g, np.zeros(0, np.int64)), new])
-        limit = self.settings.max_bucket
-        equal = [_equal_pairs(members[g], old.get(g, 0), base, limit) for g in new_gids.tolist()
-                 if len(members[g]) > 1]
-        return Verified.concat([Verified.exact(np.concatenate([*equal, np.zeros((0, 2), np.int64)])),
-                                self._expand(links, members, old, base)])
+        several = [g for g in new_gids.tolist() if len(members[g]) > 1]
+        equal = _equal_pairs([members[g] for g in several], [old.get(g, 0) for g in several], base,
+                             self.settings.max_bucket)
+        return Verified.concat([Verified.exact(equal), self._expand(links, members, old, base)])
 
     # ------------------------------------------------------------------ writing
     def _write(self, plan: _Plan) -> None:
@@ -1043,10 +1058,14 @@ def _sketch(chars: int, rows: np.ndarray, norms: list[str]) -> str:
     >>> _sketch(8, np.array([[0, 0, 1, 2, 6, 0]]), ["abcdef"])
     '  abcd  '
     """
-    text = [" "] * int(chars)
-    for (_, _, _, start, end, _), norm in zip(rows.tolist(), norms):
-        text[start:end] = list(norm[:end - start].ljust(end - start))
-    return "".join(text)
+    pieces, at = [], 0
+    for (_, _, _, start, end, _), norm in sorted(zip(rows.tolist(), norms), key=lambda x: x[0][3]):
+        if start < at:
+            continue
+        pieces += [" " * (start - at), norm[:end - start].ljust(end - start)]
+        at = end
+    pieces.append(" " * (int(chars) - at))
+    return "".join(pieces)
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:

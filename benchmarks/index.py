@@ -1,0 +1,396 @@
+"""The persistent index against the batch engine and datasketch (in memory and on Redis), in one run;
+writes benchmarks/INDEX.md.
+
+    python benchmarks/index.py            # zh 100k (all methods) and zh 1M (the index)
+    python benchmarks/index.py --quick    # zh 10k, all methods (about a minute)
+
+Needs ``pip install -e '.[bench]'`` (datasketch, redis) and Debian's ``redis-server``
+(``apt-get install -y redis-server``); the benchmark starts its own Redis on loopback,
+without persistence, and stops it afterwards.
+
+Every method runs in its own process on the same corpus (the benchmark's People's Daily
+paragraphs, see corpus.py), with dedup's default settings except ``min_chars=1`` (as in
+run.py: the exact join that recall is measured against pairs short passages too). The
+corpus minus its last documents (about 10,000 paragraphs) is indexed first; then single
+paragraphs and single documents of the held-out part are queried; then the held-out part
+is added. Recall and precision count pairs with Jaccard >= the threshold on the normalised
+passages (the exact join is the truth; datasketch reports unverified LSH candidates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import dedup  # noqa: E402
+from dedup._index import Index  # noqa: E402
+
+SETTINGS = dedup.Settings(min_chars=1)
+HELD_OUT = 10_000  # paragraphs added to the finished index
+CHUNK = 100_000  # paragraphs per add while building
+QUERIES = 300
+
+
+# ---------------------------------------------------------------- data
+def corpus(size: int) -> tuple[list[tuple[str, str]], int]:
+    """The documents of zh:SIZE and how many of them (from the start) are indexed before the held-out part."""
+    from run import load_corpus
+
+    docs = load_corpus(f"zh:{size}")
+    counts = [sum(1 for line in text.split("\n") if line.strip()) for _, text in docs]
+    held, cut = 0, len(docs)
+    while cut > 0 and held < min(HELD_OUT, size // 10):
+        cut -= 1
+        held += counts[cut]
+    return docs, cut
+
+
+def passage_texts(docs: list[tuple[str, str]]) -> list[str]:
+    """Normalised passage texts in corpus order (dedup's positions; what the peers are given)."""
+    from dedup.stages import normalize_passages, segment
+
+    return normalize_passages(SETTINGS, segment([dedup.Document(i, t) for i, t in docs]))
+
+
+def chunks(docs: list[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    """Consecutive runs of documents holding about *size* paragraphs each."""
+    run: list[tuple[str, str]] = []
+    count = 0
+    for doc in docs:
+        run.append(doc)
+        count += sum(1 for line in doc[1].split("\n") if line.strip())
+        if count >= size:
+            yield run
+            run, count = [], 0
+    if run:
+        yield run
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1000
+    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def query_sets(docs: list[tuple[str, str]], cut: int) -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]]]:
+    """Single-paragraph and single-document queries drawn from the held-out documents."""
+    rng = np.random.default_rng(0)
+    held = docs[cut:]
+    paragraphs = [(doc_id, line) for doc_id, text in held for line in text.split("\n") if line.strip()]
+    picks = rng.choice(len(paragraphs), min(QUERIES, len(paragraphs)), replace=False)
+    singles = [[(f"q{k}", paragraphs[int(i)][1])] for k, i in enumerate(picks)]
+    whole = [[d] for d in held[: min(100, len(held))]]
+    return singles, whole
+
+
+# ---------------------------------------------------------------- methods, each in its own process
+def method_batch(size: int) -> dict[str, Any]:
+    from run import _PeakSampler
+
+    docs, _ = corpus(size)
+    sampler = _PeakSampler()
+    start = time.perf_counter()
+    result = dedup.find_duplicates(docs, SETTINGS)
+    seconds = time.perf_counter() - start
+    keep = ~(result.similarity < SETTINGS.threshold - 1e-9)
+    return {"seconds": seconds, "peak_mb": sampler.done(), "passages": len(result.passages),
+            "pairs": result.pair_index[keep].tolist()}
+
+
+def method_index(size: int, work: str) -> dict[str, Any]:
+    from run import _PeakSampler
+
+    docs, cut = corpus(size)
+    path = Path(work) / f"index-{size}.db"
+    singles, whole = query_sets(docs, cut)
+    sampler = _PeakSampler()
+    out: dict[str, Any] = {"adds": [], "document_paragraphs": float(np.mean(
+        [sum(1 for line in q[0][1].split("\n") if line.strip()) for q in whole]))}
+    start = time.perf_counter()
+    with Index(path, SETTINGS) as index:
+        for run in chunks(docs[:cut], CHUNK):
+            t = time.perf_counter()
+            index.add(run)
+            out["adds"].append(time.perf_counter() - t)
+        out["build_seconds"] = time.perf_counter() - start
+        out["built_passages"] = index.stats().passages
+        index._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        out["bytes_built"] = index.stats().bytes
+        for name, queries in (("paragraph", singles), ("document", whole)):
+            index.query(queries[0])  # warm the page cache the way a serving process has it
+            seconds = []
+            for q in queries:
+                t = time.perf_counter()
+                index.query(q)
+                seconds.append(time.perf_counter() - t)
+            out[f"query_{name}"] = percentiles(seconds)
+        held = docs[cut:]
+        t = time.perf_counter()
+        index.add(held)
+        out["add_held_seconds"] = time.perf_counter() - t
+        out["held_passages"] = index.stats().passages - out["built_passages"]
+        out["peak_mb"] = sampler.done()
+        index._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        out["bytes"] = index.stats().bytes
+        t = time.perf_counter()
+        index.vacuum()
+        out["vacuum_seconds"] = time.perf_counter() - t
+        out["bytes_vacuumed"] = index.stats().bytes
+        out["tables"] = {name: size_ for name, size_ in index._con.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name")}
+        if size <= 200_000:
+            exported = index.export()
+            keep = ~(exported.similarity < SETTINGS.threshold - 1e-9)
+            out["pairs"] = exported.pair_index[keep].tolist()
+    out["passages"] = out["built_passages"] + out["held_passages"]
+    return out
+
+
+def _datasketch_minhashes(texts: list[str]) -> tuple[list[int], list[Any]]:
+    from datasketch import MinHash
+    from peers import char_shingles
+
+    keys = [i for i, t in enumerate(texts) if t]
+    shingles = [[s.encode("utf-8") for s in char_shingles(texts[i])] for i in keys]
+    return keys, MinHash.bulk(shingles, num_perm=SETTINGS.num_perm, seed=SETTINGS.seed)
+
+
+def method_datasketch(size: int, storage: str, port: int) -> dict[str, Any]:
+    from datasketch import MinHash, MinHashLSH
+    from peers import char_shingles
+    from run import _PeakSampler
+
+    docs, cut = corpus(size)
+    texts = passage_texts(docs)
+    built = len(passage_texts(docs[:cut]))
+    singles, _ = query_sets(docs, cut)
+    config = {"type": "redis", "redis": {"host": "127.0.0.1", "port": port}} if storage == "redis" else None
+    sampler = _PeakSampler()
+    start = time.perf_counter()
+    keys, minhashes = _datasketch_minhashes(texts)
+    sign_seconds = time.perf_counter() - start
+    lsh = MinHashLSH(threshold=SETTINGS.threshold, num_perm=SETTINGS.num_perm,
+                     storage_config=config) if config else MinHashLSH(SETTINGS.threshold, SETTINGS.num_perm)
+    first = [k for k, i in enumerate(keys) if i < built]
+    t = time.perf_counter()
+    with lsh.insertion_session() as session:
+        for k in first:
+            session.insert(keys[k], minhashes[k])
+    insert_seconds = time.perf_counter() - t
+    seconds = []
+    normalizer = SETTINGS.normalizer
+    for q in singles:
+        t = time.perf_counter()
+        m = MinHash(num_perm=SETTINGS.num_perm, seed=SETTINGS.seed)
+        m.update_batch([s.encode("utf-8") for s in char_shingles(normalizer(q[0][1]))])
+        lsh.query(m)
+        seconds.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    with lsh.insertion_session() as session:
+        for k in range(len(first), len(keys)):
+            session.insert(keys[k], minhashes[k])
+    add_seconds = time.perf_counter() - t
+    t = time.perf_counter()
+    pairs = set()
+    for i, m in zip(keys, minhashes):
+        for j in lsh.query(m):
+            if j != i:
+                pairs.add((min(i, j), max(i, j)))
+    all_query_seconds = time.perf_counter() - t
+    out = {"sign_seconds": sign_seconds, "insert_seconds": insert_seconds, "inserted": len(first),
+           "query_paragraph": percentiles(seconds), "add_held_seconds": add_seconds,
+           "held_passages": len(keys) - len(first), "all_query_seconds": all_query_seconds,
+           "peak_mb": sampler.done(), "pairs": sorted(pairs), "passages": len(texts)}
+    if storage == "redis":
+        import redis
+
+        info = redis.Redis(host="127.0.0.1", port=port).info("memory")
+        out["redis_mb"] = info["used_memory"] / 2**20
+    return out
+
+
+def method_truth(size: int) -> dict[str, Any]:
+    from exact_join import exact_pairs
+
+    docs, _ = corpus(size)
+    found = exact_pairs(passage_texts(docs), SETTINGS.threshold, 5)
+    return {"pairs": sorted(found)}
+
+
+# ---------------------------------------------------------------- running
+def run_method(args: list[str], timeout: float = 7200) -> dict[str, Any]:
+    """Run one method in a fresh process; its JSON answer, or the error."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    proc = subprocess.run([sys.executable, __file__, "--method", *args, "--out", out], timeout=timeout,
+                          capture_output=True, text=True)
+    try:
+        if proc.returncode != 0:
+            return {"error": (proc.stderr or proc.stdout)[-2000:]}
+        return json.loads(Path(out).read_text())
+    finally:
+        os.unlink(out)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[int | None]:
+    """A Redis of our own on a free loopback port, without persistence; None when there is none."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                break
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def score(found: list[list[int]], truth: set[tuple[int, int]]) -> tuple[float, float]:
+    got = {(int(a), int(b)) for a, b in found}
+    hit = len(got & truth)
+    return hit / max(len(truth), 1), hit / max(len(got), 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="zh 10k only")
+    parser.add_argument("--method", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.method:
+        name, size, *rest = args.method
+        call = {"batch": method_batch, "index": method_index, "truth": method_truth,
+                "datasketch": method_datasketch}[name]
+        extra: list[Any] = [int(x) if x.isdigit() else x for x in rest]
+        Path(args.out).write_text(json.dumps(call(int(size), *extra)))
+        return 0
+    sizes = [10_000] if args.quick else [100_000, 1_000_000]
+    rows: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(dir=HERE) as work:
+        for size in sizes:
+            full = size <= 100_000
+            print(f"zh {size:,}: index", flush=True)
+            rows[f"index {size}"] = run_method(["index", str(size), work])
+            if not full:
+                continue
+            print(f"zh {size:,}: batch, truth, datasketch", flush=True)
+            rows[f"batch {size}"] = run_method(["batch", str(size)])
+            rows[f"truth {size}"] = run_method(["truth", str(size)])
+            rows[f"datasketch-memory {size}"] = run_method(["datasketch", str(size), "memory", "0"])
+            with redis_server() as port:
+                rows[f"datasketch-redis {size}"] = (run_method(["datasketch", str(size), "redis", str(port)])
+                                                    if port else {"error": "redis-server not installed"})
+    write_report(HERE / "INDEX.md", rows, sizes, args.quick)
+    print((HERE / "INDEX.md").read_text())
+    return 0
+
+
+def write_report(path: Path, rows: dict[str, dict[str, Any]], sizes: list[int], quick: bool) -> None:
+    from run import machine
+
+    def get(key: str) -> dict[str, Any]:
+        return rows.get(key) or {}
+
+    lines = ["# The persistent index (`dedup.Index`) against the batch engine and datasketch", "",
+             f"Measured by `python benchmarks/index.py{' --quick' if quick else ''}` in one run on {machine()}; "
+             f"dedup {dedup.__version__}, default settings but `min_chars=1` (threshold "
+             f"{SETTINGS.threshold}, char:5 shingles, {SETTINGS.num_perm} permutations, containment on). "
+             "Each method runs in its own process; memory is the peak resident growth of that process "
+             "(Redis's own memory apart).", ""]
+    for key, row in rows.items():
+        if "error" in row:
+            lines += [f"- {key}: failed: `{row['error'].strip().splitlines()[-1] if row['error'].strip() else ''}`"]
+    for size in sizes:
+        ix, batch, truth = get(f"index {size}"), get(f"batch {size}"), get(f"truth {size}")
+        if "build_seconds" not in ix:
+            continue
+        lines += ["", f"## zh {size:,} paragraphs", ""]
+        n = ix["passages"]
+        truth_pairs = {(a, b) for a, b in truth.get("pairs", [])}
+        lines += ["| | dedup index | dedup batch | datasketch in memory | datasketch on Redis |",
+                  "|---|---|---|---|---|"]
+        mem, red = get(f"datasketch-memory {size}"), get(f"datasketch-redis {size}")
+
+        def rate(count: float, seconds: float | None) -> str:
+            return f"{count / seconds:,.0f}/s" if seconds else "-"
+
+        def cell(row: dict[str, Any], key: str, fmt: str = "{:.2f}") -> str:
+            value = row
+            for part in key.split("."):
+                value = value.get(part, {}) if isinstance(value, dict) else {}
+            return fmt.format(value) if isinstance(value, (int, float)) else "-"
+
+        built = ix["built_passages"]
+        lines += [
+            f"| build ({built:,} paragraphs) | {ix['build_seconds']:.1f} s ({rate(built, ix['build_seconds'])}, "
+            f"{len(ix['adds'])} adds) | {cell(batch, 'seconds', '{:.1f}')} s for all {n:,} | "
+            f"{cell(mem, 'insert_seconds', '{:.1f}')} s insert + {cell(mem, 'sign_seconds', '{:.1f}')} s MinHash "
+            f"({rate(mem.get('inserted', 0), mem.get('insert_seconds'))} inserts) | "
+            f"{cell(red, 'insert_seconds', '{:.1f}')} s insert ({rate(red.get('inserted', 0), red.get('insert_seconds'))}"
+            f" inserts) |",
+            f"| add {ix['held_passages']:,} more | {ix['add_held_seconds']:.2f} s | rerun everything | "
+            f"{cell(mem, 'add_held_seconds')} s | {cell(red, 'add_held_seconds')} s |",
+            f"| query one paragraph, p50 / p99 | {cell(ix, 'query_paragraph.p50_ms')} / "
+            f"{cell(ix, 'query_paragraph.p99_ms')} ms | - | {cell(mem, 'query_paragraph.p50_ms')} / "
+            f"{cell(mem, 'query_paragraph.p99_ms')} ms | {cell(red, 'query_paragraph.p50_ms')} / "
+            f"{cell(red, 'query_paragraph.p99_ms')} ms |",
+            f"| query one document (~{ix.get('document_paragraphs', 0):.0f} paragraphs), p50 / p99 | "
+            f"{cell(ix, 'query_document.p50_ms')} / {cell(ix, 'query_document.p99_ms')} ms | - | - | - |",
+            f"| peak memory | {cell(ix, 'peak_mb', '{:,.0f}')} MB | {cell(batch, 'peak_mb', '{:,.0f}')} MB | "
+            f"{cell(mem, 'peak_mb', '{:,.0f}')} MB | {cell(red, 'peak_mb', '{:,.0f}')} MB client + "
+            f"{cell(red, 'redis_mb', '{:,.0f}')} MB Redis |",
+            f"| on disk | {ix['bytes'] / 2**20:,.0f} MB, {ix['bytes'] / n:,.0f} B/paragraph "
+            f"({ix['bytes_vacuumed'] / n:,.0f} after vacuum, {ix['vacuum_seconds']:.1f} s) | - | - | "
+            f"{cell(red, 'redis_mb', '{:,.0f}')} MB in RAM |",
+        ]
+        if truth_pairs:
+            cells = []
+            for row in (ix, batch, mem, red):
+                if row.get("pairs") is not None and "error" not in row:
+                    recall, precision = score(row["pairs"], truth_pairs)
+                    cells.append(f"{recall:.4f} / {precision:.4f}")
+                else:
+                    cells.append("-")
+            lines.append(f"| recall / precision (pairs with Jaccard >= {SETTINGS.threshold}, "
+                         f"{len(truth_pairs):,} true) | " + " | ".join(cells) + " |")
+        if batch.get("seconds"):
+            lines += ["", f"Index build speed against the batch engine: {rate(built, ix['build_seconds'])} against "
+                      f"{rate(n, batch['seconds'])} = {(built / ix['build_seconds']) / (n / batch['seconds']):.2f}"
+                      f" of its speed (goal: at least 0.5)."]
+        tables = ix.get("tables", {})
+        if tables:
+            lines += ["", "Bytes a paragraph by table after vacuum: " + ", ".join(
+                f"{name} {value / n:,.0f}" for name, value in sorted(tables.items(), key=lambda x: -x[1])
+                if value / n >= 1) + "."]
+        lines += ["", f"Adds while building: {', '.join(f'{s:.1f}' for s in ix['adds'])} s."]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
