@@ -16,6 +16,7 @@ from ._documents import DocumentOverlap, Repeat, document_overlaps, self_repeats
 from ._explain import Explanation, explain
 from ._find import find_duplicates
 from ._html import write_html
+from ._index import Index, IndexFileError
 from ._output import restore_folder, write_cleaned
 from ._read import Document, ReadError
 from ._report import report_dict, write_json, write_text_report
@@ -29,6 +30,8 @@ __all__ = [
     "Document",
     "DocumentOverlap",
     "Explanation",
+    "Index",
+    "IndexFileError",
     "Kind",
     "Pair",
     "Passage",
