@@ -1,16 +1,16 @@
 """A persistent, incremental index in one SQLite file: add documents as they arrive, ask what they duplicate.
 
 The index keeps what matching needs, not the documents: for each distinct normalised text
-(a *group*: passages whose normal forms are equal) its text (GB18030, two bytes a Han
-character), a hash of it, its compact MinHash signature, its LSH band keys and a sample
-of its shingles for the containment search; for each passage its document, line and
-offsets; and every verified pair of groups (a *link*). An option keeps the document
-texts too. Each ``add`` is one SQLite transaction (WAL mode), so a reader always sees the
-index before or after an add, never during, and a killed writer leaves it as it was.
+(a *group*: passages whose normal forms are equal) a hash of it, its text (GB18030, 16 texts
+to a zlib block), its compact MinHash signature, its LSH band keys and a fixed-rate sample of
+its shingles for the containment search; for each passage its document, line and offsets;
+and every verified pair of groups (a *link*). An option keeps the document texts too. Each
+``add`` is one SQLite transaction (WAL mode), so a reader always sees the index before or
+after an add, never during, and a killed writer leaves it as it was.
 
-Rules, each a function of the stored state only (so the result of adding a corpus in
-any number of batches is the same as adding it at once, and ``export`` equals the union
-of what the adds returned):
+Rules, each a function of the stored state only (so adding a corpus in any number of
+batches gives what adding it at once gives, and ``export`` equals the union of what the
+adds returned):
 
 - ranks: passages are numbered in insertion order (``pid``), groups in order of their
   first passage (``gid``); passages of earlier adds are kept before later ones.
@@ -24,6 +24,10 @@ of what the adds returned):
   (x, y), y the later, when ``(rank of y in its group + 1) * (passages of the other group
   before y) <= max_bucket**2`` (the batch engine expands a link to all member pairs when
   ``|g| * |h| <= max_bucket**2``, else to the first pair only).
+- containment candidates come from shared sampled shingles (``_containment_candidates``),
+  not from the batch engine's index of every shingle, which the file could not afford: the
+  index finds most, not all, of the batch engine's contained pairs (measured in
+  benchmarks/INDEX.md), and every pair it reports is verified as the batch engine would.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from ._cluster import cluster_labels
 from ._errors import DedupError
 from ._exact import exact_groups, oversized
 from ._find import Corpus
-from ._lsh import estimate, estimate_margin, group_pairs
+from ._lsh import estimate, estimate_margin
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
 from ._read import Document, ReadError, read_corpus
@@ -538,6 +542,10 @@ class Index:
                                   "(SELECT 1 FROM groups g WHERE g.gid = p.gid)").fetchone()[0]
             if orphans:
                 problems.append(f"{orphans} passages point to no group")
+            gids = [g for (g,) in con.execute("SELECT gid FROM groups")]
+            missing = len(gids) - len(self._texts(gids))
+            if missing:
+                problems.append(f"{missing} groups have no stored text")
             return problems
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
@@ -778,14 +786,16 @@ class Index:
         gid = np.concatenate(holders)
         order = np.lexsort((gid, key))
         key, gid = key[order], gid[order]
-        starts = np.flatnonzero(first_of_runs(key))
-        sizes = np.diff(np.append(starts, len(key)))
+        # Pairs with a new group only: each new holder with every holder before it (old ones first).
+        first = np.flatnonzero(first_of_runs(key))
+        sizes = np.diff(np.append(first, len(key)))
+        run_start = np.repeat(first, sizes)
+        rank = np.arange(len(key)) - run_start
+        w = np.flatnonzero((gid >= base_gid) & (rank > 0))
         n = int(max(base_gid + len(new_gids), 1))
-        codes = group_pairs(gid, starts[sizes > 1], sizes[sizes > 1], _MAX_POSTING + 1, n)
+        codes = gid[gather_ranges(run_start[w], rank[w])] * n + np.repeat(gid[w], rank[w])
         codes, shared = np.unique(codes, return_counts=True)
         a, b = np.divmod(codes, n)
-        keep = b >= base_gid
-        a, b, shared = a[keep], b[keep], shared[keep]
         old_gids = np.unique(a[a < base_gid])
         stored = np.array(self._select_in("SELECT gid, nsample FROM groups WHERE gid IN ({}) ORDER BY gid",
                                           old_gids.tolist()), np.int64).reshape(-1, 2)

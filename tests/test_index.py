@@ -393,3 +393,16 @@ def test_command_line(tmp_path, capsys):
     assert main(["index", "vacuum", db]) == 0
     assert main(["index", "stats", str(tmp_path / "none.db")]) == 2
     assert "no such index" in capsys.readouterr().err
+
+
+def test_texts_stay_right_when_blocks_fill_up_empty_and_fill_again(tmp_path):
+    docs = _synthetic(7, "t")  # 35 texts: two full blocks of 16 and a partial one
+    with Index(tmp_path / "x.db") as index:
+        index.add(docs[:3])
+        index.add(docs[3:])  # fills the partial block of the first add
+        index.remove(["t00006"])  # the newest texts go: their slots empty
+        index.add([("again", docs[6][1] + "\n" + docs[0][1].splitlines()[0])])  # their gids come back
+        assert index.check() == []
+        result = index.query([("probe", docs[1][1].splitlines()[2] + "\n" + docs[6][1].splitlines()[4])])
+    assert sorted((p.a.doc, p.a.index, p.kind) for p in result.pairs) == [("again", 4, "exact"), ("t00001", 2, "exact")]
+    assert dedup.Index is Index
