@@ -465,6 +465,7 @@ class Index:
         try:
             plan = self._plan(corpus, glob, batch_size, progress, adding=True)
             self._write(plan)
+            result = self._result(plan)  # read in the same transaction: no other writer in between
             self._con.execute("COMMIT")
         except BaseException as exc:
             if self._con.in_transaction:
@@ -472,19 +473,18 @@ class Index:
             if isinstance(exc, sqlite3.DatabaseError):
                 raise self._file_error(exc) from None
             raise
-        return self._result(plan)
+        return result
 
     def query(self, corpus: Corpus, *, glob: str = "*.txt", batch_size: int = 4096, progress: bool = False) -> Result:
         """What ``add`` would return for *corpus*, without adding it (readers never wait for a writer)."""
         try:
             self._con.execute("BEGIN")  # one snapshot for every read of this query
             try:
-                plan = self._plan(corpus, glob, batch_size, progress, adding=False)
+                return self._result(self._plan(corpus, glob, batch_size, progress, adding=False))
             finally:
                 self._con.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise self._file_error(exc) from None
-        return self._result(plan)
 
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Remove the documents *doc_ids* (all or none: an unknown id is an error); return the
@@ -1046,14 +1046,10 @@ class Index:
         rows = np.zeros((0, 6), np.int64)
         docs: dict[int, Any] = {}
         if len(old_pids):
-            self._con.execute("BEGIN")
-            try:
-                rows = np.array(self._select_in("SELECT pid, did, line, start, end, coalesce(gid, -1) FROM passages "
-                                                "WHERE pid IN ({}) ORDER BY pid", old_pids.tolist()),
-                                np.int64).reshape(-1, 6)
-                docs = self._docs(sorted(set(rows[:, 1].tolist())))
-            finally:
-                self._con.execute("COMMIT")
+            rows = np.array(self._select_in("SELECT pid, did, line, start, end, coalesce(gid, -1) FROM passages "
+                                            "WHERE pid IN ({}) ORDER BY pid", old_pids.tolist()),
+                            np.int64).reshape(-1, 6)
+            docs = self._docs(sorted(set(rows[:, 1].tolist())))
         # Stored passages show the text of their group: a new passage's, fetched, or read now.
         known = dict(plan.groups.norm)
         known.update((int(g), plan.norms[i]) for i, g in enumerate(plan.gid.tolist()) if g >= 0)
