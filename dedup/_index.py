@@ -351,9 +351,9 @@ class Index:
         try:
             if self.readonly:
                 con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
-                                      isolation_level=None, check_same_thread=False)
+                                      isolation_level=None)
             else:
-                con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+                con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
                 mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if mode.lower() != "wal":
                     raise IndexFileError(f"{self.path}: cannot switch to WAL mode (journal mode {mode})")
