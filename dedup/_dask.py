@@ -62,7 +62,8 @@ from ._segment import Passages, segment
 from ._settings import Settings
 from ._verify import Verified, judge
 
-__all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicates_dask", "plan_partitions"]
+__all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicates_dask", "local_cluster",
+           "plan_partitions"]
 
 # 10k-50k passages a partition: big enough that a task's work (about a second) dwarfs Dask's
 # few milliseconds of overhead per task, small enough for many tasks per worker and cheap retries.
@@ -105,6 +106,33 @@ def plan_partitions(documents: Sequence[Document], unit: str, size: int = PARTIT
     return bounds
 
 
+def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "auto",
+                  dashboard_address: str | None = None) -> Any:
+    """A ``distributed.LocalCluster`` as dedup wants it: *workers* single-threaded processes (the
+    stages hold the GIL) on loopback, *memory_limit* each (workers spill to disk beyond it), no
+    dashboard unless asked, and glibc's allocator left as it is.
+
+    Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also pins glibc's
+    mmap threshold at 128 KiB: every array above that size then comes fresh from the kernel, and
+    the signing and verification stages, which make many such temporaries, took 1.5 to 2 times
+    the CPU. Trimming is only a way to show lower memory; the memory limit still holds.
+    """
+    import dask
+    import distributed
+
+    key = "MALLOC_TRIM_THRESHOLD_"
+    # An earlier nanny of this process put Dask's value into os.environ, which workers inherit.
+    inherited = os.environ.pop(key, None) if os.environ.get(key) == "65536" else None
+    try:
+        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None}):
+            return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=dashboard_address,
+                                            memory_limit=memory_limit)
+    finally:
+        if inherited is not None:
+            os.environ[key] = inherited
+
+
 @contextmanager
 def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator[Any]:
     """A ``distributed.Client`` for *client*: itself, one connected to an address, or one on a
@@ -130,9 +158,7 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
     if client is not None and (isinstance(client, bool) or not isinstance(client, int) or client < 1):
         raise UsageError(f"client must be a distributed.Client, a scheduler address or a number of local "
                          f"workers, not {client!r}")
-    # Loopback only, no dashboard: a local cluster is nobody else's business.
-    cluster = distributed.LocalCluster(n_workers=client or DEFAULT_WORKERS, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None, memory_limit=memory_limit)
+    cluster = local_cluster(client or DEFAULT_WORKERS, memory_limit)
     try:
         with distributed.Client(cluster, set_as_default=False) as local:
             yield local
