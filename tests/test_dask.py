@@ -3,6 +3,7 @@ changes nothing; an unreachable scheduler is a clear error in time; the local en
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -22,7 +23,7 @@ from dedup.__main__ import main
 
 distributed = pytest.importorskip("distributed")
 
-from dedup._dask import SchedulerError, find_duplicates_dask, plan_partitions  # noqa: E402
+from dedup._dask import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions  # noqa: E402
 
 HAN = ("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能"
        "好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把"
@@ -92,8 +93,9 @@ def assert_same(local: dedup.Result, other: dedup.Result) -> None:
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                       memory_limit="2GiB")
+    # Two single-threaded worker processes with a memory limit: a LocalCluster(n_workers=2,
+    # threads_per_worker=1, processes=True, memory_limit="2GiB"), as find_duplicates_dask starts one.
+    cluster = local_cluster(2, "2GiB", dashboard_address=":0")
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -102,6 +104,19 @@ def client():
 @pytest.fixture(scope="module")
 def corpus():
     return generated(240)
+
+
+@functools.cache
+def local_answer(settings: Settings) -> dedup.Result:
+    return dedup.find_duplicates(generated(240), settings)
+
+
+def test_local_clusters_limit_memory_and_stay_on_loopback(client):
+    workers = client.scheduler_info()["workers"]
+    assert len(workers) == 2 and all(w["memory_limit"] == 2 * 2**30 and w["nthreads"] == 1 for w in workers.values())
+    assert all(address.startswith("tcp://127.0.0.1:") for address in workers)
+    assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+    assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
 
 
 def test_plan_partitions_covers_every_document_in_order(corpus):
@@ -119,13 +134,13 @@ def test_same_as_local_on_the_seeds(seeds, client, size):
 @pytest.mark.parametrize("settings,size,reducers", [
     (Settings(), 300, None),
     (Settings(), 10**9, None),
-    (Settings(threshold=0.5, max_bucket=5, clusters="components", boilerplate="ignore", max_chars=300), 250, 3),
+    (Settings(threshold=0.5, max_bucket=5, clusters="components", boilerplate="ignore", max_chars=300), 600, 3),
     (Settings(verify=False), 250, 1),
     (Settings(unit="sentence", keep="longest", containment=False, min_chars=4), 400, None),
 ], ids=["default-300", "default-one-partition", "components-stars-ignore-3-reducers", "no-verify-1-reducer",
         "sentences"])
 def test_same_as_local_on_a_generated_corpus(corpus, client, settings, size, reducers):
-    local = dedup.find_duplicates(corpus, settings)
+    local = local_answer(settings)
     kinds = set(map(dedup.Kind, local.kind.tolist()))
     assert kinds == set(dedup.Kind) if settings.verify and settings.containment else \
         {dedup.Kind.EXACT, dedup.Kind.NEAR} <= kinds, kinds
@@ -136,8 +151,8 @@ def test_same_as_local_on_a_generated_corpus(corpus, client, settings, size, red
 
 
 def test_components_on_the_cluster_match_the_driver(corpus, client):
-    settings = Settings(clusters="components", max_bucket=5)
-    local = dedup.find_duplicates(corpus, settings)
+    settings = Settings(threshold=0.5, max_bucket=5, clusters="components", boilerplate="ignore", max_chars=300)
+    local = local_answer(settings)
     assert (np.bincount(local.cluster_label) > 5).any()  # chains and stars, not only pairs
     assert_same(local, find_duplicates_dask(corpus, settings, client=client, partition_size=900, driver_edges=0))
 
