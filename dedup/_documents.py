@@ -1,15 +1,32 @@
-"""Document-level view of the pairs: documents that repeat themselves, and what documents share."""
+"""Document-level view of the pairs: documents that repeat themselves, and what documents share.
+
+Spans of many pairs are aligned together (``PairSpans``), each passage normalised and hashed
+once for all its pairs. With a ``limit``, a share is bounded first by the passages' own
+extent (spans lie inside them), and only the documents or pairs of documents whose bound
+can still reach the first ``limit`` are aligned.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
+from ._read import Document
 from ._result import Kind, Result
-from ._spans import Span, aligned_spans
+from ._spans import Prepared, Span, align_pairs, prepare, to_spans
 
-__all__ = ["DocumentOverlap", "Repeat", "covered", "document_overlaps", "pair_spans", "repeat_share", "self_repeats"]
+__all__ = ["DocumentOverlap", "PairSpans", "Repeat", "covered", "document_overlaps", "pair_spans", "repeat_share",
+           "self_repeats"]
+
+# Rows aligned together when one is asked for (about this many characters of passages, at most so many rows).
+_AHEAD_CHARS, _AHEAD_ROWS = 1 << 20, 1 << 12
+T = TypeVar("T")
+# Prepared passages kept for later batches (about this many characters: some 20 bytes each).
+_KEEP_CHARS = 1 << 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,32 +51,92 @@ class DocumentOverlap:
     share_b_in_a: float
 
 
-def pair_spans(result: Result, row: int) -> list[Span]:
-    """The aligned spans of pair *row*: whole passages for exact pairs, aligned blocks otherwise."""
-    i, j = (int(x) for x in result.pair_index[row])
-    a, b = result.passages[i], result.passages[j]
-    if Kind(int(result.kind[row])).label == "exact":
-        return [Span(a.start, a.end, b.start, b.end)]
-    return aligned_spans(result.normalizer, a.text, a.start, b.text, b.start, min_len=result.shingler.n)
+class PairSpans:
+    """The aligned spans of a result's pairs (see ``pair_spans``), aligned in batches and kept.
+
+    ``spans(row)`` aligns that row together with the rows after it (about ``_AHEAD_CHARS``
+    characters), so reading the rows in order costs a few passes over arrays, not one
+    alignment each; ``spans.rows(rows)`` aligns just the rows asked for. One object can
+    serve a JSON report, ``self_repeats`` and ``document_overlaps``: each row once.
+
+    >>> import dedup
+    >>> result = dedup.find_duplicates([("a", "重复的一句话在这里出现。\\n"), ("b", "前言。重复的一句话在这里出现。\\n")])
+    >>> spans = PairSpans(result)
+    >>> spans(0)
+    [Span(a_start=0, a_end=12, b_start=3, b_end=15)]
+    """
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+        self._done: dict[int, list[Span]] = {}
+        self._prepared: OrderedDict[int, Prepared] = OrderedDict()
+        self._prepared_chars = 0
+
+    def __call__(self, row: int) -> list[Span]:
+        if row not in self._done:
+            p = self.result.passages
+            rows = self.result.pair_index[row:row + _AHEAD_ROWS]
+            sizes = p.end[rows[:, 0]] - p.start[rows[:, 0]] + p.end[rows[:, 1]] - p.start[rows[:, 1]]
+            ahead = max(1, int(np.searchsorted(np.cumsum(sizes), _AHEAD_CHARS)))
+            self.rows(range(row, row + ahead))
+        return self._done[row]
+
+    def rows(self, rows: Iterable[int]) -> dict[int, list[Span]]:
+        """The spans of each of *rows*, aligning together those not done yet."""
+        rows = list(rows)
+        result, p = self.result, self.result.passages
+        todo = []
+        for row in rows:
+            if row in self._done:
+                continue
+            i, j = (int(x) for x in result.pair_index[row])
+            if int(result.kind[row]) == Kind.EXACT:  # equal after normalisation: the whole passages match
+                self._done[row] = [Span(int(p.start[i]), int(p.end[i]), int(p.start[j]), int(p.end[j]))]
+            else:
+                todo.append((row, i, j))
+        # In parts of about _AHEAD_CHARS characters, so that the prepared passages of one part are held at a time.
+        sizes = np.array([p.end[i] - p.start[i] + p.end[j] - p.start[j] for _, i, j in todo], np.int64)
+        cuts = np.unique(np.searchsorted(np.cumsum(sizes), np.arange(_AHEAD_CHARS, int(sizes.sum()), _AHEAD_CHARS)))
+        for part in np.split(np.arange(len(todo)), cuts + 1):
+            batch: dict[int, Prepared] = {}
+            chosen = [todo[k] for k in part.tolist()]
+            sides = [(self._side(i, batch), self._side(j, batch)) for _, i, j in chosen]
+            for (row, i, j), (a, b), blocks in zip(chosen, sides, align_pairs(sides)):
+                self._done[row] = to_spans(a, int(p.start[i]), b, int(p.start[j]), blocks)
+        return {row: self._done[row] for row in rows}
+
+    def _side(self, i: int, batch: dict[int, Prepared]) -> Prepared:
+        """Passage *i* prepared: from this batch, from the kept ones, or now."""
+        if i in batch:
+            return batch[i]
+        prepared = self._prepared.pop(i, None)
+        if prepared is None:
+            result = self.result
+            prepared = prepare(result.normalizer, result.passages.text(i), min_len=result.shingler.n)
+        else:
+            self._prepared_chars -= len(prepared)
+        # The most recently used passages are kept, up to _KEEP_CHARS characters.
+        self._prepared[i] = batch[i] = prepared
+        self._prepared_chars += len(prepared)
+        while self._prepared_chars > _KEEP_CHARS and len(self._prepared) > 1:
+            self._prepared_chars -= len(self._prepared.popitem(last=False)[1])
+        return prepared
 
 
+def pair_spans(result: Result, row: int, spans: PairSpans | None = None) -> list[Span]:
+    """The aligned spans of pair *row*: whole passages for exact pairs, aligned blocks otherwise.
 
-def self_repeats(result: Result) -> dict[str, list[Repeat]]:
-    """For each document that repeats itself, its repeats (the later copy of each pair), in order."""
-    out: dict[str, list[Repeat]] = {}
-    for row, (i, j) in enumerate(result.pair_index.tolist()):
-        if result.passages.doc_pos[i] != result.passages.doc_pos[j]:
-            continue
-        doc = result.documents[int(result.passages.doc_pos[i])].id
-        for s in pair_spans(result, row):
-            later, earlier = ((s.b_start, s.b_end), (s.a_start, s.a_end)) if s.b_start >= s.a_start else \
-                ((s.a_start, s.a_end), (s.b_start, s.b_end))
-            out.setdefault(doc, []).append(Repeat(doc, *later, *earlier, Kind(int(result.kind[row])).label))
-    return {doc: sorted(set(reps), key=lambda r: (r.start, r.end, r.source_start, r.source_end, r.kind))
-            for doc, reps in out.items()}
+    Many rows: share one ``PairSpans`` (*spans*), which aligns rows in batches.
+
+    >>> import dedup
+    >>> result = dedup.find_duplicates([("a", "重复的一句话在这里出现。\\n"), ("b", "重复的一句话在这里出现。\\n")])
+    >>> pair_spans(result, 0)
+    [Span(a_start=0, a_end=12, b_start=0, b_end=12)]
+    """
+    return spans(row) if spans is not None else PairSpans(result).rows([row])[row]
 
 
-def covered(intervals: list[tuple[int, int]]) -> int:
+def covered(intervals: Iterable[tuple[int, int]]) -> int:
     """Characters covered by the union of half-open intervals.
 
     >>> covered([(0, 5), (3, 8), (10, 12)])
@@ -73,28 +150,133 @@ def covered(intervals: list[tuple[int, int]]) -> int:
     return total
 
 
+def self_repeats(result: Result, *, spans: PairSpans | None = None,
+                 limit: int | None = None) -> dict[str, list[Repeat]]:
+    """For each document that repeats itself, its repeats (the later copy of each pair), in order.
+
+    With *limit*, only the *limit* documents with the largest ``repeat_share`` (ties: in
+    corpus order), found by aligning only the documents whose passages could reach them.
+    Documents keep corpus order in the answer.
+    """
+    spans = PairSpans(result) if spans is None else spans
+    p = result.passages
+    same = np.flatnonzero(p.doc_pos[result.pair_index[:, 0]] == p.doc_pos[result.pair_index[:, 1]])
+    by_doc: dict[int, list[int]] = {}
+    for row in same.tolist():
+        by_doc.setdefault(int(p.doc_pos[result.pair_index[row, 0]]), []).append(row)
+    found: dict[int, list[Repeat]] = {}
+
+    def share(doc: int) -> float:
+        name, reps = result.documents[doc].id, set()
+        for row, row_spans in spans.rows(by_doc[doc]).items():
+            kind = Kind(int(result.kind[row])).label
+            for s in row_spans:
+                later, earlier = ((s.b_start, s.b_end), (s.a_start, s.a_end)) if s.b_start >= s.a_start else \
+                    ((s.a_start, s.a_end), (s.b_start, s.b_end))
+                reps.add(Repeat(name, *later, *earlier, kind))
+        found[doc] = sorted(reps, key=lambda r: (r.start, r.end, r.source_start, r.source_end, r.kind))
+        return covered((r.start, r.end) for r in found[doc]) / max(1, len(result.documents[doc].text))
+
+    def bound(doc: int) -> float:
+        # Every repeat lies inside one of its pair's two passages.
+        rows = result.pair_index[by_doc[doc]].ravel()
+        return covered(zip(p.start[rows].tolist(), p.end[rows].tolist())) / max(1, len(result.documents[doc].text))
+
+    chosen = _best(sorted(by_doc), bound, share, lambda doc: doc, limit,
+                   lambda docs: spans.rows(row for doc in docs for row in by_doc[doc]))
+    return {result.documents[doc].id: found[doc] for doc in sorted(chosen)}
+
+
 def repeat_share(result: Result, repeats: list[Repeat]) -> float:
     """Share of a document's characters that repeat earlier text of the same document."""
     if not repeats:
         return 0.0
-    document = next(d for d in result.documents if d.id == repeats[0].doc)
-    return covered([(r.start, r.end) for r in repeats]) / max(1, len(document.text))
+    document = result.documents[_document_positions(result)[repeats[0].doc]]
+    return covered((r.start, r.end) for r in repeats) / max(1, len(document.text))
 
 
-def document_overlaps(result: Result) -> list[DocumentOverlap]:
-    """Every pair of different documents that share passages or spans, most shared first."""
-    sides: dict[tuple[int, int], tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
+# The id -> position maps of the last few results' documents (a linear search for each of
+# many documents would make a report quadratic), checked by identity of the list.
+_POSITIONS: list[tuple[list[Document], dict[str, int]]] = []
+
+
+def _document_positions(result: Result) -> dict[str, int]:
+    for documents, positions in _POSITIONS:
+        if documents is result.documents:
+            return positions
+    positions = {d.id: k for k, d in enumerate(result.documents)}
+    _POSITIONS[:] = [(result.documents, positions), *_POSITIONS[:3]]
+    return positions
+
+
+def document_overlaps(result: Result, *, spans: PairSpans | None = None,
+                      limit: int | None = None) -> list[DocumentOverlap]:
+    """Every pair of different documents that share passages or spans, most shared first
+    (by the larger of the two shares, then by document ids).
+
+    With *limit*, the first *limit* of that list, aligning only the pairs of documents
+    whose passages could reach it.
+    """
+    spans = PairSpans(result) if spans is None else spans
     p = result.passages
-    for row, (i, j) in enumerate(result.pair_index.tolist()):
-        da, db = int(p.doc_pos[i]), int(p.doc_pos[j])
-        if da == db:
-            continue
-        a_side, b_side = sides.setdefault((da, db), ([], []))
-        for s in pair_spans(result, row):
-            a_side.append((s.a_start, s.a_end))
-            b_side.append((s.b_start, s.b_end))
-    lengths = np.array([max(1, len(d.text)) for d in result.documents])
-    out = [DocumentOverlap(result.documents[da].id, result.documents[db].id,
-                           float(covered(a_side) / lengths[da]), float(covered(b_side) / lengths[db]))
-           for (da, db), (a_side, b_side) in sides.items()]
+    doc_a, doc_b = p.doc_pos[result.pair_index[:, 0]], p.doc_pos[result.pair_index[:, 1]]
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    for row in np.flatnonzero(doc_a != doc_b).tolist():
+        by_pair.setdefault((int(doc_a[row]), int(doc_b[row])), []).append(row)
+    ids = [d.id for d in result.documents]
+    lengths = [max(1, len(d.text)) for d in result.documents]
+    found: dict[tuple[int, int], tuple[float, float]] = {}
+
+    def shares(key: tuple[int, int], sides: list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]) -> float:
+        a_side = [span for a_part, _ in sides for span in a_part]
+        b_side = [span for _, b_part in sides for span in b_part]
+        found[key] = (covered(a_side) / lengths[key[0]], covered(b_side) / lengths[key[1]])
+        return max(found[key])
+
+    def bound(key: tuple[int, int]) -> float:
+        # Spans lie inside their passages.
+        rows = result.pair_index[by_pair[key]]
+        a_side = list(zip(p.start[rows[:, 0]].tolist(), p.end[rows[:, 0]].tolist()))
+        b_side = list(zip(p.start[rows[:, 1]].tolist(), p.end[rows[:, 1]].tolist()))
+        return max(covered(a_side) / lengths[key[0]], covered(b_side) / lengths[key[1]])
+
+    def share(key: tuple[int, int]) -> float:
+        aligned = spans.rows(by_pair[key]).values()
+        return shares(key, [([(s.a_start, s.a_end) for s in row], [(s.b_start, s.b_end) for s in row])
+                            for row in aligned])
+
+    chosen = _best(list(by_pair), bound, share, lambda key: (ids[key[0]], ids[key[1]]), limit,
+                   lambda keys: spans.rows(row for key in keys for row in by_pair[key]))
+    out = [DocumentOverlap(ids[a], ids[b], *found[a, b]) for a, b in chosen]
     return sorted(out, key=lambda o: (-max(o.share_a_in_b, o.share_b_in_a), o.a, o.b))
+
+
+def _best(items: list[T], bound: Callable[[T], float], value: Callable[[T], float], tie: Callable[[T], Any],
+          limit: int | None, prefetch: Callable[[list[T]], object]) -> list[T]:
+    """The *limit* items of largest *value* (ties: smallest *tie*), or all of them. An item's
+    *value* is computed only while its *bound* (never below its value) can still reach the
+    first *limit*; *prefetch* gets each wave of such items first, to align them together.
+
+    >>> _best([1, 2, 3, 4], bound=lambda x: 10 - x, value=lambda x: x, tie=lambda x: x, limit=2,
+    ...       prefetch=lambda wave: None)
+    [4, 3]
+    """
+    if limit is None or limit >= len(items):
+        prefetch(items)
+        for item in items:
+            value(item)
+        return items
+    bounds = [bound(item) for item in items]
+    order = sorted(range(len(items)), key=lambda k: (-bounds[k], tie(items[k])))
+    done: list[tuple[float, Any, int]] = []
+    wave = max(limit, 64)
+    for start in range(0, len(order), wave):
+        if len(done) >= limit:
+            done.sort(key=lambda d: (-d[0], d[1]))
+            if bounds[order[start]] < done[limit - 1][0]:
+                break
+        part = [items[k] for k in order[start:start + wave]]
+        prefetch(part)
+        done += [(value(item), tie(item), k) for item, k in zip(part, order[start:start + wave])]
+    done.sort(key=lambda d: (-d[0], d[1]))
+    return [items[k] for _, _, k in done[:limit]]

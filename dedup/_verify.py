@@ -17,6 +17,8 @@ __all__ = ["Overlap", "SetIndex", "Verified", "judge", "longest_extra_run", "ove
 
 # Pairs are processed in chunks of about this many shingle look-ups, to bound memory.
 _CHUNK = 1 << 22
+# Sets of about this many shingles share one look-up table (8 slots a shingle: 4 MB).
+_SET_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,8 @@ def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray, pad: int = 0) -> n
     n-grams covers ``run - (n - 1)`` characters of its own inside a text, but ``run`` at its
     start or end; *pad* (use ``n - 1``) counts a run touching either end that much longer, as
     if the text were padded, so that ``result - (n - 1)`` is the block's length wherever it is.
+    Shingles are compared as ``SetIndex`` compares them (by the top ``64 - text_bits`` bits
+    of their hashes).
 
     >>> from dedup._shingle import Shingler
     >>> longest_extra_run(Shingler("char", 1)(["abXYZc", "abc"]), np.array([[0, 1], [1, 0]])).tolist()
@@ -122,27 +126,87 @@ def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray, pad: int = 0) -> n
     >>> longest_extra_run(Shingler("char", 2)(["XYZabc", "abc"]), np.array([[0, 1]]), pad=1).tolist()
     [4]
     """
-    index = SetIndex(batch)
-    counts = batch.counts()[pairs[:, 0]]
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
     out = np.zeros(len(pairs), np.int64)
-    if counts.sum() == 0:
+    counts = batch.counts()
+    if len(pairs) == 0 or counts[pairs[:, 0]].sum() == 0:
         return out
-    position = gather_ranges(batch.offsets[pairs[:, 0]], counts)
-    owner = np.repeat(np.arange(len(pairs)), counts)
-    miss = ~index.contains(pairs[owner, 1], index.truncated[position])
-    # The run of misses ending at p starts after the last hit, or at the pair's first shingle.
-    positions = np.arange(len(miss))
-    last_stop = np.full(len(miss), -1, np.int64)
-    pair_starts = np.cumsum(counts) - counts
-    last_stop[pair_starts[counts > 0]] = pair_starts[counts > 0] - 1
-    last_stop[~miss] = positions[~miss]
-    stop = np.maximum.accumulate(last_stop)
-    run = positions - stop
-    if pad:
-        pair_ends = np.cumsum(counts) - 1
-        run += pad * (stop == (pair_starts - 1)[owner])  # the run began at the text's start
-        run[pair_ends[counts > 0]] += pad * miss[pair_ends[counts > 0]]  # it reaches the text's end
-    np.maximum.at(out, owner, run)
+    text_bits = max(1, (len(batch) - 1).bit_length())
+    # Pairs are taken by j, in chunks of whole groups: the shingles of each j are gathered once
+    # however many pairs it has, and a chunk's table of sets stays small enough for the
+    # processor's caches (about _SET_CHUNK shingles, unless one set is larger).
+    by_inner = np.argsort(pairs[:, 1], kind="stable")
+    group_starts = np.flatnonzero(first_of_runs(pairs[by_inner, 1]))
+    set_sizes = counts[pairs[by_inner[group_starts], 1]]
+    look_ups = np.add.reduceat(counts[pairs[by_inner, 0]], group_starts)
+    before = np.stack([np.cumsum(set_sizes) - set_sizes, np.cumsum(look_ups) - look_ups])
+    chunk = before // np.array([[_SET_CHUNK], [_CHUNK]])
+    for rows in np.split(by_inner, group_starts[1:][(np.diff(chunk, axis=1) > 0).any(axis=0)]):
+        inner, outer = pairs[rows, 1], pairs[rows, 0]
+        sets = np.unique(inner)
+        found = _found(_keys(batch, sets, sets, text_bits), _keys(batch, outer, inner, text_bits))
+        out[rows] = _longest_runs(np.flatnonzero(~found), counts[outer], pad)
+    return out
+
+
+def _keys(batch: ShingleBatch, texts: np.ndarray, owners: np.ndarray, text_bits: int) -> np.ndarray:
+    """The shingles of *texts*, in order, as ``SetIndex`` keys of *owners*: ``owner << hash_bits | truncated hash``."""
+    sizes = batch.counts()[texts]
+    hashes = batch.hashes[gather_ranges(batch.offsets[texts], sizes)] >> np.uint64(text_bits)
+    return (np.repeat(owners.astype(np.uint64), sizes) << np.uint64(64 - text_bits)) | hashes
+
+
+def _found(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Whether each query is among *keys*.
+
+    The keys go into a direct-mapped table of eight slots a key, where a later key takes the
+    slot of an earlier one; the few keys left without a slot are kept sorted aside. A query is
+    found in its slot, or else by a binary search among those few: about one table look-up a
+    query, where binary searches in all the keys made most of the time of ``--unit document`` runs.
+
+    >>> _found(np.array([5, 7, 7], np.uint64), np.array([7, 6, 5, 0], np.uint64)).tolist()
+    [True, False, True, False]
+    """
+    bits = max(4, (8 * len(keys)).bit_length())
+    # The top bits of a multiplicative hash, so that every bit of a key (text and shingle) counts.
+    spread = np.uint64(0x9E3779B97F4A7C15)
+    key_slot = ((keys * spread) >> np.uint64(64 - bits)).astype(np.intp)
+    table = np.zeros(1 << bits, np.uint64)
+    taken = np.zeros(1 << bits, bool)
+    table[key_slot] = keys
+    taken[key_slot] = True
+    homeless = np.sort(keys[table[key_slot] != keys])
+    query_slot = ((query * spread) >> np.uint64(64 - bits)).astype(np.intp)
+    found = taken[query_slot] & (table[query_slot] == query)
+    if len(homeless):
+        rest = np.flatnonzero(~found)
+        at = np.minimum(np.searchsorted(homeless, query[rest]), len(homeless) - 1)
+        found[rest] = homeless[at] == query[rest]
+    return found
+
+
+def _longest_runs(positions: np.ndarray, sizes: np.ndarray, pad: int = 0) -> np.ndarray:
+    """The longest run of consecutive *positions* (sorted) in each of the segments of *sizes*
+    laid end to end; a run touching either end of its segment counts *pad* more for each.
+
+    >>> _longest_runs(np.array([0, 1, 2, 4, 5, 6, 7, 8]), np.array([5, 4])).tolist()
+    [3, 4]
+    >>> _longest_runs(np.array([0, 1, 2, 4, 5, 6, 7, 8]), np.array([5, 4]), pad=2).tolist()
+    [5, 8]
+    """
+    out = np.zeros(len(sizes), np.int64)
+    if len(positions) == 0:
+        return out
+    ends = np.cumsum(sizes)
+    segment = np.searchsorted(ends, positions, side="right")
+    opens = np.ones(len(positions), bool)
+    opens[1:] = (np.diff(positions) != 1) | (segment[1:] != segment[:-1])
+    first = np.flatnonzero(opens)
+    length = np.diff(np.append(first, len(positions)))
+    owner = segment[first]
+    at_start = positions[first] == ends[owner] - sizes[owner]
+    at_end = positions[first + length - 1] == ends[owner] - 1
+    np.maximum.at(out, owner, length + pad * (at_start.astype(np.int64) + at_end))
     return out
 
 

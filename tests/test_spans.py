@@ -9,9 +9,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup.__main__ import main
+import dedup.stages
 from dedup import clean, restore
-from dedup._documents import pair_spans, repeat_share, self_repeats
+from dedup.__main__ import main
+from dedup._documents import PairSpans, document_overlaps, pair_spans, repeat_share, self_repeats
 
 DOUBLED = "2017-report-doubled.txt"
 
@@ -112,3 +113,39 @@ def test_containment_candidates_do_not_depend_on_batching(text_list, size):
     assert whole.tolist() == pieces.tolist()
     for i, j in whole.tolist():
         assert i < j
+
+
+def test_spans_read_in_order_are_the_spans_of_each_row(seeds):
+    for unit in ("paragraph", "document"):
+        result = dedup.find_duplicates(seeds, unit=unit)
+        spans = PairSpans(result)
+        assert [spans(row) for row in range(len(result.pair_index))] == [
+            pair_spans(result, row) for row in range(len(result.pair_index))]
+
+
+def test_a_document_with_a_moved_block_shares_all_of_it(seeds):
+    text = (seeds / "2014-report.txt").read_text("utf-8")
+    cut = text.index("\n", len(text) // 3) + 1
+    result = dedup.find_duplicates([("a.txt", text), ("b.txt", text[cut:] + text[:cut])], unit="document")
+    (overlap,) = document_overlaps(result)
+    # Both blocks are found where they went: all of each text (but its first and last line breaks).
+    assert overlap.share_a_in_b > 0.999 and overlap.share_b_in_a > 0.999
+    assert sorted((s.a_start, s.b_start) for s in pair_spans(result, 0))[:2] == [(0, len(text) - cut), (cut, 0)]
+
+
+SENTENCES = ["全国工业和信息化工作会议在北京召开。", "会议的主要任务是总结过去五年的工作。", "坚持以新时代中国特色社会主义思想为指导。",
+             "推动制造业高质量发展取得新的突破。", "网络强国建设迈出了坚实的步伐。", "今年要着力抓好以下几个方面的工作。"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(SENTENCES) | st.text(HAN, min_size=12, max_size=30), min_size=1, max_size=6),
+                min_size=2, max_size=6), st.integers(1, 4))
+def test_limits_give_the_first_of_the_full_answers(docs, limit):
+    result = dedup.find_duplicates([(f"d{k}.txt", "\n".join(lines) + "\n") for k, lines in enumerate(docs)])
+    spans = PairSpans(result)
+    overlaps = document_overlaps(result, spans=spans)
+    assert document_overlaps(result, limit=limit) == overlaps[:limit]
+    repeats = self_repeats(result, spans=spans)
+    order = [d.id for d in result.documents]
+    top = sorted(repeats, key=lambda doc: (-repeat_share(result, repeats[doc]), order.index(doc)))[:limit]
+    assert self_repeats(result, limit=limit) == {doc: repeats[doc] for doc in order if doc in top}
