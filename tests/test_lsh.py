@@ -38,7 +38,7 @@ def test_small_buckets_give_all_pairs():
 def test_boilerplate_repeated_thousands_of_times_stays_one_cluster():
     corpus = [(f"page{i:05d}.txt", f"本报北京讯 记者报道第{i}期内容各不相同的正文第{i % 7}段。\n中国电子报社出版 邮发代号1-89")
               for i in range(3000)]
-    result = dedup.find_duplicates(corpus)
+    result = dedup.find_duplicates(corpus, clusters="components")
     # Both lines recur across thousands of pages: boilerplate, kept apart from real clusters.
     assert result.clusters == []
     masthead, bodies = result.boilerplate_clusters
@@ -48,6 +48,11 @@ def test_boilerplate_repeated_thousands_of_times_stays_one_cluster():
     assert 2900 < len(bodies.members) <= 3000
     assert masthead.kept.doc == "page00000.txt"
     assert len(result.pairs) < 50_000
+    # Centre clusters do not chain through the stars: more, smaller clusters, each member verified.
+    centred = dedup.find_duplicates(corpus)
+    assert len(centred.boilerplate_clusters[0].members) == 3000
+    members = centred.assignment.duplicate_of >= 0
+    assert members.sum() > 5000 and (centred.assignment.similarity[members] >= 0.6 - 1e-9).all()
 
 
 def test_signatures_work_in_datasketch_indexes():
