@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._errors import IntegrityError, UsageError
 from ._find import Corpus, find_duplicates
 from ._result import Kind, Result, passage_dict
 from ._settings import Settings, SettingsError
@@ -49,13 +50,40 @@ class Removal:
     encoding: str
 
     def to_dict(self) -> dict[str, Any]:
-        """The removal as plain data, one line of ``removed.jsonl``."""
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        """The removal as plain data, one line of ``removed.jsonl`` (see ``from_dict``)."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Removal:
-        """The removal from a line of ``removed.jsonl``."""
-        return cls(**{name: data[name] for name in cls.__slots__})  # type: ignore[attr-defined]
+    def from_dict(cls, data: Any) -> Removal:
+        """The removal from a line of ``removed.jsonl``; ``ValueError`` names a field that is missing or wrong.
+
+        >>> Removal.from_dict({"doc": "a"})
+        Traceback (most recent call last):
+        ...
+        ValueError: field 'index' is missing
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a removal must be a JSON object, not {type(data).__name__}")
+        if not isinstance(data.get("doc"), str):
+            raise ValueError("field 'doc' is missing or not a string")
+        for name, kind in _FIELDS.items():
+            if name not in data:
+                raise ValueError(f"field {name!r} is missing")
+            value = data[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else kind):
+                raise ValueError(f"field {name!r} must be {kind.__name__}, not {type(value).__name__} ({value!r:.40})")
+            if isinstance(value, int) and kind is int and value < 0:
+                raise ValueError(f"field {name!r} is negative ({value})")
+        if data["cut_end"] - data["cut_start"] != len(data["text"]):
+            raise ValueError(f"cut_start {data['cut_start']} and cut_end {data['cut_end']} do not span the "
+                             f"{len(data['text'])} characters of text")
+        return cls(**{name: data[name] for name in cls.__slots__})
+
+
+# The type of every field of a serialised Removal (``similarity`` may be written as an integer).
+_FIELDS: dict[str, type] = {"doc": str, "index": int, "line": int, "start": int, "end": int, "cut_start": int,
+                            "cut_end": int, "text": str, "kept": dict, "similarity": float, "kind": str,
+                            "encoding": str}
 
 
 @dataclass(frozen=True)
@@ -221,24 +249,35 @@ def _cut_out(text: str, removals: Iterable[Removal]) -> str:
 def restore(texts: Mapping[str, str], removed: Iterable[Removal]) -> dict[str, str]:
     """The original documents from cleaned *texts* and their removal log: nothing is ever lost.
 
-    Raises ``ValueError`` when the log does not fit the texts (a cleaned file was edited).
+    Raises ``IntegrityError`` (a ``ValueError``) naming the document when the log does
+    not fit the texts (a cleaned text was edited), and ``UsageError`` for arguments of
+    the wrong type. Linear in the size of the texts plus the number of removals.
 
     >>> cleaned = clean([("a", "一段重复的文字。\\n"), ("b", "一段重复的文字。\\n尾声")])
     >>> cleaned.texts["b"], restore(cleaned.texts, cleaned.removed)["b"]
     ('尾声', '一段重复的文字。\\n尾声')
     """
+    if not isinstance(texts, Mapping):
+        raise UsageError(f"texts must map document ids to cleaned texts, not {type(texts).__name__}")
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
+        if not isinstance(r, Removal):
+            raise UsageError(f"removed must hold Removal objects, not {type(r).__name__}")
         by_doc.setdefault(r.doc, []).append(r)
     out = dict(texts)
     for doc, removals in by_doc.items():
         if doc not in texts:
-            raise ValueError(f"{doc}: in the removal log but not among the cleaned documents")
-        cleaned, pieces, taken, original = texts[doc], [], 0, 0
+            raise IntegrityError(f"{doc}: in the removal log but not among the cleaned documents")
+        cleaned = texts[doc]
+        if not isinstance(cleaned, str):
+            raise UsageError(f"texts[{doc!r}] must be str, not {type(cleaned).__name__}")
+        pieces, taken, original = [], 0, 0
         for r in sorted(removals, key=lambda r: r.cut_start):
             keep = r.cut_start - original
-            if keep < 0 or taken + keep > len(cleaned):
-                raise ValueError(f"{doc}: the removal log does not fit the cleaned text (was it edited?)")
+            # Cuts in order, none overlapping, each exactly as long as its text, all inside the cleaned text.
+            if keep < 0 or taken + keep > len(cleaned) or r.cut_end - r.cut_start != len(r.text):
+                raise IntegrityError(f"{doc}: the removal log does not fit the cleaned text at character "
+                                     f"{r.cut_start} (was it edited?)")
             pieces += [cleaned[taken:taken + keep], r.text]
             taken += keep
             original = r.cut_end

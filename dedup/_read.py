@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import codecs
+import errno
+import fnmatch
+import os
 import re
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from ._errors import InputError, UsageError
 from ._progress import steps
 
-__all__ = ["Document", "ReadError", "decode", "encode", "read_corpus", "read_folder"]
+__all__ = ["DEFAULT_INCLUDE", "Document", "FolderEntry", "FolderScan", "ReadError", "decode", "decode_as", "encode",
+           "folder_root", "include_matcher", "read_corpus", "read_folder", "walk_folder"]
 
 _SNIFF_BYTES = 8192
 # Share of C0 control characters (other than tab, newline, carriage return, form
@@ -36,85 +43,400 @@ class ReadError:
     error: str
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Decode *data* as UTF-8 (BOM or not), UTF-16 with a BOM, or GB18030; return ``(text, encoding)``.
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Decode *data* into ``(text, encoding)`` such that ``encode(text, encoding) == data`` exactly.
 
-    Raises ``ValueError`` with the reason for binary or undecodable data.
+    A byte-order mark decides first (UTF-8, UTF-16). Then UTF-8; a file that is UTF-8
+    but for a few bytes (cut mid-character, say) stays UTF-8, its bad bytes kept as
+    lone surrogates U+DC80-U+DCFF (``surrogateescape``) so they are written back as they
+    were. Then GB18030/GBK, or Big5 when only Big5 fits or when charset-normalizer
+    prefers it (every Big5 text is valid GB18030 too). Any other encoding must be named:
+    *encoding* (any Python codec name) replaces the guessing; a BOM still wins. Raises
+    ``ValueError`` with the reason for binary or undecodable data, or for data that would
+    not be written back byte for byte.
 
     >>> decode("中文".encode("gbk"))
     ('中文', 'gb18030')
     >>> decode(codecs.BOM_UTF8 + b"abc")
     ('abc', 'utf-8-sig')
+    >>> decode("中文".encode("utf-8")[:-1])  # cut mid-character: UTF-8 still, damage kept
+    ('中\\udce6\\udc96', 'utf-8')
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return _checked(data, "utf-8-sig"), "utf-8-sig"
-    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, label in _BOMS:
         if data.startswith(bom):
-            return _checked(data[len(bom):], encoding), encoding
-    if b"\x00" in data[:_SNIFF_BYTES]:
+            body = data[len(bom):]
+            return _checked(data, _utf8(body) if label == "utf-8-sig" else _strict(body, label), label)
+    if encoding is not None and _codec(encoding) != "utf-8":
+        return _checked(data, _strict(data, _codec(encoding)), _codec(encoding))
+    if encoding is None and b"\x00" in data[:_SNIFF_BYTES]:
         raise ValueError("binary file (NUL bytes); not text")
-    for encoding in ("utf-8", "gb18030"):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        damaged = _damaged_utf8(data, exc)
+        if damaged is not None:
+            return _checked(data, damaged, "utf-8")
+        if encoding is not None:
+            raise ValueError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        return _checked(data, *_legacy(data))
+    return _checked(data, text, "utf-8")
+
+
+# Checked in this order; UTF-32 is left out on purpose (its BOM starts with UTF-16's).
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_ESCAPED = re.compile("[\udc80-\udcff]")
+# A UTF-8 file with bad bytes stays UTF-8 when its well-formed multi-byte characters
+# outnumber the bad bytes this many times: GBK text read as UTF-8 has about as many bad
+# bytes as characters, a damaged UTF-8 file a handful among thousands.
+_UTF8_MAJORITY = 8
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = _damaged_utf8(data, exc)
+        if text is None:
+            raise ValueError(f"not valid UTF-8 ({exc.reason} at byte {exc.start}) after a UTF-8 byte-order mark") from None
+        return text
+
+
+def _damaged_utf8(data: bytes, exc: UnicodeDecodeError) -> str | None:
+    """*data* as UTF-8 with its bad bytes escaped, when it is UTF-8 but for a few bytes; else None."""
+    text = data.decode("utf-8", "surrogateescape")
+    bad = len(_ESCAPED.findall(text))
+    wide = len(text) - len(text.encode("ascii", "ignore")) - bad  # well-formed non-ASCII characters
+    # Cut mid-character at the end: the first bad byte starts an incomplete last character.
+    cut_short = exc.reason == "unexpected end of data" and exc.start >= len(data) - 3
+    if wide and (cut_short or wide >= _UTF8_MAJORITY * bad):
+        return text
+    return None
+
+
+def _strict(data: bytes, label: str) -> str:
+    try:
+        return data.decode(label)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid {label} ({exc.reason} at byte {exc.start})") from None
+
+
+def _codec(encoding: str) -> str:
+    """The canonical name of a Python codec, or ``UsageError`` naming the option."""
+    if not isinstance(encoding, str):
+        raise UsageError(f"encoding must be a codec name (str), not {type(encoding).__name__}")
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(f"encoding: unknown encoding {encoding!r}") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(f"encoding: {encoding!r} is not a text encoding")
+    return info.name
+
+
+def _legacy(data: bytes) -> tuple[str, str]:
+    """Not UTF-8: GB18030 or Big5; the detector decides when both fit.
+
+    The detector is not asked about other encodings: on short or mixed data its guesses
+    range over every code page (UTF-8 with a few bad bytes came out as Greek cp737), and
+    a wrong guess reads as mojibake without a word. Such files are errors that say to
+    name the encoding.
+    """
+    gb, big5 = _exact(data, "gb18030"), _exact(data, "big5")
+    if gb is not None and big5 is None:
+        return gb, "gb18030"  # the common case (GBK corpora) never pays for the detector
+    if big5 is not None and gb is None:
+        return big5, "big5"
+    if gb is not None and big5 is not None:
+        # Every Big5 byte pair is also a GBK pair: only the detector can tell them apart. On
+        # a tie (short texts) GB18030 stays, as before: Simplified Chinese first.
+        scores = _detect(data, ["gb18030", "big5"])
+        if "big5" in scores and scores["big5"] < scores.get("gb18030", (float("inf"),)):
+            return big5, "big5"
+        return gb, "gb18030"
+    raise ValueError("not UTF-8, UTF-16 (with BOM), GB18030/GBK or Big5 text; re-encode it as UTF-8 or name its "
+                     "encoding with --encoding")
+
+
+def _exact(data: bytes, label: str) -> str | None:
+    """*data* decoded as *label* when that decodes and encodes back to the same bytes, else None."""
+    try:
+        text = data.decode(label)
+        return text if text.encode(label) == data else None
+    except (UnicodeError, LookupError):
+        return None
+
+
+def _detect(data: bytes, candidates: list[str]) -> dict[str, tuple[float, float]]:
+    """charset-normalizer's scores for *candidates* that fit: codec name -> (chaos, -coherence), lower is better.
+
+    Asked only when UTF-8 and UTF-16 failed and more than one candidate decodes.
+    """
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # a dependency, but reading should not fail without it: then no candidate is preferred
+        return {}
+    scores: dict[str, tuple[float, float]] = {}
+    for match in from_bytes(data, cp_isolation=candidates):
         try:
-            return _checked(data, encoding), encoding
-        except UnicodeDecodeError:
+            scores.setdefault(codecs.lookup(match.encoding).name, (match.chaos, -match.coherence))
+        except LookupError:
             continue
-    raise ValueError("not UTF-8, UTF-16 (with BOM) or GB18030/GBK text; re-encode it as UTF-8")
+    return scores
 
 
-def _checked(data: bytes, encoding: str) -> str:
-    text = data.decode(encoding)
+def _checked(data: bytes, text: str, label: str) -> tuple[str, str]:
     sample = text[:_SNIFF_BYTES]
     controls = len(_CONTROL.findall(sample))
     if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
         raise ValueError(f"binary file ({controls} control characters in the first {len(sample)}); not text")
-    return text
+    # UTF-8 decoding is one to one by construction (bad bytes escaped); other codecs may
+    # map two byte sequences to one character (Big5 does), and a file must come back as it was.
+    if label != "utf-8" and encode(text, label) != data:
+        raise ValueError(f"decodes as {label} but would not be written back byte for byte; "
+                         "re-encode it as UTF-8 or name another encoding with --encoding")
+    return text, label
 
 
 def encode(text: str, encoding: str) -> bytes:
-    """The bytes of *text* in the encoding ``decode`` reported, BOM included, so a round trip is exact.
+    """The bytes of *text* in the encoding ``decode`` reported, BOM and damaged bytes included: a round trip is exact.
 
     >>> data = codecs.BOM_UTF16_BE + "中文".encode("utf-16-be")
     >>> encode(*decode(data)) == data
     True
+    >>> data = "中文".encode("utf-8")[:-1]
+    >>> encode(*decode(data)) == data
+    True
     """
     bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
-    return bom + text.encode(encoding)
+    # Bytes UTF-8 could not decode are lone surrogates in the text; they go back as the bytes they were.
+    errors = "surrogateescape" if encoding in ("utf-8", "utf-8-sig") else "strict"
+    return bom + text.encode(encoding, errors)
 
 
-def read_folder(folder: str | Path, glob: str = "*.txt",
-                progress: bool = False) -> tuple[list[Document], list[ReadError]]:
-    """Read every file matching *glob* under *folder* (recursively), in sorted id order.
+def decode_as(data: bytes, encoding: str) -> str:
+    """The inverse of ``encode``: *data* (BOM included) as text in *encoding*; ``ValueError`` when it is not.
 
-    A document's id is its POSIX path relative to *folder*. Files that cannot be
-    read or decoded become ``ReadError`` entries; the others are returned.
+    >>> decode_as(encode("中文", "utf-16-le"), "utf-16-le")
+    '中文'
+    """
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    if not data.startswith(bom):
+        raise ValueError(f"does not start with the byte-order mark of {encoding}")
+    errors = "surrogateescape" if encoding in ("utf-8", "utf-8-sig") else "strict"
+    try:
+        return data[len(bom):].decode(encoding, errors)
+    except (UnicodeError, LookupError) as exc:
+        raise ValueError(f"not valid {encoding}: {exc}") from None
+
+
+# Read by default: plain-text formats. Anything else is listed as skipped (and copied
+# unchanged by --clean); --include widens or narrows the set.
+DEFAULT_INCLUDE: tuple[str, ...] = ("*.txt", "*.text", "*.md", "*.markdown", "*.rst", "*.org", "*.adoc", "*.tex")
+
+
+@dataclass(frozen=True, slots=True)
+class FolderEntry:
+    """A regular file under the folder: its id (POSIX path relative to the folder), a path to open, its real path."""
+
+    id: str
+    path: str
+    real: str
+
+
+@dataclass(frozen=True, slots=True)
+class FolderScan:
+    """What ``read_folder`` found: documents, paths that could not be used (and why), files not matching.
+
+    ``skipped`` holds the ids of regular files that match no include pattern. Unpacking
+    gives ``(documents, errors)``, the pair earlier versions returned.
+    """
+
+    documents: list[Document]
+    errors: list[ReadError]
+    skipped: list[str]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.documents, self.errors))
+
+
+def read_folder(folder: str | os.PathLike[str], include: str | Iterable[str] | None = None, progress: bool = False,
+                *, encoding: str | None = None, glob: str | None = None) -> FolderScan:
+    """Read every file under *folder* (recursively, symbolic links followed) whose name matches *include*.
+
+    *include*: patterns (``fnmatch``, case-insensitive; default ``DEFAULT_INCLUDE``); one
+    without ``/`` matches a file name at any depth, one with ``/`` the path relative to
+    *folder*; no pattern can reach outside it. A document's id is its POSIX path relative
+    to *folder* (bytes of a name that are not UTF-8 appear as surrogate escapes, as
+    ``os.fsdecode`` gives them). Files that cannot be read or decoded, unreadable folders,
+    broken or looping links and special files become ``ReadError`` entries; a file read
+    as UTF-8 with some bad bytes is a document and an entry. *encoding* replaces the
+    guessing (see ``decode``); *glob* is the deprecated single pattern. Ids are sorted.
 
     >>> read_folder("no/such/folder")
     Traceback (most recent call last):
     ...
-    FileNotFoundError: no/such/folder: no such folder
+    dedup._errors.InputError: no/such/folder: no such folder
     """
-    root = Path(folder)
-    if not root.exists():
-        raise FileNotFoundError(f"{folder}: no such folder")
-    if not root.is_dir():
-        raise NotADirectoryError(f"{folder}: not a folder (give the folder that holds the text files)")
+    if glob is not None:
+        import warnings
+
+        warnings.warn("read_folder(glob=...) is deprecated; use include=", DeprecationWarning, stacklevel=2)
+        include = glob if include is None else include
+    matches = include_matcher(include)
+    if encoding is not None:
+        _codec(encoding)
+    files, errors = walk_folder(folder)
     documents: list[Document] = []
-    errors: list[ReadError] = []
-    paths = sorted((p for p in root.rglob(glob) if p.is_file()), key=lambda p: p.relative_to(root).as_posix())
-    for path in steps(paths, total=len(paths), desc="read", enabled=progress):
-        doc_id = path.relative_to(root).as_posix()
+    skipped: list[FolderEntry] = []
+    wanted: list[FolderEntry] = []
+    for entry in files:
+        (wanted if matches(entry.id) else skipped).append(entry)
+    for entry in steps(wanted, total=len(wanted), desc="read", enabled=progress):
         try:
-            text, encoding = decode(path.read_bytes())
+            with open(entry.path, "rb") as handle:
+                data = handle.read()
+            text, label = decode(data, encoding)
         except (OSError, ValueError) as exc:
-            errors.append(ReadError(doc_id, _reason(exc)))
+            errors.append(ReadError(entry.id, _reason(exc)))
             continue
-        documents.append(Document(doc_id, text, encoding))
-    return documents, errors
+        documents.append(Document(entry.id, text, label))
+        damage = _damage(text)
+        if damage:
+            errors.append(ReadError(entry.id, damage))
+    errors.sort(key=lambda e: e.path)
+    return FolderScan(documents, errors, [entry.id for entry in skipped])
+
+
+def _damage(text: str) -> str:
+    """What a document read as UTF-8 with bad bytes should report, or ''."""
+    bad = _ESCAPED.search(text)
+    if bad is None:
+        return ""
+    count = len(_ESCAPED.findall(text))
+    if bad.start() >= len(text) - 3 and _ESCAPED.match(text[-1]):
+        where = "at its end: the file is cut short mid-character"
+    else:
+        where = f"the first at character {bad.start()}"
+    return (f"read as UTF-8 with {count} byte{'s' if count > 1 else ''} that are not UTF-8, {where}; "
+            "they are kept as they are and written back unchanged")
+
+
+def include_matcher(include: str | Iterable[str] | None) -> Callable[[str], bool]:
+    """A test of a relative POSIX path against *include* patterns (default ``DEFAULT_INCLUDE``), case-insensitive.
+
+    ``UsageError`` names a pattern that is empty or would leave the folder.
+
+    >>> matches = include_matcher(["*.TXT", "notes/*.md"])
+    >>> matches("a/B.txt"), matches("notes/x.md"), matches("x.md")
+    (True, True, False)
+    >>> include_matcher("../*.txt")
+    Traceback (most recent call last):
+    ...
+    dedup._errors.UsageError: include: pattern '../*.txt' leaves the folder; patterns match paths inside it
+    """
+    if include is None:
+        include = DEFAULT_INCLUDE
+    patterns = [include] if isinstance(include, str) else include
+    try:
+        patterns = list(patterns)
+    except TypeError:
+        raise UsageError(f"include must be a pattern or a list of patterns, not {type(include).__name__}") from None
+    if not patterns:
+        raise UsageError("include: no patterns given; nothing would be read")
+    names: list[str] = []
+    paths: list[str] = []
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            raise UsageError(f"include: patterns must be str, not {type(pattern).__name__} ({pattern!r})")
+        if not pattern or "\x00" in pattern:
+            raise UsageError(f"include: pattern {pattern!r} is empty or holds a NUL character")
+        parts = pattern.split("/")
+        if pattern.startswith("/") or ".." in parts:
+            raise UsageError(f"include: pattern {pattern!r} leaves the folder; patterns match paths inside it")
+        (paths if "/" in pattern else names).append(fnmatch.translate(pattern))
+    name_re = re.compile("|".join(names), re.IGNORECASE) if names else None
+    path_re = re.compile("|".join(paths), re.IGNORECASE) if paths else None
+
+    def matches(doc_id: str) -> bool:
+        if name_re is not None and name_re.match(doc_id.rpartition("/")[2]):
+            return True
+        return path_re is not None and path_re.match(doc_id) is not None
+
+    return matches
+
+
+def folder_root(folder: str | os.PathLike[str], what: str = "folder") -> Path:
+    """*folder* as a ``Path`` once it is known to be an existing folder; ``UsageError``/``InputError`` otherwise."""
+    if not isinstance(folder, (str, os.PathLike)):
+        raise UsageError(f"{what} must be a path (str or os.PathLike), not {type(folder).__name__}")
+    root = Path(folder)
+    try:
+        info = root.stat()
+    except FileNotFoundError:
+        raise InputError(f"{folder}: no such folder") from None
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot open ({_reason(exc)})") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{folder}: not a folder (give the folder that holds the text files)")
+    return root
+
+
+def walk_folder(folder: str | os.PathLike[str]) -> tuple[list[FolderEntry], list[ReadError]]:
+    """Every regular file under *folder* (sorted by id), and entries for what cannot be walked.
+
+    Symbolic links are followed; a link that leads back to a folder above it, a broken
+    link, a folder that cannot be opened and a special file (pipe, socket, device) each
+    become a ``ReadError``. The walk keeps its own stack: no depth limit.
+    """
+    root = folder_root(folder)
+    files: list[FolderEntry] = []
+    errors: list[ReadError] = []
+    top = os.stat(root)
+    # (id prefix, path to open, real path, keys of the folders above it: loop detection)
+    stack = [("", os.fspath(root), os.path.realpath(root), frozenset({(top.st_dev, top.st_ino)}))]
+    while stack:
+        prefix, path, real, above = stack.pop()
+        try:
+            with os.scandir(path) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            errors.append(ReadError(prefix.rstrip("/") or ".", f"cannot open folder: {_reason(exc)}"))
+            continue
+        for entry in entries:
+            doc_id = prefix + entry.name
+            link = entry.is_symlink()
+            try:
+                info = entry.stat()  # follows links
+            except OSError as exc:
+                errors.append(ReadError(doc_id, _link_problem(entry.path, exc) if link else _reason(exc)))
+                continue
+            entry_real = os.path.realpath(entry.path) if link else os.path.join(real, entry.name)
+            if stat.S_ISDIR(info.st_mode):
+                key = (info.st_dev, info.st_ino)
+                if key in above:
+                    errors.append(ReadError(doc_id, "symbolic link loop: it leads back to a folder above it"))
+                else:
+                    stack.append((doc_id + "/", entry.path, entry_real, above | {key}))
+            elif stat.S_ISREG(info.st_mode):
+                files.append(FolderEntry(doc_id, entry.path, entry_real))
+            else:
+                errors.append(ReadError(doc_id, "not a regular file (pipe, socket or device); left out"))
+    files.sort(key=lambda f: f.id)
+    errors.sort(key=lambda e: e.path)
+    return files, errors
+
+
+def _link_problem(path: str, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if exc.errno == errno.ENOENT:
+        return f"broken symbolic link (to {os.readlink(path)!r}, which does not exist)"
+    return f"symbolic link that cannot be followed: {_reason(exc)}"
 
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError):
-        return exc.strerror or type(exc).__name__
+        return exc.strerror or str(exc) or type(exc).__name__
     return str(exc)
 
 
@@ -127,7 +449,8 @@ def read_corpus(corpus: str | Path | Iterable[tuple[str, str]] | Iterable[Docume
     (['a', 'b'], [])
     """
     if isinstance(corpus, (str, Path)):
-        return read_folder(corpus, glob, progress)
+        documents, errors = read_folder(corpus, glob, progress)
+        return documents, errors
     documents = list(_documents(corpus))
     ids = [d.id for d in documents]
     if len(set(ids)) != len(ids):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import clean, restore
+from dedup import Removal, clean, restore
+from dedup._errors import IntegrityError
 
 
 def _dropped(cleaned):
@@ -79,3 +81,15 @@ def test_every_removed_passage_is_similar_to_its_kept_passage():
     result = dedup.find_duplicates([("1", a), ("2", b), ("3", c)], threshold=0.4)
     assert len(result.clusters) == 1 and len(result.clusters[0].members) == 3
     assert {r.doc for r in cleaned.removed} == {"2"}
+
+
+def test_removal_log_round_trips_and_a_misfit_is_refused(seeds):
+    cleaned = clean(seeds)
+    assert [Removal.from_dict(json.loads(json.dumps(r.to_dict(), ensure_ascii=True))) for r in cleaned.removed] \
+        == cleaned.removed
+    doc = cleaned.removed[0].doc
+    edited = dict(cleaned.texts, **{doc: cleaned.texts[doc][:5]})  # the cleaned text lost its tail
+    with pytest.raises(IntegrityError, match=f"{doc}: the removal log does not fit the cleaned text"):
+        restore(edited, cleaned.removed)
+    with pytest.raises(IntegrityError, match="not among the cleaned documents"):
+        restore({}, cleaned.removed)
