@@ -166,12 +166,18 @@ def test_internal_errors_are_not_usage_errors(seeds, monkeypatch):
 
 
 def _help_options() -> set[str]:
-    parser = build_parser()
-    subparsers = next(a for a in parser._actions if isinstance(a, type(parser._subparsers._group_actions[0])))
-    found = {o for a in parser._actions for o in a.option_strings}
-    for sub in subparsers.choices.values():
-        found |= {o for a in sub._actions for o in a.option_strings if o.startswith("--")}
-    return found - {"--help", "-h"}
+    """Every option of the command line, subcommands (and theirs) included."""
+    import argparse
+
+    found: set[str] = set()
+    parsers = [build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            found |= {o for o in action.option_strings if o.startswith("--")}
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += list(action.choices.values())
+    return found - {"--help"}
 
 
 def test_help_and_readme_list_the_same_options():
