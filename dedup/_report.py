@@ -8,7 +8,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ._clean import Cleaned
-from ._documents import document_overlaps, pair_spans, repeat_share, self_repeats
+from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
 from ._result import Kind, Result
 
 __all__ = ["SCHEMA_VERSION", "report_dict", "write_json", "write_text_report"]
@@ -51,15 +51,18 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
         "boilerplate": [locate(int(i)) for i in np.flatnonzero(result.boilerplate)],
     }
     if spans:
+        aligned = PairSpans(result)  # one alignment per pair, shared by the three views below
+        found = aligned.rows(rows.tolist())
         for r, pair in zip(rows.tolist(), report["pairs"]):
-            pair["spans"] = [{"a": [s.a_start, s.a_end], "b": [s.b_start, s.b_end]} for s in pair_spans(result, r)]
-        repeats = self_repeats(result)
+            pair["spans"] = [{"a": [s.a_start, s.a_end], "b": [s.b_start, s.b_end]} for s in found[r]]
+        repeats = self_repeats(result, spans=aligned)
         report["self_repeats"] = [
             {"doc": doc, "share": round(repeat_share(result, reps), 6),
              "repeats": [{"span": [r.start, r.end], "of": [r.source_start, r.source_end], "kind": r.kind}
                          for r in reps]} for doc, reps in repeats.items()]
         report["document_overlaps"] = [{"a": o.a, "b": o.b, "share_a_in_b": round(o.share_a_in_b, 6),
-                                        "share_b_in_a": round(o.share_b_in_a, 6)} for o in document_overlaps(result)]
+                                        "share_b_in_a": round(o.share_b_in_a, 6)}
+                                       for o in document_overlaps(result, spans=aligned)]
     return report
 
 
@@ -159,10 +162,14 @@ def _write_boilerplate(result: Result, out: TextIO, most: int = 12) -> None:
         out.write(f"  ... {len(clusters) - most} more\n")
 
 
-def _write_documents(result: Result, out: TextIO, most: int = 8) -> None:
-    repeats = self_repeats(result)
+def _write_documents(result: Result, out: TextIO, most: int = 8, most_documents: int = 20) -> None:
+    """The documents that repeat themselves most and the document pairs that share most: only these are
+    aligned (see ``self_repeats`` and ``document_overlaps`` with a limit), so the report costs no more than
+    what it shows."""
+    aligned = PairSpans(result)
+    repeats = self_repeats(result, spans=aligned, limit=most_documents)
     if repeats:
-        out.write("\ndocuments that repeat themselves:\n")
+        out.write("\ndocuments that repeat themselves (most first):\n")
     for doc, reps in repeats.items():
         out.write(f"  {doc}: {repeat_share(result, reps):.1%} of its characters repeat earlier text, "
                   f"in {len(reps)} spans\n")
@@ -170,9 +177,10 @@ def _write_documents(result: Result, out: TextIO, most: int = 8) -> None:
             out.write(f"    [{r.start}, {r.end}) repeats [{r.source_start}, {r.source_end}) ({r.kind})\n")
         if len(reps) > most:
             out.write(f"    ... {len(reps) - most} more (see --json with --spans)\n")
-    overlaps = document_overlaps(result)
+    overlaps = document_overlaps(result, spans=aligned, limit=most_documents)
     if overlaps:
-        out.write("\ndocuments that share text (share of a found in b, of b found in a):\n")
+        out.write(f"\ndocument pairs that share text, at most the {most_documents} that share most "
+                  f"(share of a found in b, of b found in a; all of them: --json --spans):\n")
     for o in overlaps:
         out.write(f"  {o.a} ~ {o.b}: {o.share_a_in_b:.1%}, {o.share_b_in_a:.1%}\n")
 

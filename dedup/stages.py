@@ -23,12 +23,14 @@ from ._normalize import Normalizer, normalize, normalize_passages
 from ._read import decode, encode, read_corpus, read_folder
 from ._segment import Passages, segment
 from ._shingle import ShingleBatch, Shingler, WordTokenizer
-from ._spans import Span, aligned_spans
+from ._documents import PairSpans
+from ._spans import Span, align_pairs, aligned_spans
 from ._verify import Overlap, Verified, judge, longest_extra_run, overlap
 
 __all__ = [
     "Normalizer",
     "Overlap",
+    "PairSpans",
     "Passages",
     "ShingleBatch",
     "Shingler",
@@ -36,6 +38,7 @@ __all__ = [
     "Span",
     "Verified",
     "WordTokenizer",
+    "align_pairs",
     "aligned_spans",
     "band_keys",
     "bucket",

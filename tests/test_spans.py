@@ -97,9 +97,9 @@ def test_json_spans_and_document_overlaps(seeds, capsys):
 def test_report_shows_self_repeats_and_overlaps(seeds, capsys):
     assert main([str(seeds)]) == 0
     out = capsys.readouterr().out
-    assert f"{DOUBLED}: " in out.split("documents that repeat themselves:")[1]
+    assert f"{DOUBLED}: " in out.split("documents that repeat themselves (most first):")[1]
     assert "[5984, 6400) repeats [0, 416) (contained)" in out
-    assert "documents that share text" in out
+    assert "document pairs that share text" in out
 
 
 @settings(max_examples=30, deadline=None)
