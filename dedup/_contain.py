@@ -1,16 +1,38 @@
-"""Candidates for containment: texts whose shingles lie mostly inside another, longer text."""
+"""Candidates for containment: texts whose shingles lie mostly inside another, longer text.
+
+Two searches live here. ``contained_candidates`` (the one to use) works on what
+``_kernel.sign_texts`` leaves: every text keeps a coordinated sample of its shingles, about
+the same number whatever its size, and the MinHash signature. A pair sharing sampled
+shingles is tested at the larger text's sampling rate (Broder's containment estimate from
+coordinated samples, sized by the texts as LSH Ensemble partitions by size), then by its
+signatures' Jaccard estimate against the least Jaccard that containment allows at the
+pair's sizes. Its work is bounded by the samples: no inverted index of every shingle.
+
+``candidates_from_samples`` (and ``sample_batch``, ``containment_candidates``) is the earlier
+search: each text's 16 smallest shingle hashes queried against an index of every shingle.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
+from . import _kernel
 from ._arrays import decode_pairs, first_of_runs, gather_ranges
 from ._shingle import ShingleBatch
 
-__all__ = ["Sample", "candidates_from_samples", "containment_candidates", "sample_batch"]
+__all__ = ["Sample", "candidates_from_samples", "contained_candidates", "containment_candidates", "required_hits",
+           "sample_batch"]
+
+# Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
+MAX_POSTING = 32
+# A pair exactly at the containment level fails the sample test this often (at most).
+MISS = 0.002
+# Standard errors below the least Jaccard that containment allows that a signature estimate may fall.
+MARGIN = 4.0
 
 SAMPLE = 16
 
@@ -101,3 +123,325 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
         samples.append(sample_batch(batch, first, sample))
         first += len(batch)
     return candidates_from_samples(samples, contained, max_posting)
+
+
+def required_hits(most: int, contained: float, miss: float = MISS) -> np.ndarray:
+    """For each number a of sampled shingles (0 to *most*): how many must lie in the other
+    text, the most m with P(Binomial(a, contained) < m) <= *miss* (at least 1; never for a = 0).
+
+    A text inside another at level *contained* has each sampled shingle in it with at
+    least that chance, so it fails the test with at most chance *miss*.
+
+    >>> required_hits(4, 0.8, 0.01).tolist()
+    [9223372036854775807, 1, 1, 1, 1]
+    """
+    need = np.full(most + 1, np.iinfo(np.int64).max, np.int64)
+    for a in range(1, most + 1):
+        below, m = 0.0, 0
+        for x in range(a + 1):
+            term = math.exp(math.lgamma(a + 1) - math.lgamma(x + 1) - math.lgamma(a - x + 1)
+                            + (x * math.log(contained) if x else 0.0)
+                            + ((a - x) * math.log1p(-contained) if a - x else 0.0)) if contained < 1 else float(x == a)
+            if below + term > miss:
+                break
+            below += term
+            m = x + 1
+        need[a] = max(m, 1)
+    return need
+
+
+def contained_candidates(sample_offsets: np.ndarray, samples: np.ndarray, limits: np.ndarray, sizes: np.ndarray,
+                         compact: np.ndarray, contained: float = 0.8, *, max_posting: int = MAX_POSTING,
+                         miss: float = MISS, margin: float = MARGIN) -> np.ndarray:
+    """Pairs ``(i, j)``, i < j, of texts one of which may hold at least *contained* of the other's
+    shingles: an ``(m, 2)`` int64 array, sorted. The arguments are ``_kernel.sign_texts``'s
+    (with ``sample > 0``): each text's sample (ascending hashes below its bound ``limits``),
+    its distinct shingle count and its compact signature.
+
+    Two texts' samples are coordinated: below the smaller bound (the larger text's), a
+    shingle is in both samples exactly when it is in both texts. So for a pair sharing a
+    sampled shingle, the smaller text's sampled shingles below that bound are a random
+    sample of it, and the share found in the other estimates its containment; the pair
+    passes when enough are found (``required_hits``: a pair exactly at *contained* fails
+    with chance at most *miss*), either way round. Then its signatures must agree on a share
+    of bins no more than *margin* standard errors below ``c / (1 + r - c)``, the least
+    Jaccard similarity of a pair of size ratio r with containment c. Sampled shingles held
+    by more than *max_posting* texts (common phrases) are set aside. The candidates still
+    have to be verified.
+
+    >>> from dedup._kernel import sign_texts
+    >>> s = sign_texts(["一二三四五六七八九十", "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸", "另外一段不相干的文字"],
+    ...                5, 128, 1, 35, 3, sample=16)
+    >>> contained_candidates(s.sample_offsets, s.samples, s.limits, s.sizes, s.compact).tolist()
+    [[0, 1]]
+    """
+    if not 0.0 < contained <= 1.0:
+        raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
+    if max_posting < 2:
+        raise ValueError(f"max_posting must be at least 2, not {max_posting!r}")
+    m = len(sample_offsets) - 1
+    counts = np.diff(sample_offsets)
+    if m < 2 or len(samples) == 0:
+        return np.zeros((0, 2), np.int64)
+    need = required_hits(int(counts.max()), contained, miss)
+    # About 60 characters a sample: the kernels pay for themselves from about as many texts as in signing.
+    if _kernel.use_kernels(len(samples) * 60):
+        # Texts in order of bound descending, then position: the order within groups of equal samples.
+        by_bound = np.lexsort((np.arange(m), ~np.asarray(limits, np.uint64)))
+        # The compact signatures as 64-bit words (8 bins each), padded with bins that always agree.
+        pad = -compact.shape[1] % 8
+        words = np.ascontiguousarray(np.pad(compact, ((0, 0), (0, pad))) if pad else compact).view(np.uint64)
+        pairs = _contained_kernel(np.asarray(sample_offsets, np.int64), samples, limits, np.asarray(sizes, np.int64),
+                                  words, compact.shape[1], need, max_posting, contained, margin, by_bound)
+    else:
+        pairs = _contained_numpy(sample_offsets, samples, limits, sizes, compact, need, max_posting, contained, margin)
+    return decode_pairs(np.unique(pairs[:, 0] * m + pairs[:, 1]), m)
+
+
+def _least_jaccard(small: np.ndarray, big: np.ndarray, contained: float, num_perm: int, margin: float) -> np.ndarray:
+    """The share of equal bins below which a pair of these distinct sizes cannot be contained (numpy path)."""
+    ratio = big / small
+    least = contained / (1.0 + ratio - contained)
+    return least - margin * np.sqrt(least * (1.0 - least) / num_perm) - 1.0 / num_perm
+
+
+def _contained_numpy(offsets: np.ndarray, samples: np.ndarray, limits: np.ndarray, sizes: np.ndarray,
+                     compact: np.ndarray, need: np.ndarray, max_posting: int, contained: float,
+                     margin: float) -> np.ndarray:
+    """``contained_candidates`` with numpy: equal samples grouped by one sort; the reference, and the path
+    without numba."""
+    m = len(offsets) - 1
+    counts = np.diff(offsets)
+    owner = np.repeat(np.arange(m), counts)
+    order = np.lexsort((owner, samples))
+    values = samples[order]
+    starts = np.flatnonzero(first_of_runs(values))
+    runs = np.diff(np.append(starts, len(values)))
+    usable = np.zeros(len(samples), bool)
+    usable[order] = np.repeat(runs <= max_posting, runs)
+    before = np.zeros(len(samples) + 1, np.int64)
+    np.cumsum(usable, out=before[1:])
+    # Every pair within each shared, usable run of equal samples; one code per shared sample.
+    shared = (runs >= 2) & (runs <= max_posting)
+    codes = [np.zeros(0, np.int64)]
+    for size in np.unique(runs[shared]).tolist():
+        at = starts[shared & (runs == size)]
+        a, b = np.triu_indices(size, 1)
+        left, right = owner[order[at[:, None] + a]].ravel(), owner[order[at[:, None] + b]].ravel()
+        codes.append(left * m + right)  # owners ascend within a run: left < right
+    codes, hits = np.unique(np.concatenate(codes), return_counts=True)
+    x, y = codes // m, codes % m
+    bound = np.minimum(limits[x], limits[y])
+    asked_x = _usable_below(samples, offsets, before, x, bound)
+    asked_y = _usable_below(samples, offsets, before, y, bound)
+    ok = (hits >= need[asked_x]) | (hits >= need[asked_y])
+    x, y = x[ok], y[ok]
+    agree = np.zeros(len(x), np.int64)
+    for start in range(0, len(x), 1 << 16):
+        part = slice(start, start + (1 << 16))
+        agree[part] = np.count_nonzero(compact[x[part]] == compact[y[part]], axis=1)
+    small = np.minimum(sizes[x], sizes[y]).astype(np.float64)
+    big = np.maximum(sizes[x], sizes[y]).astype(np.float64)
+    keep = agree / compact.shape[1] >= _least_jaccard(small, big, contained, compact.shape[1], margin)
+    return np.stack([x[keep], y[keep]], axis=1).reshape(-1, 2)
+
+
+def _usable_below(samples: np.ndarray, offsets: np.ndarray, before: np.ndarray, texts: np.ndarray,
+                  bound: np.ndarray) -> np.ndarray:
+    """Usable samples of each text below its bound: a binary search within each text's ascending samples."""
+    lo, hi = offsets[texts].copy(), offsets[texts + 1].copy()
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        below = open_ & (samples[np.minimum(mid, len(samples) - 1)] < bound)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(open_ & ~below, mid, hi)
+    return before[lo] - before[offsets[texts]]
+
+
+def _contained_kernel(offsets, samples, limits, sizes, words, num_perm, need, max_posting, contained, margin,
+                      by_bound):
+    """``contained_candidates`` compiled: equal samples grouped by a radix sort, pairs counted per text."""
+    entries = _group(samples, offsets, by_bound)
+    position, run_end, owners, bounds, needs = _runs(entries, samples, offsets, limits, max_posting, need)
+    return _pairs(offsets, samples, sizes, words, num_perm, need, contained, margin, position, run_end, owners, bounds,
+                  needs)
+
+
+def _runs(entries, samples, offsets, limits, max_posting, need):
+    """For each entry: its position among the grouped *entries* and the end of its run of equal
+    values (-1: more than max_posting texts share it, a common phrase set aside); and for each
+    grouped entry, of its owner: the owner, its bound, and the hits that pass with all its usable
+    samples (what a pair needs to pass for the owner's side), laid out for the counting loop to read in turn."""
+    m = len(offsets) - 1
+    total = len(samples)
+    position = np.empty(total, np.int32)
+    run_end = np.empty(total, np.int32)
+    p = 0
+    while p < total:
+        value = samples[entries[p]]
+        q = p + 1
+        while q < total and samples[entries[q]] == value:
+            q += 1
+        for r in range(p, q):
+            position[entries[r]] = r
+            run_end[entries[r]] = q if q - p <= max_posting else -1
+        p = q
+    owner = np.empty(total, np.int32)
+    owner_need = np.empty(m, np.int64)
+    for x in range(m):
+        usable = 0
+        for e in range(offsets[x], offsets[x + 1]):
+            owner[e] = x
+            if run_end[e] >= 0:
+                usable += 1
+        owner_need[x] = need[usable]
+    owners = np.empty(total, np.int32)
+    bounds = np.empty(total, np.uint64)
+    needs = np.empty(total, np.int64)
+    for r in range(total):
+        x = owner[entries[r]]
+        owners[r], bounds[r], needs[r] = x, limits[x], owner_need[x]
+    return position, run_end, owners, bounds, needs
+
+
+def _pairs(offsets, samples, sizes, words, num_perm, need, contained, margin, position, run_end, owners, bounds,
+           needs):
+    """The pairs that pass both tests, counted text by text (*words*: the compact signatures, 8 bins a word)."""
+    m = len(offsets) - 1
+    # most[h]: the most samples with which h hits still pass (need never falls as samples grow).
+    most = np.zeros(len(need) + 1, np.int64)
+    for h in range(len(most)):
+        a = 0
+        while a + 1 < len(need) and need[a + 1] <= h:
+            a += 1
+        most[h] = a
+    state = np.full(m, -1, np.int64)  # (x << 32) | hits of the pair (x, y), for the x counted last
+    touched = np.empty(m, np.int64)
+    touched_bound = np.empty(m, np.uint64)
+    touched_need = np.empty(m, np.int64)
+    usable = np.empty(max(1, _longest(offsets)), np.uint64)
+    out = np.empty((1024, 2), np.int64)
+    found = 0
+    padding = words.shape[1] * 8 - num_perm
+    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+    ones = np.uint64(0x0101010101010101)
+    for x in range(m):
+        # Each pair is counted from its side with the larger bound (the smaller text; ties: the first).
+        n_touched = 0
+        n_usable = 0
+        for e in range(offsets[x], offsets[x + 1]):
+            if run_end[e] < 0:
+                continue
+            usable[n_usable] = samples[e]
+            n_usable += 1
+            for r in range(position[e] + 1, run_end[e]):
+                y = owners[r]
+                seen = state[y]
+                if (seen >> 32) != x:
+                    state[y] = (x << 32) | 1
+                    touched[n_touched] = y
+                    touched_bound[n_touched] = bounds[r]
+                    touched_need[n_touched] = needs[r]
+                    n_touched += 1
+                else:
+                    state[y] = seen + 1
+        for t in range(n_touched):
+            y = touched[t]
+            h = state[y] & 0xFFFFFFFF
+            # x's usable samples below y's bound are at most most[h] (x passes), or y's all pass.
+            a = most[min(h, len(most) - 1)]
+            if not (n_usable <= a or usable[a] >= touched_bound[t]) and touched_need[t] > h:
+                continue
+            # Equal bins, 8 at a time: a byte of the XOR is zero exactly where its bins agree.
+            agree = -padding
+            for k in range(words.shape[1]):
+                d = words[x, k] ^ words[y, k]
+                zero = ~(((d & low7) + low7) | d | low7)  # the top bit of each zero byte
+                agree += np.int64(((zero >> np.uint64(7)) * ones) >> np.uint64(56))
+            small = np.float64(min(sizes[x], sizes[y]))
+            big = np.float64(max(sizes[x], sizes[y]))
+            least = contained / (1.0 + big / small - contained)
+            floor = least - margin * np.sqrt(least * (1.0 - least) / num_perm) - 1.0 / num_perm
+            if agree / num_perm < floor:
+                continue
+            if found == len(out):
+                grown = np.empty((2 * len(out), 2), np.int64)
+                grown[:found] = out[:found]
+                out = grown
+            out[found, 0] = min(x, y)
+            out[found, 1] = max(x, y)
+            found += 1
+    return out[:found]
+
+
+def _longest(offsets):
+    longest = 0
+    for i in range(len(offsets) - 1):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    return longest
+
+
+def _group(samples, offsets, by_bound):
+    """Entries (positions into *samples*) grouped by value, each group in order of (bound
+    descending, owner), so that within a group a text meets the texts it is counted against
+    after itself: the entries laid out text by text in that order, then a stable radix sort
+    by 32 bits of a remix of the value (three digits of 11 bits), then the rare groups of
+    equal keys but different values split by value."""
+    total = len(samples)
+    entries = np.empty(total, np.int32)
+    keys = np.empty(total, np.uint32)
+    p = 0
+    for x in by_bound:
+        for e in range(offsets[x], offsets[x + 1]):
+            entries[p] = e
+            keys[p] = np.uint32(_mix(samples[e]) >> np.uint64(32))
+            p += 1
+    spare_keys = np.empty(total, np.uint32)
+    spare_entries = np.empty(total, np.int32)
+    count = np.zeros(2049, np.int64)
+    for digit in range(3):
+        shift = np.uint32(11 * digit)
+        count[:] = 0
+        for p in range(total):
+            count[((keys[p] >> shift) & np.uint32(2047)) + 1] += 1
+        for d in range(2048):
+            count[d + 1] += count[d]
+        for p in range(total):
+            d = (keys[p] >> shift) & np.uint32(2047)
+            q = count[d]
+            count[d] += 1
+            spare_keys[q] = keys[p]
+            spare_entries[q] = entries[p]
+        keys, spare_keys = spare_keys, keys
+        entries, spare_entries = spare_entries, entries
+    p = 0
+    while p < total:
+        q = p + 1
+        while q < total and keys[q] == keys[p]:
+            q += 1
+        # Different values sharing the key (rare): a stable insertion sort by value splits them.
+        for r in range(p + 1, q):
+            e = entries[r]
+            k = r
+            while k > p and samples[entries[k - 1]] > samples[e]:
+                entries[k] = entries[k - 1]
+                k -= 1
+            entries[k] = e
+        p = q
+    return entries
+
+
+def _compile(jit) -> None:
+    """Have numba compile this module's kernels, against the compiled ``_kernel._mix``."""
+    space = globals()
+    space["_mix"] = _kernel._mix
+    for name in ("_longest", "_group", "_runs", "_pairs", "_contained_kernel"):
+        if not hasattr(space[name], "py_func"):
+            space[name] = jit(space[name])
+
+
+_mix = _kernel._mix
+_kernel.register(_compile)

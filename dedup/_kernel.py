@@ -1,0 +1,595 @@
+"""Compiled per-passage kernels: shingle -> hash -> sign -> band keys in one pass, and exact
+verification by merging sorted hash arrays.
+
+The numpy stages (``Shingler``, ``sign``, ``band_keys``, ``overlap``) each make a pass over
+arrays of every shingle of a batch; here one loop per passage does all of it while the
+passage's shingles sit in the cache. The results are bit for bit those of the numpy stages
+(the same hash family, bins, densification probes and band keys), and the numpy stages stay
+the reference: without numba every function here runs them instead.
+
+Kernels are compiled by numba on first use and cached on disk (``cache=True``), so only the
+first run on a machine pays the compilation; a later process still pays about half a second
+to import numba and load them (measured in ``benchmarks/ENGINE.md``), so inputs smaller than
+``KERNEL_MIN_CHARS`` take the numpy stages unless the kernels are already loaded. Either way
+the results are the same.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from ._hash import POLY, mix64
+from ._shingle import Shingler
+
+__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "map_characters", "overlap_texts", "sample_limits",
+           "sign_texts"]
+
+# numba is optional: the numpy stages compute the same results, more slowly.
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+# Below this many characters a call takes the numpy stages, unless the kernels are loaded already:
+# importing numba and loading the kernels costs about 0.5 s, what the kernels save on a million.
+KERNEL_MIN_CHARS = 1 << 20
+_loaded: list[bool] = []
+
+# Characters per compiled call: bounds the UTF-32 copy of the texts (8 MB) and the sample buffer (16 MB).
+_CHUNK_CHARS = 1 << 21
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+# Tags of _shingle._ngrams: every gram gets n * _GRAM_TAG, a text shorter than n its length * _SHORT_TAG.
+_GRAM_TAG, _SHORT_TAG = 0xD6E8FEB86659FD93, 0x2545F4914F6CDD1D
+_PROBE_SALT = 0x5851F42D4C957F2D
+_U64 = 2**64 - 1
+
+
+class SignedTexts(NamedTuple):
+    """What signing leaves for bucketing, estimating and the containment search, one row a text.
+
+    ``keys`` (m, bands) uint32: the low 32 bits of each band key. ``compact`` (m, num_perm)
+    uint8: the low 8 bits of each bin. ``sizes`` (m,) int64: distinct shingles of each text.
+    ``limits`` (m,) uint64: each text's sample bound (``sample_limits``; 0 without samples).
+    ``sample_offsets`` (m + 1,) int64 and ``samples`` uint64: text i's containment sample,
+    ``samples[sample_offsets[i]:sample_offsets[i + 1]]``, its distinct shingle hashes below
+    its bound, ascending. 276 bytes a text with 35 bands and 128 bins, plus 8 a sample.
+    """
+
+    keys: np.ndarray
+    compact: np.ndarray
+    sizes: np.ndarray
+    limits: np.ndarray
+    sample_offsets: np.ndarray
+    samples: np.ndarray
+
+
+def use_kernels(chars: int) -> bool:
+    """Whether a call on *chars* characters should run the compiled kernels: numba is there and
+    the kernels are loaded already or the input is large enough (``KERNEL_MIN_CHARS``) to pay for
+    loading them, which this does (compiling them the first time on a machine).
+
+    >>> use_kernels(0) in (True, False)
+    True
+    """
+    if not HAVE_NUMBA:
+        return False
+    if not _loaded and chars >= KERNEL_MIN_CHARS:
+        _load()
+    return bool(_loaded)
+
+
+def _load() -> None:
+    """Compile the kernels (or load them from numba's cache) in place of their Python definitions."""
+    if _loaded:
+        return
+    import numba
+
+    jit = numba.njit(cache=True, nogil=True)
+    names = ("_mix", "_next_power", "_bitmap_words", "_distinct", "_distinct_exact", "_text_hashes", "_sign_kernel",
+             "_sorted_sets", "_merge_counts", "_map_lengths", "_map_write")
+    space = globals()
+    for name in names:  # callees first: a kernel compiles against the compiled functions it calls
+        if not hasattr(space[name], "py_func"):
+            space[name] = jit(space[name])
+    for hook in _on_load:
+        hook(jit)
+    _loaded.append(True)
+
+
+# Other modules' kernels, compiled when these are (``_contain`` registers its own).
+_on_load: list[Callable[..., None]] = []
+
+
+def register(compile_kernels: Callable[..., None]) -> None:
+    """Have *compile_kernels* (given numba's ``njit`` decorator) called when the kernels load, or now if they have."""
+    _on_load.append(compile_kernels)
+    if _loaded:
+        import numba
+
+        compile_kernels(numba.njit(cache=True, nogil=True))
+
+
+def sample_limits(counts: np.ndarray, sample: int) -> np.ndarray:
+    """The hash bound of each text's containment sample: a text with *counts* shingles (repeats
+    included) samples its shingles whose hash lies below ``(2**64 - 1) // count * sample``,
+    about *sample* of them; a text of at most *sample* shingles samples all (bound ``2**64 - 1``).
+
+    The bound is the same for every text of one size and the hash is the same shingle hash in
+    every text, so two texts' samples are coordinated: below the smaller of their bounds, a
+    shingle is in both samples exactly when it is in both texts (Broder's containment estimate).
+
+    >>> sample_limits(np.array([0, 10, 1000]), 16).tolist() == [2**64 - 1, 2**64 - 1, (2**64 - 1) // 1000 * 16]
+    True
+    """
+    counts = np.asarray(counts, np.int64)
+    if sample < 0:
+        raise ValueError(f"sample must be a non-negative number of shingles, not {sample!r}")
+    out = np.full(len(counts), _U64, np.uint64)
+    if sample == 0:
+        return np.zeros(len(counts), np.uint64)
+    big = counts > sample
+    out[big] = (np.uint64(_U64) // counts[big].astype(np.uint64)) * np.uint64(sample)
+    return out
+
+
+def _shingle_counts(lengths: np.ndarray, n: int) -> np.ndarray:
+    """Shingles (repeats included) of texts of *lengths* tokens: n-grams, or one for a short non-empty text."""
+    return np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
+
+
+def _codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of *texts* laid end to end (uint32) and each text's offsets into them."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # surrogatepass: a lone surrogate (possible in text made in memory) is one code point, as len() counts it.
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    return codes, offsets
+
+
+def _chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """Consecutive ranges of texts of about ``_CHUNK_CHARS`` characters each (at least one text)."""
+    chunk_chars = _CHUNK_CHARS
+    bounds, start, size = [], 0, 0
+    for i, text in enumerate(texts):
+        size += len(text)
+        if size >= chunk_chars:
+            bounds.append((start, i + 1))
+            start, size = i + 1, 0
+    if start < len(texts) or not bounds:
+        bounds.append((start, len(texts)))
+    return bounds
+
+
+def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int, bands: int, rows: int,
+               sample: int = 0) -> SignedTexts:
+    """Band keys, compact signatures, set sizes and containment samples of texts' character n-grams.
+
+    The keys equal ``band_keys(sign(Shingler("char", n)(texts), num_perm, seed), bands, rows)``
+    as uint32 and ``compact`` equals the signatures as uint8; ``sizes`` counts each text's
+    distinct shingles; with ``sample > 0``, each text also keeps its distinct shingle hashes
+    below its ``sample_limits`` bound, ascending (about *sample* a text), for
+    ``_contain.containment_candidates``. One compiled pass per text (numba), or the numpy
+    stages when numba is missing.
+
+    >>> s = sign_texts(["同一段文字出现了两次", "同一段文字出现了两次", "另外一段"], 5, 16, 1, 4, 2, sample=3)
+    >>> s.keys.shape, bool((s.keys[0] == s.keys[1]).all()), s.sizes.tolist(), s.sample_offsets.tolist()
+    ((3, 4), True, [6, 6, 1], [0, 4, 8, 9])
+    """
+    from ._minhash import check_signing  # here: _minhash imports the containment search, which imports this
+
+    check_signing(num_perm, seed)
+    if shingle_size < 1:
+        raise ValueError(f"shingle size must be a positive integer, not {shingle_size!r}")
+    if bands * rows > num_perm:
+        raise ValueError(f"bands * rows = {bands * rows} exceeds the signature length {num_perm}")
+    if sample < 0:
+        raise ValueError(f"sample must be a non-negative number of shingles, not {sample!r}")
+    if not use_kernels(sum(map(len, texts))):
+        return _sign_numpy(texts, shingle_size, num_perm, seed, bands, rows, sample)
+    m = len(texts)
+    keys = np.zeros((m, bands), np.uint32)
+    compact = np.zeros((m, num_perm), np.uint8)
+    sizes = np.zeros(m, np.int64)
+    limits = np.zeros(m, np.uint64)
+    counts = np.zeros(m, np.int64)
+    sample_parts = []
+    consts = _constants(shingle_size, num_perm, seed)
+    for start, end in _chunks(texts):
+        codes, offsets = _codes(texts[start:end])
+        shingles = _shingle_counts(np.diff(offsets), shingle_size)
+        limits[start:end] = sample_limits(shingles, sample)
+        # Room for every shingle of the chunk: a text never has more samples than shingles.
+        buffer = np.empty(int(shingles.sum()) if sample else 0, np.uint64)
+        written = _sign_kernel(codes, offsets, shingle_size, num_perm, *consts, bands, rows, limits[start:end],
+                               keys[start:end], compact[start:end], sizes[start:end], buffer, counts[start:end])
+        sample_parts.append(buffer[:written].copy())
+    offsets = np.zeros(m + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    samples = np.concatenate(sample_parts) if sample_parts else np.zeros(0, np.uint64)
+    return SignedTexts(keys, compact, sizes, limits, offsets, samples)
+
+
+def _constants(n: int, num_perm: int, seed: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    """The seeded constants of the hash family: the gram tag, the short-text tag base, the
+    signing multiplier (odd, drawn from the seed) and the probe salt, as ``_shingle`` and ``_minhash``."""
+    multiplier = int(mix64(np.array([seed], np.uint64))[0]) | 1
+    return (np.uint64(n * _GRAM_TAG % 2**64), np.uint64(_SHORT_TAG), np.uint64(multiplier),
+            np.uint64(seed * _PROBE_SALT % 2**64))
+
+
+def _sign_numpy(texts: Sequence[str], n: int, num_perm: int, seed: int, bands: int, rows: int,
+                sample: int) -> SignedTexts:
+    """``sign_texts`` by the numpy stages: the reference, and the path without numba."""
+    from ._lsh import band_keys
+    from ._minhash import sign
+
+    m = len(texts)
+    keys = np.zeros((m, bands), np.uint32)
+    compact = np.zeros((m, num_perm), np.uint8)
+    sizes = np.zeros(m, np.int64)
+    limits = np.zeros(m, np.uint64)
+    parts, counts = [], np.zeros(m, np.int64)
+    shingler = Shingler("char", n)
+    for start, end in _chunks(texts):
+        batch = shingler(texts[start:end])
+        signatures = sign(batch, num_perm, seed)
+        keys[start:end] = band_keys(signatures, bands, rows).astype(np.uint32)
+        compact[start:end] = signatures.astype(np.uint8)
+        owner = np.repeat(np.arange(end - start), batch.counts())
+        # Distinct (text, hash) pairs, hashes ascending within each text.
+        order = np.lexsort((batch.hashes, owner))
+        owner, hashes = owner[order], batch.hashes[order]
+        first = np.ones(len(hashes), bool)
+        first[1:] = (owner[1:] != owner[:-1]) | (hashes[1:] != hashes[:-1])
+        owner, hashes = owner[first], hashes[first]
+        sizes[start:end] = np.bincount(owner, minlength=end - start)
+        if sample:
+            limits[start:end] = sample_limits(batch.counts(), sample)
+            below = hashes < limits[start:end][owner]
+            parts.append(hashes[below])
+            counts[start:end] = np.bincount(owner[below], minlength=end - start)
+    offsets = np.zeros(m + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return SignedTexts(keys, compact, sizes, limits, offsets,
+                       np.concatenate(parts) if parts else np.zeros(0, np.uint64))
+
+
+def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                        np.ndarray]:
+    """Distinct shingles of each side and shared shingles of each pair ``(i, j)`` of *texts*
+    (character n-grams): ``(size_a, size_b, shared)``, int64 arrays, as ``_verify.overlap`` gives.
+
+    Each text involved is hashed once into a sorted array of its distinct shingle hashes; a
+    pair's shared shingles are counted by merging the two arrays.
+
+    >>> [a.tolist() for a in overlap_texts(["abcd", "abce", "xy"], np.array([[0, 1], [0, 2]]), 2)]
+    [[3, 3], [3, 1], [2, 0]]
+    """
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+    if shingle_size < 1:
+        raise ValueError(f"shingle size must be a positive integer, not {shingle_size!r}")
+    if not use_kernels(sum(len(texts[i]) for i in np.unique(pairs).tolist())):
+        from ._verify import overlap
+
+        return _overlap_numpy(texts, pairs, shingle_size, overlap)
+    size_a = np.zeros(len(pairs), np.int64)
+    size_b = np.zeros(len(pairs), np.int64)
+    shared = np.zeros(len(pairs), np.int64)
+    if len(pairs) == 0:
+        return size_a, size_b, shared
+    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
+    for rows in _pair_chunks(texts, pairs):
+        involved, local = np.unique(pairs[rows], return_inverse=True)
+        codes, offsets = _codes([texts[i] for i in involved])
+        set_offsets = np.zeros(len(involved) + 1, np.int64)
+        np.cumsum(_shingle_counts(np.diff(offsets), shingle_size), out=set_offsets[1:])
+        hashes = np.zeros(int(set_offsets[-1]), np.uint64)
+        set_sizes = np.zeros(len(involved), np.int64)
+        _sorted_sets(codes, offsets, shingle_size, gram_tag, short_tag, set_offsets, hashes, set_sizes)
+        local = local.reshape(-1, 2)
+        size_a[rows], size_b[rows] = set_sizes[local[:, 0]], set_sizes[local[:, 1]]
+        shared[rows] = _merge_counts(hashes, set_offsets, set_sizes, local)
+    return size_a, size_b, shared
+
+
+def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> tuple[np.ndarray, np.ndarray,
+                                                                                     np.ndarray]:
+    if len(pairs) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    involved, local = np.unique(pairs, return_inverse=True)
+    found = overlap(Shingler("char", n)([texts[i] for i in involved]), local.reshape(-1, 2))
+    return found.size_a, found.size_b, found.shared
+
+
+def _pair_chunks(texts: Sequence[str], pairs: np.ndarray) -> list[slice]:
+    """Ranges of pairs whose texts hold about ``_CHUNK_CHARS`` characters together (at least one pair)."""
+    chunk_chars = _CHUNK_CHARS
+    weight = np.fromiter((len(texts[a]) + len(texts[b]) for a, b in pairs.tolist()), np.int64, len(pairs))
+    ends = np.searchsorted(np.cumsum(weight), np.arange(chunk_chars, int(weight.sum()) + chunk_chars, chunk_chars),
+                           "right")
+    edges = np.unique(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Each text with every character replaced by what *table* maps it to, and which texts need
+    the text-by-text path instead (their entry is ``""``): the per-character step of
+    ``Normalizer.batch``, in one compiled pass (numba is required).
+
+    *table* and *pieces* are ``Normalizer._vector_tables()``: for each BMP character, packed,
+    where its output starts in *pieces* (bits 6+), how long it is (bits 1-5) and whether it
+    forces the text-by-text path (bit 0); a character beyond the BMP forces it too.
+
+    >>> from dedup._normalize import Normalizer
+    >>> map_characters(["Ａ，b c", "ﬁ…", "x\U00020000"], *Normalizer()._vector_tables())
+    (['a,bc', 'fi...', ''], array([False, False,  True]))
+    """
+    if not use_kernels(KERNEL_MIN_CHARS):
+        raise RuntimeError("map_characters needs numba; Normalizer.batch has the numpy path")
+    codes, offsets = _codes(texts)
+    out_offsets = np.zeros(len(texts) + 1, np.int64)
+    slow = np.zeros(len(texts), np.bool_)
+    _map_lengths(codes, offsets, table, out_offsets, slow)
+    out = np.empty(int(out_offsets[-1]), np.uint32)
+    _map_write(codes, offsets, table, pieces, out_offsets, slow, out)
+    joined = out.tobytes().decode("utf-32-le", "surrogatepass")
+    bounds = out_offsets.tolist()
+    return [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])], slow
+
+
+# ---------------------------------------------------------------------------------------------------- kernels
+# Written as plain Python over numpy scalars; ``_load`` has numba compile them (without numba they
+# are never called). All arithmetic is on uint64 and wraps modulo 2**64, as numpy's does.
+
+def _mix(x):
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(_M1)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(_M2)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _text_hashes(codes, start, length, n, gram_tag, short_tag, out):
+    """The shingle hashes of one text, in text order, into ``out``; returns how many."""
+    poly = np.uint64(POLY)
+    if length == 0:
+        return 0
+    if length < n:
+        acc = np.uint64(0)
+        for k in range(length):
+            acc = acc * poly + np.uint64(codes[start + k])
+        acc += np.uint64(length) * short_tag
+        out[0] = _mix(acc + gram_tag)
+        return 1
+    # A rolling polynomial: drop the leading token's term, shift, add the next (exact mod 2**64).
+    lead = np.uint64(1)
+    for _ in range(n - 1):
+        lead *= poly
+    acc = np.uint64(0)
+    for k in range(n):
+        acc = acc * poly + np.uint64(codes[start + k])
+    out[0] = _mix(acc + gram_tag)
+    for p in range(1, length - n + 1):
+        acc = (acc - np.uint64(codes[start + p - 1]) * lead) * poly + np.uint64(codes[start + p + n - 1])
+        out[p] = _mix(acc + gram_tag)
+    return length - n + 1
+
+
+def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, probe_xor, bands, rows, limits,
+                 keys, compact, sizes, samples, taken):
+    m = len(offsets) - 1
+    longest = 1
+    for i in range(m):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    hashes = np.zeros(longest, np.uint64)
+    signature = np.zeros(num_perm, np.uint32)
+    filled = np.zeros(num_perm, np.bool_)
+    seen = np.zeros(_bitmap_words(longest), np.uint64)
+    table = np.zeros(1, np.uint64)
+    perm = np.uint64(num_perm)
+    low32 = np.uint64(0xFFFFFFFF)
+    written = 0
+    for i in range(m):
+        count = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, hashes)
+        signature[:] = np.uint32(0xFFFFFFFF)
+        filled[:] = False
+        for p in range(count):
+            h = hashes[p] * multiplier
+            b = np.int64(((h >> np.uint64(32)) * perm) >> np.uint64(32))
+            filled[b] = True
+            signature[b] = min(signature[b], np.uint32(h & low32))
+        distinct = _distinct(hashes, count, seen)
+        if distinct < 0:  # too many look-alikes for the bitmap: count with a hash table instead
+            if len(table) < 2 * count:
+                table = np.zeros(_next_power(2 * count), np.uint64)
+            distinct = _distinct_exact(hashes, count, table)
+        sizes[i] = distinct
+        # The sample: distinct hashes below the text's bound, ascending.
+        limit = limits[i]
+        first = written
+        for p in range(count):
+            g = hashes[p]
+            if g < limit:
+                q = written
+                while q > first and samples[q - 1] > g:
+                    q -= 1
+                if q > first and samples[q - 1] == g:
+                    continue  # a repeat
+                for r in range(written, q, -1):
+                    samples[r] = samples[r - 1]
+                samples[q] = g
+                written += 1
+        taken[i] = written - first
+        if count > 0:
+            # Optimal densification: an empty bin takes the value of the first filled bin its probe sequence reaches.
+            for b in range(num_perm):
+                if filled[b]:
+                    continue
+                attempt = 0
+                while True:
+                    attempt += 1
+                    key = (np.uint64(b) << np.uint64(32)) + np.uint64(attempt)
+                    mixed = _mix(key ^ probe_xor)
+                    source = np.int64(((mixed >> np.uint64(32)) * perm) >> np.uint64(32))
+                    if filled[source]:
+                        signature[b] = signature[source]
+                        break
+        for band in range(bands):
+            acc = np.uint64(band + 1)
+            for r in range(rows):
+                acc = acc * np.uint64(POLY) + np.uint64(signature[band * rows + r])
+            keys[i, band] = np.uint32(_mix(acc) & low32)
+        for b in range(num_perm):
+            compact[i, b] = np.uint8(signature[b] & np.uint32(0xFF))
+    return written
+
+
+def _next_power(x):
+    p = 1
+    while p < x:
+        p *= 2
+    return p
+
+
+def _bitmap_words(count):
+    """Words of a bitmap with about 64 bits a shingle (at least one word)."""
+    return max(1, _next_power(64 * max(count, 1)) // 64)
+
+
+def _distinct(hashes, count, seen):
+    """Distinct values among ``hashes[:count]``, or -1 when checking look-alikes would take too long.
+
+    A bitmap of about 64 bits a value says which values are certainly new; only a value
+    whose bit is already set (a repeat, or one look-alike in 64) is compared with the
+    values before it.
+    """
+    words = _bitmap_words(count)
+    bits = 6
+    while (1 << bits) < 64 * words:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    seen[:words] = 0
+    distinct = 0
+    budget = 64 * count + 1024
+    for p in range(count):
+        g = hashes[p]
+        x = g >> shift
+        word = np.int64(x >> np.uint64(6))
+        bit = np.uint64(1) << (x & np.uint64(63))
+        if seen[word] & bit:
+            repeat = False
+            for q in range(p - 1, -1, -1):
+                if hashes[q] == g:
+                    repeat = True
+                    break
+            budget -= p
+            if budget < 0:
+                return -1
+            if repeat:
+                continue
+        else:
+            seen[word] |= bit
+        distinct += 1
+    return distinct
+
+
+def _distinct_exact(hashes, count, table):
+    """Distinct values among ``hashes[:count]`` by an open-addressing table (0 marks a free slot)."""
+    size = _next_power(2 * count)
+    bits = 0
+    while (1 << bits) < size:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    mask = size - 1
+    table[:size] = 0
+    distinct = 0
+    zero = False
+    for p in range(count):
+        g = hashes[p]
+        if g == 0:
+            if not zero:
+                zero = True
+                distinct += 1
+            continue
+        slot = np.int64(g >> shift) if bits else 0
+        while True:
+            t = table[slot]
+            if t == g:
+                break
+            if t == 0:
+                table[slot] = g
+                distinct += 1
+                break
+            slot = (slot + 1) & mask
+    return distinct
+
+
+def _sorted_sets(codes, offsets, n, gram_tag, short_tag, set_offsets, hashes, set_sizes):
+    """Each text's distinct shingle hashes, ascending, at ``hashes[set_offsets[i]:][:set_sizes[i]]``."""
+    for i in range(len(offsets) - 1):
+        start = set_offsets[i]
+        count = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag,
+                             hashes[start:set_offsets[i + 1]])
+        part = hashes[start:start + count]
+        part.sort()
+        distinct = 0
+        for p in range(count):
+            if p == 0 or part[p] != part[p - 1]:
+                part[distinct] = part[p]
+                distinct += 1
+        set_sizes[i] = distinct
+
+
+def _merge_counts(hashes, set_offsets, set_sizes, pairs):
+    """Shared values of each pair's two sorted distinct arrays, by one merge."""
+    out = np.zeros(len(pairs), np.int64)
+    for k in range(len(pairs)):
+        a, b = pairs[k, 0], pairs[k, 1]
+        i, i_end = set_offsets[a], set_offsets[a] + set_sizes[a]
+        j, j_end = set_offsets[b], set_offsets[b] + set_sizes[b]
+        shared = 0
+        while i < i_end and j < j_end:
+            x, y = hashes[i], hashes[j]
+            if x == y:
+                shared += 1
+                i += 1
+                j += 1
+            elif x < y:
+                i += 1
+            else:
+                j += 1
+        out[k] = shared
+    return out
+
+
+_BMP = 0x10000
+
+
+def _map_lengths(codes, offsets, table, out_offsets, slow):
+    """Output length of each text (0 for one that needs the text-by-text path), as running offsets."""
+    for i in range(len(offsets) - 1):
+        length = 0
+        for p in range(offsets[i], offsets[i + 1]):
+            c = codes[p]
+            info = table[c] if c < _BMP else 1
+            if info & 1:
+                slow[i] = True
+                length = 0
+                break
+            length += (info >> 1) & 31
+        out_offsets[i + 1] = out_offsets[i] + length
+
+
+def _map_write(codes, offsets, table, pieces, out_offsets, slow, out):
+    for i in range(len(offsets) - 1):
+        if slow[i]:
+            continue
+        w = out_offsets[i]
+        for p in range(offsets[i], offsets[i + 1]):
+            info = table[codes[p]]
+            first = info >> 6
+            for k in range((info >> 1) & 31):
+                out[w] = pieces[first + k]
+                w += 1
