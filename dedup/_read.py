@@ -1,4 +1,4 @@
-"""Read a corpus: files under a folder, or ``(id, text)`` pairs in memory."""
+"""Read a corpus: text files under a folder, tables (see ``_tabular``), or rows in memory, in input order."""
 
 from __future__ import annotations
 
@@ -28,11 +28,20 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One text of the corpus: its id, decoded text and the encoding it came in."""
+    """One text of the corpus: its id, decoded text and the encoding it came in.
+
+    Rows of a table also say where they came from: ``source`` (the file, relative to
+    the input folder; empty for data in memory), ``row`` (0-based, within that file or
+    object) and ``key`` (the id value as the table had it, of any scalar type;
+    ``id == str(key)``).
+    """
 
     id: str
     text: str
     encoding: str = "utf-8"
+    source: str = ""
+    row: int = -1
+    key: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,31 +449,68 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def read_corpus(corpus: str | Path | Iterable[tuple[str, str]] | Iterable[Document],
-                glob: str = "*.txt", progress: bool = False) -> tuple[list[Document], list[ReadError]]:
-    """Turn a folder path or an iterable of ``(id, text)`` / ``Document`` into sorted documents.
+def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | Iterable[str] | None = None,
+                progress: bool = False, *, encoding: str | None = None, text_field: str = "text",
+                id_field: str | None = None) -> FolderScan:
+    """Read *corpus* into documents in input order, and error entries for what could not be read.
 
-    >>> docs, errors = read_corpus([("b", "x"), ("a", "y")])
-    >>> [d.id for d in docs], errors
-    (['a', 'b'], [])
+    *corpus*: a folder of text files (``read_folder``, with *include* and *encoding*); a
+    JSON Lines, CSV/TSV or Parquet file (``.gz``, ``.bz2``, ``.zst`` too) or a folder of
+    such shards (see ``_tabular.table_files``); a single text file;
+    a pandas or polars DataFrame, pyarrow Table or Hugging Face ``Dataset``; or an iterable
+    of dicts, ``(id, text)`` pairs or ``Document`` objects. Rows take their text from
+    *text_field* and their id from *id_field* (default: a field ``id`` when there is one,
+    else the row number). A row whose text is null or not a string is an error entry;
+    two rows with one id are an error (``UsageError``). Corpus order is input order:
+    files in path order, then rows.
+
+    >>> docs, errors = read_corpus([{"id": 9, "text": "x"}, {"id": 10, "text": None}, ("b", "y")])
+    >>> [(d.id, d.key, d.row) for d in docs], [e.error for e in errors]
+    ([('9', 9, 0), ('b', 'b', 2)], ['row 1 (id 10): text is null, not a string'])
     """
-    if isinstance(corpus, (str, Path)):
-        documents, errors = read_folder(corpus, glob, progress)
-        return documents, errors
-    documents = list(_documents(corpus))
-    ids = [d.id for d in documents]
-    if len(set(ids)) != len(ids):
-        raise ValueError("document ids must be unique")
-    documents.sort(key=lambda d: d.id)
-    return documents, []
+    from ._tabular import read_path, read_text_file, table_files, warn_if_jsonl
+
+    if isinstance(corpus, (str, os.PathLike)):
+        tables = table_files(corpus, include)
+        if tables is not None:
+            return _collect(read_path(tables.files, text_field, id_field, progress), tables.errors, tables.skipped)
+        if Path(corpus).is_file():
+            return _collect(read_text_file(Path(corpus), encoding))
+        scan = read_folder(corpus, include, progress, encoding=encoding)
+        warn_if_jsonl(scan.documents)
+        return scan
+    return _collect(_documents(corpus, text_field, id_field))
 
 
-def _documents(items: Iterable[tuple[str, str]] | Iterable[Document]) -> Iterator[Document]:
+def _collect(items: Iterable[Document | ReadError], errors: Iterable[ReadError] = (),
+             skipped: Iterable[str] = ()) -> FolderScan:
+    """Split *items* into documents and errors, refusing an id used twice (naming both rows)."""
+    documents: list[Document] = []
+    errors = list(errors)
+    seen: dict[str, int] = {}
     for item in items:
-        if isinstance(item, Document):
-            yield item
-        else:
-            doc_id, text = item
-            if not isinstance(text, str):
-                raise TypeError(f"document {doc_id!r}: text must be str, not {type(text).__name__}")
-            yield Document(str(doc_id), text)
+        if isinstance(item, ReadError):
+            errors.append(item)
+            continue
+        first = seen.setdefault(item.id, len(documents))
+        if first != len(documents):
+            from ._errors import UsageError
+
+            raise UsageError(f"document ids must be unique: id {item.id!r} is used by {_where(documents[first])} "
+                             f"and by {_where(item)} (name another id field, or none to number the rows)")
+        documents.append(item)
+    return FolderScan(documents, errors, list(skipped))
+
+
+def _where(document: Document) -> str:
+    if document.row < 0:
+        return f"document {document.id!r}"
+    return f"{document.source} row {document.row}" if document.source else f"row {document.row}"
+
+
+def _documents(items: Iterable[Any], text_field: str = "text", id_field: str | None = None
+               ) -> Iterator[Document | ReadError]:
+    # Tables in memory, dicts, pairs and Documents all become rows in one place.
+    from ._tabular import read_objects
+
+    yield from read_objects(items, text_field, id_field)

@@ -1,0 +1,1488 @@
+"""Tables as corpora: JSON Lines, CSV/TSV and Parquet files (plain or compressed, one file or a
+folder of shards), data frames, Arrow tables and Hugging Face datasets in; annotated copies,
+cleaned copies, passage tables and restores out, each in the input's own format.
+
+A row becomes a ``Document`` whose ``source`` and ``row`` say where it came from and whose
+``key`` is its id as the table had it (``Document.id == str(key)``). Ids come from the id
+field (default: a field ``id`` when there is one), else from the row number, counted from 0
+across the whole input (files in path order). A row whose text is null or not a string is an
+error entry naming its file and row; the run goes on.
+
+JSON Lines and CSV are read with the standard library, line by line: memory stays bounded,
+every row keeps its exact bytes (so a cleaned file differs from its input only where
+something was cut, and ``restore_tabular`` gives the input back byte for byte), a broken
+row is one error entry instead of a failed block, and no type is inferred (an id stays what
+the row says). Parquet needs pyarrow (``pip install 'dedup[arrow]'``) and is read in record
+batches of ``BATCH_ROWS``; ``.zst`` needs zstandard. pandas, polars and datasets are never
+imported unless the caller passes one of their objects.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import csv
+import dataclasses
+import gzip
+import hashlib
+import io
+import itertools
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from ._errors import InputError, IntegrityError, UsageError
+from ._read import Document, ReadError, decode
+
+__all__ = [
+    "BATCH_ROWS", "MANIFEST_NAME", "PassageLinks", "TableFormat", "TableSet", "check_apart", "is_tabular_output",
+    "passage_links", "read_objects", "read_path", "read_text_file", "restore_tabular", "row_annotations",
+    "table_files",
+    "table_format", "warn_if_jsonl", "write_annotated", "write_cleaned_tabular", "write_table",
+]
+
+# Rows per record batch: a batch of long documents is a few tens of MB at most.
+BATCH_ROWS = 4096
+# The manifest of a cleaned table folder; its presence tells restore to use restore_tabular.
+MANIFEST_NAME = "tables.json"
+LOG_NAME = "removed.jsonl"
+REMOVED_ROWS = "removed_rows"
+INPUT = "<input>"  # the "path" of error entries for data in memory
+
+_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
+            ".parquet": "parquet", ".pq": "parquet"}
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\x28\xb5\x2f\xfd", "zstd"))
+_DEDUP_FIELDS = ("dedup_cluster", "dedup_keep", "dedup_duplicate_of", "dedup_kind", "dedup_similarity")
+_PASSAGES_FIELD = "dedup_passages"
+_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
+
+
+# ---------------------------------------------------------------------------------------- formats
+@dataclass(frozen=True, slots=True)
+class TableFormat:
+    """How a table file is stored: ``jsonl``, ``csv``, ``tsv`` or ``parquet``, and its compression."""
+
+    format: str
+    compression: str | None = None
+
+
+def table_format(path: str | os.PathLike[str]) -> TableFormat | None:
+    """The table format a file name announces, or ``None`` when it announces none.
+
+    >>> table_format("data/train.jsonl.gz"), table_format("notes.txt")
+    (TableFormat(format='jsonl', compression='gzip'), None)
+    """
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    compression = _COMPRESSIONS.get(suffixes[-1]) if suffixes else None
+    if compression:
+        suffixes.pop()
+    fmt = _FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None or (fmt == "parquet" and compression):
+        return None
+    return TableFormat(fmt, compression)
+
+
+def _sniff(path: Path) -> TableFormat | None:
+    """The table format of a file whose name says nothing, from its first bytes."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+        if head == b"PAR1":
+            return TableFormat("parquet")
+        compression = next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+        with _reading(path, compression) as (stream, _):
+            first = stream.readline(1 << 20)
+    except (OSError, EOFError, ImportError, ValueError):
+        return None
+    return TableFormat("jsonl", compression) if _json_object_line(first) else None
+
+
+def _json_object_line(line: bytes | str) -> bool:
+    stripped = line.strip()
+    if stripped[:1] not in (b"{", "{"):
+        return False
+    try:
+        return isinstance(json.loads(stripped), dict)
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class TableSet:
+    """The table files of an input in corpus order (``(name, path, format)``; names are POSIX paths
+    relative to the folder, the file name for a single file), what could not be walked, and
+    the files left out."""
+
+    files: list[tuple[str, Path, TableFormat]]
+    errors: list[ReadError] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+
+
+def table_files(corpus: str | os.PathLike[str], include: str | Iterable[str] | None = None) -> TableSet | None:
+    """The table files *corpus* names; ``None`` when it is not a table: a folder of text files,
+    a text file, or a folder or file that does not exist.
+
+    A file is a table by its name (``.jsonl``, ``.ndjson``, ``.json``, ``.csv``, ``.tsv``,
+    ``.parquet``, each but Parquet also ``.gz``/``.bz2``/``.zst``) or, when its name says
+    nothing and it is not ``.txt``, by its content. A folder is a folder of shards when the
+    files *include* matches are tables, or when no file matches *include* (default: the
+    text patterns of ``read_folder``, README files not counted) and table files are there.
+    Hidden files are skipped.
+    """
+    from ._read import include_matcher, walk_folder
+
+    root = Path(corpus)
+    if root.is_file():
+        fmt = table_format(root)
+        if fmt is None and root.suffix.lower() != ".txt":
+            fmt = _sniff(root)
+        return TableSet([(root.name, root, fmt)]) if fmt else None
+    if not root.is_dir():
+        if table_format(root) is not None:
+            raise InputError(f"{corpus}: no such file")
+        return None
+    entries, errors = walk_folder(root)
+    visible = [e for e in entries if not any(part.startswith(".") for part in e.id.split("/"))]
+    matches = include_matcher(include)
+    chosen = [e for e in visible if matches(e.id)]
+    if include is None:
+        # A dataset's README is no corpus: a folder of shards and a README is a folder of shards.
+        chosen = [e for e in chosen if not e.id.rsplit("/", 1)[-1].lower().startswith("readme")]
+    if not chosen:
+        chosen = [e for e in visible if table_format(e.id) is not None]
+    kinds = [(e, table_format(e.id)) for e in chosen]
+    if not any(fmt for _, fmt in kinds):
+        return None
+    text = [e.id for e, fmt in kinds if fmt is None]
+    if text:
+        shown = ", ".join(text[:3]) + (", ..." if len(text) > 3 else "")
+        raise UsageError(f"{corpus}: the files to read are tables and other files ({shown}); choose one kind "
+                         f"with --include")
+    files = [(e.id, Path(e.path), fmt) for e, fmt in kinds if fmt is not None]
+    taken = {e.id for e in chosen}
+    return TableSet(files, list(errors), [e.id for e in entries if e.id not in taken])
+
+
+@contextmanager
+def _reading(path: Path, compression: str | None) -> Iterator[tuple[Any, BinaryIO]]:
+    """The decompressed content of *path* as a buffered stream, and the raw file (whose position
+    tells how far reading has come)."""
+    with ExitStack() as stack:
+        raw = stack.enter_context(open(path, "rb"))
+        if compression is None:
+            yield raw, raw
+        elif compression == "gzip":
+            yield stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), raw
+        elif compression == "bz2":
+            yield stack.enter_context(bz2.BZ2File(raw, "rb")), raw
+        else:
+            reader = _zstandard().ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)
+            yield stack.enter_context(io.BufferedReader(reader, 1 << 16)), raw
+
+
+@contextmanager
+def _writing(path: Path, compression: str | None) -> Iterator[Any]:
+    """A stream that writes *path* atomically (compressed as asked): the file appears whole or not at all."""
+    with _atomic_file(path) as handle:
+        if compression is None:
+            yield handle
+        elif compression == "gzip":
+            # mtime 0 and no file name: the same content always compresses to the same bytes.
+            with gzip.GzipFile(filename="", mode="wb", fileobj=handle, compresslevel=6, mtime=0) as out:
+                yield out
+        elif compression == "bz2":
+            with bz2.BZ2File(handle, "wb") as out:
+                yield out
+        else:
+            with _zstandard().ZstdCompressor().stream_writer(handle, closefd=False) as out:
+                yield out
+
+
+@contextmanager
+def _atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """Like ``_output.atomic_write``, but streamed: outputs as large as the corpus never sit in memory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the mode a plain open() would
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _zstandard() -> Any:
+    try:
+        import zstandard
+    except ImportError:
+        raise ImportError(".zst files need zstandard: pip install 'dedup[arrow]'") from None
+    return zstandard
+
+
+def _parquet() -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ImportError("Parquet files need pyarrow: pip install 'dedup[arrow]'") from None
+    return pq
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise ImportError("this needs pyarrow: pip install 'dedup[arrow]'") from None
+    return pa
+
+
+# ------------------------------------------------------------------------------------ row scanning
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A stretch of a JSON Lines or CSV file in order: a row, the CSV header, or a blank line.
+
+    ``raw`` is its exact bytes; ``number`` counts segments from 0 (blank lines and the header too),
+    so a removed row can be put back exactly where it was. A row has ``row`` (0-based), ``line``
+    (1-based, where it starts), and either ``fields`` or an ``error``.
+    """
+
+    raw: bytes
+    number: int
+    kind: str  # "row", "header" or "blank"
+    row: int = -1
+    line: int = 0
+    fields: dict[str, Any] | None = None
+    values: list[str] | None = None  # CSV: the row's fields in order
+    error: str | None = None
+
+
+def _segments(stream: BinaryIO, fmt: str) -> Iterator[_Segment]:
+    return _jsonl_segments(stream) if fmt == "jsonl" else _csv_segments(stream, "\t" if fmt == "tsv" else ",")
+
+
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _jsonl_segments(stream: BinaryIO) -> Iterator[_Segment]:
+    row = 0
+    for number, raw in enumerate(stream):
+        if not raw.strip():
+            yield _Segment(raw, number, "blank")
+            continue
+        fields, error = None, None
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:  # bad JSON or bad UTF-8
+            error = f"not valid JSON ({exc.msg} at column {exc.pos + 1})" if isinstance(exc, json.JSONDecodeError) \
+                else "not UTF-8"
+        else:
+            if isinstance(value, dict):
+                fields = value
+            else:
+                error = f"a JSON {_JSON_TYPES.get(type(value), 'value')}, not an object"
+        yield _Segment(raw, number, "row", row, number + 1, fields, None, error)
+        row += 1
+
+
+def _csv_segments(stream: BinaryIO, delimiter: str) -> Iterator[_Segment]:
+    consumed: list[bytes] = []
+    undecodable = [False]
+
+    def lines() -> Iterator[str]:
+        # Fed to csv.reader one line at a time; a record's bytes are the lines it took.
+        for position, raw in enumerate(stream):
+            consumed.append(raw)
+            if position == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                undecodable[0] = True
+                yield raw.decode("utf-8", "replace")
+
+    _allow_long_fields()
+    reader = csv.reader(lines(), delimiter=delimiter, strict=False)
+    header: list[str] | None = None
+    row, line, number = 0, 1, -1
+    for number, values in enumerate(reader):
+        raw, bad = b"".join(consumed), undecodable[0]
+        consumed.clear()
+        undecodable[0] = False
+        start, line = line, reader.line_num + 1
+        if not values:
+            yield _Segment(raw, number, "blank")
+        elif header is None:
+            header = values
+            yield _Segment(raw, number, "header", values=values)
+        else:
+            error = "not UTF-8" if bad else (f"has {len(values)} fields where the header has {len(header)}"
+                                             if len(values) != len(header) else None)
+            yield _Segment(raw, number, "row", row, start, None if error else dict(zip(header, values, strict=True)),
+                           values, error)
+            row += 1
+    if consumed:  # only an unterminated quote leaves lines behind; keep their bytes
+        yield _Segment(b"".join(consumed), number + 1, "blank")
+
+
+def _allow_long_fields() -> None:
+    # A document is one CSV field; the csv module's default cap (131,072 characters) is too small.
+    if csv.field_size_limit() < 2**31 - 1:
+        csv.field_size_limit(2**31 - 1)
+
+
+# ------------------------------------------------------------------------------------ rows to documents
+def _where(row: int, line: int = 0, key: Any = _MISSING) -> str:
+    notes = ([f"line {line}"] if line else []) + ([f"id {key!r}"] if key is not _MISSING else [])
+    return f"row {row}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _row_item(source: str, row: int, text: Any, key: Any, text_field: str, id_field: str | None,
+              line: int = 0) -> Document | ReadError:
+    """The document of one row, or the error entry saying why it is none."""
+    path = source or INPUT
+    if key is _MISSING:
+        return ReadError(path, f"{_where(row, line)}: no id field {id_field!r}")
+    if key is None or (isinstance(key, float) and math.isnan(key)):
+        return ReadError(path, f"{_where(row, line)}: id is null")
+    if isinstance(key, (list, tuple, dict, set, bytearray)):
+        return ReadError(path, f"{_where(row, line)}: id is {_a(type(key).__name__)}, not a scalar")
+    if text is _MISSING:
+        return ReadError(path, f"{_where(row, line, key)}: no field {text_field!r}")
+    if not isinstance(text, str):
+        what = "null" if text is None else "missing (NaN)" if isinstance(text, float) and math.isnan(text) \
+            else _a(type(text).__name__)
+        return ReadError(path, f"{_where(row, line, key)}: text is {what}, not a string")
+    return Document(str(key), text, "utf-8", source, row, key)
+
+
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def _scalar(value: Any) -> Any:
+    # numpy scalars (from frames) become plain Python values, so ids print and serialise as usual.
+    return value.item() if type(value).__module__ == "numpy" and hasattr(value, "item") else value
+
+
+def read_path(tables: list[tuple[str, Path, TableFormat]], text_field: str = "text", id_field: str | None = None,
+              progress: bool = False) -> Iterator[Document | ReadError]:
+    """Every row of the table files *tables* (from ``table_files``), in order, as documents or error entries.
+
+    A file that cannot be opened or breaks off (truncated, corrupt) is one error entry; the
+    rows read from it before stay.
+    """
+    numbers = itertools.count()
+    bar = _ByteBar(sum(path.stat().st_size for _, path, _ in tables), progress)
+    try:
+        for name, path, fmt in tables:
+            try:
+                if fmt.format == "parquet":
+                    yield from _read_parquet(name, path, text_field, id_field, numbers)
+                else:
+                    yield from _read_lines(name, path, fmt, text_field, id_field, numbers, bar)
+            except ImportError:
+                raise
+            except (OSError, EOFError, ValueError, csv.Error) as exc:
+                yield ReadError(name, _reason(exc))
+            except Exception as exc:  # a decompressor's own error class (zstandard.ZstdError)
+                if type(exc).__module__.split(".")[0] not in ("zstandard", "pyarrow"):
+                    raise
+                yield ReadError(name, f"cannot be read: {exc}")
+            bar.done_file(path)
+    finally:
+        bar.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+class _ByteBar:
+    """A progress bar over the bytes of the input files (compressed bytes for compressed files)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = None
+        self.base = 0
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="read", unit="B", unit_scale=True, file=sys.stderr, leave=False,
+                            dynamic_ncols=True)
+
+    def at(self, position: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.base + position - self.bar.n)
+
+    def done_file(self, path: Path) -> None:
+        if self.bar is not None:
+            self.base += path.stat().st_size
+            self.at(0)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_field: str | None,
+                numbers: Iterator[int], bar: _ByteBar) -> Iterator[Document | ReadError]:
+    id_key: str | None = id_field
+    decided = id_field is not None or fmt.format != "jsonl"
+    # Rows without the text field wait here until one has it: if none has, the file gets one entry.
+    waiting: list[ReadError] = []
+    good = False
+    first_fields: list[str] = []
+    with _reading(path, fmt.compression) as (stream, raw):
+        for segment in _segments(stream, fmt.format):
+            if segment.kind == "header":
+                header = segment.values or []
+                if id_field is None:
+                    id_key = "id" if "id" in header else None
+                if text_field not in header:
+                    raise ValueError(f"no column {text_field!r} (columns: {', '.join(header)}); "
+                                     f"name the text column with --text-field")
+                if id_key is not None and id_key not in header:
+                    raise ValueError(f"no column {id_key!r} (columns: {', '.join(header)}); "
+                                     f"name the id column with --id-field")
+                continue
+            if segment.kind != "row":
+                continue
+            if segment.row == 0 and segment.raw.lstrip().startswith(b"["):
+                raise ValueError("a JSON array, not JSON Lines (one object a line); convert it, e.g. jq -c '.[]'")
+            number = next(numbers)
+            if segment.row % 1024 == 0:
+                bar.at(raw.tell())
+            if segment.error is not None:
+                yield ReadError(name, f"{_where(segment.row, segment.line)}: {segment.error}")
+                continue
+            fields = segment.fields or {}
+            first_fields = first_fields or list(fields)
+            if not decided:
+                id_key, decided = ("id" if "id" in fields else None), True
+            key = fields.get(id_key, _MISSING) if id_key is not None else number
+            text = fields.get(text_field, _MISSING)
+            if isinstance(text, str) and fmt.format == "jsonl" and _LONE_SURROGATE.search(segment.raw):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    yield ReadError(name, f"{_where(segment.row, segment.line, key)}: text holds an unpaired "
+                                          f"surrogate escape (\\ud800-\\udfff), not a character")
+                    continue
+            item = _row_item(name, segment.row, text, key, text_field, id_key, segment.line)
+            if text is _MISSING and key is not _MISSING and not good:
+                waiting.append(item)  # type: ignore[arg-type]
+                continue
+            if isinstance(item, Document) and not good:
+                good = True
+                yield from waiting
+                waiting.clear()
+            yield item
+    if waiting:
+        yield ReadError(name, f"no row has the field {text_field!r} ({len(waiting)} rows; fields of the first: "
+                              f"{', '.join(first_fields)}); name the text field with --text-field")
+
+
+def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
+                  numbers: Iterator[int]) -> Iterator[Document | ReadError]:
+    parquet = _parquet().ParquetFile(path)
+    names = parquet.schema_arrow.names
+    id_key = id_field if id_field is not None else ("id" if "id" in names else None)
+    for column, option in ((text_field, "--text-field"), (id_key, "--id-field")):
+        if column is not None and column not in names:
+            raise ValueError(f"no column {column!r} (columns: {', '.join(names)}); name it with {option}")
+    columns = [text_field] + ([id_key] if id_key not in (None, text_field) else [])
+    row = 0
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+        texts = batch.column(text_field).to_pylist()
+        keys = batch.column(id_key).to_pylist() if id_key is not None else None
+        for i, text in enumerate(texts):
+            number = next(numbers)
+            yield _row_item(name, row, text, keys[i] if keys is not None else number, text_field, id_key)
+            row += 1
+
+
+def read_text_file(path: Path, encoding: str | None = None) -> Iterator[Document | ReadError]:
+    """A single text file as a corpus of one document (id: its file name), warning when it looks like JSON Lines."""
+    try:
+        text, encoding = decode(path.read_bytes(), encoding)
+    except (OSError, ValueError) as exc:
+        yield ReadError(path.name, _reason(exc))
+        return
+    document = Document(path.name, text, encoding)
+    warn_if_jsonl([document])
+    yield document
+
+
+def warn_if_jsonl(documents: Iterable[Document]) -> None:
+    """Warn when text files look like JSON Lines: read as text, their ids and URLs would be paragraphs too.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_jsonl([Document("a.txt", '{"id": 1, "text": "x"}\\n{"id": 2, "text": "y"}\\n')])
+    >>> "a.txt looks like JSON Lines" in str(caught[0].message)
+    True
+    """
+    names = [d.id for d in documents if _looks_like_jsonl(d.text)]
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        verb = "looks" if len(names) == 1 else "look"
+        warnings.warn(f"{shown} {verb} like JSON Lines (a JSON object a line) but {'is' if verb == 'looks' else 'are'} "
+                      f"read as plain text, field names, ids and URLs included; name such files *.jsonl to read "
+                      f"one document a row", UserWarning, stacklevel=4)
+
+
+def _looks_like_jsonl(text: str, lines: int = 3) -> bool:
+    start, seen = 0, 0
+    while seen < lines and start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        start = end + 1
+        if not line.strip():
+            continue
+        if not _json_object_line(line):
+            return False
+        seen += 1
+    return seen > 0
+
+
+# ------------------------------------------------------------------------------------ data in memory
+def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = None) -> Iterator[Document | ReadError]:
+    """Rows of data in memory, in order: a pandas or polars DataFrame, a pyarrow Table, RecordBatch or
+    reader, a Hugging Face ``Dataset``/``IterableDataset``, a mapping of id to text, or an iterable
+    of dicts, ``(id, text)`` pairs and ``Document`` objects (passed on as they are).
+
+    The row number (the default id) is the position: a DataFrame's index is not used.
+
+    >>> [d.key for d in read_objects([{"text": "a"}, {"text": "b"}])]
+    [0, 1]
+    >>> [str(item) if isinstance(item, ReadError) else item.id for item in read_objects([("a", "x"), "stray"])]
+    ['a', "ReadError(path='<input>', error='row 1: a str, not a dict, an (id, text) pair or a Document')"]
+    """
+    batches = _frame_batches(corpus, text_field, id_field)
+    if batches is not None:
+        id_key, parts = batches
+        row = 0
+        for texts, keys in parts:
+            for i, text in enumerate(texts):
+                key = _scalar(keys[i]) if keys is not None else row
+                yield _row_item("", row, text, key, text_field, id_key)
+                row += 1
+        return
+    if isinstance(corpus, Mapping):
+        corpus = corpus.items()
+    id_key, decided = id_field, id_field is not None
+    for row, item in enumerate(corpus):
+        if isinstance(item, Document):
+            yield item
+        elif isinstance(item, Mapping):
+            if not decided:
+                id_key, decided = ("id" if "id" in item else None), True
+            key = item.get(id_key, _MISSING) if id_key is not None else row
+            yield _row_item("", row, item.get(text_field, _MISSING), key, text_field, id_key)
+        elif isinstance(item, (tuple, list)) and len(item) == 2:
+            yield _row_item("", row, item[1], item[0], text_field, id_key)
+        else:
+            yield ReadError(INPUT, f"row {row}: {_a(type(item).__name__)}, not a dict, an (id, text) pair or a "
+                                   f"Document")
+
+
+Batches = Iterator[tuple[list[Any], list[Any] | None]]
+
+
+def _frame_batches(obj: Any, text_field: str, id_field: str | None) -> tuple[str | None, Batches] | None:
+    """``(id column, batches of (texts, ids))`` of a data frame, table or dataset; ``None`` for anything else.
+
+    Recognised by the class's module, so pandas, polars, pyarrow and datasets are only
+    ever used when the caller has them already.
+    """
+    module, name = type(obj).__module__.split(".")[0], type(obj).__name__
+    if module == "datasets" and name in ("DatasetDict", "IterableDatasetDict"):
+        raise TypeError(f"a {name} holds several splits ({', '.join(obj)}); pass one, "
+                        f"e.g. dataset[{next(iter(obj))!r}]")
+    if module == "polars" and name == "LazyFrame":
+        raise TypeError("a polars LazyFrame: pass frame.collect() (or collect it in slices)")
+    columns = {"pandas": "columns", "polars": "columns", "pyarrow": "schema", "datasets": "column_names"}.get(module)
+    if columns is None or not hasattr(obj, columns):  # a Series, an array: not a table
+        return None
+    if module == "datasets" and getattr(obj, "column_names", None) is None:
+        return None  # an IterableDataset of unknown features: read it row by row, as dicts
+    names = [str(c) for c in (obj.column_names if module == "datasets" else
+                              obj.schema.names if module == "pyarrow" else obj.columns)]
+    id_key = id_field if id_field is not None else ("id" if "id" in names else None)
+    for column, option in ((text_field, "text_field"), (id_key, "id_field")):
+        if column is not None and column not in names:
+            raise UsageError(f"no column {column!r} (columns: {', '.join(names)}); name it with {option}=")
+    wanted = [text_field] + ([id_key] if id_key not in (None, text_field) else [])
+
+    def parts() -> Batches:
+        if module == "pandas":
+            for start in range(0, len(obj), BATCH_ROWS):
+                part = obj.iloc[start:start + BATCH_ROWS]
+                yield part[text_field].tolist(), part[id_key].tolist() if id_key is not None else None
+        elif module == "polars":
+            for part in obj.iter_slices(BATCH_ROWS):
+                yield part[text_field].to_list(), part[id_key].to_list() if id_key is not None else None
+        elif module == "pyarrow":
+            batches = obj.to_batches(max_chunksize=BATCH_ROWS) if name == "Table" else [obj] \
+                if name == "RecordBatch" else obj if name == "RecordBatchReader" \
+                else obj.to_batches(columns=wanted, batch_size=BATCH_ROWS)  # a pyarrow.dataset
+            for batch in batches:
+                yield batch.column(text_field).to_pylist(), \
+                    batch.column(id_key).to_pylist() if id_key is not None else None
+        else:
+            for batch in obj.select_columns(wanted).with_format(None).iter(batch_size=BATCH_ROWS):
+                yield batch[text_field], batch[id_key] if id_key is not None else None
+
+    return id_key, parts()
+
+
+# ------------------------------------------------------------------------------------ what each passage is
+@dataclass(frozen=True)
+class PassageLinks:
+    """Per passage of a result: ``cluster`` (its number: the index into ``result.clusters``,
+    then ``result.boilerplate_clusters`` after them; -1 when in none), ``kept`` (the position of
+    the passage its cluster keeps; itself when kept or alone), ``kind`` (``Kind`` code of its
+    pair with the kept passage; -1 when kept or alone) and ``similarity`` (that pair's; NaN).
+    """
+
+    cluster: np.ndarray
+    kept: np.ndarray
+    kind: np.ndarray
+    similarity: np.ndarray
+
+
+def passage_links(result: Any) -> PassageLinks:
+    """What each passage of *result* is: cluster number, kept passage, and how it relates to it.
+
+    The kind and similarity are those of the passage's own pair with the kept passage; a
+    member linked to it only through others (a chain of near pairs) gets its strongest pair
+    inside the cluster instead.
+    """
+    # Where to switch: once Result carries a per-passage duplicate_of, kind and similarity
+    # (issue #12), take kept/kind/similarity from there and drop the pair look-ups below.
+    n = len(result.passages)
+    positions = np.arange(n)
+    kept = np.asarray(result.kept_positions(), np.int64)
+    cluster = np.full(n, -1, np.int64)
+    groups = list(result.cluster_members()) + list(result.cluster_members(boilerplate=True))
+    for number, members in enumerate(groups):
+        cluster[members] = number
+    kept = np.where(cluster >= 0, kept, positions)
+    kind = np.full(n, -1, np.int8)
+    similarity = np.full(n, np.nan)
+    dup = np.flatnonzero(kept != positions)
+    if len(dup) == 0 or len(result.pair_index) == 0:
+        return PassageLinks(cluster, kept, kind, similarity)
+    pairs = np.asarray(result.pair_index, np.int64).reshape(-1, 2)
+    codes = np.asarray(result.kind)
+    sims = np.asarray(result.similarity, np.float64)
+    keys = np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1])
+    order = np.argsort(keys, kind="stable")
+    wanted = np.minimum(dup, kept[dup]) * n + np.maximum(dup, kept[dup])
+    at = np.minimum(np.searchsorted(keys, wanted, sorter=order), len(keys) - 1)
+    rows = order[at]
+    direct = keys[rows] == wanted
+    kind[dup[direct]] = codes[rows[direct]]
+    similarity[dup[direct]] = sims[rows[direct]]
+    chained = dup[~direct]
+    if len(chained):
+        # The strongest linking pair inside the cluster, for members with no pair to the kept one.
+        linking = np.flatnonzero((cluster[pairs[:, 0]] == cluster[pairs[:, 1]]) & (cluster[pairs[:, 0]] >= 0))
+        ends = np.concatenate((pairs[linking, 0], pairs[linking, 1]))
+        rows_of = np.concatenate((linking, linking))
+        best = np.lexsort((sims[rows_of], ends))
+        last = np.flatnonzero(np.append(ends[best][1:] != ends[best][:-1], True))
+        strongest = np.full(n, -1, np.int64)
+        strongest[ends[best][last]] = rows_of[best][last]
+        found = strongest[chained]
+        kind[chained[found >= 0]] = codes[found[found >= 0]]
+        similarity[chained[found >= 0]] = sims[found[found >= 0]]
+    return PassageLinks(cluster, kept, kind, similarity)
+
+
+class _Annotator:
+    """The ``dedup_*`` values of each document of a result, computed from arrays on demand."""
+
+    def __init__(self, result: Any, typed: bool = False) -> None:
+        from ._result import Kind
+
+        self.result = result
+        self.documents = result.documents
+        self.passages = result.passages
+        self.links = passage_links(result)
+        self.labels = {int(k): k.label for k in Kind}
+        doc_pos = np.asarray(self.passages.doc_pos)
+        positions = np.arange(len(self.documents))
+        self.first = np.searchsorted(doc_pos, positions, side="left")
+        self.stop = np.searchsorted(doc_pos, positions, side="right")
+        self.by_passage = result.config.get("unit") != "document"
+        self.key_of = _key_function(self.documents, typed)
+
+    def fields(self, d: int | None) -> dict[str, Any]:
+        """The annotation of document *d* (``None``: a row that is an error entry)."""
+        if self.by_passage:
+            return {_PASSAGES_FIELD: [] if d is None else
+                    [self._passage(i) for i in range(int(self.first[d]), int(self.stop[d]))]}
+        if d is None or self.first[d] == self.stop[d]:
+            return {"dedup_cluster": None, "dedup_keep": True, "dedup_duplicate_of": None, "dedup_kind": None,
+                    "dedup_similarity": None}
+        p = self._passage(int(self.first[d]))
+        return {f"dedup_{name}": p[name] for name in ("cluster", "keep", "duplicate_of", "kind", "similarity")}
+
+    def _passage(self, i: int) -> dict[str, Any]:
+        links, passages = self.links, self.passages
+        k = int(links.kept[i])
+        duplicate = k != i
+        cluster = int(links.cluster[i])
+        similarity = float(links.similarity[i])
+        return {"index": int(passages.index_in_doc[i]), "line": int(passages.line[i]),
+                "start": int(passages.start[i]), "end": int(passages.end[i]),
+                "cluster": cluster if cluster >= 0 else None, "keep": not duplicate,
+                "duplicate_of": self.key_of(self.documents[int(passages.doc_pos[k])]) if duplicate else None,
+                "duplicate_of_index": int(passages.index_in_doc[k]) if duplicate else None,
+                "kind": self.labels.get(int(links.kind[i])) if duplicate else None,
+                "similarity": round(similarity, 6) if duplicate and not math.isnan(similarity) else None}
+
+
+def _key_function(documents: list[Document], typed: bool) -> Callable[[Document], Any]:
+    """The id to show for a document: its key (its str id when it has none). For a *typed* column
+    (Parquet), keys of more than one type give way to the str ids."""
+    if typed:
+        kinds = {type(d.key) for d in documents}
+        if len(kinds) > 1 or type(None) in kinds:
+            return lambda d: d.id
+    return lambda d: d.id if d.key is None else d.key
+
+
+def row_annotations(result: Any) -> list[dict[str, Any]]:
+    """One dict per document of *result*, in corpus order: ``id`` (the row's id value) and the
+    ``dedup_*`` fields ``--annotate`` adds, ready for ``pandas.DataFrame(...)`` and a join.
+
+    >>> import dedup
+    >>> text = "同一段文字出现了两次。"
+    >>> r = dedup.find_duplicates([{"id": 9, "text": text}, {"id": 10, "text": text}], unit="document")
+    >>> [(a["id"], a["dedup_keep"], a["dedup_duplicate_of"]) for a in row_annotations(r)]
+    [(9, True, None), (10, False, 9)]
+    """
+    annotator = _Annotator(result)
+    return [{"id": annotator.key_of(d), **annotator.fields(i)} for i, d in enumerate(result.documents)]
+
+
+# ------------------------------------------------------------------------------------ annotate
+def _by_source(documents: list[Document]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, d in enumerate(documents):
+        out.setdefault(d.source, []).append(i)
+    return out
+
+
+class _Cursor:
+    """Walks the documents of one file in row order alongside a second reading of that file."""
+
+    def __init__(self, documents: list[Document], positions: list[int]) -> None:
+        self.documents, self.positions, self.at = documents, positions, 0
+
+    def take(self, row: int) -> int | None:
+        """The position of the document read from *row*, or ``None`` (the row was an error entry)."""
+        while self.at < len(self.positions) and self.documents[self.positions[self.at]].row < row:
+            self.at += 1
+        if self.at < len(self.positions) and self.documents[self.positions[self.at]].row == row:
+            self.at += 1
+            return self.positions[self.at - 1]
+        return None
+
+
+def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.PathLike[str], *,
+                    include: str | Iterable[str] | None = None, force: bool = False) -> list[Path]:
+    """Write every row of the table *source* again to *out* with all its columns plus ``dedup_*`` ones;
+    return the files written.
+
+    Document unit: ``dedup_cluster``, ``dedup_keep``, ``dedup_duplicate_of`` (the kept row's id),
+    ``dedup_kind``, ``dedup_similarity``. Other units: one list column ``dedup_passages`` with
+    those values (and index, line, start, end) per passage. JSON Lines rows keep their
+    bytes, the fields are added at the end; CSV gets columns on the right (lists as JSON);
+    Parquet keeps its schema and gains typed columns. *out* is a file when *source* is one
+    (its name's compression is used), a folder (empty, unless *force*) for a folder of shards.
+    """
+    found = table_files(source, include)
+    if found is None:
+        raise UsageError(f"{source}: --annotate needs a table (JSON Lines, CSV/TSV or Parquet)")
+    tables = found.files
+    source_path, target = Path(source), Path(out)
+    check_apart(target, source_path)
+    if source_path.is_file():
+        fmt = table_format(target)
+        if fmt is None or fmt.format != tables[0][2].format:
+            raise UsageError(f"{target}: name the annotated file like the input ({tables[0][2].format}), "
+                             f"e.g. {source_path.name}")
+        plan = [(tables[0], target, fmt)]
+    else:
+        _check_folder(target, force)
+        plan = [((name, path, fmt), target / name, fmt) for name, path, fmt in tables]
+    # Parquet columns hold one type: ids of mixed types are written as strings there.
+    annotator = _Annotator(result, typed=any(fmt.format == "parquet" for _, _, fmt in tables))
+    groups = _by_source(result.documents)
+    for (name, path, fmt), destination, out_fmt in plan:
+        cursor = _Cursor(result.documents, groups.get(name, []))
+        if fmt.format == "parquet":
+            _annotate_parquet(path, destination, cursor, annotator)
+        else:
+            _annotate_lines(path, fmt, destination, out_fmt, cursor, annotator)
+    return [destination for _, destination, _ in plan]
+
+
+def check_apart(target: str | os.PathLike[str], source: str | os.PathLike[str]) -> None:
+    """Refuse (``UsageError``) an output that is the input file or lies inside the input folder: the input
+    is never written to. Unlike ``check_outside``, *source* may be a file.
+
+    >>> check_apart("data/train.jsonl", "data/train.jsonl")
+    Traceback (most recent call last):
+    ...
+    dedup._errors.UsageError: data/train.jsonl: is the input; the input is never written to
+    """
+    from ._output import check_outside
+
+    if Path(source).is_dir():
+        check_outside(target, source)
+    elif Path(target).resolve() == Path(source).resolve():
+        raise UsageError(f"{target}: is the input; the input is never written to")
+
+
+def _check_folder(target: Path, force: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target}: exists and is not a folder")
+    if target.exists() and any(target.iterdir()) and not force:
+        raise UsageError(f"{target}: folder is not empty; choose another or pass --force to write over it")
+
+
+def _annotate_lines(path: Path, fmt: TableFormat, destination: Path, out_fmt: TableFormat, cursor: _Cursor,
+                    annotator: _Annotator) -> None:
+    delimiter = "\t" if fmt.format == "tsv" else ","
+    names = [_PASSAGES_FIELD] if annotator.by_passage else list(_DEDUP_FIELDS)
+    with _reading(path, fmt.compression) as (stream, _), _writing(destination, out_fmt.compression) as out:
+        for segment in _segments(stream, fmt.format):
+            if segment.kind == "header":
+                clash = sorted(set(names) & set(segment.values or []))
+                if clash:
+                    raise UsageError(f"{path}: already has {', '.join(clash)} (an annotated file?); "
+                                     f"annotate the original")
+                out.write(_csv_append(segment.raw, names, delimiter))
+            elif segment.kind == "blank" or (fmt.format == "jsonl" and segment.fields is None):
+                out.write(segment.raw)  # blank lines and rows that are not JSON objects stay as they are
+            else:
+                values = annotator.fields(cursor.take(segment.row))
+                if fmt.format == "jsonl":
+                    if _PASSAGES_FIELD in segment.fields or "dedup_keep" in segment.fields:  # type: ignore[operator]
+                        raise UsageError(f"{path}: {_where(segment.row, segment.line)} already has dedup_ fields "
+                                         f"(an annotated file?); annotate the original")
+                    out.write(_json_append(segment.raw, values, bool(segment.fields)))
+                else:
+                    cells = [json.dumps(v, ensure_ascii=False) if isinstance(v, list) else
+                             "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+                             for v in values.values()]
+                    out.write(_csv_append(segment.raw, cells, delimiter))
+
+
+def _json_append(raw: bytes, values: dict[str, Any], has_fields: bool) -> bytes:
+    """*raw* (one JSON object and its line end) with *values* added as its last fields; nothing else changes."""
+    body = raw.rstrip()
+    close = body.rindex(b"}")
+    added = json.dumps(values, ensure_ascii=raw.isascii(), separators=(", ", ": "))[1:-1].encode("utf-8")
+    return body[:close].rstrip() + (b", " if has_fields else b"") + added + body[close:] + raw[len(body):]
+
+
+def _csv_append(raw: bytes, cells: list[str], delimiter: str) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow(cells)
+    body = raw.rstrip(b"\r\n")
+    return body + delimiter.encode() + buffer.getvalue().encode("utf-8") + raw[len(body):]
+
+
+def _annotate_parquet(path: Path, destination: Path, cursor: _Cursor, annotator: _Annotator) -> None:
+    pa, pq = _pyarrow(), _parquet()
+    parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    id_type = _id_type(pa, annotator)
+    if annotator.by_passage:
+        passage = pa.struct([("index", pa.int32()), ("line", pa.int32()), ("start", pa.int64()),
+                             ("end", pa.int64()), ("cluster", pa.int64()), ("keep", pa.bool_()),
+                             ("duplicate_of", id_type), ("duplicate_of_index", pa.int32()),
+                             ("kind", pa.string()), ("similarity", pa.float64())])
+        added = [pa.field(_PASSAGES_FIELD, pa.list_(passage))]
+    else:
+        added = [pa.field("dedup_cluster", pa.int64()), pa.field("dedup_keep", pa.bool_()),
+                 pa.field("dedup_duplicate_of", id_type), pa.field("dedup_kind", pa.string()),
+                 pa.field("dedup_similarity", pa.float64())]
+    clash = sorted({f.name for f in added} & set(schema.names))
+    if clash:
+        raise UsageError(f"{path}: already has {', '.join(clash)} (an annotated file?); annotate the original")
+    out_schema = pa.schema(list(schema) + added, metadata=schema.metadata)
+    with _atomic_file(destination) as handle, pq.ParquetWriter(handle, out_schema,
+                                                               compression=_parquet_codec(parquet)) as writer:
+        row = 0
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+            rows = [annotator.fields(cursor.take(row + i)) for i in range(batch.num_rows)]
+            row += batch.num_rows
+            columns = [pa.array([r[f.name] for r in rows], type=f.type) for f in added]
+            writer.write_batch(pa.RecordBatch.from_arrays(list(batch.columns) + columns, schema=out_schema))
+
+
+def _id_type(pa: Any, annotator: _Annotator) -> Any:
+    documents = annotator.documents
+    sample = [annotator.key_of(d) for d in documents[:1]]
+    return pa.array(sample).type if sample and sample[0] is not None else pa.int64()
+
+
+def _parquet_codec(parquet: Any) -> str:
+    metadata = parquet.metadata
+    if metadata.num_row_groups and metadata.num_columns:
+        codec = str(metadata.row_group(0).column(0).compression).lower()
+        return codec if codec in ("snappy", "gzip", "brotli", "zstd", "lz4", "none") else "snappy"
+    return "snappy"
+
+
+# ------------------------------------------------------------------------------------ passage table
+_TABLE_COLUMNS = ("doc", "index", "line", "start", "end", "cluster", "kept", "duplicate_of", "duplicate_of_index",
+                  "kind", "similarity", "boilerplate")
+
+
+def write_table(result: Any, path: str | os.PathLike[str], chunk: int = 1 << 16) -> None:
+    """Write one row per passage of *result* to *path* (``.parquet``, ``.csv``/``.tsv`` or ``.jsonl``,
+    the last two also compressed): ``doc`` (the document's id value), ``index``, ``line``,
+    ``start``, ``end``, ``cluster`` (null: in none), ``kept``, ``duplicate_of`` and
+    ``duplicate_of_index`` (the passage kept in its stead), ``kind``, ``similarity`` and
+    ``boilerplate``. Written in chunks of *chunk* passages: time and memory grow linearly.
+    """
+    target = Path(path)
+    fmt = table_format(target)
+    if fmt is None:
+        raise UsageError(f"{target}: name the passage table *.parquet, *.csv, *.tsv or *.jsonl")
+    annotator = _Annotator(result, typed=fmt.format == "parquet")
+
+    def chunks() -> Iterator[dict[str, list[Any]]]:
+        passages, documents, key_of = result.passages, result.documents, annotator.key_of
+        boilerplate = np.asarray(result.boilerplate, bool)
+        for start in range(0, len(passages), chunk):
+            stop = min(start + chunk, len(passages))
+            rows = [annotator._passage(i) for i in range(start, stop)]
+            columns = {name: [r[name] for r in rows] for name in _TABLE_COLUMNS[1:-1] if name != "kept"}
+            yield {"doc": [key_of(documents[int(d)]) for d in passages.doc_pos[start:stop]], **columns,
+                   "kept": [r["keep"] for r in rows], "boilerplate": boilerplate[start:stop].tolist()}
+
+    if fmt.format == "parquet":
+        pa, pq = _pyarrow(), _parquet()
+        id_type = _id_type(pa, annotator)
+        schema = pa.schema([("doc", id_type), ("index", pa.int32()), ("line", pa.int32()), ("start", pa.int64()),
+                            ("end", pa.int64()), ("cluster", pa.int64()), ("kept", pa.bool_()),
+                            ("duplicate_of", id_type), ("duplicate_of_index", pa.int32()), ("kind", pa.string()),
+                            ("similarity", pa.float64()), ("boilerplate", pa.bool_())])
+        with _atomic_file(target) as handle, pq.ParquetWriter(handle, schema) as writer:
+            for columns in chunks():
+                writer.write_table(pa.table({name: pa.array(columns[name], type=schema.field(name).type)
+                                             for name in _TABLE_COLUMNS}, schema=schema))
+            if not len(result.passages):
+                writer.write_table(schema.empty_table())
+        return
+    with _writing(target, fmt.compression) as out:
+        if fmt.format == "jsonl":
+            for columns in chunks():
+                lines = (json.dumps(dict(zip(_TABLE_COLUMNS, values, strict=True)), ensure_ascii=False) + "\n"
+                         for values in zip(*(columns[name] for name in _TABLE_COLUMNS), strict=True))
+                out.write("".join(lines).encode("utf-8"))
+        else:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, delimiter="\t" if fmt.format == "tsv" else ",", lineterminator="\n")
+            writer.writerow(_TABLE_COLUMNS)
+            for columns in chunks():
+                writer.writerows([("" if v is None else str(v).lower() if isinstance(v, bool) else v for v in values)
+                                  for values in zip(*(columns[name] for name in _TABLE_COLUMNS), strict=True)])
+                out.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+            out.write(buffer.getvalue().encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------------ clean and restore
+_JSON_STYLES = ("utf8", "ascii", "ascii-slash", "utf8-slash")
+_DECODER = json.JSONDecoder()
+
+
+def _json_string(text: str, style: str) -> str:
+    """*text* as a JSON string token in one of the styles writers use (pandas escapes ``/`` and non-ASCII)."""
+    token = json.dumps(text, ensure_ascii=style.startswith("ascii"))
+    return token.replace("/", "\\/") if style.endswith("slash") else token
+
+
+def _json_field_span(line: str, field: str) -> tuple[int, int] | None:
+    """Where the value of the top-level *field* sits in the JSON object *line* (its last occurrence, as
+    ``json.loads`` takes), or ``None``.
+
+    >>> line = '{"id": 1, "text": "a\\\\nb", "x": [1]}'
+    >>> s, e = _json_field_span(line, "text"); line[s:e]
+    '"a\\\\nb"'
+    """
+    i = _skip(line, 1 if line.startswith("\ufeff") else 0)
+    if line[i:i + 1] != "{":
+        return None
+    i = _skip(line, i + 1)
+    found = None
+    while line[i:i + 1] == '"':
+        key, i = _DECODER.raw_decode(line, i)
+        i = _skip(line, i)
+        if line[i:i + 1] != ":":
+            return None
+        i = _skip(line, i + 1)
+        _, end = _DECODER.raw_decode(line, i)
+        if key == field:
+            found = (i, end)
+        i = _skip(line, end)
+        if line[i:i + 1] != ",":
+            break
+        i = _skip(line, i + 1)
+    return found if line[i:i + 1] == "}" else None
+
+
+def _skip(line: str, i: int) -> int:
+    """The position of the first character at or after *i* that is not JSON whitespace."""
+    while i < len(line) and line[i] in " \t\n\r":
+        i += 1
+    return i
+
+
+def _text_span(line: str, field: str) -> tuple[int, int]:
+    span = _json_field_span(line, field)
+    if span is None:  # the row was read as an object with this field: the scanner must find it
+        raise AssertionError(f"field {field!r} not found in a JSON row; please report this as a bug: {line[:200]!r}")
+    return span
+
+
+def _csv_record(values: list[str], delimiter: str, raw: bytes) -> bytes:
+    """*values* as one CSV record the way Python's and pandas' writers put it, ending as *raw* ends."""
+    ending = b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else b""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator=ending.decode()).writerow(values)
+    return buffer.getvalue().encode("utf-8")
+
+
+@dataclass
+class _FileLog:
+    """What cleaning one file did: its log entries (spooled), rows kept and removed, and the digests."""
+
+    entries: Any  # spooled: a file's entries reach the log only once the whole file was cleaned
+    rows: int = 0
+    dropped: int = 0
+    edited: int = 0
+    original: Any = dataclasses.field(default_factory=hashlib.sha256)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.entries.write((json.dumps(entry, ensure_ascii=True) + "\n").encode("ascii"))
+
+
+def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: str | os.PathLike[str], *,
+                          text_field: str = "text", include: str | Iterable[str] | None = None,
+                          force: bool = False) -> None:
+    """Write the cleaned table(s) of *cleaned* under the folder *target*, in the input's format, plus
+    ``removed.jsonl`` and ``tables.json`` for ``restore_tabular``.
+
+    Document unit: a removed document's row is left out. Other units: the cut passages are
+    taken out of the row's text field; the row stays (its other fields untouched). JSON
+    Lines and CSV rows that change nothing keep their exact bytes; Parquet keeps its schema.
+    Rows that were error entries are copied unchanged. Each removal is logged with the row
+    (JSON Lines and CSV: the removed row's bytes; Parquet: in ``removed_rows/``).
+    """
+    found = table_files(source, include)
+    if found is None:
+        raise UsageError(f"{source}: not a table (JSON Lines, CSV/TSV or Parquet)")
+    tables = found.files
+    source_path, out = Path(source), Path(target)
+    check_apart(out, source_path)
+    check_apart(out / source_path.name, source_path)
+    _check_folder(out, force)
+    names = {name for name, _, _ in tables}
+    for own in (LOG_NAME, MANIFEST_NAME):
+        if own in names:
+            raise UsageError(f"an input file is named {own}, which would clash with dedup's own {own}")
+    if any(name.split("/")[0] == REMOVED_ROWS for name in names):
+        raise UsageError(f"an input folder is named {REMOVED_ROWS}, which would clash with dedup's own")
+    result = cleaned.result
+    removals: dict[str, list[Any]] = {}
+    for r in cleaned.removed:
+        removals.setdefault(r.doc, []).append(r)
+    by_row = result.config.get("unit") == "document"
+    groups = _by_source(result.documents)
+    files = []
+    with _atomic_file(out / LOG_NAME) as log:
+        for name, path, fmt in tables:
+            cursor = _Cursor(result.documents, groups.get(name, []))
+            entry: dict[str, Any] = {"path": name, "format": fmt.format, "compression": fmt.compression}
+            with tempfile.SpooledTemporaryFile(max_size=1 << 24) as spool:
+                file_log = _FileLog(spool)
+                try:
+                    if fmt.format == "parquet":
+                        entry.update(_clean_parquet(name, path, out, cursor, cleaned, removals, by_row, text_field,
+                                                    file_log))
+                    else:
+                        _clean_lines(name, path, fmt, out / name, cursor, cleaned, removals, by_row, text_field,
+                                     file_log)
+                except _ReadFailure as failure:
+                    # The input breaks off (as when it was read): copy it as it is, cut nothing from it.
+                    with _atomic_file(out / name) as handle, open(path, "rb") as original:
+                        shutil.copyfileobj(original, handle)
+                    files.append({**entry, "copied": True, "why": _reason(failure.__cause__ or failure)})
+                    continue
+                spool.seek(0)
+                shutil.copyfileobj(spool, log)
+            files.append({**entry, "rows": file_log.rows, "dropped": file_log.dropped, "edited": file_log.edited,
+                          "sha256": file_log.original.hexdigest()})
+    manifest = {"version": 1, "text_field": text_field, "unit": result.config.get("unit"), "files": files}
+    from ._output import atomic_write
+
+    atomic_write(out / MANIFEST_NAME, json.dumps(manifest, ensure_ascii=True, indent=1).encode("ascii"))
+
+
+class _ReadFailure(Exception):
+    """Reading an input again failed (its cause says why); writing failures are not this."""
+
+
+def _read_guarded(items: Iterable[Any]) -> Iterator[Any]:
+    try:
+        yield from items
+    except (OSError, EOFError, ValueError, csv.Error) as exc:
+        raise _ReadFailure() from exc
+    except Exception as exc:  # a decompressor's or pyarrow's own error class
+        if type(exc).__module__.split(".")[0] not in ("zstandard", "pyarrow"):
+            raise
+        raise _ReadFailure() from exc
+
+
+def _plan_row(document: Document | None, removals: dict[str, list[Any]], by_row: bool) -> str | None:
+    """``drop``, ``edit`` or ``None`` (unchanged) for a row and its document."""
+    if document is None or document.id not in removals:
+        return None
+    return "drop" if by_row and any(r.kind != "span" for r in removals[document.id]) else "edit"
+
+
+def _log_entry(name: str, document: Document, action: str, removals: dict[str, list[Any]],
+               **extra: Any) -> dict[str, Any]:
+    cuts = [r.to_dict() for r in removals[document.id]]
+    if action == "drop":
+        for cut in cuts:
+            cut.pop("text", None)  # the whole row is kept already: its bytes here, or in removed_rows/
+    return {"file": name, "row": document.row, "id": document.key if _jsonable(document.key) else document.id,
+            "action": action, **extra, "removals": cuts}
+
+
+def _jsonable(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _clean_lines(name: str, path: Path, fmt: TableFormat, destination: Path, cursor: _Cursor, cleaned: Any,
+                 removals: dict[str, list[Any]], by_row: bool, text_field: str, file_log: _FileLog) -> None:
+    delimiter = "\t" if fmt.format == "tsv" else ","
+    header: list[str] = []
+    with _reading(path, fmt.compression) as (stream, _), _writing(destination, fmt.compression) as out:
+        for segment in _read_guarded(_segments(stream, fmt.format)):
+            file_log.original.update(segment.raw)
+            if segment.kind == "header":
+                header = segment.values or []
+            if segment.kind != "row":
+                out.write(segment.raw)
+                continue
+            file_log.rows += 1
+            d = cursor.take(segment.row)
+            document = None if d is None else cursor.documents[d]
+            action = _plan_row(document, removals, by_row)
+            if action is None or document is None:
+                out.write(segment.raw)
+                continue
+            if action == "drop":
+                file_log.add(_log_entry(name, document, "drop", removals, segment=segment.number,
+                                        raw=segment.raw.decode("utf-8")))
+                file_log.dropped += 1
+                continue
+            new_text = cleaned.texts[document.id]
+            if fmt.format == "jsonl":
+                line = segment.raw.decode("utf-8")
+                start, end = _text_span(line, text_field)
+                token = line[start:end]
+                style = next((s for s in _JSON_STYLES if _json_string(document.text, s) == token), None)
+                new = (line[:start] + _json_string(new_text, style or "utf8") + line[end:]).encode("utf-8")
+                extra = {"style": style} if style else {"style": "utf8", "raw": line}
+            else:
+                column = len(header) - 1 - header[::-1].index(text_field)
+                values = list(segment.values or [])
+                canonical = _csv_record(values, delimiter, segment.raw) == segment.raw
+                values[column] = new_text
+                new = _csv_record(values, delimiter, segment.raw)
+                extra = {} if canonical else {"raw": segment.raw.decode("utf-8")}
+            file_log.add(_log_entry(name, document, "edit", removals, segment=segment.number, **extra))
+            file_log.edited += 1
+            out.write(new)
+
+
+def _clean_parquet(name: str, path: Path, out: Path, cursor: _Cursor, cleaned: Any, removals: dict[str, list[Any]],
+                   by_row: bool, text_field: str, file_log: _FileLog) -> dict[str, Any]:
+    pa, pq = _pyarrow(), _parquet()
+    parquet = pq.ParquetFile(path)
+    schema, codec = parquet.schema_arrow, _parquet_codec(parquet)
+    column = schema.get_field_index(text_field)
+    removed_name = f"{REMOVED_ROWS}/{name}"
+    with ExitStack() as stack:
+        handle = stack.enter_context(_atomic_file(out / name))
+        writer = stack.enter_context(pq.ParquetWriter(handle, schema, compression=codec))
+        removed_writer = None
+        row = 0
+        for batch in _read_guarded(parquet.iter_batches(batch_size=BATCH_ROWS)):
+            texts = batch.column(column).to_pylist()
+            keep = [True] * batch.num_rows
+            changed = False
+            for i, text in enumerate(texts):
+                _digest_text(file_log.original, text)
+                d = cursor.take(row + i)
+                document = None if d is None else cursor.documents[d]
+                action = _plan_row(document, removals, by_row)
+                if action is None or document is None:
+                    continue
+                if action == "drop":
+                    keep[i] = False
+                    file_log.dropped += 1
+                else:
+                    texts[i] = cleaned.texts[document.id]
+                    changed = True
+                    file_log.edited += 1
+                file_log.add(_log_entry(name, document, action, removals))
+            row += batch.num_rows
+            table = pa.Table.from_batches([batch])
+            if not all(keep):
+                if removed_writer is None:
+                    removed_handle = stack.enter_context(_atomic_file(out / removed_name))
+                    removed_writer = stack.enter_context(pq.ParquetWriter(removed_handle, schema, compression=codec))
+                removed_writer.write_table(table.filter(pa.array([not k for k in keep])))
+            if changed:
+                table = table.set_column(column, schema.field(column), pa.array(texts, type=schema.field(column).type))
+            writer.write_table(table.filter(pa.array(keep)) if not all(keep) else table)
+        file_log.rows = row
+    return {"removed_rows": removed_name if file_log.dropped else None}
+
+
+def _digest_text(digest: Any, text: Any) -> None:
+    # Parquet is restored value for value: the digest covers the text column, the field that changes.
+    data = b"\x00" if text is None else text.encode("utf-8", "surrogatepass") if isinstance(text, str) \
+        else repr(text).encode("utf-8")
+    digest.update(len(data).to_bytes(8, "little") + data)
+
+
+def is_tabular_output(folder: str | os.PathLike[str]) -> bool:
+    """Whether *folder* was written by ``write_cleaned_tabular`` (so ``restore_tabular`` reads it back)."""
+    return (Path(folder) / MANIFEST_NAME).is_file()
+
+
+def restore_tabular(cleaned_dir: str | os.PathLike[str], target: str | os.PathLike[str], force: bool = False) -> int:
+    """Rebuild the original tables of a folder written by ``write_cleaned_tabular`` into *target*; return
+    how many files were written.
+
+    JSON Lines and CSV come back byte for byte (their uncompressed content: a ``.gz`` is
+    compressed again, so its container bytes may differ), Parquet value for value; each
+    file is checked against the digest taken when it was cleaned, and a mismatch (an
+    edited cleaned file or log) is a ``ValueError``, with no file left half written.
+    """
+    from ._output import check_outside
+
+    folder, out = Path(cleaned_dir), Path(target)
+    manifest_path = folder / MANIFEST_NAME
+    if not manifest_path.is_file():
+        raise InputError(f"{folder}: no {MANIFEST_NAME} here; is this a folder written by --clean from "
+                         f"tables?")
+    check_outside(out, folder)
+    _check_folder(out, force)
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    from ._clean import Removal
+
+    with open(folder / LOG_NAME, "rb") as log:
+        entries = _Peek(json.loads(line) for line in log if line.strip())
+        for info in manifest["files"]:
+            name = info["path"]
+            mine = _Peek(_while_file(entries, name))
+            if info.get("copied"):
+                with _atomic_file(out / name) as handle, open(folder / name, "rb") as original:
+                    shutil.copyfileobj(original, handle)
+            elif info["format"] == "parquet":
+                _restore_parquet(folder, out, info, manifest["text_field"], mine, Removal)
+            else:
+                _restore_lines(folder, out, info, manifest["text_field"], mine, Removal)
+            if mine.peek() is not None:
+                raise IntegrityError(f"{folder / LOG_NAME}: entries for {name} do not fit its rows (was it edited?)")
+        left = entries.peek()
+        if left is not None:
+            raise IntegrityError(f"{folder / LOG_NAME}: an entry for {left.get('file')!r}, a file not in "
+                                 f"{MANIFEST_NAME}")
+    return len(manifest["files"])
+
+
+class _Peek:
+    """An iterator that can look one item ahead (``None`` at the end)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items, self.ahead = iter(items), None
+        self.advance()
+
+    def advance(self) -> Any:
+        current, self.ahead = self.ahead, next(self.items, None)
+        return current
+
+    def peek(self) -> Any:
+        return self.ahead
+
+
+def _while_file(entries: _Peek, name: str) -> Iterator[dict[str, Any]]:
+    while entries.peek() is not None and entries.peek()["file"] == name:
+        yield entries.advance()
+
+
+def _restored_text(text: str, entry: dict[str, Any], removal: Any) -> str:
+    from ._clean import restore
+
+    cuts = [removal.from_dict(r) for r in entry["removals"]]
+    return restore({cuts[0].doc: text}, cuts)[cuts[0].doc]
+
+
+def _restore_lines(folder: Path, out: Path, info: dict[str, Any], text_field: str, entries: _Peek,
+                   removal: Any) -> None:
+    fmt = TableFormat(info["format"], info["compression"])
+    delimiter = "\t" if fmt.format == "tsv" else ","
+    digest = hashlib.sha256()
+    name = info["path"]
+    with _reading(folder / name, fmt.compression) as (stream, _), _writing(out / name, fmt.compression) as target:
+        number = 0  # segment number in the original file
+
+        def emit(data: bytes) -> None:
+            nonlocal number
+            digest.update(data)
+            target.write(data)
+            number += 1
+
+        def put_back_dropped() -> None:
+            while entries.peek() is not None and entries.peek()["action"] == "drop" \
+                    and entries.peek()["segment"] == number:
+                emit(entries.advance()["raw"].encode("utf-8"))
+
+        header: list[str] = []
+        for segment in _segments(stream, fmt.format):
+            if segment.kind == "header":
+                header = segment.values or []
+            put_back_dropped()
+            entry = entries.peek()
+            if segment.kind != "row" or entry is None or entry["action"] != "edit" or entry["segment"] != number:
+                emit(segment.raw)
+                continue
+            entries.advance()
+            if "raw" in entry:
+                emit(entry["raw"].encode("utf-8"))
+            elif fmt.format == "jsonl":
+                line = segment.raw.decode("utf-8")
+                start, end = _text_span(line, text_field)
+                text = _restored_text(json.loads(line[start:end]), entry, removal)
+                emit((line[:start] + _json_string(text, entry["style"]) + line[end:]).encode("utf-8"))
+            else:
+                values = list(segment.values or [])
+                column = len(header) - 1 - header[::-1].index(text_field)
+                values[column] = _restored_text(values[column], entry, removal)
+                emit(_csv_record(values, delimiter, segment.raw))
+        put_back_dropped()
+        if digest.hexdigest() != info["sha256"]:
+            raise IntegrityError(f"{name}: the restored file differs from the original (sha256); the cleaned file or "
+                             f"{LOG_NAME} was edited")
+
+
+def _restore_parquet(folder: Path, out: Path, info: dict[str, Any], text_field: str, entries: _Peek,
+                     removal: Any) -> None:
+    pa, pq = _pyarrow(), _parquet()
+    name = info["path"]
+    parquet = pq.ParquetFile(folder / name)
+    schema = parquet.schema_arrow
+    column = schema.get_field_index(text_field)
+    drops: list[int] = []
+    edits: dict[int, dict[str, Any]] = {}
+    while entries.peek() is not None:
+        entry = entries.advance()
+        if entry["action"] == "drop":
+            drops.append(entry["row"])
+        else:
+            edits[entry["row"]] = entry
+    removed = _one_row_batches(pq.ParquetFile(folder / info["removed_rows"])) if info.get("removed_rows") else iter(())
+    digest = hashlib.sha256()
+    written = 0
+    with _atomic_file(out / name) as handle, pq.ParquetWriter(handle, schema,
+                                                              compression=_parquet_codec(parquet)) as writer:
+        def flush(pieces: list[Any]) -> None:
+            nonlocal written
+            if not pieces:
+                return
+            table = pa.Table.from_batches(pieces, schema=schema)
+            texts = table.column(column).to_pylist()
+            mine = [i for i in range(len(texts)) if written + i in edits]
+            for i in mine:
+                texts[i] = _restored_text(texts[i], edits[written + i], removal)
+            for text in texts:
+                _digest_text(digest, text)
+            if mine:
+                table = table.set_column(column, schema.field(column), pa.array(texts, type=schema.field(column).type))
+            writer.write_table(table)
+            written += len(texts)
+
+        def put_back(pieces: list[Any]) -> None:
+            piece = next(removed, None)
+            if piece is None:
+                raise IntegrityError(f"{name}: {info['removed_rows']} holds fewer rows than {LOG_NAME} removed")
+            pieces.append(piece)
+
+        d, position = 0, 0  # the next drop, and the original row of the next row placed
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+            pieces: list[Any] = []
+            i = 0
+            while i < batch.num_rows:
+                if d < len(drops) and drops[d] == position:
+                    put_back(pieces)
+                    d, position = d + 1, position + 1
+                    continue
+                run = batch.num_rows - i if d == len(drops) else min(batch.num_rows - i, drops[d] - position)
+                pieces.append(batch.slice(i, run))
+                i, position = i + run, position + run
+            flush(pieces)
+        pieces = []
+        for _ in range(d, len(drops)):
+            put_back(pieces)
+        flush(pieces)
+        if written != info["rows"] or digest.hexdigest() != info["sha256"]:
+            raise IntegrityError(f"{name}: the restored table differs from the original ({written} rows, text digest); "
+                             f"the cleaned file or {LOG_NAME} was edited")
+
+
+def _one_row_batches(parquet: Any) -> Iterator[Any]:
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        for i in range(batch.num_rows):
+            yield batch.slice(i, 1)

@@ -1,0 +1,504 @@
+"""Tables as corpora: JSON Lines (plain and compressed), CSV, Parquet, shard folders, data frames and
+datasets in; annotated copies, cleaned copies, passage tables and byte-exact restores out."""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import io
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup._errors import IntegrityError, UsageError
+from dedup._read import read_corpus
+from dedup._tabular import (
+    read_objects,
+    restore_tabular,
+    row_annotations,
+    table_files,
+    write_annotated,
+    write_cleaned_tabular,
+    write_table,
+)
+
+A = "全国工业和信息化工作会议在京召开，会议总结了今年的工作并部署明年的重点任务。"
+B = "会议指出，今年以来全国工业经济运行呈现回升向好态势，主要指标好于预期。"
+B_NEAR = "会议指出，今年以来全国工业经济运行呈现回升向好的态势，主要指标好于预期。"
+C = "会议要求抓好八个方面的工作，确保完成全年目标任务，推动高质量发展。"
+D = "与会代表围绕如何推进新型工业化进行了深入讨论，提出了许多建议。/路径"
+E = "这是一段与其他内容都不相同的文字，用来检验没有重复的行会原样保留。"
+
+# Ids out of string order (9 before 10), a URL, a duplicate document, a paragraph-level near
+# duplicate, an exact paragraph repeated inside another row, and a null text.
+ROWS = [
+    {"id": 9, "text": A, "url": "http://example.com/a/b"},
+    {"id": 10, "text": A, "url": "http://example.com/c"},
+    {"id": 11, "text": B + "\n" + C, "url": "http://example.com/d"},
+    {"id": 12, "text": None, "url": "http://example.com/e"},
+    {"id": 13, "text": B_NEAR + "\n" + D + "\n" + C, "url": "http://example.com/f"},
+    {"id": 14, "text": E, "url": "http://example.com/g"},
+]
+
+
+def _jsonl(rows: list[dict], ascii_: bool = False) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=ascii_) + "\n" for r in rows).encode("utf-8")
+
+
+def _csv(rows: list[dict], terminator: str = "\n") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, ["id", "text", "url"], lineterminator=terminator)
+    writer.writeheader()
+    writer.writerows([{**r, "text": "" if r["text"] is None else r["text"]} for r in rows])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _write(tmp_path: Path, name: str, rows: list[dict] = ROWS) -> Path:
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        pa = pytest.importorskip("pyarrow")
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    elif ".csv" in name:
+        path.write_bytes(_compress(_csv([r for r in rows if r["text"] is not None]), name))
+    else:
+        path.write_bytes(_compress(_jsonl(rows), name))
+    return path
+
+
+def _compress(data: bytes, name: str) -> bytes:
+    if name.endswith(".gz"):
+        return gzip.compress(data, mtime=0)
+    if name.endswith(".bz2"):
+        return bz2.compress(data)
+    if name.endswith(".zst"):
+        return pytest.importorskip("zstandard").ZstdCompressor().compress(data)
+    return data
+
+
+def _content(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        return gzip.decompress(data)
+    if path.name.endswith(".bz2"):
+        return bz2.decompress(data)
+    return data
+
+
+def _links(result: dedup.Result) -> list[tuple]:
+    return [(p.a.doc, p.a.index, p.b.doc, p.b.index, p.kind, round(p.similarity, 6)) for p in result.pairs]
+
+
+# ------------------------------------------------------------------------------------ reading
+def test_jsonl_file_is_read_row_by_row_in_input_order(tmp_path):
+    result = dedup.find_duplicates(_write(tmp_path, "corpus.jsonl"), unit="document")
+    assert [(d.id, d.key, d.row, d.source) for d in result.documents] == [
+        ("9", 9, 0, "corpus.jsonl"), ("10", 10, 1, "corpus.jsonl"), ("11", 11, 2, "corpus.jsonl"),
+        ("13", 13, 4, "corpus.jsonl"), ("14", 14, 5, "corpus.jsonl")]
+    # First in corpus order is row 9, not the string-smallest id '10'; the URLs are not text.
+    assert [(c.kept.doc, [m.doc for m in c.members]) for c in result.clusters] == [("9", ["9", "10"])]
+    assert all("http" not in d.text for d in result.documents)
+    assert [(e.path, e.error) for e in result.errors] == [
+        ("corpus.jsonl", "row 3 (line 4, id 12): text is null, not a string")]
+
+
+@pytest.mark.parametrize("name", ["c.jsonl", "c.jsonl.gz", "c.jsonl.bz2", "c.jsonl.zst", "c.ndjson", "c.csv",
+                                  "c.csv.gz", "c.parquet"])
+def test_every_format_gives_the_same_pairs(tmp_path, name):
+    expected = _links(dedup.find_duplicates([r for r in ROWS if r["text"] is not None]))
+    assert _links(dedup.find_duplicates(_write(tmp_path, name))) == expected
+    assert expected and {k for *_, k, _ in expected} == {"exact", "near"}
+
+
+def test_format_from_content_when_the_name_says_nothing(tmp_path):
+    path = tmp_path / "export.data"
+    path.write_bytes(gzip.compress(_jsonl(ROWS)))
+    assert table_files(path).files[0][2].format == "jsonl"
+    assert len(dedup.find_duplicates(path).documents) == 5
+
+
+def test_text_file_that_looks_like_jsonl_warns_and_stays_text(tmp_path):
+    (tmp_path / "rows.txt").write_bytes(_jsonl(ROWS))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        documents, _ = read_corpus(tmp_path, "*.txt")
+    assert [d.id for d in documents] == ["rows.txt"]
+    assert any("rows.txt looks like JSON Lines" in str(w.message) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        documents, _ = read_corpus(tmp_path / "rows.txt")
+    assert [d.id for d in documents] == ["rows.txt"] and caught
+
+
+def test_pandas_escaped_jsonl_gives_the_same_pairs(tmp_path):
+    pd = pytest.importorskip("pandas")
+    plain = _write(tmp_path, "plain.jsonl")
+    escaped = tmp_path / "escaped.jsonl"
+    pd.DataFrame(ROWS).to_json(escaped, orient="records", lines=True, force_ascii=True)
+    raw = escaped.read_text("ascii")
+    assert "\\u4f1a" in raw and "\\/" in raw  # escaped non-ASCII characters and slashes
+    assert _links(dedup.find_duplicates(escaped)) == _links(dedup.find_duplicates(plain))
+
+
+def test_bad_rows_are_error_entries_and_the_run_goes_on(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(_jsonl(ROWS[:2]) + b'{"id": 20, "text": 5}\n[1, 2]\n{"id": 21\n\n{"id": 22}\n'
+                     + b'{"id": 23, "text": "\\ud800 lone"}\n{"text": "no id"}\n{"id": 24, "text": "\xff"}\n'
+                     + b'{"id": null, "text": "x"}\n')
+    documents, errors = read_corpus(path)
+    assert [d.id for d in documents] == ["9", "10"]
+    assert [e.error for e in errors] == [
+        "row 2 (line 3, id 20): text is an int, not a string",
+        "row 3 (line 4): a JSON array, not an object",
+        "row 4 (line 5): not valid JSON (Expecting ',' delimiter at column 11)",
+        "row 5 (line 7, id 22): no field 'text'",
+        "row 6 (line 8, id 23): text holds an unpaired surrogate escape (\\ud800-\\udfff), not a character",
+        "row 7 (line 9): no id field 'id'",
+        "row 8 (line 10): not UTF-8",
+        "row 9 (line 11): id is null",
+    ]
+
+
+def test_json_array_and_truncated_files_are_one_entry_each(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "array.json").write_text(json.dumps(ROWS, indent=1))
+    whole = gzip.compress(_jsonl([{"id": i, "text": f"{A}{i}"} for i in range(2000)]), mtime=0)
+    (tmp_path / "data" / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    documents, errors = read_corpus(tmp_path / "data")
+    assert [(e.path, e.error) for e in errors] == [
+        ("array.json", "a JSON array, not JSON Lines (one object a line); convert it, e.g. jq -c '.[]'"),
+        ("cut.jsonl.gz", "Compressed file ended before the end-of-stream marker was reached")]
+    # The rows before the cut stay, in order.
+    assert 0 < len(documents) < 2000 and [d.key for d in documents] == list(range(len(documents)))
+    cleaned = dedup.clean(tmp_path / "data")
+    write_cleaned_tabular(cleaned, tmp_path / "data", tmp_path / "out")
+    assert (tmp_path / "out" / "cut.jsonl.gz").read_bytes() == whole[: len(whole) // 2]  # copied, nothing cut
+    restore_tabular(tmp_path / "out", tmp_path / "back")
+    assert (tmp_path / "back" / "cut.jsonl.gz").read_bytes() == whole[: len(whole) // 2]
+
+
+def test_wrong_text_field_is_one_entry_per_file(tmp_path):
+    rows = [{"id": i, "body": f"第{i}行"} for i in range(1000)]
+    path = tmp_path / "body.jsonl"
+    path.write_bytes(_jsonl(rows))
+    documents, errors = read_corpus(path)
+    assert documents == [] and len(errors) == 1
+    assert "no row has the field 'text'" in errors[0].error and "fields of the first: id, body" in errors[0].error
+    documents, errors = read_corpus(path, text_field="body")
+    assert len(documents) == 1000 and errors == []
+
+
+def test_text_and_id_fields_and_row_numbers(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"name,body\nx,alpha\ny,beta\n")
+    documents, _ = read_corpus(path, text_field="body", id_field="name")
+    assert [(d.id, d.text) for d in documents] == [("x", "alpha"), ("y", "beta")]
+    documents, _ = read_corpus(path, text_field="body")  # no column "id": row numbers
+    assert [(d.id, d.key) for d in documents] == [("0", 0), ("1", 1)]
+    _, errors = read_corpus(path)
+    assert len(errors) == 1 and "no column 'text' (columns: name, body)" in errors[0].error
+
+
+def test_duplicate_id_names_it_and_both_rows(tmp_path):
+    path = tmp_path / "dup.jsonl"
+    path.write_bytes(_jsonl([{"id": "x", "text": "a"}, {"id": "y", "text": "b"}, {"id": "x", "text": "c"}]))
+    with pytest.raises(UsageError, match=r"id 'x' is used by dup.jsonl row 0 and by dup.jsonl row 2"):
+        read_corpus(path)
+
+
+def test_dicts_pairs_and_null_texts_in_memory():
+    documents, errors = read_corpus([{"id": 10, "text": "x"}, {"id": 9, "text": None}, (2, "y")])
+    assert [(d.id, d.key) for d in documents] == [("10", 10), ("2", 2)]  # input order, not sorted
+    assert [e.error for e in errors] == ["row 1 (id 9): text is null, not a string"]
+    documents, errors = read_corpus({"b": "x", "a": "y"})
+    assert [d.id for d in documents] == ["b", "a"] and errors == []
+
+
+def test_shard_folder_reads_files_in_path_order_then_rows(tmp_path):
+    (tmp_path / "data").mkdir()
+    _write(tmp_path / "data", "part-1.jsonl", [{"text": A}, {"text": B}])
+    _write(tmp_path / "data", "part-0.jsonl.gz", [{"text": C}, {"text": A}])
+    (tmp_path / "data" / "README.md").write_text("about the data")
+    scan = read_corpus(tmp_path / "data")
+    assert [(d.source, d.row, d.key) for d in scan.documents] == [
+        ("part-0.jsonl.gz", 0, 0), ("part-0.jsonl.gz", 1, 1), ("part-1.jsonl", 0, 2), ("part-1.jsonl", 1, 3)]
+    assert scan.skipped == ["README.md"]
+    result = dedup.find_duplicates(tmp_path / "data")
+    assert [(c.kept.doc, [m.doc for m in c.members]) for c in result.clusters] == [("1", ["1", "2"])]
+
+
+def test_data_frames_tables_and_datasets_give_the_jsonl_result(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pa = pytest.importorskip("pyarrow")
+    path = _write(tmp_path, "c.jsonl")
+    expected = dedup.find_duplicates(path)
+    frame = pd.read_json(path, lines=True, dtype=False)
+    inputs = {"pandas": frame, "arrow": pa.Table.from_pylist(ROWS), "dicts": ROWS}
+    try:
+        import polars as pl
+
+        inputs["polars"] = pl.DataFrame(ROWS)
+    except ImportError:
+        pass
+    try:
+        import datasets
+
+        inputs["dataset"] = datasets.Dataset.from_list(ROWS)
+        inputs["iterable"] = datasets.Dataset.from_list(ROWS).to_iterable_dataset()
+        # Features unknown until read: taken row by row, as dicts.
+        inputs["generator"] = datasets.IterableDataset.from_generator(lambda: iter(ROWS))
+    except ImportError:
+        pass
+    for name, corpus in inputs.items():
+        result = dedup.find_duplicates(corpus)
+        assert _links(result) == _links(expected), name
+        assert [d.key for d in result.documents] == [d.key for d in expected.documents], name
+        null = "missing (NaN)" if name == "pandas" else "null"  # pandas stores a missing string as NaN
+        assert [e.error for e in result.errors] == [f"row 3 (id 12): text is {null}, not a string"], name
+
+
+def test_every_arrow_shape_is_read_in_batches(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist([{"id": f"r{i}", "text": f"第{i}段"} for i in range(10_000)])
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=3000)
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=1000))
+    for corpus in (table, table.to_batches()[0], reader, ds.dataset(tmp_path / "t.parquet")):
+        documents, errors = read_corpus(corpus)
+        assert [d.key for d in documents] == [f"r{i}" for i in range(10_000)] and not errors, type(corpus)
+
+
+def test_dataset_dict_asks_for_a_split():
+    datasets = pytest.importorskip("datasets")
+    splits = datasets.DatasetDict({"train": datasets.Dataset.from_list(ROWS)})
+    with pytest.raises(TypeError, match=r"pass one, e.g. dataset\['train'\]"):
+        list(read_objects(splits))
+
+
+def test_local_paths_import_no_heavy_library(tmp_path):
+    (tmp_path / "a.txt").write_text(A + "\n" + A, "utf-8")
+    _write(tmp_path, "c.jsonl")
+    _write(tmp_path, "c.csv.gz")
+    code = ("import sys, dedup\n"
+            f"dedup.find_duplicates({str(tmp_path)!r}, glob='*.txt')\n"
+            f"dedup.find_duplicates({str(tmp_path / 'c.jsonl')!r})\n"
+            f"dedup.find_duplicates({str(tmp_path / 'c.csv.gz')!r})\n"
+            "heavy = sorted({'pyarrow', 'pandas', 'polars', 'datasets'} & set(sys.modules))\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------------------------------ outputs
+FORMATS = ["c.jsonl", "c.jsonl.gz", "c.csv", "c.parquet"]
+
+
+def _rows_of(path: Path) -> list[dict]:
+    if path.name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    if ".csv" in path.name:
+        return list(csv.DictReader(io.StringIO(_content(path).decode("utf-8"))))
+    return [json.loads(line) for line in _content(path).splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_annotate_document_unit(tmp_path, name):
+    source = _write(tmp_path, name)
+    result = dedup.find_duplicates(source, unit="document")
+    out = tmp_path / "out" / name
+    write_annotated(result, source, out)
+    rows = _rows_of(out)
+    keep = {str(r["id"]): str(r["dedup_keep"]).lower() for r in rows}
+    assert keep == {"9": "true", "10": "false", "11": "true", "13": "true", "14": "true"} | (
+        {} if ".csv" in name else {"12": "true"})
+    row_10 = next(r for r in rows if str(r["id"]) == "10")
+    assert str(row_10["dedup_duplicate_of"]) == "9" and row_10["dedup_kind"] == "exact"
+    assert float(row_10["dedup_similarity"]) == 1.0 and str(row_10["dedup_cluster"]) == "0"
+    assert all(r["url"].startswith("http") for r in rows)  # every column is still there
+    if ".csv" in name:
+        assert row_10["dedup_keep"] == "false"
+    else:
+        assert isinstance(row_10["dedup_keep"], bool) and row_10["dedup_duplicate_of"] == 9
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_annotate_paragraph_unit(tmp_path, name):
+    source = _write(tmp_path, name)
+    result = dedup.find_duplicates(source)
+    out = tmp_path / "out" / name
+    write_annotated(result, source, out)
+    rows = {str(r["id"]): r for r in _rows_of(out)}
+    passages = rows["13"]["dedup_passages"]
+    passages = json.loads(passages) if isinstance(passages, str) else passages
+    eleven = "11" if ".csv" in name else 11  # CSV has no numbers: its ids are strings
+    assert [(p["index"], p["keep"], p["duplicate_of"], p["duplicate_of_index"], p["kind"]) for p in passages] == [
+        (0, False, eleven, 0, "near"), (1, True, None, None, None), (2, False, eleven, 1, "exact")]
+    assert 0.6 <= passages[0]["similarity"] < 1
+    text = rows["13"]["text"]
+    assert text[passages[1]["start"]:passages[1]["end"]] == D
+
+
+def test_annotated_jsonl_keeps_each_rows_bytes(tmp_path):
+    source = tmp_path / "c.jsonl"
+    source.write_bytes(b'{"text": "' + A.encode() + b'", "id": 1.5}\r\n\n{"id": 2, "text":"' + A.encode() + b'"}')
+    result = dedup.find_duplicates(source, unit="document")
+    out = tmp_path / "a.jsonl"
+    write_annotated(result, source, out)
+    lines = out.read_bytes().split(b"\n")
+    assert lines[0].startswith(b'{"text": "' + A.encode() + b'", "id": 1.5, "dedup_cluster": 0,')
+    assert lines[0].endswith(b"}\r") and lines[1] == b""
+    assert json.loads(lines[2])["dedup_duplicate_of"] == 1.5
+
+
+@pytest.mark.parametrize("unit", ["document", "paragraph"])
+@pytest.mark.parametrize("name", FORMATS)
+def test_clean_and_restore_round_trip(tmp_path, name, unit):
+    (tmp_path / "in").mkdir()
+    source = _write(tmp_path / "in", name)
+    cleaned = dedup.clean(source, unit=unit)
+    out = tmp_path / "clean"
+    write_cleaned_tabular(cleaned, source, out)
+    rows = {str(r["id"]): r for r in _rows_of(out / name)}
+    if unit == "document":
+        assert "10" not in rows and rows["9"]["text"] == A  # the duplicate row is gone, the kept one stays
+    else:
+        assert rows["10"]["text"] == "" and rows["13"]["text"] == D + "\n"
+        assert rows["11"]["text"] == B + "\n" + C
+    assert all(r["url"].startswith("http") for r in rows.values())
+    if ".csv" not in name:
+        assert rows["12"]["text"] is None  # an error row is copied as it was
+    log = [json.loads(line) for line in (out / "removed.jsonl").read_text("ascii").splitlines()]
+    assert {str(e["id"]) for e in log} == ({"10"} if unit == "document" else {"10", "13"})
+    back = tmp_path / "back"
+    assert restore_tabular(out, back) == 1
+    if name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(back / name).equals(pq.read_table(source))
+    else:
+        assert _content(back / name) == _content(source)
+
+
+def test_unchanged_rows_keep_their_bytes_and_csv_stays_csv(tmp_path):
+    source = tmp_path / "c.csv"
+    source.write_bytes(_csv([r for r in ROWS if r["text"]], terminator="\r\n"))
+    cleaned = dedup.clean(source)
+    write_cleaned_tabular(cleaned, source, tmp_path / "out")
+    original = source.read_bytes().split(b"\r\n")
+    after = (tmp_path / "out" / "c.csv").read_bytes().split(b"\r\n")
+    assert after[0] == original[0] and after[1] == original[1]  # header and an untouched row
+    assert [r["id"] for r in csv.DictReader(io.StringIO((tmp_path / "out" / "c.csv").read_text()))] == [
+        "9", "10", "11", "13", "14"]
+
+
+def test_restore_refuses_an_edited_cleaned_file(tmp_path):
+    source = _write(tmp_path, "c.jsonl")
+    write_cleaned_tabular(dedup.clean(source), source, tmp_path / "out")
+    cleaned = tmp_path / "out" / "c.jsonl"
+    cleaned.write_bytes(cleaned.read_bytes().replace(E.encode(), "改过的文字".encode()))
+    with pytest.raises(IntegrityError, match="differs from the original"):
+        restore_tabular(tmp_path / "out", tmp_path / "back")
+    assert not (tmp_path / "back" / "c.jsonl").exists()
+
+
+def test_shard_folder_clean_and_restore(tmp_path):
+    (tmp_path / "data" / "sub").mkdir(parents=True)
+    _write(tmp_path / "data", "a.jsonl.gz", ROWS[:3])
+    _write(tmp_path / "data" / "sub", "b.jsonl", [*ROWS[3:], {"id": 15, "text": A}])
+    cleaned = dedup.clean(tmp_path / "data", unit="document")
+    write_cleaned_tabular(cleaned, tmp_path / "data", tmp_path / "out")
+    assert [r["id"] for r in _rows_of(tmp_path / "out" / "sub" / "b.jsonl")] == [12, 13, 14]
+    assert restore_tabular(tmp_path / "out", tmp_path / "back") == 2
+    for name in ("a.jsonl.gz", "sub/b.jsonl"):
+        assert _content(tmp_path / "back" / name) == _content(tmp_path / "data" / name)
+    with pytest.raises(UsageError, match="not empty"):
+        write_cleaned_tabular(cleaned, tmp_path / "data", tmp_path / "out")
+    with pytest.raises(UsageError, match="inside the input"):
+        write_cleaned_tabular(cleaned, tmp_path / "data", tmp_path / "data" / "out")
+
+
+def test_outputs_never_overwrite_the_input_file(tmp_path):
+    source = _write(tmp_path, "c.jsonl")
+    before = source.read_bytes()
+    with pytest.raises(UsageError, match="is the input"):
+        write_cleaned_tabular(dedup.clean(source), source, tmp_path, force=True)
+    with pytest.raises(UsageError, match="is the input"):
+        write_annotated(dedup.find_duplicates(source), source, source)
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["t.parquet", "t.csv", "t.jsonl.gz"])
+def test_passage_table(tmp_path, name):
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow")
+    result = dedup.find_duplicates(_write(tmp_path, "c.jsonl"))
+    write_table(result, tmp_path / name)
+    rows = _rows_of(tmp_path / name)
+    assert len(rows) == len(result.passages)
+    by_place = {(str(r["doc"]), int(r["index"])): r for r in rows}
+    near = by_place[("13", 0)]
+    assert str(near["duplicate_of"]) == "11" and int(near["duplicate_of_index"]) == 0 and near["kind"] == "near"
+    assert str(by_place[("11", 0)]["kept"]).lower() == "true" and str(near["kept"]).lower() == "false"
+    per_document = {a["id"]: a["dedup_passages"] for a in row_annotations(result)}
+    assert [p["cluster"] for p in per_document[13]] == [_int_or_none(by_place[("13", i)]["cluster"]) for i in range(3)]
+    clusters = {str(r["cluster"]) for r in rows if str(r["cluster"]) not in ("", "None")}
+    assert len(clusters) == len(result.clusters) + len(result.boilerplate_clusters)
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value in (None, "") else int(value)  # type: ignore[call-overload]
+
+
+# ------------------------------------------------------------------------------------ properties
+_LINES = st.sampled_from([A, B, B_NEAR, C, D, E, "短行", "  " + C + "  ", "引号\"和\\反斜杠/斜杠\t制表"])
+_TEXTS = st.lists(_LINES, min_size=0, max_size=4).map("\n".join)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=8), ascii_=st.booleans(), slash=st.booleans(),
+       spaced=st.booleans(), unit=st.sampled_from(["document", "paragraph"]))
+def test_jsonl_clean_restore_is_byte_exact(tmp_path_factory, texts, ascii_, slash, spaced, unit):
+    folder = tmp_path_factory.mktemp("prop")
+    lines = []
+    for i, text in enumerate(texts):
+        token = json.dumps(text, ensure_ascii=ascii_)
+        token = token.replace("/", "\\/") if slash else token
+        lines.append(f'{{"id": {i}, "text" : {token}}}' if spaced else f'{{"text":{token},"id":{i}}}')
+    source = folder / "p.jsonl"
+    source.write_bytes(("\n".join(lines) + "\n\n").encode("utf-8"))
+    cleaned = dedup.clean(source, unit=unit)
+    write_cleaned_tabular(cleaned, source, folder / "out")
+    for row in _rows_of(folder / "out" / "p.jsonl"):  # every cleaned row is still JSON with the cleaned text
+        assert row["text"] == cleaned.texts[str(row["id"])]
+    restore_tabular(folder / "out", folder / "back")
+    assert (folder / "back" / "p.jsonl").read_bytes() == source.read_bytes()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(_TEXTS, min_size=1, max_size=8), terminator=st.sampled_from(["\n", "\r\n"]),
+       quote_all=st.booleans())
+def test_csv_clean_restore_is_byte_exact(tmp_path_factory, texts, terminator, quote_all):
+    folder = tmp_path_factory.mktemp("prop")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=terminator, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    writer.writerow(["id", "text"])
+    writer.writerows([i, text] for i, text in enumerate(texts))
+    source = folder / "p.csv"
+    source.write_bytes(buffer.getvalue().encode("utf-8"))
+    cleaned = dedup.clean(source)
+    write_cleaned_tabular(cleaned, source, folder / "out")
+    assert [r["text"] for r in _rows_of(folder / "out" / "p.csv")] == [cleaned.texts[str(i)] for i in range(len(texts))]
+    restore_tabular(folder / "out", folder / "back")
+    assert (folder / "back" / "p.csv").read_bytes() == source.read_bytes()
