@@ -31,8 +31,10 @@ __all__ = ["Sample", "candidates_from_samples", "contained_candidates", "contain
 MAX_POSTING = 32
 # A pair exactly at the containment level fails the sample test this often (at most).
 MISS = 0.002
-# Standard errors below the least Jaccard that containment allows that a signature estimate may fall.
-MARGIN = 4.0
+# Standard errors below the least Jaccard that containment allows that a signature estimate may fall:
+# a pair exactly at the containment level falls further about one time in 700 (on zh:100000, 3 keeps
+# every contained pair that 4 keeps, with 40% fewer candidates; benchmarks/ENGINE.md).
+MARGIN = 3.0
 
 SAMPLE = 16
 
@@ -191,8 +193,10 @@ def contained_candidates(sample_offsets: np.ndarray, samples: np.ndarray, limits
         # The compact signatures as 64-bit words (8 bins each), padded with bins that always agree.
         pad = -compact.shape[1] % 8
         words = np.ascontiguousarray(np.pad(compact, ((0, 0), (0, pad))) if pad else compact).view(np.uint64)
+        # Pair codes are counted a block of texts at a time: about 16 codes (256 bytes) a text at most.
         pairs = _contained_kernel(np.asarray(sample_offsets, np.int64), samples, limits, np.asarray(sizes, np.int64),
-                                  words, compact.shape[1], need, max_posting, contained, margin, by_bound)
+                                  words, compact.shape[1], need, max_posting, contained, margin, by_bound,
+                                  max(1 << 20, 16 * m))
     else:
         pairs = _contained_numpy(sample_offsets, samples, limits, sizes, compact, need, max_posting, contained, margin)
     return decode_pairs(np.unique(pairs[:, 0] * m + pairs[:, 1]), m)
@@ -262,55 +266,16 @@ def _usable_below(samples: np.ndarray, offsets: np.ndarray, before: np.ndarray, 
 
 
 def _contained_kernel(offsets, samples, limits, sizes, words, num_perm, need, max_posting, contained, margin,
-                      by_bound):
-    """``contained_candidates`` compiled: equal samples grouped by a radix sort, pairs counted per text."""
-    entries = _group(samples, offsets, by_bound)
-    position, run_end, owners, bounds, needs = _runs(entries, samples, offsets, limits, max_posting, need)
-    return _pairs(offsets, samples, sizes, words, num_perm, need, contained, margin, position, run_end, owners, bounds,
-                  needs)
-
-
-def _runs(entries, samples, offsets, limits, max_posting, need):
-    """For each entry: its position among the grouped *entries* and the end of its run of equal
-    values (-1: more than max_posting texts share it, a common phrase set aside); and for each
-    grouped entry, of its owner: the owner, its bound, and the hits that pass with all its usable
-    samples (what a pair needs to pass for the owner's side), laid out for the counting loop to read in turn."""
+                      by_bound, block):
+    """``contained_candidates`` compiled: equal samples grouped by a radix sort; the pairs of each
+    group emitted as codes, a block of first texts at a time, counted by a radix sort, and tested."""
     m = len(offsets) - 1
-    total = len(samples)
-    position = np.empty(total, np.int32)
-    run_end = np.empty(total, np.int32)
-    p = 0
-    while p < total:
-        value = samples[entries[p]]
-        q = p + 1
-        while q < total and samples[entries[q]] == value:
-            q += 1
-        for r in range(p, q):
-            position[entries[r]] = r
-            run_end[entries[r]] = q if q - p <= max_posting else -1
-        p = q
-    owner = np.empty(total, np.int32)
-    owner_need = np.empty(m, np.int64)
+    entries, mixed = _group(samples, offsets, by_bound)
+    runs, run_owners, usable_flag = _runs(entries, mixed, offsets, max_posting)
+    usable_count = np.zeros(m, np.int64)
     for x in range(m):
-        usable = 0
         for e in range(offsets[x], offsets[x + 1]):
-            owner[e] = x
-            if run_end[e] >= 0:
-                usable += 1
-        owner_need[x] = need[usable]
-    owners = np.empty(total, np.int32)
-    bounds = np.empty(total, np.uint64)
-    needs = np.empty(total, np.int64)
-    for r in range(total):
-        x = owner[entries[r]]
-        owners[r], bounds[r], needs[r] = x, limits[x], owner_need[x]
-    return position, run_end, owners, bounds, needs
-
-
-def _pairs(offsets, samples, sizes, words, num_perm, need, contained, margin, position, run_end, owners, bounds,
-           needs):
-    """The pairs that pass both tests, counted text by text (*words*: the compact signatures, 8 bins a word)."""
-    m = len(offsets) - 1
+            usable_count[x] += usable_flag[e]
     # most[h]: the most samples with which h hits still pass (need never falls as samples grow).
     most = np.zeros(len(need) + 1, np.int64)
     for h in range(len(most)):
@@ -318,54 +283,55 @@ def _pairs(offsets, samples, sizes, words, num_perm, need, contained, margin, po
         while a + 1 < len(need) and need[a + 1] <= h:
             a += 1
         most[h] = a
-    state = np.full(m, -1, np.int64)  # (x << 32) | hits of the pair (x, y), for the x counted last
-    touched = np.empty(m, np.int64)
-    touched_bound = np.empty(m, np.uint64)
-    touched_need = np.empty(m, np.int64)
-    usable = np.empty(max(1, _longest(offsets)), np.uint64)
+    # How many codes each text emits as the first of a pair, to cut the texts into blocks.
+    emitted = np.zeros(m, np.int64)
+    for k in range(0, len(runs), 2):
+        first, size = runs[k], runs[k + 1]
+        for i in range(size):
+            emitted[run_owners[first + i]] += size - 1 - i
     out = np.empty((1024, 2), np.int64)
     found = 0
-    padding = words.shape[1] * 8 - num_perm
-    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-    ones = np.uint64(0x0101010101010101)
-    for x in range(m):
-        # Each pair is counted from its side with the larger bound (the smaller text; ties: the first).
-        n_touched = 0
+    usable = np.empty(max(1, _longest(offsets)), np.uint64)
+    lo = 0
+    while lo < m:
+        hi, count = lo, 0
+        while hi < m and (count + emitted[hi] <= block or hi == lo):
+            count += emitted[hi]
+            hi += 1
+        codes = np.empty(count, np.uint64)
+        c = 0
+        for k in range(0, len(runs), 2):
+            first, size = runs[k], runs[k + 1]
+            for i in range(size):
+                x = run_owners[first + i]
+                if lo <= x < hi:
+                    for j in range(i + 1, size):
+                        codes[c] = np.uint64(x) * np.uint64(m) + np.uint64(run_owners[first + j])
+                        c += 1
+        codes = _radix_sort(codes, np.uint64(hi) * np.uint64(m))
+        current = -1
         n_usable = 0
-        for e in range(offsets[x], offsets[x + 1]):
-            if run_end[e] < 0:
-                continue
-            usable[n_usable] = samples[e]
-            n_usable += 1
-            for r in range(position[e] + 1, run_end[e]):
-                y = owners[r]
-                seen = state[y]
-                if (seen >> 32) != x:
-                    state[y] = (x << 32) | 1
-                    touched[n_touched] = y
-                    touched_bound[n_touched] = bounds[r]
-                    touched_need[n_touched] = needs[r]
-                    n_touched += 1
-                else:
-                    state[y] = seen + 1
-        for t in range(n_touched):
-            y = touched[t]
-            h = state[y] & 0xFFFFFFFF
-            # x's usable samples below y's bound are at most most[h] (x passes), or y's all pass.
+        p = 0
+        while p < count:
+            q = p + 1
+            while q < count and codes[q] == codes[p]:
+                q += 1
+            h = q - p
+            x = np.int64(codes[p] // np.uint64(m))
+            y = np.int64(codes[p] % np.uint64(m))
+            p = q
+            if x != current:  # x's usable samples, ascending (the codes come sorted by x)
+                current, n_usable = x, 0
+                for e in range(offsets[x], offsets[x + 1]):
+                    if usable_flag[e]:
+                        usable[n_usable] = samples[e]
+                        n_usable += 1
+            # x (first in its groups: its bound is at least y's) passes when its usable samples below
+            # y's bound are at most most[h]; y passes with all its usable samples (its own bound).
             a = most[min(h, len(most) - 1)]
-            if not (n_usable <= a or usable[a] >= touched_bound[t]) and touched_need[t] > h:
+            if not (n_usable <= a or usable[a] >= limits[y]) and need[usable_count[y]] > h:
                 continue
-            # Equal bins, 8 at a time: a byte of the XOR is zero exactly where its bins agree.
-            agree = -padding
-            for k in range(words.shape[1]):
-                d = words[x, k] ^ words[y, k]
-                zero = ~(((d & low7) + low7) | d | low7)  # the top bit of each zero byte
-                agree += np.int64(((zero >> np.uint64(7)) * ones) >> np.uint64(56))
-            small = np.float64(min(sizes[x], sizes[y]))
-            big = np.float64(max(sizes[x], sizes[y]))
-            least = contained / (1.0 + big / small - contained)
-            floor = least - margin * np.sqrt(least * (1.0 - least) / num_perm) - 1.0 / num_perm
-            if agree / num_perm < floor:
+            if not _signatures_agree(words, num_perm, x, y, sizes, contained, margin):
                 continue
             if found == len(out):
                 grown = np.empty((2 * len(out), 2), np.int64)
@@ -374,7 +340,76 @@ def _pairs(offsets, samples, sizes, words, num_perm, need, contained, margin, po
             out[found, 0] = min(x, y)
             out[found, 1] = max(x, y)
             found += 1
+        lo = hi
     return out[:found]
+
+
+def _signatures_agree(words, num_perm, x, y, sizes, contained, margin):
+    """Whether x's and y's compact signatures (*words*: 8 bins a word, padded with bins that
+    agree) agree on enough bins for one to lie *contained* inside the other."""
+    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+    ones = np.uint64(0x0101010101010101)
+    agree = num_perm - words.shape[1] * 8
+    for k in range(words.shape[1]):
+        d = words[x, k] ^ words[y, k]
+        zero = ~(((d & low7) + low7) | d | low7)  # the top bit of each zero byte: bins that agree
+        agree += np.int64(((zero >> np.uint64(7)) * ones) >> np.uint64(56))
+    small = np.float64(min(sizes[x], sizes[y]))
+    big = np.float64(max(sizes[x], sizes[y]))
+    least = contained / (1.0 + big / small - contained)
+    floor = least - margin * np.sqrt(least * (1.0 - least) / num_perm) - 1.0 / num_perm
+    return agree / num_perm >= floor
+
+
+def _radix_sort(values, bound):
+    """*values* (uint64, all below *bound*) sorted, by 11-bit digits from the lowest."""
+    spare = np.empty_like(values)
+    count = np.zeros(2049, np.int64)
+    shift = np.uint64(0)
+    while shift < np.uint64(64) and (bound - np.uint64(1)) >> shift:
+        count[:] = 0
+        for v in values:
+            count[np.int64((v >> shift) & np.uint64(2047)) + 1] += 1
+        for d in range(2048):
+            count[d + 1] += count[d]
+        for v in values:
+            d = np.int64((v >> shift) & np.uint64(2047))
+            spare[count[d]] = v
+            count[d] += 1
+        values, spare = spare, values
+        shift += np.uint64(11)
+    return values
+
+
+def _runs(entries, mixed, offsets, max_posting):
+    """The groups of equal values among the grouped *entries* (*mixed*: their remixed values)
+    that pair texts (held by 2 to max_posting texts) as (start, size) laid end to end; the owner
+    of each grouped entry; and for each entry whether it is usable (a value held by more than
+    max_posting texts, a common phrase, is set aside)."""
+    m = len(offsets) - 1
+    total = len(entries)
+    owner = np.empty(total, np.int32)
+    for x in range(m):
+        owner[offsets[x]:offsets[x + 1]] = x
+    run_owners = np.empty(total, np.int32)
+    usable_flag = np.zeros(total, np.uint8)
+    runs = np.empty(total + 2, np.int64)
+    n_runs = 0
+    p = 0
+    while p < total:
+        q = p + 1
+        while q < total and mixed[q] == mixed[p]:
+            q += 1
+        if q - p <= max_posting:
+            for r in range(p, q):
+                usable_flag[entries[r]] = 1
+                run_owners[r] = owner[entries[r]]
+            if q - p >= 2:
+                runs[n_runs] = p
+                runs[n_runs + 1] = q - p
+                n_runs += 2
+        p = q
+    return runs[:n_runs], run_owners, usable_flag
 
 
 def _longest(offsets):
@@ -387,58 +422,59 @@ def _longest(offsets):
 def _group(samples, offsets, by_bound):
     """Entries (positions into *samples*) grouped by value, each group in order of (bound
     descending, owner), so that within a group a text meets the texts it is counted against
-    after itself: the entries laid out text by text in that order, then a stable radix sort
-    by 32 bits of a remix of the value (three digits of 11 bits), then the rare groups of
-    equal keys but different values split by value."""
+    after itself; and the remixed value of each grouped entry (a bijection: equal remixes,
+    equal values). The entries are laid out text by text in that order, then sorted stably by
+    radix on the top 32 bits of the remix (three digits of 11 bits), the remix moving along,
+    then the rare runs of equal top bits but different remixes sorted by the whole remix."""
     total = len(samples)
     entries = np.empty(total, np.int32)
-    keys = np.empty(total, np.uint32)
+    mixed = np.empty(total, np.uint64)
     p = 0
     for x in by_bound:
         for e in range(offsets[x], offsets[x + 1]):
             entries[p] = e
-            keys[p] = np.uint32(_mix(samples[e]) >> np.uint64(32))
+            mixed[p] = _mix(samples[e])
             p += 1
-    spare_keys = np.empty(total, np.uint32)
     spare_entries = np.empty(total, np.int32)
+    spare_mixed = np.empty(total, np.uint64)
     count = np.zeros(2049, np.int64)
     for digit in range(3):
-        shift = np.uint32(11 * digit)
+        shift = np.uint64(32 + 11 * digit)
         count[:] = 0
         for p in range(total):
-            count[((keys[p] >> shift) & np.uint32(2047)) + 1] += 1
+            count[np.int64((mixed[p] >> shift) & np.uint64(2047)) + 1] += 1
         for d in range(2048):
             count[d + 1] += count[d]
         for p in range(total):
-            d = (keys[p] >> shift) & np.uint32(2047)
+            d = np.int64((mixed[p] >> shift) & np.uint64(2047))
             q = count[d]
             count[d] += 1
-            spare_keys[q] = keys[p]
             spare_entries[q] = entries[p]
-        keys, spare_keys = spare_keys, keys
+            spare_mixed[q] = mixed[p]
         entries, spare_entries = spare_entries, entries
+        mixed, spare_mixed = spare_mixed, mixed
+    top = np.uint64(32)
     p = 0
     while p < total:
         q = p + 1
-        while q < total and keys[q] == keys[p]:
+        while q < total and (mixed[q] >> top) == (mixed[p] >> top):
             q += 1
-        # Different values sharing the key (rare): a stable insertion sort by value splits them.
-        for r in range(p + 1, q):
-            e = entries[r]
+        for r in range(p + 1, q):  # a stable insertion sort: nothing moves unless the values differ
+            e, v = entries[r], mixed[r]
             k = r
-            while k > p and samples[entries[k - 1]] > samples[e]:
-                entries[k] = entries[k - 1]
+            while k > p and mixed[k - 1] > v:
+                entries[k], mixed[k] = entries[k - 1], mixed[k - 1]
                 k -= 1
-            entries[k] = e
+            entries[k], mixed[k] = e, v
         p = q
-    return entries
+    return entries, mixed
 
 
 def _compile(jit) -> None:
     """Have numba compile this module's kernels, against the compiled ``_kernel._mix``."""
     space = globals()
     space["_mix"] = _kernel._mix
-    for name in ("_longest", "_group", "_runs", "_pairs", "_contained_kernel"):
+    for name in ("_longest", "_group", "_runs", "_radix_sort", "_signatures_agree", "_contained_kernel"):
         if not hasattr(space[name], "py_func"):
             space[name] = jit(space[name])
 
