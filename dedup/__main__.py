@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tomllib
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,18 @@ from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
-from ._output import atomic_write, check_outside, restore_folder, write_cleaned
+from ._output import atomic_write, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
+from ._tabular import (
+    check_apart,
+    is_tabular_output,
+    restore_tabular,
+    table_files,
+    write_annotated,
+    write_cleaned_tabular,
+    write_table,
+)
 
 __all__ = ["main"]
 
@@ -58,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="find duplicates and report them (the default command)",
                                description="Find near-duplicate passages under INPUT and report them.")
-    scan.add_argument("input", type=Path, help="folder of text files (searched recursively)")
+    scan.add_argument("input", type=Path, help="a folder of text files (searched recursively), a table (JSON Lines, "
+                      "CSV/TSV, Parquet; also .gz/.bz2/.zst) or a folder of table shards")
     _add_input_options(scan)
     out = scan.add_argument_group("output")
     out.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
@@ -69,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--html", metavar="FILE", type=Path,
                      help="write a self-contained HTML report (side-by-side matches, filters) to FILE")
     out.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and its removal log to OUTDIR")
+    out.add_argument("--annotate", metavar="OUT", type=Path,
+                     help="tables: every row again in OUT (same format; a folder for shards) with dedup_* columns")
+    out.add_argument("--table", metavar="FILE", type=Path,
+                     help="one row per passage to FILE (.parquet, .csv or .jsonl): where it is, its cluster, "
+                          "whether it is kept, what it duplicates")
     out.add_argument("--force", action="store_true", help="allow --clean to replace a non-empty OUTDIR")
     out.add_argument("--level", choices=list(LEVELS), default="near",
                      help="what --clean removes: exact, near (exact+near), contained (also passages inside a kept "
@@ -114,10 +130,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("input")
-    group.add_argument("--glob", default="*.txt", help="file name pattern inside a folder (default: *.txt)")
+    group.add_argument("--include", metavar="PATTERN", action="append",
+                       help="file name pattern inside a folder, case-insensitive; repeat for more (default: *.txt); "
+                            "other files are listed as skipped, and --clean copies them unchanged")
+    group.add_argument("--glob", dest="include", action="append", help=argparse.SUPPRESS)  # the older name
+    group.add_argument("--encoding", metavar="NAME",
+                       help="read text files in this encoding (default: UTF-8 or UTF-16 by BOM, else detected)")
+    group.add_argument("--text-field", default="text", metavar="NAME",
+                       help="tables: the field that holds the text (default: text)")
+    group.add_argument("--id-field", metavar="NAME",
+                       help="tables: the field that holds each row's id (default: a field named id, else the row number)")
     group.add_argument("--config", metavar="FILE", type=Path,
                        help="settings from a TOML file, or a previous --json report's config (repeats that run); "
                             "options given on the command line win")
+
+
+def _reading(args: argparse.Namespace) -> dict[str, Any]:
+    """The options that say how to read the input (they do not change the answer)."""
+    return {"include": args.include or "*.txt", "encoding": args.encoding, "text_field": args.text_field,
+            "id_field": args.id_field}
 
 
 def _add_settings_options(parser: argparse.ArgumentParser) -> None:
@@ -169,6 +200,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # A file name that is not UTF-8 prints as \udcXX instead of crashing the run.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     # Scanning is the default command: 'dedup FOLDER' means 'dedup scan FOLDER'.
     if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version"):
         args.insert(0, "scan")
@@ -210,20 +245,36 @@ def _read_errors(call: Callable[[], Any], path: Path) -> Any:
 def _scan(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = not args.quiet and sys.stderr.isatty()
-    cleaned = _read_errors(lambda: clean(args.input, settings, level=args.level, scope=args.scope, glob=args.glob,
-                                         progress=progress, engine=args.engine, client=args.scheduler or args.workers),
-                           args.input)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        cleaned = _read_errors(lambda: clean(args.input, settings, level=args.level, scope=args.scope,
+                                             progress=progress, engine=args.engine,
+                                             client=args.scheduler or args.workers, **_reading(args)), args.input)
+    for warning in caught:
+        print(f"dedup: warning: {warning.message}", file=sys.stderr)
     result = cleaned.result
     for error in result.errors:
         print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
     if not result.documents:
-        why = "none could be read" if result.errors else f"no files match {args.glob!r}"
+        why = "none could be read" if result.errors else f"no files match {' '.join(args.include or ['*.txt'])}"
         raise _InputError(f"{args.input}: no text to work on ({why})")
+    include = args.include or "*.txt"
     try:
-        if args.json not in (None, "-"):
-            check_outside(Path(args.json), args.input)
+        for output in (args.json if args.json != "-" else None, args.html, args.table):
+            if output is not None:
+                check_apart(Path(output), args.input)
         if args.clean is not None:
-            write_cleaned(cleaned, args.input, args.clean, args.force)
+            if table_files(args.input, include) is not None:
+                write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field, include=include,
+                                      force=args.force)
+            else:
+                written = write_cleaned(cleaned, args.input, args.clean, args.force)
+                for failure in written.failed:
+                    print(f"dedup: {failure.path}: {failure.error}", file=sys.stderr)
+        if args.annotate is not None:
+            write_annotated(result, args.input, args.annotate, include=include, force=args.force)
+        if args.table is not None:
+            write_table(result, args.table)
         if args.json == "-":
             write_json(result, sys.stdout, args.spans, args.all_pairs, str(args.input))
         elif args.json:
@@ -231,8 +282,9 @@ def _scan(args: argparse.Namespace) -> int:
             write_json(result, buffer, args.spans, args.all_pairs, str(args.input))
             atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
         if args.html is not None:
-            check_outside(args.html, args.input)
             write_html(result, args.html, source=str(args.input))
+    except DedupError:
+        raise  # carries its own exit code; main() reports it
     except ValueError as exc:
         return _fail(str(exc), USAGE_ERROR)
     except BrokenPipeError:
@@ -246,7 +298,7 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = _read_errors(lambda: find_duplicates(args.input, settings, glob=args.glob), args.input)
+    result = _read_errors(lambda: find_duplicates(args.input, settings, **_reading(args)), args.input)
     try:
         explanation = explain(result, find_passage(result, args.a), find_passage(result, args.b))
     except ValueError as exc:
@@ -258,6 +310,8 @@ def _explain(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     try:
         write_html_from_report(args.report, args.html, corpus=args.corpus)
+    except DedupError:
+        raise
     except FileNotFoundError as exc:
         return _fail(str(exc), NO_INPUT)
     except ValueError as exc:
@@ -268,8 +322,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
+    restore = restore_tabular if is_tabular_output(args.cleaned) else restore_folder
     try:
-        written = restore_folder(args.cleaned, args.out, args.force)
+        written = restore(args.cleaned, args.out, args.force)
+    except DedupError:
+        raise  # carries its own exit code (4: the folder does not check out); main() reports it
     except FileNotFoundError as exc:
         return _fail(str(exc), NO_INPUT)
     except ValueError as exc:

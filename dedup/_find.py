@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +40,22 @@ def resolve_settings(settings: Settings | None, overrides: dict[str, Any]) -> Se
     return base.replace(**overrides) if overrides else base
 
 
-def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, glob: str = "*.txt",
-                    batch_size: int = 4096, progress: bool = False, timings: dict[str, float] | None = None,
-                    engine: str = "local", client: Any = None, **overrides: Any) -> Result:
+def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include: str | Sequence[str] = "*.txt",
+                    encoding: str | None = None, text_field: str = "text", id_field: str | None = None,
+                    glob: str | None = None, batch_size: int = 4096, progress: bool = False,
+                    timings: dict[str, float] | None = None, engine: str = "local", client: Any = None,
+                    **overrides: Any) -> Result:
     """Find exact, near-duplicate and contained passages in *corpus* (a folder, or ``(id, text)`` pairs).
 
     *settings* (a ``Settings``; keyword *overrides* such as ``threshold=0.5`` change it)
     say what counts as a duplicate; see ``Settings`` for every option. Every candidate is
     verified by the exact Jaccard similarity and containment of its shingle sets (unless
-    ``verify=False``). Options that do not change the answer: *glob* (the file pattern of a
-    folder), *batch_size*, *progress* (bars on stderr), *timings* (a dict that receives the
+    ``verify=False``). *corpus* is a folder of text files, a table (JSON Lines, CSV/TSV,
+    Parquet) or a folder of table shards, a DataFrame, Arrow table or ``datasets`` dataset,
+    or an iterable of ``(id, text)`` pairs, dicts or ``Document``s; corpus order is input order.
+    Options that do not change the answer: *include* (file name patterns inside a folder,
+    case-insensitive; *glob* is its older name), *encoding* (instead of detecting it),
+    *text_field* and *id_field* (for tables), *batch_size*, *progress* (bars on stderr), *timings* (a dict that receives the
     seconds spent in each stage), *engine* (``"local"``, or ``"dask"`` for the same answer from a
     Dask cluster: ``pip install 'dedup[dask]'``) and *client* (for Dask: a ``distributed.Client``,
     a scheduler address, or a number of local workers; see ``find_duplicates_dask``).
@@ -65,10 +71,12 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, glob: s
                                 "a Dask client (--scheduler, --workers) needs engine='dask' (--engine dask)")
         from ._dask import find_duplicates_dask  # only here: the local engine never imports Dask
 
-        return find_duplicates_dask(corpus, settings, client=client, glob=glob, batch_size=batch_size,
+        return find_duplicates_dask(corpus, settings, client=client, glob=glob or include, batch_size=batch_size,
                                     progress=progress, timings=timings)
     clock = Clock(timings)
-    documents, errors = read_corpus(corpus, glob, progress)
+    scan = read_corpus(corpus, glob or include, progress, encoding=encoding, text_field=text_field,
+                       id_field=id_field)
+    documents, errors = scan.documents, scan.errors
     clock("read")
     passages = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
     clock("segment")
@@ -99,4 +107,4 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, glob: s
     return Result(settings=settings, documents=documents, passages=passages,
                   errors=errors + oversized(settings, passages, lengths), pair_index=verified.index,
                   similarity=verified.similarity, containment=verified.containment, kind=verified.kind,
-                  cluster_label=labels, keep_rank=rank, boilerplate=flagged)
+                  cluster_label=labels, keep_rank=rank, boilerplate=flagged, skipped=scan.skipped)

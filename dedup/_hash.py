@@ -53,4 +53,4 @@ def hash_token(token: str) -> int:
     >>> hash_token("信息") == hash_token("信息")
     True
     """
-    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")

@@ -476,7 +476,12 @@ class _Staging:
         try:
             parent.mkdir(parents=True, exist_ok=True)
             _sweep_stale(parent, self.out_real.name)
-            self.path = Path(tempfile.mkdtemp(dir=parent, prefix=f".{self.out_real.name}.dedup-{os.getpid()}-"))
+            # Ctrl-C waits until the folder is known, so that __exit__ can always remove it.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            try:
+                self.path = Path(tempfile.mkdtemp(dir=parent, prefix=f".{self.out_real.name}.dedup-{os.getpid()}-"))
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             os.chmod(self.path, 0o777 & ~_umask())  # mkdtemp makes 0700
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot create a folder beside it ({exc.strerror or exc})") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TextIO
 
 import numpy as np
@@ -14,6 +15,7 @@ from ._result import Kind, Result
 __all__ = ["SCHEMA_VERSION", "report_dict", "write_json", "write_text_report"]
 
 SCHEMA_VERSION = 2
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SNIPPET = 40
 
 
@@ -40,7 +42,8 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
         "summary": {"documents": len(result.documents), "passages": len(p), "clusters": len(result.clusters),
                     "boilerplate_clusters": len(result.boilerplate_clusters),
                     "duplicates": int((assignment.duplicate_of >= 0).sum()), "pairs": len(result.pair_index),
-                    "pairs_listed": len(rows), "errors": len(result.errors)},
+                    "pairs_listed": len(rows), "errors": len(result.errors),
+                    "skipped": len(result.skipped)},
         "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "encoding": d.encoding}
                       for d, n in zip(result.documents, counts)],
         "pairs": _pair_rows(result, rows),
@@ -48,6 +51,7 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
                       "members": [{**locate(m), **_to_kept(result, m)} for m in group.tolist()]}
                      for group in result.cluster_members()],
         "errors": [{"path": e.path, "error": e.error} for e in result.errors],
+        "skipped": list(result.skipped),
         "boilerplate": [locate(int(i)) for i in np.flatnonzero(result.boilerplate)],
     }
     if spans:
@@ -119,7 +123,9 @@ def write_json(result: Result, out: TextIO, spans: bool = False, all_pairs: bool
                source: str | None = None) -> None:
     """Write ``report_dict`` as JSON to *out*."""
     # No indent: json's C encoder only runs without one (five times faster on large reports).
-    json.dump(report_dict(result, spans, all_pairs, source), out, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(report_dict(result, spans, all_pairs, source), ensure_ascii=False, separators=(",", ":"))
+    # A file name that is not UTF-8 holds lone surrogates: escape them, so the report stays valid UTF-8.
+    out.write(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
     out.write("\n")
 
 
@@ -145,6 +151,10 @@ def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50) -> 
     _write_documents(result, out)
     for error in result.errors:
         out.write(f"error: {error.path}: {error.error}\n")
+    if result.skipped:
+        shown = ", ".join(result.skipped[:10]) + (f", ... ({len(result.skipped) - 10} more)" if len(result.skipped) > 10
+                                                   else "")
+        out.write(f"skipped (no --include pattern matches; --clean copies them unchanged): {shown}\n")
 
 
 def _write_boilerplate(result: Result, out: TextIO, most: int = 12) -> None:

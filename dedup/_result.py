@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
 from typing import Any
@@ -87,7 +87,8 @@ class Result:
     ``containment`` (m, 2), ``kind`` (``Kind`` codes), ``cluster_label`` (per
     passage: the smallest position of its cluster), ``keep_rank`` (per passage:
     its place under the keep rule, lower is kept first), ``boilerplate`` (per
-    passage: flagged as boilerplate).
+    passage: flagged as boilerplate). ``skipped``: files of an input folder that match no
+    include pattern (not read, listed so nothing goes unnoticed).
     """
 
     settings: Settings
@@ -101,6 +102,7 @@ class Result:
     cluster_label: np.ndarray
     keep_rank: np.ndarray
     boilerplate: np.ndarray
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def config(self) -> dict[str, Any]:

@@ -113,7 +113,7 @@ class Shingler:
     def _tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         if self.kind == "char":
             lengths = np.fromiter((len(t) for t in texts), np.int64, len(texts))
-            codes = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
+            codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
             return codes.astype(np.uint64), lengths
         ids: dict[str, int] = {}
         stream: list[int] = []

@@ -29,7 +29,7 @@ def test_taiwan_vocabulary_is_folded():
 
 
 def test_boilerplate_flags_mastheads_not_reports(seeds, paragraphs):
-    documents, _ = read_folder(seeds)
+    documents, _ = read_folder(seeds, "*.txt")
     passages = segment(documents)
     normalizer = dedup.stages.Normalizer()
     flagged = find_boilerplate(passages, [normalizer(t) for t in passages.texts()])

@@ -78,8 +78,10 @@ def test_every_removed_passage_is_similar_to_its_kept_passage():
     cleaned = clean([("1", a), ("2", b), ("3", c)], threshold=0.4)
     for r in cleaned.removed:
         assert r.similarity >= 0.4
-    result = dedup.find_duplicates([("1", a), ("2", b), ("3", c)], threshold=0.4)
-    assert len(result.clusters) == 1 and len(result.clusters[0].members) == 3
+    chained = dedup.find_duplicates([("1", a), ("2", b), ("3", c)], threshold=0.4, clusters="components")
+    assert len(chained.clusters) == 1 and len(chained.clusters[0].members) == 3
+    centred = dedup.find_duplicates([("1", a), ("2", b), ("3", c)], threshold=0.4)
+    assert [[m.doc for m in c.members] for c in centred.clusters] == [["1", "2"]]
     assert {r.doc for r in cleaned.removed} == {"2"}
 
 

@@ -27,7 +27,8 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     assert main([str(seeds), "--json", str(target), "--quiet"]) == 0
     report = json.loads(target.read_text("utf-8"))
     assert set(report) == {"version", "input", "config", "summary", "documents", "pairs", "clusters", "errors",
-                           "boilerplate"}
+                           "skipped", "boilerplate"}
+    assert "README.md" in report["skipped"] and report["summary"]["skipped"] == len(report["skipped"])
     assert report["input"] == str(seeds) and report["summary"]["duplicates"] == 42
     assert set(report["documents"][0]) == {"id", "passages", "chars", "encoding"}
     assert [d["id"] for d in report["documents"]] == sorted(p.name for p in seeds.glob("*.txt"))
@@ -111,7 +112,7 @@ def test_missing_path_exit_2(tmp_path, capsys):
 def test_folder_without_text_files_exit_2(tmp_path, capsys):
     (tmp_path / "notes.md").write_text("hi", "utf-8")
     assert main([str(tmp_path)]) == 2
-    assert "no files match '*.txt'" in capsys.readouterr().err
+    assert "no files match *.txt" in capsys.readouterr().err
 
 
 def test_folder_with_only_unreadable_files_exit_2(tmp_path, capsys):
@@ -162,8 +163,12 @@ def test_non_empty_outdir_needs_force(seeds, tmp_path, capsys):
     (out / "keep.me").write_text("x")
     assert main([str(seeds), "--clean", str(out), "--quiet"]) == 1
     assert "--force" in capsys.readouterr().err
-    assert main([str(seeds), "--clean", str(out), "--quiet", "--force"]) == 0
-    assert (out / "removed.jsonl").exists() and (out / "keep.me").exists()
+    # --force replaces only an earlier dedup output, whole: never someone's folder.
+    assert main([str(seeds), "--clean", str(out), "--quiet", "--force"]) == 1
+    assert (out / "keep.me").exists() and not (out / "removed.jsonl").exists()
+    assert main([str(seeds), "--clean", str(out / "new"), "--quiet"]) == 0
+    assert main([str(seeds), "--clean", str(out / "new"), "--quiet", "--force", "--threshold", "0.5"]) == 0
+    assert (out / "new" / "removed.jsonl").exists()
 
 
 @pytest.mark.parametrize("argv", [["--threshold", "2"], ["--shingle", "bogus:x"], ["--unit", "chapter"], ["--bogus"]])

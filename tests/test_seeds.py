@@ -7,7 +7,7 @@ from dedup.stages import read_folder, segment
 
 
 def test_paragraphs_match_gold_offsets(seeds, paragraphs):
-    documents, errors = read_folder(seeds)
+    documents, errors = read_folder(seeds, "*.txt")
     assert errors == []
     got = {(p.doc, p.index): (p.line, p.start, p.end, p.text) for p in segment(documents)}
     want = {k: (p["line"], p["start"], p["end"], p["text"]) for k, p in paragraphs.items()}

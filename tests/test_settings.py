@@ -174,7 +174,8 @@ def _help_options() -> set[str]:
     while parsers:
         parser = parsers.pop()
         for action in parser._actions:
-            found |= {o for o in action.option_strings if o.startswith("--")}
+            if action.help != argparse.SUPPRESS:  # hidden aliases (--glob) are not documented
+                found |= {o for o in action.option_strings if o.startswith("--")}
             if isinstance(action, argparse._SubParsersAction):
                 parsers += list(action.choices.values())
     return found - {"--help"}
