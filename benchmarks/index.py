@@ -49,11 +49,66 @@ QUERIES = 300
 
 
 # ---------------------------------------------------------------- data
+def load_corpus(size: int) -> list[tuple[str, str]]:
+    """The documents of zh:SIZE (corpus.py), cached under benchmarks/data/ as run.py caches them."""
+    import pickle
+
+    cache = HERE / "data" / f"zh-{size}.pickle"
+    if not cache.exists():
+        import corpus as build
+
+        cache.parent.mkdir(exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(build.build("zh", size, seed=0).docs, protocol=5))
+        tmp.replace(cache)
+    return pickle.loads(cache.read_bytes())  # type: ignore[no-any-return]
+
+
+class PeakMemory:
+    """Peak resident memory growth of this process from now on, sampled every 2 ms on a thread."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = self.before = self._rss()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _rss() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.002):
+            self.peak = max(self.peak, self._rss())
+
+    def done(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        return max(self.peak, self._rss()) - self.before
+
+
+def machine() -> str:
+    import platform
+    from importlib import metadata
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = []
+    for name in ("numpy", "numba", "datasketch", "redis"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions.append(f"{name} {metadata.version(name)}")
+    server = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[:3] \
+        if shutil.which("redis-server") else []
+    return (f"{os.cpu_count()} cores, {mem:.0f} GiB memory, Linux {platform.release()}, Python "
+            f"{platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}; {', '.join(versions)}"
+            f"{'; ' + ' '.join(server) if server else ''}")
+
+
 def corpus(size: int) -> tuple[list[tuple[str, str]], int]:
     """The documents of zh:SIZE and how many of them (from the start) are indexed before the held-out part."""
-    from run import load_corpus
-
-    docs = load_corpus(f"zh:{size}")
+    docs = load_corpus(size)
     counts = [sum(1 for line in text.split("\n") if line.strip()) for _, text in docs]
     held, cut = 0, len(docs)
     while cut > 0 and held < min(HELD_OUT, size // 10):
@@ -64,7 +119,8 @@ def corpus(size: int) -> tuple[list[tuple[str, str]], int]:
 
 def passage_texts(docs: list[tuple[str, str]]) -> list[str]:
     """Normalised passage texts in corpus order (dedup's positions; what the peers are given)."""
-    from dedup.stages import normalize_passages, segment
+    from dedup._normalize import normalize_passages
+    from dedup._segment import segment
 
     return normalize_passages(SETTINGS, segment([dedup.Document(i, t) for i, t in docs]))
 
@@ -101,10 +157,8 @@ def query_sets(docs: list[tuple[str, str]], cut: int) -> tuple[list[list[tuple[s
 
 # ---------------------------------------------------------------- methods, each in its own process
 def method_batch(size: int) -> dict[str, Any]:
-    from run import _PeakSampler
-
     docs, _ = corpus(size)
-    sampler = _PeakSampler()
+    sampler = PeakMemory()
     start = time.perf_counter()
     result = dedup.find_duplicates(docs, SETTINGS)
     seconds = time.perf_counter() - start
@@ -114,12 +168,10 @@ def method_batch(size: int) -> dict[str, Any]:
 
 
 def method_index(size: int, work: str) -> dict[str, Any]:
-    from run import _PeakSampler
-
     docs, cut = corpus(size)
     path = Path(work) / f"index-{size}.db"
     singles, whole = query_sets(docs, cut)
-    sampler = _PeakSampler()
+    sampler = PeakMemory()
     out: dict[str, Any] = {"adds": [], "document_paragraphs": float(np.mean(
         [sum(1 for line in q[0][1].split("\n") if line.strip()) for q in whole]))}
     start = time.perf_counter()
@@ -174,14 +226,12 @@ def _datasketch_minhashes(texts: list[str]) -> tuple[list[int], list[Any]]:
 def method_datasketch(size: int, storage: str, port: int) -> dict[str, Any]:
     from datasketch import MinHash, MinHashLSH
     from peers import char_shingles
-    from run import _PeakSampler
-
     docs, cut = corpus(size)
     texts = passage_texts(docs)
     built = len(passage_texts(docs[:cut]))
     singles, _ = query_sets(docs, cut)
     config = {"type": "redis", "redis": {"host": "127.0.0.1", "port": port}} if storage == "redis" else None
-    sampler = _PeakSampler()
+    sampler = PeakMemory()
     start = time.perf_counter()
     keys, minhashes = _datasketch_minhashes(texts)
     sign_seconds = time.perf_counter() - start
@@ -280,6 +330,9 @@ def score(found: list[list[int]], truth: set[tuple[int, int]]) -> tuple[float, f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="zh 10k only")
+    parser.add_argument("--sizes", type=int, nargs="+", help="corpus sizes (default: 100000 1000000; the "
+                        "peers and the batch engine run up to 100000 only)")
+    parser.add_argument("--report", action="store_true", help="only write INDEX.md from the saved measurements")
     parser.add_argument("--method", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -290,30 +343,41 @@ def main(argv: list[str] | None = None) -> int:
         extra: list[Any] = [int(x) if x.isdigit() else x for x in rest]
         Path(args.out).write_text(json.dumps(call(int(size), *extra)))
         return 0
-    sizes = [10_000] if args.quick else [100_000, 1_000_000]
+    sizes = args.sizes or ([10_000] if args.quick else [100_000, 1_000_000])
+    # Each measurement is saved as soon as it exists: runs for several sizes combine, and a
+    # failure while writing the report loses nothing (--report writes it again).
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
+    for part in sorted(out.glob("index-*.json")):
+        rows.update(json.loads(part.read_text()))
+
+    def measure(key: str, method: list[str]) -> None:
+        print(f"{key}", flush=True)
+        rows[key] = run_method(method)
+        rows[key]["machine_load"] = os.getloadavg()[0]
+        size = key.split()[-1]
+        saved = out / f"index-{size}.json"
+        saved.write_text(json.dumps({k: v for k, v in rows.items() if k.endswith(f" {size}")}))
+
     with tempfile.TemporaryDirectory(dir=HERE) as work:
-        for size in sizes:
-            full = size <= 100_000
-            print(f"zh {size:,}: index", flush=True)
-            rows[f"index {size}"] = run_method(["index", str(size), work])
-            if not full:
+        for size in [] if args.report else sizes:
+            measure(f"index {size}", ["index", str(size), work])
+            if size > 100_000:
                 continue
-            print(f"zh {size:,}: batch, truth, datasketch", flush=True)
-            rows[f"batch {size}"] = run_method(["batch", str(size)])
-            rows[f"truth {size}"] = run_method(["truth", str(size)])
-            rows[f"datasketch-memory {size}"] = run_method(["datasketch", str(size), "memory", "0"])
+            measure(f"batch {size}", ["batch", str(size)])
+            measure(f"truth {size}", ["truth", str(size)])
+            measure(f"datasketch-memory {size}", ["datasketch", str(size), "memory", "0"])
             with redis_server() as port:
-                rows[f"datasketch-redis {size}"] = (run_method(["datasketch", str(size), "redis", str(port)])
-                                                    if port else {"error": "redis-server not installed"})
-    write_report(HERE / "INDEX.md", rows, sizes, args.quick)
+                if port:
+                    measure(f"datasketch-redis {size}", ["datasketch", str(size), "redis", str(port)])
+    every = sorted({int(k.split()[-1]) for k in rows})
+    write_report(HERE / "INDEX.md", rows, [s for s in every if (s == 10_000) == bool(args.quick)], args.quick)
     print((HERE / "INDEX.md").read_text())
     return 0
 
 
 def write_report(path: Path, rows: dict[str, dict[str, Any]], sizes: list[int], quick: bool) -> None:
-    from run import machine
-
     def get(key: str) -> dict[str, Any]:
         return rows.get(key) or {}
 
