@@ -451,11 +451,13 @@ class Index:
         self._con.close()
 
     # ------------------------------------------------------------------ public operations
-    def add(self, corpus: Corpus, *, glob: str = "*.txt", batch_size: int = 4096, progress: bool = False) -> Result:
+    def add(self, corpus: Corpus, *, batch_size: int = 4096, progress: bool = False, **reading: Any) -> Result:
         """Index the documents of *corpus* in one transaction; return the pairs of their passages
         with passages already indexed and among themselves (earlier passages are kept first).
 
-        Document ids must be new to the index (``remove`` them first to replace them).
+        *corpus* is anything ``find_duplicates`` reads, with the same reading options
+        (``include``, ``encoding``, ``text_field``, ``id_field``). Document ids must be new to
+        the index (``remove`` them first to replace them).
         """
         self._writable()
         try:
@@ -463,7 +465,7 @@ class Index:
         except sqlite3.OperationalError as exc:
             raise self._file_error(exc) from None
         try:
-            plan = self._plan(corpus, glob, batch_size, progress, adding=True)
+            plan = self._plan(corpus, reading, batch_size, progress, adding=True)
             self._write(plan)
             result = self._result(plan)  # read in the same transaction: no other writer in between
             self._con.execute("COMMIT")
@@ -475,12 +477,12 @@ class Index:
             raise
         return result
 
-    def query(self, corpus: Corpus, *, glob: str = "*.txt", batch_size: int = 4096, progress: bool = False) -> Result:
+    def query(self, corpus: Corpus, *, batch_size: int = 4096, progress: bool = False, **reading: Any) -> Result:
         """What ``add`` would return for *corpus*, without adding it (readers never wait for a writer)."""
         try:
             self._con.execute("BEGIN")  # one snapshot for every read of this query
             try:
-                return self._result(self._plan(corpus, glob, batch_size, progress, adding=False))
+                return self._result(self._plan(corpus, reading, batch_size, progress, adding=False))
             finally:
                 self._con.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
@@ -601,9 +603,13 @@ class Index:
         base_gid = con.execute("SELECT coalesce(max(gid), -1) + 1 FROM groups").fetchone()[0]
         return int(base_pid), int(base_gid), int(self._meta("batches") or 0) + 1
 
-    def _plan(self, corpus: Corpus, glob: str, batch_size: int, progress: bool, adding: bool) -> _Plan:
+    def _plan(self, corpus: Corpus, reading: dict[str, Any], batch_size: int, progress: bool, adding: bool) -> _Plan:
         s = self.settings
-        documents, errors = read_corpus(corpus, glob, progress)
+        unknown = sorted(set(reading) - {"include", "encoding", "text_field", "id_field"})
+        if unknown:
+            raise TypeError(f"unknown reading option(s) {', '.join(unknown)}: include, encoding, text_field, id_field")
+        documents, errors = read_corpus(corpus, reading.get("include"), progress, encoding=reading.get("encoding"),
+                                        text_field=reading.get("text_field", "text"), id_field=reading.get("id_field"))
         if adding and documents:
             taken = [row[0] for row in self._select_in("SELECT id FROM docs WHERE id IN ({})",
                                                         [d.id for d in documents], text=True)]

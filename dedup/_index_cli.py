@@ -94,14 +94,20 @@ def _settings_given(args: argparse.Namespace) -> Any:
     return _settings(args) if given else None
 
 
+def _reading(args: argparse.Namespace) -> dict[str, Any]:
+    from .__main__ import _reading  # how the scan reads its input, from one source
+
+    return _reading(args)
+
+
 def _add(args: argparse.Namespace) -> int:
     with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
-        return _report(index.add(args.input, glob=args.glob), args)
+        return _report(index.add(args.input, **_reading(args)), args)
 
 
 def _query(args: argparse.Namespace) -> int:
     with Index(args.db, create=False) as index:
-        return _report(index.query(args.input, glob=args.glob), args)
+        return _report(index.query(args.input, **_reading(args)), args)
 
 
 def _report(result: Result, args: argparse.Namespace) -> int:
