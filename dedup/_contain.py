@@ -304,11 +304,11 @@ def _contained_kernel(offsets, samples, limits, sizes, words, num_perm, need, ma
             first, size = runs[k], runs[k + 1]
             for i in range(size):
                 x = run_owners[first + i]
-                if lo <= x < hi:
+                if lo <= x < hi:  # codes relative to the block: fewer digits to sort
                     for j in range(i + 1, size):
-                        codes[c] = np.uint64(x) * np.uint64(m) + np.uint64(run_owners[first + j])
+                        codes[c] = np.uint64(x - lo) * np.uint64(m) + np.uint64(run_owners[first + j])
                         c += 1
-        codes = _radix_sort(codes, np.uint64(hi) * np.uint64(m))
+        codes = _radix_sort(codes, np.uint64(hi - lo) * np.uint64(m))
         current = -1
         n_usable = 0
         p = 0
@@ -317,7 +317,7 @@ def _contained_kernel(offsets, samples, limits, sizes, words, num_perm, need, ma
             while q < count and codes[q] == codes[p]:
                 q += 1
             h = q - p
-            x = np.int64(codes[p] // np.uint64(m))
+            x = lo + np.int64(codes[p] // np.uint64(m))
             y = np.int64(codes[p] % np.uint64(m))
             p = q
             if x != current:  # x's usable samples, ascending (the codes come sorted by x)
