@@ -33,9 +33,13 @@ recomputation of what it held: Dask reruns those tasks from their inputs.
 
 from __future__ import annotations
 
+import ctypes
+import dataclasses
+import functools
 import hashlib
 import inspect
 import os
+import sys
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
@@ -77,6 +81,34 @@ DRIVER_EDGES = 50_000_000
 # candidates_from_samples ignores shingles held by more than max_posting texts; a posting list cut
 # to max_posting + 1 entries is still over the limit, so longer lists need not travel.
 _MAX_POSTING = inspect.signature(candidates_from_samples).parameters["max_posting"].default
+
+
+@functools.cache
+def _libc() -> Any:
+    """glibc, for ``malloc_trim``; None elsewhere."""
+    try:
+        return ctypes.CDLL("libc.so.6") if sys.platform.startswith("linux") else None
+    except OSError:
+        return None
+
+
+def _trimmed(function: Any) -> Any:
+    """*function* as a task that hands its freed heap back to the OS when it ends (glibc's
+    ``malloc_trim``): its temporaries would otherwise stay in the worker as unmanaged memory,
+    which Dask cannot spill, and a worker near its memory limit would pause for good.
+    (``local_cluster`` turns off glibc's own trimming, which makes every large array cost
+    fresh pages; one trim a task costs milliseconds.)"""
+
+    @functools.wraps(function)
+    def task(*args: Any) -> Any:
+        try:
+            return function(*args)
+        finally:
+            libc = _libc()
+            if libc is not None and hasattr(libc, "malloc_trim"):
+                libc.malloc_trim(0)
+
+    return task
 
 
 class SchedulerError(DedupError, ConnectionError):
@@ -185,6 +217,7 @@ class _Signed:
     signed: Signed
 
 
+@_trimmed
 def _load(settings: Settings, documents: list[Document]) -> _Part:
     """Segment and normalise one partition's documents, as the local engine does."""
     p = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
@@ -205,6 +238,7 @@ def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, 
     return part.layout[0], short, [part.norms[i] for i in short.tolist()]
 
 
+@_trimmed
 def _boilerplate(settings: Settings, doc_starts: np.ndarray, *skeletons: tuple[Any, ...]) -> np.ndarray:
     """``flag_boilerplate`` over the whole corpus, from the partitions' skeletons."""
     doc_pos = _cat([s[0].astype(np.int64) + start for s, start in zip(skeletons, doc_starts.tolist())], np.int64)
@@ -234,6 +268,7 @@ class _ExactSplit:
     pieces: list[tuple[np.ndarray, np.ndarray]]
 
 
+@_trimmed
 def _exact_split(settings: Settings, part: _Part, flags: np.ndarray | None, reducers: int) -> _ExactSplit:
     """Local exact groups, and each distinct text's 128-bit digest with its first local position, by reducer."""
     texts = matching_texts(settings, part.norms, flags) if flags is not None else part.norms
@@ -252,6 +287,7 @@ def _exact_piece(split: _ExactSplit, r: int) -> tuple[np.ndarray, np.ndarray]:
     return split.pieces[r]
 
 
+@_trimmed
 def _exact_reduce(starts: np.ndarray, *pieces: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
     """For every digest sent here: the smallest global position holding it; answered per partition,
     in the order each sent its digests."""
@@ -275,6 +311,7 @@ def _exact_join(split: _ExactSplit, *answers: np.ndarray) -> np.ndarray:
     return np.where(split.group >= 0, first[np.maximum(split.group, 0)], -1) if len(first) else first
 
 
+@_trimmed
 def _sign(settings: Settings, part: _Part, reps: np.ndarray, batch_size: int) -> _Signed:
     """``sign_passages`` for the partition's representatives."""
     return _Signed(reps, sign_passages(settings, part.norms, reps, batch_size))
@@ -285,6 +322,7 @@ def _band_piece(signed: _Signed, bands: list[int]) -> np.ndarray:
     return np.ascontiguousarray(signed.signed.keys[:, bands])
 
 
+@_trimmed
 def _band_reduce(settings: Settings, rep_starts: np.ndarray, *pieces: np.ndarray) -> list[np.ndarray]:
     """``candidate_pairs`` over these bands for every representative (rows in global order, since the
     partitions are), as codes ``a * m + b`` split by the partition of ``a``."""
@@ -297,6 +335,7 @@ def _band_reduce(settings: Settings, rep_starts: np.ndarray, *pieces: np.ndarray
     return np.split(codes, cuts)
 
 
+@_trimmed
 def _lsh_pairs(m: int, *pieces: np.ndarray) -> np.ndarray:
     """The distinct candidate pairs (representative numbers) whose first member lies in this partition."""
     return decode_pairs(np.unique(_cat(list(pieces), np.int64)), max(m, 1))
@@ -314,6 +353,7 @@ def _samples(signed: _Signed, rep_start: int) -> tuple[np.ndarray, ...]:
             _cat([s.queries for s in samples], np.uint64), _cat([s.askers for s in samples], np.int64) + rep_start)
 
 
+@_trimmed
 def _contain_split(signed: _Signed, rep_start: int, reducers: int) -> list[tuple[np.ndarray, ...]]:
     """The partition's postings and queries, by reducer (hash range)."""
     hashes, owners, queries, _ = _samples(signed, rep_start)
@@ -321,6 +361,7 @@ def _contain_split(signed: _Signed, rep_start: int, reducers: int) -> list[tuple
     return [(hashes[post == r], owners[post == r], queries[ask == r]) for r in range(reducers)]
 
 
+@_trimmed
 def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each partition: every posting (hash, owner) of this hash range that shares its top 32
     bits with one of the partition's queries, so that it sees each asked hash's whole posting list
@@ -343,6 +384,7 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
     return out
 
 
+@_trimmed
 def _contain_pairs(settings: Settings, m: int, signed: _Signed, rep_start: int,
                    *answers: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """``candidates_from_samples`` for the partition's queries against the postings they ask about:
@@ -370,6 +412,7 @@ class _Candidates:
     need: list[np.ndarray]
 
 
+@_trimmed
 def _candidates(rep_starts: np.ndarray, p: int, lsh: np.ndarray, contain: np.ndarray | None) -> _Candidates:
     """Collect the partition's candidates and list what it must fetch for the estimates."""
     contain = np.zeros((0, 2), np.int64) if contain is None else contain
@@ -401,6 +444,7 @@ class _Estimated:
     need: list[np.ndarray]
 
 
+@_trimmed
 def _estimate(settings: Settings, signed: _Signed, rep_start: int, rep_starts: np.ndarray, p: int,
               candidates: _Candidates, fetched: list[tuple[np.ndarray, np.ndarray]]) -> _Estimated:
     """MinHash estimates of the partition's LSH candidates; the hopeless ones are dropped, as ``bucket``
@@ -427,6 +471,7 @@ def _serve_texts(part: _Part, signed: _Signed, rep_start: int, requests: list[np
     return [(ids, [part.norms[i] for i in signed.reps[ids - rep_start].tolist()]) for ids in requests]
 
 
+@_trimmed
 def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, estimated: _Estimated,
            fetched: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, ...]:
     """``judge`` the partition's pairs, with the normal forms of their other sides fetched; pairs in
@@ -568,10 +613,12 @@ class _Run:
 
 
 def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, client: Any = None,
-                         partition_size: int = PARTITION_SIZE, glob: str = "*.txt", batch_size: int = 4096,
-                         progress: bool = False, timings: dict[str, float] | None = None,
-                         memory_limit: str | float = "auto", timeout: float = CONNECT_TIMEOUT,
-                         reducers: int | None = None, driver_edges: int = DRIVER_EDGES, **overrides: Any) -> Result:
+                         partition_size: int = PARTITION_SIZE, include: str | Sequence[str] = "*.txt",
+                         encoding: str | None = None, text_field: str = "text", id_field: str | None = None,
+                         glob: str | None = None, batch_size: int = 4096, progress: bool = False,
+                         timings: dict[str, float] | None = None, memory_limit: str | float = "auto",
+                         timeout: float = CONNECT_TIMEOUT, reducers: int | None = None,
+                         driver_edges: int = DRIVER_EDGES, **overrides: Any) -> Result:
     """``find_duplicates`` on a Dask cluster: the same ``Result``, array for array, for any partitioning.
 
     *client*: a ``distributed.Client``; a scheduler address (``"tcp://host:8786"``; an
@@ -581,7 +628,8 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     disk). *partition_size*: passages a partition (about; partitions hold whole documents).
     *reducers*: tasks a shuffle is spread over (default: one a worker). *driver_edges*: with
     ``clusters="components"``, above this many linking pairs components are found on the
-    cluster. The other arguments are those of ``find_duplicates``.
+    cluster. The other arguments are those of ``find_duplicates``; the corpus is read on the
+    driver, as there, since the ``Result`` holds its documents.
 
     >>> r = find_duplicates_dask([("a", "重复的一段话，足够长。"), ("b", "重复的一段话,足够长。")], client=1)  # doctest: +SKIP
     >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs]  # doctest: +SKIP
@@ -591,12 +639,15 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
 
     settings = resolve_settings(settings, overrides)
     clock = Clock(timings)
-    documents, errors = read_corpus(corpus, glob, progress)
+    # Read as the local engine reads (the Result holds the documents on the driver either way).
+    scan = read_corpus(corpus, glob or include, progress, encoding=encoding, text_field=text_field,
+                       id_field=id_field)
     clock("read")
-    bounds = plan_partitions(documents, settings.unit, partition_size)
+    bounds = plan_partitions(scan.documents, settings.unit, partition_size)
     with _connect(client, memory_limit, timeout) as dask_client:
         run = _Run(dask_client, settings, reducers)
-        return _pipeline(run, documents, errors, bounds, batch_size, driver_edges, clock)
+        result = _pipeline(run, scan.documents, scan.errors, bounds, batch_size, driver_edges, clock)
+    return dataclasses.replace(result, skipped=scan.skipped)
 
 
 def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: list[int], batch_size: int,

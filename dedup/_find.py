@@ -71,7 +71,8 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include
                                 "a Dask client (--scheduler, --workers) needs engine='dask' (--engine dask)")
         from ._dask import find_duplicates_dask  # only here: the local engine never imports Dask
 
-        return find_duplicates_dask(corpus, settings, client=client, glob=glob or include, batch_size=batch_size,
+        return find_duplicates_dask(corpus, settings, client=client, include=include, encoding=encoding,
+                                    text_field=text_field, id_field=id_field, glob=glob, batch_size=batch_size,
                                     progress=progress, timings=timings)
     clock = Clock(timings)
     scan = read_corpus(corpus, glob or include, progress, encoding=encoding, text_field=text_field,

@@ -82,7 +82,7 @@ def generated(documents: int, seed: int = 7) -> list[tuple[str, str]]:
 
 
 def assert_same(local: dedup.Result, other: dedup.Result) -> None:
-    assert other.documents == local.documents and other.errors == local.errors
+    assert other.documents == local.documents and other.errors == local.errors and other.skipped == local.skipped
     for name in ("doc_pos", "index_in_doc", "line", "start", "end"):
         assert np.array_equal(getattr(other.passages, name), getattr(local.passages, name)), name
     for name in ("pair_index", "similarity", "containment", "kind", "cluster_label", "keep_rank", "boilerplate"):
