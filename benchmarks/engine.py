@@ -259,9 +259,9 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
     with_old, with_new = union(near, old), union(near, new)
     for _ in range(repeats):
         for label, pairs in (("near", near), ("near+old", with_old), ("near+new", with_new)):
-            seconds, a = cpu(lambda: overlap_numpy(reps, pairs))
+            seconds, a = cpu(lambda pairs=pairs: overlap_numpy(reps, pairs))
             times.setdefault(f"verify numpy {label}", []).append(seconds)
-            seconds, b = cpu(lambda: np.stack(_kernel.overlap_texts(reps, pairs, N), axis=1))
+            seconds, b = cpu(lambda pairs=pairs: np.stack(_kernel.overlap_texts(reps, pairs, N), axis=1))
             times.setdefault(f"verify kernel {label}", []).append(seconds)
             assert np.array_equal(a, b)
     seconds, truth = cpu(lambda: exact_containment_pairs(reps))

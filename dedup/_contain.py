@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, no_type_check
 
 import numpy as np
 
@@ -227,13 +227,13 @@ def _contained_numpy(offsets: np.ndarray, samples: np.ndarray, limits: np.ndarra
     np.cumsum(usable, out=before[1:])
     # Every pair within each shared, usable run of equal samples; one code per shared sample.
     shared = (runs >= 2) & (runs <= max_posting)
-    codes = [np.zeros(0, np.int64)]
+    parts = [np.zeros(0, np.int64)]
     for size in np.unique(runs[shared]).tolist():
         at = starts[shared & (runs == size)]
         a, b = np.triu_indices(size, 1)
         left, right = owner[order[at[:, None] + a]].ravel(), owner[order[at[:, None] + b]].ravel()
-        codes.append(left * m + right)  # owners ascend within a run: left < right
-    codes, hits = np.unique(np.concatenate(codes), return_counts=True)
+        parts.append(left * m + right)  # owners ascend within a run: left < right
+    codes, hits = np.unique(np.concatenate(parts), return_counts=True)
     x, y = codes // m, codes % m
     bound = np.minimum(limits[x], limits[y])
     asked_x = _usable_below(samples, offsets, before, x, bound)
@@ -265,6 +265,7 @@ def _usable_below(samples: np.ndarray, offsets: np.ndarray, before: np.ndarray, 
     return before[lo] - before[offsets[texts]]
 
 
+@no_type_check  # typed by numba, not by mypy
 def _contained_kernel(offsets, samples, limits, sizes, words, num_perm, need, max_posting, contained, margin,
                       by_bound, block):
     """``contained_candidates`` compiled: equal samples grouped by a radix sort; the pairs of each
@@ -344,6 +345,7 @@ def _contained_kernel(offsets, samples, limits, sizes, words, num_perm, need, ma
     return out[:found]
 
 
+@no_type_check  # typed by numba, not by mypy
 def _signatures_agree(words, num_perm, x, y, sizes, contained, margin):
     """Whether x's and y's compact signatures (*words*: 8 bins a word, padded with bins that
     agree) agree on enough bins for one to lie *contained* inside the other."""
@@ -361,6 +363,7 @@ def _signatures_agree(words, num_perm, x, y, sizes, contained, margin):
     return agree / num_perm >= floor
 
 
+@no_type_check  # typed by numba, not by mypy
 def _radix_sort(values, bound):
     """*values* (uint64, all below *bound*) sorted, by 11-bit digits from the lowest."""
     spare = np.empty_like(values)
@@ -381,6 +384,7 @@ def _radix_sort(values, bound):
     return values
 
 
+@no_type_check  # typed by numba, not by mypy
 def _runs(entries, mixed, offsets, max_posting):
     """The groups of equal values among the grouped *entries* (*mixed*: their remixed values)
     that pair texts (held by 2 to max_posting texts) as (start, size) laid end to end; the owner
@@ -412,6 +416,7 @@ def _runs(entries, mixed, offsets, max_posting):
     return runs[:n_runs], run_owners, usable_flag
 
 
+@no_type_check  # typed by numba, not by mypy
 def _longest(offsets):
     longest = 0
     for i in range(len(offsets) - 1):
@@ -419,6 +424,7 @@ def _longest(offsets):
     return longest
 
 
+@no_type_check  # typed by numba, not by mypy
 def _group(samples, offsets, by_bound):
     """Entries (positions into *samples*) grouped by value, each group in order of (bound
     descending, owner), so that within a group a text meets the texts it is counted against

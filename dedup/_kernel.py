@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from itertools import pairwise
+from typing import NamedTuple, no_type_check
 
 import numpy as np
 
@@ -309,7 +310,7 @@ def _pair_chunks(texts: Sequence[str], pairs: np.ndarray) -> list[slice]:
     ends = np.searchsorted(np.cumsum(weight), np.arange(chunk_chars, int(weight.sum()) + chunk_chars, chunk_chars),
                            "right")
     edges = np.unique(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [slice(int(a), int(b)) for a, b in pairwise(edges)]
 
 
 def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -337,7 +338,7 @@ def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) 
         _map_write(codes, offsets, table, pieces, out_offsets, slow[start:end], out)
         joined = out.tobytes().decode("utf-32-le", "surrogatepass")
         bounds = out_offsets.tolist()
-        mapped += [joined[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        mapped += [joined[a:b] for a, b in pairwise(bounds)]
     return mapped, slow
 
 
@@ -345,6 +346,7 @@ def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) 
 # Written as plain Python over numpy scalars; ``_load`` has numba compile them (without numba they
 # are never called). All arithmetic is on uint64 and wraps modulo 2**64, as numpy's does.
 
+@no_type_check  # typed by numba, not by mypy
 def _mix(x):
     x ^= x >> np.uint64(30)
     x *= np.uint64(_M1)
@@ -354,6 +356,7 @@ def _mix(x):
     return x
 
 
+@no_type_check  # typed by numba, not by mypy
 def _text_hashes(codes, start, length, n, gram_tag, short_tag, out):
     """The shingle hashes of one text, in text order, into ``out``; returns how many."""
     poly = np.uint64(POLY)
@@ -380,6 +383,7 @@ def _text_hashes(codes, start, length, n, gram_tag, short_tag, out):
     return length - n + 1
 
 
+@no_type_check  # typed by numba, not by mypy
 def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, probe_xor, bands, rows, limits,
                  keys, compact, sizes, samples, taken):
     m = len(offsets) - 1
@@ -449,6 +453,7 @@ def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, p
     return written
 
 
+@no_type_check  # typed by numba, not by mypy
 def _next_power(x):
     p = 1
     while p < x:
@@ -456,11 +461,13 @@ def _next_power(x):
     return p
 
 
+@no_type_check  # typed by numba, not by mypy
 def _bitmap_words(count):
     """Words of a bitmap with about 64 bits a shingle (at least one word)."""
     return max(1, _next_power(64 * max(count, 1)) // 64)
 
 
+@no_type_check  # typed by numba, not by mypy
 def _distinct(hashes, count, seen):
     """Distinct values among ``hashes[:count]``, or -1 when checking look-alikes would take too long.
 
@@ -498,6 +505,7 @@ def _distinct(hashes, count, seen):
     return distinct
 
 
+@no_type_check  # typed by numba, not by mypy
 def _distinct_exact(hashes, count, table):
     """Distinct values among ``hashes[:count]`` by an open-addressing table (0 marks a free slot)."""
     size = _next_power(2 * count)
@@ -529,6 +537,7 @@ def _distinct_exact(hashes, count, table):
     return distinct
 
 
+@no_type_check  # typed by numba, not by mypy
 def _sorted_sets(codes, offsets, n, gram_tag, short_tag, set_offsets, hashes, set_sizes):
     """Each text's distinct shingle hashes, ascending, at ``hashes[set_offsets[i]:][:set_sizes[i]]``."""
     for i in range(len(offsets) - 1):
@@ -545,6 +554,7 @@ def _sorted_sets(codes, offsets, n, gram_tag, short_tag, set_offsets, hashes, se
         set_sizes[i] = distinct
 
 
+@no_type_check  # typed by numba, not by mypy
 def _merge_counts(hashes, set_offsets, set_sizes, pairs):
     """Shared values of each pair's two sorted distinct arrays, by one merge."""
     out = np.zeros(len(pairs), np.int64)
@@ -570,6 +580,7 @@ def _merge_counts(hashes, set_offsets, set_sizes, pairs):
 _BMP = 0x10000
 
 
+@no_type_check  # typed by numba, not by mypy
 def _map_lengths(codes, offsets, table, out_offsets, slow):
     """Output length of each text (0 for one that needs the text-by-text path), as running offsets."""
     for i in range(len(offsets) - 1):
@@ -585,6 +596,7 @@ def _map_lengths(codes, offsets, table, out_offsets, slow):
         out_offsets[i + 1] = out_offsets[i] + length
 
 
+@no_type_check  # typed by numba, not by mypy
 def _map_write(codes, offsets, table, pieces, out_offsets, slow, out):
     for i in range(len(offsets) - 1):
         if slow[i]:

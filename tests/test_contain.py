@@ -17,7 +17,7 @@ from dedup._contain import contained_candidates, required_hits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from engine import brute_containment_pairs, exact_containment_pairs  # noqa: E402
+from engine import brute_containment_pairs, exact_containment_pairs
 
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
 

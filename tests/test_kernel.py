@@ -17,7 +17,7 @@ from dedup._verify import overlap
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
 
 # Han, Latin, full-width punctuation, and characters beyond the BMP (two UTF-16 units, one code point).
-ALPHABET = st.sampled_from(list("甲乙丙丁戊己庚") + ["a", "b", "，", "\U00020000", "\U0001F600"])
+ALPHABET = st.sampled_from([*"甲乙丙丁戊己庚", "a", "b", "，", "\U00020000", "\U0001F600"])
 TEXTS = st.lists(st.text(ALPHABET, max_size=40), max_size=25)
 
 
@@ -136,9 +136,8 @@ def test_overlap_texts_equals_verify_overlap(texts, n, data):
 
 @needs_numba
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(list("ＡａB，。 \t…ﬁé甲①㍿") + ["e\u0301", "\u1100\u1161", "\U00020000",
-                                                                       "\ud800"]), max_size=20).map("".join),
-                max_size=20))
+@given(st.lists(st.lists(st.sampled_from([*"ＡａB，。 \t…ﬁé甲①㍿", "e\u0301", "\u1100\u1161", "\U00020000", "\ud800"]),
+                         max_size=20).map("".join), max_size=20))
 def test_map_characters_equals_the_normaliser(texts):
     normalizer = Normalizer()
     mapped, slow = _kernel.map_characters(texts, *normalizer._vector_tables())
