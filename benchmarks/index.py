@@ -333,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", help="corpus sizes (default: 100000 1000000; the "
                         "peers and the batch engine run up to 100000 only)")
     parser.add_argument("--report", action="store_true", help="only write INDEX.md from the saved measurements")
+    parser.add_argument("--only", nargs="+", choices=["index", "batch", "truth", "datasketch"],
+                        help="measure only these methods again (the others' saved figures stay)")
     parser.add_argument("--method", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -353,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.update(json.loads(part.read_text()))
 
     def measure(key: str, method: list[str]) -> None:
+        if args.only and method[0] not in args.only:
+            return
         print(f"{key}", flush=True)
         rows[key] = run_method(method)
         rows[key]["machine_load"] = os.getloadavg()[0]

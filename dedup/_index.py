@@ -158,15 +158,13 @@ def _pack(texts: Sequence[str | None]) -> bytes:
     return zlib.compress(header.tobytes() + b"".join(encoded), 6)
 
 
-def _unpack(data: bytes) -> list[str | None]:
+def _unpack(data: bytes, slots: Iterable[int] = range(_BLOCK)) -> list[str | None]:
+    """The texts of a block at *slots* (all by default); only those are decoded."""
     raw = zlib.decompress(data)
-    header = np.frombuffer(raw[:4 * _BLOCK], "<i4").tolist()
-    out: list[str | None] = []
-    at = 4 * _BLOCK
-    for size in header:
-        out.append(None if size < 0 else _decode_text(raw[at:at + size]))
-        at += max(size, 0)
-    return out
+    sizes = np.frombuffer(raw[:4 * _BLOCK], "<i4")
+    ends = 4 * _BLOCK + np.cumsum(np.maximum(sizes, 0))
+    starts = ends - np.maximum(sizes, 0)
+    return [None if sizes[k] < 0 else _decode_text(raw[starts[k]:ends[k]]) for k in slots]
 
 
 def _text_hash(text: str) -> int:
@@ -668,9 +666,10 @@ class Index:
         banded_gids = new_gids[banded]
         lsh = self._band_candidates(keys, banded_gids, base_gid)
         nsample_new = np.bincount(owner, minlength=len(new_gids))
-        cont, cont_old_gids = (self._containment_candidates(new_gids[owner], skey, base_gid, nsample_new, new_gids)
-                               if contain and len(skey) else (np.zeros((0, 2), np.int64), np.zeros(0, np.int64)))
-        old_needed = np.unique(np.concatenate([lsh[lsh < base_gid], cont_old_gids, cont[cont < base_gid]]))
+        cont = (self._containment_candidates(new_gids[owner], skey, base_gid, nsample_new, new_gids)
+                if contain and len(skey) else np.zeros((0, 2), np.int64))
+        # Texts of the stored groups that are candidates (not of every group sharing a sample).
+        old_needed = np.unique(np.concatenate([lsh[lsh < base_gid], cont[cont < base_gid]]))
         groups = self._fetch_groups(old_needed, texts=s.verify)
         for k, g in enumerate(new_gids.tolist()):
             groups.norm[g] = norms[int(new_first_arr[k])]
@@ -764,7 +763,7 @@ class Index:
         return np.unique(np.sort(out, axis=1), axis=0) if len(out) else out
 
     def _containment_candidates(self, owner_gid: np.ndarray, skey: np.ndarray, base_gid: int,
-                                nsample_new: np.ndarray, new_gids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                                nsample_new: np.ndarray, new_gids: np.ndarray) -> np.ndarray:
         """Group pairs (a < b, b new) whose sampled shingles say one may lie inside the other.
 
         This is the index's containment search, in one place: it assumes only the shingler and
@@ -772,7 +771,6 @@ class Index:
         (``_SAMPLE_BELOW``); two groups sharing a sampled shingle are counted, and a pair is a
         candidate when the shared samples reach the batch engine's bar (``_needed``) for either
         side. Sampled shingles held by more than ``_MAX_POSTING`` groups are not counted.
-        Returns the pairs and the old gids whose sample counts were read.
         """
         contained = self.settings.contained_ratio
         found, counts, starts, old = self._members_of("samples", skey, _MAX_POSTING + 1)
@@ -810,7 +808,7 @@ class Index:
         at = np.where(ab < base_gid, np.searchsorted(stored[:, 0], ab), len(stored) + ab - base_gid)
         nsample = table[at].reshape(2, -1)
         ok = (shared >= _needed(nsample[0], contained)) | (shared >= _needed(nsample[1], contained))
-        return np.stack([a[ok], b[ok]], axis=1), old_gids
+        return np.stack([a[ok], b[ok]], axis=1)
 
     def _fetch_groups(self, gids: np.ndarray, texts: bool = True) -> _Groups:
         groups = _Groups({}, {}, {}, {})
@@ -832,12 +830,12 @@ class Index:
         wanted = sorted(set(gids))
         if not wanted:
             return out
-        blocks = {b: _unpack(data) for b, data in self._select_in(
-            "SELECT block, data FROM texts WHERE block IN ({})", sorted({g >> _BLOCK_BITS for g in wanted}))}
+        slots: dict[int, list[int]] = {}
         for g in wanted:
-            text = blocks.get(g >> _BLOCK_BITS, [None] * _BLOCK)[g & (_BLOCK - 1)]
-            if text is not None:
-                out[g] = text
+            slots.setdefault(g >> _BLOCK_BITS, []).append(g)
+        for b, data in self._select_in("SELECT block, data FROM texts WHERE block IN ({})", sorted(slots)):
+            texts = _unpack(data, [g & (_BLOCK - 1) for g in slots[b]])
+            out.update((g, t) for g, t in zip(slots[b], texts) if t is not None)
         return out
 
     def _store_texts(self, texts: dict[int, str | None]) -> None:
