@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 
@@ -140,7 +141,7 @@ def _ceil_lo(v: np.ndarray | float) -> np.ndarray | int:
     """ceil(v) rounded *down* by a tolerance: never above the true minimal integer bound."""
     if isinstance(v, np.ndarray):
         return np.ceil(v - _FILTER_EPS).astype(np.int64)
-    return int(math.ceil(v - _FILTER_EPS))
+    return math.ceil(v - _FILTER_EPS)
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -405,11 +406,8 @@ def _join(tokens: np.ndarray, offsets: np.ndarray, threshold: float,
         nxt = int(np.searchsorted(per_rank, done + _CAND_CHUNK, side="right"))
         cuts.append(min(max(nxt, cuts[-1] + 1), n_rec))
     parts = []
-    for r0, r1 in zip(cuts[:-1], cuts[1:]):
-        if len(cuts) == 2:
-            sel = np.flatnonzero(cnt)
-        else:
-            sel = np.flatnonzero((cnt > 0) & (p_rank >= r0) & (p_rank < r1))
+    for r0, r1 in itertools.pairwise(cuts):
+        sel = np.flatnonzero(cnt) if len(cuts) == 2 else np.flatnonzero((cnt > 0) & (p_rank >= r0) & (p_rank < r1))
         if sel.size:
             parts.append(_verify_chunk(sel, lo, cnt, idx_list, ent_rec, ent_pos, tokens, starts, sizes,
                                        n_rec, n_tok, t))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +101,7 @@ def overlap(batch: ShingleBatch, pairs: np.ndarray) -> Overlap:
 def _chunks(weights: np.ndarray) -> list[slice]:
     bounds = np.searchsorted(np.cumsum(weights), np.arange(_CHUNK, int(weights.sum()) + _CHUNK, _CHUNK))
     edges = np.unique(np.concatenate(([0], bounds + 1, [len(weights)])).clip(0, len(weights)))
-    return [slice(int(s), int(e)) for s, e in zip(edges[:-1], edges[1:])]
+    return [slice(int(s), int(e)) for s, e in itertools.pairwise(edges)]
 
 
 def _count_shared(index: SetIndex, small: np.ndarray, large: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ True
 from ._boilerplate import find_boilerplate, flag_boilerplate, matching_texts
 from ._cluster import centres, cluster_labels, components, keep_key, keep_order
 from ._contain import candidates_from_samples, containment_candidates, sample_batch
+from ._documents import PairSpans
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._lsh import band_keys, bucket, candidate_pairs, estimate, optimal_params
 from ._minhash import Signed, sign, sign_passages, to_datasketch
@@ -23,7 +24,6 @@ from ._normalize import Normalizer, normalize, normalize_passages
 from ._read import decode, encode, read_corpus, read_folder
 from ._segment import Passages, segment
 from ._shingle import ShingleBatch, Shingler, WordTokenizer
-from ._documents import PairSpans
 from ._spans import Span, align_pairs, aligned_spans
 from ._verify import Overlap, Verified, judge, longest_extra_run, overlap
 
