@@ -13,31 +13,44 @@ persistent index or on workers.
 True
 """
 
+from ._arrays import gather_ranges
 from ._boilerplate import find_boilerplate, flag_boilerplate, matching_texts
 from ._cluster import centres, cluster_labels, components, keep_key, keep_order
-from ._contain import candidates_from_samples, containment_candidates, sample_batch
-from ._documents import PairSpans
+from ._contain import candidates_from_samples, contained_candidates, containment_candidates, required_hits, sample_batch
+from ._dask import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions
+from ._documents import PairSpans, covered, pair_spans, repeat_share
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
+from ._html import html_payload, render_html
 from ._lsh import band_keys, bucket, candidate_pairs, estimate, optimal_params
 from ._minhash import Signed, sign, sign_passages, to_datasketch
 from ._normalize import Normalizer, normalize, normalize_passages
-from ._read import decode, encode, read_corpus, read_folder
+from ._output import LOG_NAME, MANIFEST_NAME, check_outside
+from ._read import DEFAULT_INCLUDE, FolderScan, decode, encode, read_corpus, read_folder
 from ._segment import Passages, segment
 from ._shingle import ShingleBatch, Shingler, WordTokenizer
-from ._spans import Span, align_pairs, aligned_spans
-from ._verify import Overlap, Verified, judge, longest_extra_run, overlap
+from ._spans import Prepared, Span, align, align_pairs, aligned_spans, prepare
+from ._tabular import read_objects, table_files
+from ._verify import Overlap, SetIndex, Verified, judge, longest_extra_run, overlap
 
 __all__ = [
+    "DEFAULT_INCLUDE",
+    "LOG_NAME",
+    "MANIFEST_NAME",
+    "FolderScan",
     "Normalizer",
     "Overlap",
     "PairSpans",
     "Passages",
+    "Prepared",
+    "SchedulerError",
+    "SetIndex",
     "ShingleBatch",
     "Shingler",
     "Signed",
     "Span",
     "Verified",
     "WordTokenizer",
+    "align",
     "align_pairs",
     "aligned_spans",
     "band_keys",
@@ -45,19 +58,26 @@ __all__ = [
     "candidate_pairs",
     "candidates_from_samples",
     "centres",
+    "check_outside",
     "cluster_labels",
     "components",
+    "contained_candidates",
     "containment_candidates",
+    "covered",
     "decode",
     "encode",
     "estimate",
     "exact_groups",
     "expand_exact",
     "find_boilerplate",
+    "find_duplicates_dask",
     "flag_boilerplate",
+    "gather_ranges",
+    "html_payload",
     "judge",
     "keep_key",
     "keep_order",
+    "local_cluster",
     "longest_extra_run",
     "matching_texts",
     "normalize",
@@ -65,13 +85,21 @@ __all__ = [
     "optimal_params",
     "overlap",
     "oversized",
+    "pair_spans",
+    "plan_partitions",
+    "prepare",
     "read_corpus",
     "read_folder",
+    "read_objects",
+    "render_html",
+    "repeat_share",
     "representatives",
+    "required_hits",
     "sample_batch",
     "segment",
     "sign",
     "sign_passages",
+    "table_files",
     "to_datasketch",
     "unique_pairs",
 ]

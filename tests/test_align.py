@@ -9,10 +9,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import _verify
-from dedup._arrays import gather_ranges
-from dedup._spans import Prepared, align, align_pairs, aligned_spans, prepare
-from dedup._verify import SetIndex, longest_extra_run
-from dedup.stages import Normalizer, Shingler
+from dedup.stages import (
+    Normalizer,
+    Prepared,
+    SetIndex,
+    Shingler,
+    align,
+    align_pairs,
+    aligned_spans,
+    gather_ranges,
+    longest_extra_run,
+    prepare,
+)
 
 NORMALIZER = Normalizer()
 # Few letters, so windows repeat within and across texts; spaces and full-width forms, so

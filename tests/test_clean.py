@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import Removal, clean, restore
-from dedup._errors import IntegrityError
+from dedup import IntegrityError, Removal, clean, restore
 
 
 def _dropped(cleaned):

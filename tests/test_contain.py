@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import _contain, _kernel
-from dedup._contain import contained_candidates, required_hits
+from dedup.stages import contained_candidates, required_hits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 

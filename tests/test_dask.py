@@ -23,7 +23,7 @@ from dedup.__main__ import main
 
 distributed = pytest.importorskip("distributed")
 
-from dedup._dask import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions  # noqa: E402
+from dedup.stages import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions  # noqa: E402
 
 HAN = ("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能"
        "好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把"

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,10 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup._clean import Removal
-from dedup._errors import InputError, IntegrityError, UsageError
-from dedup._output import LOG_NAME, MANIFEST_NAME, restore_folder, write_cleaned
-from dedup._read import read_folder
+from dedup import InputError, IntegrityError, Removal, UsageError, restore_folder, write_cleaned
+from dedup.stages import LOG_NAME, MANIFEST_NAME, read_folder
 
 # The subprocesses import the dedup under test, wherever it lives.
 _ROOT = str(Path(dedup.__file__).resolve().parents[1])
@@ -141,7 +140,7 @@ def test_sigkill_during_clean_leaves_no_output(many: Path, tmp_path: Path) -> No
             assert not out.exists()  # nothing half-written where OUT goes
         elif out.exists():  # the run finished first: then OUT is complete
             assert_restores_exactly(out, many, tmp_path / "back")
-            dedup._output._remove_tree(out)
+            shutil.rmtree(out)
     assert hits, "the writing phase was never hit: the test proved nothing"
     # The next run sweeps the killed runs' staging folders and writes OUT whole.
     done = cli(many, "--clean", out, "--quiet")
@@ -302,7 +301,7 @@ def test_report_file_may_not_overwrite_an_input(corpus: Path, tmp_path: Path) ->
     target = tmp_path / "elsewhere.json"
     write(target, "precious")
     (corpus / "linked.txt").symlink_to(target)
-    from dedup._output import check_outside
+    from dedup.stages import check_outside
 
     with pytest.raises(UsageError, match=r"linked\.txt"):
         check_outside(target, corpus)

@@ -20,9 +20,8 @@ import numpy as np
 import pytest
 
 import dedup
-from dedup._documents import covered
-from dedup._html import html_payload, render_html, write_html, write_html_from_report
-from dedup._report import report_dict
+from dedup import report_dict, write_html, write_html_from_report
+from dedup.stages import covered, html_payload, render_html
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -18,9 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import Settings
+from dedup import Index, IndexFileError, Settings
 from dedup.__main__ import main
-from dedup._index import Index, IndexFileError
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 300)
@@ -302,7 +301,7 @@ def test_an_add_killed_midway_leaves_the_index_as_before(tmp_path):
         before = (index.stats().passages, _pairs(index.export()))
     child = _run_python("""
         import sys
-        from dedup._index import Index
+        from dedup import Index
         from tests.test_index import _synthetic
         index = Index(sys.argv[1])
         # A small page cache makes the add spill pages into the WAL while it writes, so the kill
@@ -334,7 +333,7 @@ def test_readers_query_while_a_writer_adds(tmp_path):
         index.add(_synthetic(20, "a"))
     writer = _run_python("""
         import sys
-        from dedup._index import Index
+        from dedup import Index
         from tests.test_index import _synthetic
         with Index(sys.argv[1]) as index:
             print("writing", flush=True)

@@ -8,11 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import _kernel
-from dedup._lsh import band_keys
-from dedup._minhash import sign
-from dedup._normalize import Normalizer
-from dedup._shingle import Shingler
-from dedup._verify import overlap
+from dedup.stages import Normalizer, Shingler, band_keys, overlap, sign
 
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
 

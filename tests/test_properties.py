@@ -92,7 +92,7 @@ def test_batch_signer_equals_reference(sets, num_perm, seed):
     shingle_lists = [sorted(s) for s in sets]
     offsets = np.concatenate(([0], np.cumsum([len(s) for s in shingle_lists]))).astype(np.int64)
     hashes = np.array([h for s in shingle_lists for h in s], np.uint64)
-    from dedup._shingle import ShingleBatch
+    from dedup.stages import ShingleBatch
 
     batch = ShingleBatch(offsets, hashes)
     assert np.array_equal(sign(batch, num_perm, seed), sign_reference(shingle_lists, num_perm, seed))
@@ -107,7 +107,7 @@ def test_minhash_estimate_within_error_bound(size, share, seed):
     common = int(share * size)
     a = pool[:size]
     b = np.concatenate((pool[:common], pool[size:2 * size - common]))
-    from dedup._shingle import ShingleBatch
+    from dedup.stages import ShingleBatch
 
     sig = sign(ShingleBatch(np.array([0, len(a), len(a) + len(b)]), np.concatenate((a, b))), 256, seed)
     estimate = float((sig[0] == sig[1]).mean())

@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup._errors import InputError, UsageError
-from dedup._read import DEFAULT_INCLUDE, FolderScan, encode
-from dedup.stages import decode, read_folder
+from dedup import InputError, UsageError
+from dedup.stages import DEFAULT_INCLUDE, FolderScan, decode, encode, read_folder
 
 REPORT = "全国工业和信息化工作会议在京召开，部署明年重点工作任务。\n会议要求抓好八个方面工作。\n"
 

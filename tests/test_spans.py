@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 import dedup
 import dedup.stages
-from dedup import clean, restore
+from dedup import clean, document_overlaps, restore, self_repeats
 from dedup.__main__ import main
-from dedup._documents import PairSpans, document_overlaps, pair_spans, repeat_share, self_repeats
+from dedup.stages import PairSpans, pair_spans, repeat_share
 
 DOUBLED = "2017-report-doubled.txt"
 
@@ -105,7 +105,7 @@ def test_report_shows_self_repeats_and_overlaps(seeds, capsys):
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.text(HAN, min_size=5, max_size=60), min_size=2, max_size=25), st.integers(1, 7))
 def test_containment_candidates_do_not_depend_on_batching(text_list, size):
-    from dedup._contain import containment_candidates
+    from dedup.stages import containment_candidates
 
     shingler = dedup.stages.Shingler("char", 3)
     whole = containment_candidates([shingler(text_list)])

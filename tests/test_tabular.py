@@ -18,17 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup._errors import IntegrityError, UsageError
-from dedup._read import read_corpus
-from dedup._tabular import (
-    read_objects,
+from dedup import (
+    IntegrityError,
+    UsageError,
+    read_corpus,
     restore_tabular,
     row_annotations,
-    table_files,
     write_annotated,
     write_cleaned_tabular,
     write_table,
 )
+from dedup.stages import read_objects, table_files
 
 A = "全国工业和信息化工作会议在京召开，会议总结了今年的工作并部署明年的重点任务。"
 B = "会议指出，今年以来全国工业经济运行呈现回升向好态势，主要指标好于预期。"
