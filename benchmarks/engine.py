@@ -524,12 +524,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ensemble-max", type=int, default=10000, help="largest size to run datasketch on")
-    parser.add_argument("--kernels-only", default="", help="sizes to run the kernels alone on (e.g. 1000000)")
+    parser.add_argument("--kernels-only", default="", help="sizes to run the kernels alone on (e.g. 1000000), each "
+                        "in a fresh process so that its peak memory is its own")
+    parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=HERE / "ENGINE.md")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_kernels_only(args.lang, args.child)))
+        return 0
     rows, peers = [], []
-    for size in map(int, args.sizes.split(",")):
+    for size in (int(x) for x in args.sizes.split(",") if x):
         row = run_size(args.lang, size, args.repeats)
         print(json.dumps({k: v for k, v in row.items() if k not in ("runs", "truth_pairs")}, default=str), flush=True)
         rows.append(row)
@@ -540,7 +545,9 @@ def main(argv: list[str] | None = None) -> int:
             peers.append(peer)
     big = []
     for size in (int(x) for x in args.kernels_only.split(",") if x):
-        big.append(run_kernels_only(args.lang, size))
+        done = subprocess.run([sys.executable, __file__, "--lang", args.lang, "--child", str(size)], capture_output=True,
+                              text=True, check=True)
+        big.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(big[-1]), flush=True)
     compiles = compile_cost()
     print(compiles, flush=True)

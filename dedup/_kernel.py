@@ -170,8 +170,9 @@ def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int
     as uint32 and ``compact`` equals the signatures as uint8; ``sizes`` counts each text's
     distinct shingles; with ``sample > 0``, each text also keeps its distinct shingle hashes
     below its ``sample_limits`` bound, ascending (about *sample* a text), for
-    ``_contain.containment_candidates``. One compiled pass per text (numba), or the numpy
-    stages when numba is missing.
+    ``_contain.contained_candidates``. One compiled pass per text (numba), or the numpy
+    stages when numba is missing. Give it the whole corpus at once: it works in chunks of a
+    few MB itself, and whether the kernels pay for their loading is judged on the whole input.
 
     >>> s = sign_texts(["同一段文字出现了两次", "同一段文字出现了两次", "另外一段"], 5, 16, 1, 4, 2, sample=3)
     >>> s.keys.shape, bool((s.keys[0] == s.keys[1]).all()), s.sizes.tolist(), s.sample_offsets.tolist()
