@@ -174,9 +174,10 @@ def sign_numpy(texts: Sequence[str], bands: int, rows: int, containment: bool, b
     return keys, compact, samples
 
 
-def bucket(keys: np.ndarray, compact: np.ndarray) -> np.ndarray:
-    """LSH candidates whose 8-bit estimate is not hopelessly below the threshold (as the pipeline)."""
-    pairs = candidate_pairs(keys, 100)
+def bucket(keys: np.ndarray, compact: np.ndarray, kernel: bool = False) -> np.ndarray:
+    """LSH candidates whose 8-bit estimate is not hopelessly below the threshold (as the pipeline);
+    the buckets by ``_lsh.candidate_pairs``, or by ``_kernel.band_candidates`` (the same pairs)."""
+    pairs = _kernel.band_candidates(keys, 100) if kernel else candidate_pairs(keys, 100)
     agree = np.zeros(len(pairs))
     for start in range(0, len(pairs), 1 << 16):
         part = pairs[start:start + (1 << 16)]
@@ -251,6 +252,9 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
     for _ in range(repeats):
         seconds, near = cpu(lambda: bucket(signed.keys, signed.compact))
         times.setdefault("bucket", []).append(seconds)
+        seconds, same = cpu(lambda: bucket(signed.keys, signed.compact, kernel=True))
+        times.setdefault("bucket kernel", []).append(seconds)
+        assert np.array_equal(near, same)
         seconds, old = cpu(lambda: candidates_from_samples(samples, CONTAINED))
         times.setdefault("contain old", []).append(seconds)
         seconds, new = cpu(lambda: contained_candidates(signed.sample_offsets, signed.samples, signed.limits,
@@ -297,6 +301,7 @@ def run_kernels_only(lang: str, size: int) -> dict[str, Any]:
     times["sign kernel+sample"], signed = cpu(lambda: _kernel.sign_texts(reps, N, NUM_PERM, SEED, bands, rows,
                                                                          sample=SAMPLE))
     times["bucket"], near = cpu(lambda: bucket(signed.keys, signed.compact))
+    times["bucket kernel"], _ = cpu(lambda: bucket(signed.keys, signed.compact, kernel=True))
     times["contain new"], new = cpu(lambda: contained_candidates(signed.sample_offsets, signed.samples, signed.limits,
                                                                 signed.sizes, signed.compact, CONTAINED))
     both = union(near, new)
@@ -421,9 +426,9 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
     for row in rows:
         t = row["times"]
         before_near = t["sign numpy"] + t["bucket"] + t["verify numpy near"]
-        after_near = t["sign kernel"] + t["bucket"] + t["verify kernel near"]
+        after_near = t["sign kernel"] + t["bucket kernel"] + t["verify kernel near"]
         before_cont = t["sign numpy+sample"] + t["bucket"] + t["contain old"] + t["verify numpy near+old"]
-        after_cont = t["sign kernel+sample"] + t["bucket"] + t["contain new"] + t["verify kernel near+new"]
+        after_cont = t["sign kernel+sample"] + t["bucket kernel"] + t["contain new"] + t["verify kernel near+new"]
         lines += [f"## {row['name']} ({row['paragraphs']:,} paragraphs, {row['reps']:,} distinct, "
                   f"{row['shingles']:,} distinct shingles)", "",
                   "| stage | numpy stages | kernels | ratio |", "|---|---:|---:|---:|",
@@ -433,7 +438,8 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
                   f"{t['sign numpy'] / t['sign kernel']:.2f} |",
                   f"| the same, with the containment sample | {t['sign numpy+sample']:.3f} | "
                   f"{t['sign kernel+sample']:.3f} | {t['sign numpy+sample'] / t['sign kernel+sample']:.2f} |",
-                  f"| bucket (the same code) | {t['bucket']:.3f} | {t['bucket']:.3f} | 1.00 |",
+                  f"| bucket (`candidate_pairs` / `band_candidates`, the same pairs) | {t['bucket']:.3f} | "
+                  f"{t['bucket kernel']:.3f} | {t['bucket'] / t['bucket kernel']:.2f} |",
                   f"| containment candidates | {t['contain old']:.3f} | {t['contain new']:.3f} | "
                   f"{t['contain old'] / t['contain new']:.2f} |",
                   f"| verify near candidates ({row['near_candidates']:,}) | {t['verify numpy near']:.3f} | "
@@ -461,13 +467,14 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
                   f"signature, size, sample bound, {row['samples'] / row['reps']:.1f} samples of 8 bytes).", ""]
     for row in big:
         t = row["times"]
-        near = t["sign kernel+sample"] + t["bucket"] + t["verify kernel near"]
+        near = t["sign kernel+sample"] + t["bucket kernel"] + t["verify kernel near"]
         extra = t["contain new"] + t["verify kernel near+new"] - t["verify kernel near"]
         lines += [f"## {row['name']}: the kernels alone ({row['paragraphs']:,} paragraphs, {row['reps']:,} distinct)",
                   "", "No exact join and no numpy baseline at this size. CPU seconds:", "",
-                  "| normalise | sign (with sample) | bucket | containment candidates | verify near | verify near + "
-                  "containment |", "|---:|---:|---:|---:|---:|---:|",
-                  f"| {t['normalize kernel']:.1f} | {t['sign kernel+sample']:.1f} | {t['bucket']:.1f} | "
+                  "| normalise | sign (with sample) | bucket (numpy / kernel) | containment candidates | verify near | "
+                  "verify near + containment |", "|---:|---:|---:|---:|---:|---:|",
+                  f"| {t['normalize kernel']:.1f} | {t['sign kernel+sample']:.1f} | {t['bucket']:.1f} / "
+                  f"{t['bucket kernel']:.1f} | "
                   f"{t['contain new']:.1f} | {t['verify kernel near']:.1f} ({row['near_candidates']:,}) | "
                   f"{t['verify kernel near+new']:.1f} (+{row['new_extra']:,}) |", "",
                   f"Normalise + sign + bucket + verify: {near + t['normalize kernel']:.1f} s; containment adds "
@@ -490,7 +497,7 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
     if rows:
         row = rows[-1]
         t = row["times"]
-        near = t["sign kernel"] + t["bucket"] + t["verify kernel near"] + t["normalize kernel"]
+        near = t["sign kernel"] + t["bucket kernel"] + t["verify kernel near"] + t["normalize kernel"]
         extra = (t["sign kernel+sample"] - t["sign kernel"] + t["contain new"] + t["verify kernel near+new"]
                  - t["verify kernel near"])
         memory = max([row["signed_bytes_per_text"]] + [b["peak_growth_bytes_per_text"] for b in big])

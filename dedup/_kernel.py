@@ -26,8 +26,8 @@ import numpy as np
 from ._hash import POLY, mix64
 from ._shingle import Shingler
 
-__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "map_characters", "overlap_texts", "sample_limits",
-           "sign_texts"]
+__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "map_characters", "overlap_texts",
+           "sample_limits", "sign_texts"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -87,7 +87,8 @@ def _load() -> None:
 
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_next_power", "_bitmap_words", "_distinct", "_distinct_exact", "_text_hashes", "_sign_kernel",
-             "_sorted_sets", "_merge_counts", "_map_lengths", "_map_write")
+             "_sorted_sets", "_merge_counts", "_map_lengths", "_map_write", "_band_codes", "_radix_sort64",
+             "_unique_sorted")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
         if not hasattr(space[name], "py_func"):
@@ -312,6 +313,28 @@ def _pair_chunks(texts: Sequence[str], pairs: np.ndarray) -> list[slice]:
                            "right")
     edges = np.unique(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))
     return [slice(int(a), int(b)) for a, b in pairwise(edges)]
+
+
+def band_candidates(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
+    """Pairs ``(i, j)``, i < j, of rows that share a key in some band: ``_lsh.candidate_pairs``
+    (the same pairs, sorted), with each band's keys grouped by a radix sort and the pairs of all
+    bands deduplicated by another, compiled; ``candidate_pairs`` itself without the kernels.
+
+    >>> band_candidates(np.array([[5, 1], [5, 2], [7, 2]], np.uint32)).tolist()
+    [[0, 1], [1, 2]]
+    """
+    from ._lsh import candidate_pairs
+
+    keys = np.asarray(keys)
+    if max_bucket < 2:
+        raise ValueError(f"max_bucket must be at least 2, not {max_bucket!r}")
+    # About 200 characters a passage: the kernels pay for their loading from about 5,000 passages.
+    if keys.dtype != np.uint32 or not use_kernels(200 * len(keys)):
+        return candidate_pairs(keys, max_bucket)
+    n = len(keys)
+    codes = _band_codes(np.ascontiguousarray(keys.T), max_bucket)
+    codes = _unique_sorted(_radix_sort64(codes, np.uint64(max(n, 1)) * np.uint64(max(n, 1))))
+    return np.stack(np.divmod(codes.astype(np.int64), n), axis=1).reshape(-1, 2)
 
 
 def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -576,6 +599,95 @@ def _merge_counts(hashes, set_offsets, set_sizes, pairs):
                 j += 1
         out[k] = shared
     return out
+
+
+@no_type_check  # typed by numba, not by mypy
+def _band_codes(columns, max_bucket):
+    """Pair codes ``i * n + j`` of every band (*columns*: one row of keys a band), duplicates kept:
+    every pair of a bucket of at most *max_bucket* rows, else its rows paired with its first."""
+    bands, n = columns.shape
+    out = np.empty(max(1024, 4 * n), np.uint64)
+    found = 0
+    rows = np.empty(n, np.int64)
+    spare_rows = np.empty(n, np.int64)
+    keys = np.empty(n, np.uint32)
+    spare_keys = np.empty(n, np.uint32)
+    count = np.zeros(2049, np.int64)
+    un = np.uint64(n)
+    for band in range(bands):
+        for i in range(n):
+            rows[i] = i
+            keys[i] = columns[band, i]
+        for digit in range(3):  # stable: rows stay ascending among equal keys
+            shift = np.uint32(11 * digit)
+            count[:] = 0
+            for i in range(n):
+                count[np.int64((keys[i] >> shift) & np.uint32(2047)) + 1] += 1
+            for d in range(2048):
+                count[d + 1] += count[d]
+            for i in range(n):
+                d = np.int64((keys[i] >> shift) & np.uint32(2047))
+                spare_rows[count[d]] = rows[i]
+                spare_keys[count[d]] = keys[i]
+                count[d] += 1
+            rows, spare_rows = spare_rows, rows
+            keys, spare_keys = spare_keys, keys
+        p = 0
+        while p < n:
+            q = p + 1
+            while q < n and keys[q] == keys[p]:
+                q += 1
+            size = q - p
+            if size > 1:
+                more = size * (size - 1) // 2 if size <= max_bucket else size - 1
+                if found + more > len(out):
+                    grown = np.empty(max(2 * len(out), found + more), np.uint64)
+                    grown[:found] = out[:found]
+                    out = grown
+                if size <= max_bucket:
+                    for a in range(p, q):
+                        for b in range(a + 1, q):
+                            out[found] = np.uint64(rows[a]) * un + np.uint64(rows[b])
+                            found += 1
+                else:  # a star around the bucket's first (smallest) row: linear, not quadratic
+                    for b in range(p + 1, q):
+                        out[found] = np.uint64(rows[p]) * un + np.uint64(rows[b])
+                        found += 1
+            p = q
+    return out[:found]
+
+
+@no_type_check  # typed by numba, not by mypy
+def _radix_sort64(values, bound):
+    """*values* (uint64, all below *bound*) sorted, by 11-bit digits from the lowest."""
+    spare = np.empty_like(values)
+    count = np.zeros(2049, np.int64)
+    shift = np.uint64(0)
+    while shift < np.uint64(64) and (bound - np.uint64(1)) >> shift:
+        count[:] = 0
+        for v in values:
+            count[np.int64((v >> shift) & np.uint64(2047)) + 1] += 1
+        for d in range(2048):
+            count[d + 1] += count[d]
+        for v in values:
+            d = np.int64((v >> shift) & np.uint64(2047))
+            spare[count[d]] = v
+            count[d] += 1
+        values, spare = spare, values
+        shift += np.uint64(11)
+    return values
+
+
+@no_type_check  # typed by numba, not by mypy
+def _unique_sorted(values):
+    """The distinct values of a sorted array."""
+    out = np.empty(len(values), np.uint64)
+    k = 0
+    for i in range(len(values)):
+        if i == 0 or values[i] != values[i - 1]:
+            out[k] = values[i]
+            k += 1
+    return out[:k]
 
 
 _BMP = 0x10000

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import _kernel
-from dedup.stages import Normalizer, Shingler, band_keys, overlap, sign
+from dedup.stages import Normalizer, Shingler, band_keys, candidate_pairs, overlap, sign
 
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
 
@@ -147,3 +147,12 @@ def test_map_characters_equals_the_normaliser(texts):
 def test_lone_surrogates_are_one_code_point_each():
     got = _kernel.sign_texts(["ab\ud800cd", "ab\ud800cd"], 2, 16, 1, 4, 2)
     assert got.sizes.tolist() == [4, 4] and np.array_equal(got.keys[0], got.keys[1])
+
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 6), st.integers(1, 40), st.sampled_from([2, 3, 5, 100]), st.data())
+def test_band_candidates_equal_candidate_pairs(n, bands, values, max_bucket, data):
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    keys = np.random.default_rng(seed).integers(0, values, (n, bands)).astype(np.uint32)
+    assert np.array_equal(_kernel.band_candidates(keys, max_bucket), candidate_pairs(keys, max_bucket))
