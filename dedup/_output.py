@@ -476,13 +476,18 @@ class _Staging:
         try:
             parent.mkdir(parents=True, exist_ok=True)
             _sweep_stale(parent, self.out_real.name)
-            # Ctrl-C waits until the folder is known, so that __exit__ can always remove it.
+            # Ctrl-C waits until the folder exists and is known; if it came meanwhile, it is raised
+            # when the mask is lifted, still inside this try, which removes the folder again.
             blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
             try:
                 self.path = Path(tempfile.mkdtemp(dir=parent, prefix=f".{self.out_real.name}.dedup-{os.getpid()}-"))
-            finally:
+                os.chmod(self.path, 0o777 & ~_umask())  # mkdtemp makes 0700
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-            os.chmod(self.path, 0o777 & ~_umask())  # mkdtemp makes 0700
+            except BaseException:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                if self.path is not None:
+                    _remove_tree(self.path, ignore_errors=True)
+                raise
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot create a folder beside it ({exc.strerror or exc})") from exc
         return self
