@@ -386,7 +386,8 @@ def write_report(path: Path, rows: dict[str, dict[str, Any]], sizes: list[int], 
         return rows.get(key) or {}
 
     lines = ["# The persistent index (`dedup.Index`) against the batch engine and datasketch", "",
-             f"Measured by `python benchmarks/index.py{' --quick' if quick else ''}` in one run on {machine()}; "
+             f"Measured by `python benchmarks/index.py{' --quick' if quick else ''}` (each size's figures saved in "
+             f"benchmarks/out/, the report written from them) on {machine()}; "
              f"dedup {dedup.__version__}, default settings but `min_chars=1` (threshold "
              f"{SETTINGS.threshold}, char:5 shingles, {SETTINGS.num_perm} permutations, containment on). "
              "Each method runs in its own process; memory is the peak resident growth of that process "
@@ -417,7 +418,7 @@ def write_report(path: Path, rows: dict[str, dict[str, Any]], sizes: list[int], 
         built = ix["built_passages"]
         lines += [
             f"| build ({built:,} paragraphs) | {ix['build_seconds']:.1f} s ({rate(built, ix['build_seconds'])}, "
-            f"{len(ix['adds'])} adds) | {cell(batch, 'seconds', '{:.1f}')} s for all {n:,} | "
+            f"{len(ix['adds'])} add{'s' if len(ix['adds']) > 1 else ''}) | {cell(batch, 'seconds', '{:.1f}')} s for all {n:,} | "
             f"{cell(mem, 'insert_seconds', '{:.1f}')} s insert + {cell(mem, 'sign_seconds', '{:.1f}')} s MinHash "
             f"({rate(mem.get('inserted', 0), mem.get('insert_seconds'))} inserts) | "
             f"{cell(red, 'insert_seconds', '{:.1f}')} s insert ({rate(red.get('inserted', 0), red.get('insert_seconds'))}"
@@ -457,8 +458,43 @@ def write_report(path: Path, rows: dict[str, dict[str, Any]], sizes: list[int], 
                 f"{name} {value / n:,.0f}" for name, value in sorted(tables.items(), key=lambda x: -x[1])
                 if value / n >= 1) + "."]
         lines += ["", f"Adds while building: {', '.join(f'{s:.1f}' for s in ix['adds'])} s."]
+        loads = [f"{key.rsplit(' ', 1)[0]} {row['machine_load']:.1f}" for key, row in rows.items()
+                 if key.endswith(f" {size}") and "machine_load" in row]
+        lines += ["", "The machine was shared while measuring (other jobs on its 2 cores): one-minute load "
+                  f"average at the end of each measurement: {', '.join(loads)}. Times are wall-clock."]
+    lines += goals(rows, sizes)
     lines += ["", *NOTES.strip("\n").splitlines()]
     path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def goals(rows: dict[str, dict[str, Any]], sizes: list[int]) -> list[str]:
+    """The issue's goals, each with the figure measured for it."""
+    small, large = rows.get(f"index {min(sizes)}", {}), rows.get(f"index {max(sizes)}", {})
+    batch = rows.get(f"batch {min(sizes)}", {})
+    if "build_seconds" not in small or "build_seconds" not in large:
+        return []
+    speed = (small["built_passages"] / small["build_seconds"]) / (batch["passages"] / batch["seconds"]) \
+        if batch.get("seconds") else float("nan")
+    n = large["passages"]
+    q = large["query_paragraph"]
+    tables = large.get("tables", {})
+    samples = tables.get("samples", 0) / n
+
+    def yes(ok: bool) -> str:
+        return "yes" if ok else "no"
+
+    return ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|",
+            f"| build {min(sizes):,} at least half the batch engine's speed | {speed:.2f} of its speed | "
+            f"{yes(speed >= 0.5)} |",
+            f"| {max(sizes):,} indexed on 2 cores in a few minutes | {large['build_seconds'] / 60:.1f} min in "
+            f"{len(large['adds'])} adds, on the shared machine | {yes(large['build_seconds'] <= 300)} |",
+            f"| on disk at most ~1 KB a paragraph | {large['bytes'] / n:,.0f} B ({large['bytes_vacuumed'] / n:,.0f} "
+            f"after vacuum; {samples:,.0f} of them the containment samples, not stored with `containment=False`) | "
+            f"{yes(large['bytes_vacuumed'] / n <= 1100)} |",
+            f"| add 10,000 to {max(sizes):,}: seconds, not a rebuild | {large['add_held_seconds']:.0f} s "
+            f"(the build took {large['build_seconds']:.0f} s) | {yes(large['add_held_seconds'] <= 10)} |",
+            f"| one-paragraph query against {max(sizes):,}: p50 < 5 ms, p99 < 50 ms | {q['p50_ms']:.1f} ms, "
+            f"{q['p99_ms']:.1f} ms | {yes(q['p50_ms'] < 5 and q['p99_ms'] < 50)} |"]
 
 
 NOTES = """
