@@ -136,6 +136,15 @@ def sign_passages(settings: Settings, norms: Sequence[str], reps: np.ndarray, ba
     ((2, 35), True, 1)
     """
     clock = clock or Clock(None)
+    if settings.shingle_kind == "char" and not (settings.containment and settings.verify):
+        # No containment samples wanted: the compiled kernel shingles, signs and bands each passage in
+        # one pass (the same keys and compact signatures, bit for bit; numpy where numba is missing).
+        from ._kernel import sign_texts
+
+        done = sign_texts([norms[i] for i in reps.tolist()], settings.shingle_size, settings.num_perm, settings.seed,
+                          settings.bands, settings.rows)
+        clock("sign")
+        return Signed(done.keys, done.compact, [])
     keys = np.zeros((len(reps), settings.bands), np.uint32)
     compact = np.zeros((len(reps), settings.num_perm), np.uint8)
     samples: list[Sample] = []
