@@ -338,7 +338,7 @@ def _band_reduce(settings: Settings, rep_starts: np.ndarray, *pieces: np.ndarray
 @_trimmed
 def _lsh_pairs(m: int, *pieces: np.ndarray) -> np.ndarray:
     """The distinct candidate pairs (representative numbers) whose first member lies in this partition."""
-    return decode_pairs(np.unique(_cat(list(pieces), np.int64)), max(m, 1))
+    return decode_pairs(_distinct(_cat(list(pieces), np.int64)), max(m, 1))
 
 
 def _route(hashes: np.ndarray, reducers: int) -> np.ndarray:
@@ -377,7 +377,7 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
     top = hashes >> np.uint64(32)
     out = []
     for piece in pieces:
-        asked = np.unique(piece[2] >> np.uint64(32))
+        asked = _distinct(piece[2] >> np.uint64(32))
         lo, hi = np.searchsorted(top, asked, "left"), np.searchsorted(top, asked, "right")
         take = gather_ranges(lo, hi - lo)
         out.append((hashes[take], owners[take]))
@@ -397,7 +397,7 @@ def _contain_pairs(settings: Settings, m: int, signed: _Signed, rep_start: int,
 
 def _foreign(ids: np.ndarray, rep_starts: np.ndarray, p: int) -> list[np.ndarray]:
     """The distinct *ids* not in partition *p*, by owning partition."""
-    ids = np.unique(ids)
+    ids = _distinct(ids)
     owner = np.searchsorted(rep_starts, ids, "right") - 1
     return [ids[owner == q] if q != p else ids[:0] for q in range(len(rep_starts) - 1)]
 
@@ -449,7 +449,7 @@ def _estimate(settings: Settings, signed: _Signed, rep_start: int, rep_starts: n
               candidates: _Candidates, fetched: list[tuple[np.ndarray, np.ndarray]]) -> _Estimated:
     """MinHash estimates of the partition's LSH candidates; the hopeless ones are dropped, as ``bucket``
     does, and the rest join the containment candidates (without verification: the estimate decides)."""
-    involved = np.unique(candidates.lsh)
+    involved = _distinct(candidates.lsh.ravel())
     local, at = _rows(involved, rep_start, len(signed.reps), fetched)
     compact = np.zeros((len(involved), settings.num_perm), np.uint8)
     compact[local] = signed.signed.compact[involved[local] - rep_start]
@@ -476,7 +476,7 @@ def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, est
            fetched: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, ...]:
     """``judge`` the partition's pairs, with the normal forms of their other sides fetched; pairs in
     representative numbers."""
-    involved = np.unique(estimated.pairs)
+    involved = _distinct(estimated.pairs.ravel())
     local, at = _rows(involved, rep_start, len(signed.reps), fetched)
     texts = [""] * len(involved)
     for k, i in zip(np.flatnonzero(local).tolist(), signed.reps[involved[local] - rep_start].tolist()):
@@ -492,6 +492,17 @@ def _unverified(estimated: _Estimated) -> tuple[np.ndarray, ...]:
     """Without verification, the estimated pairs are the answer: Jaccard estimates, no containment."""
     k = len(estimated.pairs)
     return estimated.pairs, estimated.estimates, np.full((k, 2), np.nan), np.full(k, Kind.NEAR, np.int8)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: ``np.unique`` by one sort (numpy 2.4's ``np.unique`` hashes
+    first, and is about 15 times slower on int64 arrays).
+
+    >>> _distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    values = np.sort(values)
+    return values[first_of_runs(values)]
 
 
 def _cat(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
@@ -737,7 +748,10 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
     clock("verify")  # signing, buckets, containment and verification overlap on the cluster
 
     index = _cat([v[0] for v in verified_parts], np.int64).reshape(-1, 2)
-    _, first = np.unique(index[:, 0] * max(m, 1) + index[:, 1], return_index=True)  # a pair judged twice is one
+    # A pair judged in two partitions is one: keep its first row, in order of pair.
+    codes = index[:, 0] * max(m, 1) + index[:, 1]
+    by_code = np.argsort(codes, kind="stable")
+    first = by_code[first_of_runs(codes[by_code])]
     found_pairs = Verified(reps[index[first]].reshape(-1, 2), _cat([v[1] for v in verified_parts], np.float64)[first],
                            _cat([v[2].ravel() for v in verified_parts], np.float64).reshape(-1, 2)[first],
                            _cat([v[3] for v in verified_parts], np.int8)[first])
