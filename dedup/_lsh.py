@@ -173,7 +173,9 @@ def bucket(settings: Settings, keys: np.ndarray, compact: np.ndarray) -> tuple[n
     >>> pairs.tolist(), est.tolist()
     ([[0, 1]], [1.0])
     """
-    local = candidate_pairs(keys, settings.max_bucket)
+    from ._kernel import band_candidates  # compiled when it pays (the same pairs as candidate_pairs)
+
+    local = band_candidates(keys, settings.max_bucket)
     estimates = estimate(compact, local)
     floor = settings.threshold - estimate_margin(settings.threshold, settings.num_perm) if settings.verify \
         else settings.threshold
