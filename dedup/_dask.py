@@ -142,7 +142,7 @@ def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "a
                   dashboard_address: str | None = None) -> Any:
     """A ``distributed.LocalCluster`` as dedup wants it: *workers* single-threaded processes (the
     stages hold the GIL) on loopback, *memory_limit* each (workers spill to disk beyond it), no
-    dashboard unless asked, and glibc's allocator left as it is.
+    dashboard unless asked, no profiler sampling the workers, and glibc's allocator left as it is.
 
     Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also pins glibc's
     mmap threshold at 128 KiB: every array above that size then comes fresh from the kernel, and
@@ -156,7 +156,9 @@ def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "a
     # An earlier nanny of this process put Dask's value into os.environ, which workers inherit.
     inherited = os.environ.pop(key, None) if os.environ.get(key) == "65536" else None
     try:
-        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None}):
+        # No statistical profiler in the workers either: it samples every thread's stack every 10 ms.
+        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None,
+                              "distributed.worker.profile.enabled": False}):
             return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                             host="127.0.0.1", dashboard_address=dashboard_address,
                                             memory_limit=memory_limit)
@@ -217,9 +219,21 @@ class _Signed:
     signed: Signed
 
 
+_SETTINGS: dict[Settings, Settings] = {}
+
+
+def _here(settings: Settings) -> Settings:
+    """This process's instance of *settings*: a task gets a fresh unpickled copy, whose normaliser
+    tables (0.1 s) would otherwise be built again in every task."""
+    if len(_SETTINGS) > 64:  # a keep function unpickled per task never compares equal: stay small
+        _SETTINGS.clear()
+    return _SETTINGS.setdefault(settings, settings)
+
+
 @_trimmed
 def _load(settings: Settings, documents: list[Document]) -> _Part:
     """Segment and normalise one partition's documents, as the local engine does."""
+    settings = _here(settings)
     p = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
     norms = normalize_passages(settings, p)
     return _Part((p.doc_pos, p.index_in_doc, p.line, p.start, p.end), norms,
@@ -314,6 +328,7 @@ def _exact_join(split: _ExactSplit, *answers: np.ndarray) -> np.ndarray:
 @_trimmed
 def _sign(settings: Settings, part: _Part, reps: np.ndarray, batch_size: int) -> _Signed:
     """``sign_passages`` for the partition's representatives."""
+    settings = _here(settings)
     return _Signed(reps, sign_passages(settings, part.norms, reps, batch_size))
 
 
@@ -476,6 +491,7 @@ def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, est
            fetched: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, ...]:
     """``judge`` the partition's pairs, with the normal forms of their other sides fetched; pairs in
     representative numbers."""
+    settings = _here(settings)
     involved = _distinct(estimated.pairs.ravel())
     local, at = _rows(involved, rep_start, len(signed.reps), fetched)
     texts = [""] * len(involved)
