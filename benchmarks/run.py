@@ -331,21 +331,33 @@ def run_in_process(method: str, payload_path: Path, timeout: float, text_report:
 
 
 # ---------------------------------------------------------------- the command line in a subprocess
+TIME = shutil.which("time", path="/usr/bin:/bin")  # GNU time, for the child's own peak memory
+
+
 def run_cli(folder: Path, options: list[str], out_dir: Path, timeout: float) -> dict[str, Any]:
-    """``python -m dedup FOLDER --json OUT [options]``: wall seconds, CPU seconds and peak RSS of the child."""
+    """``python -m dedup FOLDER --json OUT [options]``: wall seconds, CPU seconds and peak RSS of the child.
+
+    The child runs under GNU time, which reports its peak RSS: the kernel counts a child forked
+    from this harness as having the harness's resident memory until its exec (gigabytes once a
+    big corpus is loaded here), so ``os.wait4``'s figure for a direct child is the larger of the
+    two; forked from the small ``time`` process, it is the command's own.
+    """
     report = out_dir / "cli.json"
     report.unlink(missing_ok=True)
+    usage_file = out_dir / "cli.rusage"
+    usage_file.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "dedup", str(folder), "--json", str(report), *options]
+    wrapped = [TIME, "-f", "%M %U %S", "-o", str(usage_file), *cmd] if TIME else cmd
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     with open(out_dir / "cli.stdout", "wb") as stdout, open(out_dir / "cli.stderr", "wb") as stderr:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr, cwd=ROOT, env=env)
+        proc = subprocess.Popen(wrapped, stdout=stdout, stderr=stderr, cwd=ROOT, env=env, start_new_session=True)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() - start > timeout:
-                proc.kill()
+                os.killpg(proc.pid, 9)  # time and the command under it
                 os.wait4(proc.pid, 0)
                 proc.returncode = -9
                 return {"failed": f"timed out after {timeout:.0f} s: {' '.join(cmd)}"}
@@ -355,8 +367,13 @@ def run_cli(folder: Path, options: list[str], out_dir: Path, timeout: float) -> 
     if proc.returncode != 0:
         tail = (out_dir / "cli.stderr").read_text("utf-8", "replace")[-400:]
         return {"failed": f"exit code {proc.returncode}: {' '.join(cmd)}: {tail}"}
-    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "report": report, "text_bytes": (out_dir / "cli.stdout").stat().st_size}
+    if TIME:
+        rss_kb, user, system = usage_file.read_text().split()[-3:]
+        rss_mb, cpu = int(rss_kb) / 1024, float(user) + float(system)
+    else:
+        rss_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return {"seconds": seconds, "cpu": cpu, "rss_mb": rss_mb, "report": report,
+            "text_bytes": (out_dir / "cli.stdout").stat().st_size}
 
 
 def cli_pairs(report: Path, where: dict[tuple[str, int], int]) -> tuple[np.ndarray, int]:
@@ -392,6 +409,18 @@ def machine() -> str:
             f"Linux {platform.release()}, Python {platform.python_version()}; dedup {dedup.__version__}, {versions}")
 
 
+def code_version() -> str:
+    """The commit measured, and whether dedup/ had uncommitted changes (the working tree is what runs)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "dedup"], cwd=ROOT, capture_output=True, text=True,
+                               check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"commit {head}" + (f" with {len(dirty)} uncommitted files under dedup/" if dirty else "")
+
+
 def _version(package: str) -> str:
     try:
         return metadata.version(package)
@@ -420,16 +449,28 @@ def slope(points: list[tuple[float, float]]) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def stage_points(rows: list[dict[str, Any]], kind: str, method: str = "dedup",
-                 smallest: int = 0) -> dict[str, list[tuple[float, float]]]:
-    """(size, seconds) per stage of *method* over the corpora of *kind* (zh or sotu), and 'total'."""
+def _cpu_share(r: dict[str, Any]) -> float:
+    """The share of a core the row's process had: CPU seconds / wall seconds, at most 1.
+
+    On the shared machine a process often got a third of a core; scaling its stage times by
+    this share estimates them on an idle machine (assuming the others slowed every stage alike),
+    so that sizes measured under different load can be fitted together."""
+    wall = r.get("with_report") or r["seconds"]
+    return min(1.0, r["cpu"] / wall) if wall > 0 and r["cpu"] == r["cpu"] else 1.0
+
+
+def stage_points(rows: list[dict[str, Any]], kind: str, method: str = "dedup", smallest: int = 0,
+                 cpu_scaled: bool = False) -> dict[str, list[tuple[float, float]]]:
+    """(size, seconds) per stage of *method* over the corpora of *kind* (zh or sotu), and find_duplicates
+    as a whole; with *cpu_scaled*, each time is scaled by its process's share of a core."""
     out: dict[str, list[tuple[float, float]]] = {}
     for r in rows:
         if r["method"] != method or not r["corpus"].startswith(kind) or r["passages"] < smallest:
             continue
+        share = _cpu_share(r) if cpu_scaled else 1.0
         for stage, seconds in r["stages"].items():
-            out.setdefault(stage, []).append((r["passages"], seconds))
-        out.setdefault("find_duplicates", []).append((r["passages"], r["seconds"]))
+            out.setdefault(stage, []).append((r["passages"], seconds * share))
+        out.setdefault("find_duplicates", []).append((r["passages"], r["seconds"] * share))
     return out
 
 
@@ -451,12 +492,14 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
             style = "-" if method.startswith(("cli", "dedup")) else "--"
             ax_t.plot(xs, [p[1] for p in pts], style, marker="o", label=method)
             ax_m.plot(xs, [p[2] for p in pts], style, marker="o", label=method)
-        for stage, pts in stage_points(rows, kind).items():
+        colours = plt.get_cmap("tab20").colors
+        for k, (stage, pts) in enumerate(stage_points(rows, kind, cpu_scaled=True).items()):
             if len(pts) >= 2 and max(s for _, s in pts) >= 0.01:
                 pts.sort()
-                ax_s.plot([p[0] for p in pts], [p[1] for p in pts], marker=".",
+                ax_s.plot([p[0] for p in pts], [p[1] for p in pts], marker=".", color=colours[k % len(colours)],
+                          linewidth=2.5 if stage == "find_duplicates" else 1.2,
                           label=f"{stage} ({slope([p for p in pts if p[0] >= (10_000 if kind == 'zh' else 100)]):.2f})")
-        for ax, ylabel in ((ax_t, "seconds, wall"), (ax_s, "seconds per stage (dedup, in-process)"),
+        for ax, ylabel in ((ax_t, "seconds, wall"), (ax_s, "seconds per stage, scaled to a core"),
                            (ax_m, "peak memory, MiB")):
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -520,9 +563,10 @@ def run_corpus(name: str, methods: list[str], work: Path, timeout: float, baseli
     for method in methods:
         limit = min(timeout, deadline - time.time())
         expected = _expected(rows, name, method, len(texts))
-        if expected > limit:
+        # Left out only when clearly hopeless: the extrapolation carries the load of the moment.
+        if expected > 2 * limit:
             failures.append(f"{name}: {method} left out: about {expected:.0f} s expected (extrapolated from the "
-                            f"smaller sizes of this run), over the {limit:.0f} s it could have")
+                            f"smaller sizes of this run), over twice the {limit:.0f} s it could have")
             print(failures[-1], file=sys.stderr, flush=True)
             continue
         print(f"{name}: {method} ...", file=sys.stderr, flush=True)
@@ -574,11 +618,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="seeds, 10k paragraphs, 100 and 300 long documents")
     parser.add_argument("--only", nargs="*", help="run only these corpora of the plan (e.g. zh:100000 sotu:1000)")
+    parser.add_argument("--methods", nargs="*", help="with --only: run only these methods")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--plot", type=Path, default=HERE / "scaling.png")
     parser.add_argument("--timeout", type=float, default=480, help="seconds a method may take on one corpus")
     parser.add_argument("--budget", type=float, default=40, help="minutes the whole run may take (sizes that "
                         "would overrun it are left out)")
+    parser.add_argument("--merge", action="store_true",
+                        help="with --only: replace those corpora's rows in the last run's saved measurements")
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite RESULTS.md and the plot from the last run's saved measurements")
     args = parser.parse_args(argv)
@@ -589,10 +636,13 @@ def main(argv: list[str] | None = None) -> int:
         plot(rows, args.plot)
         write_report(args.out, rows, profile, args.quick, failures, meta)
         return 0
+    previous = pickle.loads(saved.read_bytes()) if args.merge and saved.exists() else None
     plan = QUICK if args.quick else FULL
     if args.only:
         known = {name: (methods, guess) for name, methods, guess in FULL + QUICK}
         plan = [(name, *known.get(name, (["dedup", "cli"], 1.0))) for name in args.only]
+        if args.methods:
+            plan = [(name, [m for m in methods if m in args.methods], guess) for name, methods, guess in plan]
     # A private working folder: other people running this harness on the same checkout
     # share benchmarks/data/ (the corpus caches) but not the payloads and reports.
     work = DATA / f"work-{os.getpid()}"
@@ -601,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
     meta = {"started": started, "load_start": os.getloadavg(), "baseline_mb": cli_baseline_mb(work),
-            "budget": args.budget}
+            "budget": args.budget, "code": code_version()}
     guessed = spent = 0.0
     try:
         for name, methods, guess in plan:
@@ -619,6 +669,9 @@ def main(argv: list[str] | None = None) -> int:
             guessed += guess
             spent += (time.time() - t0) / 60
             meta["seconds"] = time.time() - started
+            # Saved as it goes: a later failure loses nothing measured (rewrite with --report-only).
+            partial = DATA / "rows-merge-partial.pickle" if args.merge else saved
+            partial.write_bytes(pickle.dumps((rows, failures, "(no profile: the run did not finish)", meta)))
             write_report(args.out, rows, "(profile comes at the end of the run)", args.quick, failures, meta)
         meta["load_end"] = os.getloadavg()
         profiled = next((n for n in ("zh:100000", "zh:10000") if any(r["corpus"] == n for r in rows)), None)
@@ -628,6 +681,23 @@ def main(argv: list[str] | None = None) -> int:
         meta["seconds"] = time.time() - started
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if previous:
+        # A re-measurement of some corpora (e.g. one left out for time) folded into the last full run.
+        old_rows, old_failures, old_profile, old_meta = previous
+        names = {name for name, _, _ in plan}
+        redone = {(name, m) for name, methods, _ in plan for m in methods}
+        rows = [r for r in old_rows if (r["corpus"], r["method"]) not in redone] + rows
+        failures = [f for f in old_failures
+                    if not f.startswith(tuple(f"{name}: left out" for name in names))
+                    and not any(f.startswith(f"{name}: {m} ") or f.startswith(f"{name}: {m}'s ")
+                                for name, m in redone)] + failures
+        profile = profile if meta.get("profiled") else old_profile
+        old_meta.setdefault("merged", []).append(
+            f"{', '.join(sorted(names))} measured again in a separate run started "
+            f"{time.strftime('%H:%M', time.gmtime(started))} UTC ({meta['seconds'] / 60:.0f} minutes, on {meta['code']})")
+        if meta.get("profiled"):
+            old_meta["profiled"] = meta["profiled"]
+        meta = old_meta
     saved.write_bytes(pickle.dumps((rows, failures, profile, meta)))
     plot(rows, args.plot)
     write_report(args.out, rows, profile, args.quick, failures, meta)
@@ -643,6 +713,21 @@ def _row(rows: list[dict[str, Any]], corpus: str, method: str) -> dict[str, Any]
 def _catch(bands: int, rows: int) -> float:
     """Probability that LSH with these bands and rows proposes a pair at exactly the threshold."""
     return 1 - (1 - THRESHOLD**rows) ** bands
+
+
+def _verdict(peer: dict[str, Any], ours: dict[str, Any], factor: float = 1.0) -> str:
+    """Met when the peer takes more than *factor* times ours by wall clock and by CPU seconds;
+    mixed when the two disagree (the load of the moment, or a peer on two threads)."""
+    wall, cpu = peer["seconds"] / ours["seconds"] > factor, peer["cpu"] / ours["cpu"] > factor
+    if wall == cpu:
+        return _yes(wall)
+    return "**mixed**: met by wall clock, missed by CPU seconds" if wall else "**mixed**: met by CPU seconds only"
+
+
+def _combine(verdicts: list[str]) -> str:
+    if all(v == _yes(True) for v in verdicts):
+        return _yes(True)
+    return _yes(False) + (" at some sizes" if any(v == _yes(True) for v in verdicts) else "")
 
 
 def _yes(ok: bool) -> str:
@@ -676,7 +761,7 @@ def goals(rows: list[dict[str, Any]], failures: list[str]) -> list[str]:
     if cli and sketch:
         extra = f"; `--quiet` {quiet['seconds']:.1f} s: {ratio(sketch, quiet)}" if quiet else ""
         out.append(f"| {goal} | {cli['seconds']:.1f} s against {sketch['seconds']:.1f} s: {ratio(sketch, cli)}"
-                   f"{extra} | {_yes(sketch['seconds'] / cli['seconds'] >= 30)} |")
+                   f"{extra} | {_verdict(sketch, cli, 30)} |")
     else:
         out.append(f"| {goal} | {missing(zh, 'cli' if not cli else 'datasketch')} | **missed** (not measured) |")
     for peer in ("gaoya", "rensa"):
@@ -684,14 +769,14 @@ def goals(rows: list[dict[str, Any]], failures: list[str]) -> list[str]:
         if cli and ver:
             rawtxt = f"; unverified {raw['seconds']:.1f} s, recall {raw['recall']:.4f}: {ratio(raw, cli)}" if raw else ""
             out.append(f"| ... faster than {peer} with exact verification | {peer}+verify {ver['seconds']:.1f} s, "
-                       f"recall {ver['recall']:.4f}: {ratio(ver, cli)}{rawtxt} | {_yes(ver['seconds'] > cli['seconds'])} |")
+                       f"recall {ver['recall']:.4f}: {ratio(ver, cli)}{rawtxt} | {_verdict(ver, cli)} |")
     if allp:
         ok = allp["recall"] >= 0.99 and allp["precision"] == 1.0
         out.append(f"| ... recall >= 0.99 and precision 1.0 against the exact join (`--all-pairs`) | recall "
                    f"{allp['recall']:.4f}, precision {allp['precision']:.4f} ({allp['truth']:,} true pairs) | {_yes(ok)} |")
     docs = sorted({r["corpus"] for r in rows if r["corpus"].startswith("sotu")} |
                   {f.split(": ")[0] for f in failures if f.startswith("sotu")}, key=lambda c: int(c.split(":")[1]))
-    parts, ok = [], True
+    parts, verdicts = [], []
     for c in docs:
         a, b = _row(rows, c, "cli"), _row(rows, c, "datasketch")
         if not b:
@@ -699,13 +784,13 @@ def goals(rows: list[dict[str, Any]], failures: list[str]) -> list[str]:
         if a:
             parts.append(f"{int(c.split(':')[1]):,} docs: {a['seconds']:.1f} s against {b['seconds']:.1f} s, "
                          f"{ratio(b, a)}")
-            ok &= b["seconds"] > a["seconds"]
+            verdicts.append(_verdict(b, a))
         else:
             parts.append(f"{int(c.split(':')[1]):,} docs: datasketch {b['seconds']:.1f} s; {missing(c, 'cli')}")
-            ok = False
+            verdicts.append(_yes(False))
     if parts:
         out.append(f"| Long documents, `--unit document`, text report on: faster than datasketch MinHashLSH | "
-                   f"{'; '.join(parts)} | {_yes(ok)} |")
+                   f"{'; '.join(parts)} | {_combine(verdicts)} |")
     big, big_quiet = _row(rows, "zh:1000000", "cli"), _row(rows, "zh:1000000", "cli-quiet")
     if big:
         extra = f"; `--quiet` {big_quiet['seconds']:.1f} s" if big_quiet else ""
@@ -719,11 +804,11 @@ def goals(rows: list[dict[str, Any]], failures: list[str]) -> list[str]:
         out.append(f"| 1M paragraphs, CLI defaults, under 60 s on 2 cores | {missing('zh:1000000', 'cli')} | "
                    "**missed** (not measured) |")
     fits = [(stage, slope(pts), max(t for _, t in pts)) for stage, pts in
-            stage_points(rows, "zh", smallest=10_000).items() if len(pts) >= 3]
-    cli_pts = [(r["passages"], r["seconds"]) for r in rows
+            stage_points(rows, "zh", smallest=10_000, cpu_scaled=True).items() if len(pts) >= 3]
+    cli_pts = [(r["passages"], r["cpu"]) for r in rows
                if r["method"] == "cli" and r["corpus"].startswith("zh") and r["passages"] >= 10_000]
     if len(cli_pts) >= 3:
-        fits.append(("cli (wall)", slope(cli_pts), max(t for _, t in cli_pts)))
+        fits.append(("cli (CPU seconds)", slope(cli_pts), max(t for _, t in cli_pts)))
     if fits:
         # Stages under a second at the largest size are reported, not judged: their slope is
         # mostly start-up and noise.
@@ -732,14 +817,15 @@ def goals(rows: list[dict[str, Any]], failures: list[str]) -> list[str]:
                         and r["passages"] >= 10_000})
         text = ", ".join(f"{stage} {b:.2f}" + ("" if top >= 1.0 else " (under 1 s)") for stage, b, top in fits)
         out.append(f"| Every stage near-linear, paragraphs {sizes[0]:,} -> {sizes[-1]:,} (log-log slope of seconds "
-                   f"against size; judged <= 1.15 on stages taking 1 s or more at the largest size) | {text} | "
+                   f"against size, stage times scaled by their process's share of a core; judged <= 1.15 on stages "
+                   f"taking 1 s or more at the largest size) | {text} | "
                    f"{_yes(bool(judged) and max(f[1] for f in judged) <= 1.15)} |")
     return [*out, ""]
 
 
 def table(rows: list[dict[str, Any]], corpus: str) -> list[str]:
     sub = [r for r in rows if r["corpus"] == corpus]
-    base = _row(rows, corpus, "cli") or _row(rows, corpus, "dedup")
+    base = _row(rows, corpus, "cli") or _row(rows, corpus, "dedup") or sub[0]
     unit = unit_of(corpus)
     first = sub[0]
     truth = (f"{first['truth']:,} true pairs" if any(r["method"] == "exact-join" for r in sub)
@@ -786,7 +872,8 @@ def write_report(path: Path, rows: list[dict[str, Any]], profile: str, quick: bo
     out = ["# Benchmark results", "",
            f"Generated by `python benchmarks/run.py{' --quick' if quick else ''}`, started "
            f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(meta['started']))} UTC, "
-           f"{meta.get('seconds', 0) / 60:.0f} minutes.", "",
+           f"{meta.get('seconds', 0) / 60:.0f} minutes, on {meta.get('code', 'unknown')}"
+           + "".join(f"; {m}" for m in meta.get("merged", [])) + ".", "",
            f"Machine: {machine()}. The machine was shared while this ran: the 1-minute load average "
            f"at the start of each method ranged {min(loads):.1f}-{max(loads):.1f} (column `load`; 2 means both "
            "cores busy), so absolute times are inflated by others' work, most where the load is high; ratios "
@@ -842,14 +929,22 @@ def write_report(path: Path, rows: list[dict[str, Any]], profile: str, quick: bo
             out += table(rows, corpus)
     slopes = []
     for kind, smallest, label in (("zh", 10_000, "paragraphs"), ("sotu", 100, "documents")):
-        pts = stage_points(rows, kind, smallest=smallest)
-        sizes = sorted({n for p in pts.values() for n, _ in p})
-        if len(sizes) >= 2:
-            slopes.append(f"- {label} ({sizes[0]:,} -> {sizes[-1]:,}): " + ", ".join(
-                f"{stage} {slope(p):.2f}" for stage, p in pts.items() if len(p) >= 2))
+        for scaled, how in ((False, "wall"), (True, "scaled to a whole core")):
+            pts = stage_points(rows, kind, smallest=smallest, cpu_scaled=scaled)
+            sizes = sorted({n for p in pts.values() for n, _ in p})
+            if len(sizes) >= 2:
+                slopes.append(f"- {label} ({', '.join(f'{n:,}' for n in sizes)}), {how}: " + ", ".join(
+                    f"{stage} {slope(p):.2f}" for stage, p in pts.items() if len(p) >= 2))
+        cli = sorted((r["passages"], r["cpu"], r["seconds"]) for r in rows
+                     if r["method"] == "cli" and r["corpus"].startswith(kind) and r["passages"] >= smallest)
+        if len(cli) >= 2:
+            slopes.append(f"- {label}, the command line as a whole: CPU seconds "
+                          f"{slope([(n, c) for n, c, _ in cli]):.2f}, wall {slope([(n, w) for n, _, w in cli]):.2f}")
     if slopes:
         out += ["## Scaling", "", "Fitted log-log slope of seconds against passages for each stage of the in-process "
-                "run (1.0 is linear; stages of a few hundredths of a second are mostly noise):", "", *slopes, "",
+                "run (1.0 is linear; stages of a few hundredths of a second are mostly noise). Wall times carry the "
+                "load of the moment (the larger sizes ran under heavier load), so the stage times are also given "
+                "scaled by their process's CPU seconds / wall seconds:", "", *slopes, "",
                 "![time and memory against corpus size](scaling.png)", ""]
     if failures:
         out += ["## Runs that did not finish or were left out", ""] + [f"- {f}" for f in failures] + [""]
