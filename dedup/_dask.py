@@ -9,7 +9,7 @@ goes through a shuffle of arrays, keyed so that the global answer is the local o
   one task that calls ``flag_boilerplate`` over the whole corpus;
 - exact groups: ``exact_groups`` per partition, then a 128-bit BLAKE2b digest of each distinct
   text is shuffled by digest; the smallest position of each digest is its group;
-- LSH candidates: band keys are shuffled by band; each reducer calls ``candidate_pairs`` on its
+- LSH candidates: band keys are shuffled by band; each reducer calls ``band_candidates`` on its
   bands over all representatives (giant buckets become stars around their first member there,
   as locally), and sends each pair to the partition of its first member;
 - containment candidates: shingle postings and queries are shuffled by hash; each reducer sends
@@ -39,13 +39,16 @@ import functools
 import hashlib
 import inspect
 import os
+import pickle
 import sys
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import getitem
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,7 +59,8 @@ from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import Sample, candidates_from_samples
 from ._errors import DedupError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
-from ._lsh import candidate_pairs, estimate, estimate_margin
+from ._kernel import band_candidates
+from ._lsh import estimate, estimate_margin
 from ._minhash import Signed, sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
@@ -168,15 +172,16 @@ def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "a
 
 
 @contextmanager
-def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator[Any]:
+def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator[tuple[Any, bool]]:
     """A ``distributed.Client`` for *client*: itself, one connected to an address, or one on a
-    local cluster of that many workers (default: one per core) started here and closed after."""
+    local cluster of that many workers (default: one per core) started here and closed after;
+    and whether the workers belong to a local cluster of this process (they see its files)."""
     try:
         import distributed
     except ImportError:
         raise UsageError("engine='dask' needs Dask: pip install 'dedup[dask]'") from None
     if isinstance(client, distributed.Client):
-        yield client
+        yield client, isinstance(getattr(client, "cluster", None), distributed.LocalCluster)
         return
     if isinstance(client, str):
         try:
@@ -185,7 +190,7 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
             raise SchedulerError(f"cannot reach the Dask scheduler at {client} within {timeout:g} s ({exc}); "
                                  f"is it running, and is the address right?") from None
         try:
-            yield connected
+            yield connected, False
         finally:
             connected.close()
         return
@@ -195,7 +200,7 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
     cluster = local_cluster(client or DEFAULT_WORKERS, memory_limit)
     try:
         with distributed.Client(cluster, set_as_default=False) as local:
-            yield local
+            yield local, True
     finally:
         cluster.close()
 
@@ -231,9 +236,13 @@ def _here(settings: Settings) -> Settings:
 
 
 @_trimmed
-def _load(settings: Settings, documents: list[Document]) -> _Part:
-    """Segment and normalise one partition's documents, as the local engine does."""
+def _load(settings: Settings, documents: list[Document] | str) -> _Part:
+    """Segment and normalise one partition's documents (given, or pickled in a file), as the local
+    engine does."""
     settings = _here(settings)
+    if isinstance(documents, str):
+        with open(documents, "rb") as f:
+            documents = pickle.load(f)
     p = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
     norms = normalize_passages(settings, p)
     return _Part((p.doc_pos, p.index_in_doc, p.line, p.start, p.end), norms,
@@ -339,11 +348,12 @@ def _band_piece(signed: _Signed, bands: list[int]) -> np.ndarray:
 
 @_trimmed
 def _band_reduce(settings: Settings, rep_starts: np.ndarray, *pieces: np.ndarray) -> list[np.ndarray]:
-    """``candidate_pairs`` over these bands for every representative (rows in global order, since the
-    partitions are), as codes ``a * m + b`` split by the partition of ``a``."""
+    """The LSH candidates of these bands for every representative (rows in global order, since the
+    partitions are), by the local engine's ``band_candidates`` (``candidate_pairs``, compiled), as
+    codes ``a * m + b`` split by the partition of ``a``."""
     keys = np.concatenate(pieces) if pieces else np.zeros((0, 1), np.uint32)
     m = int(rep_starts[-1])
-    pairs = candidate_pairs(keys, settings.max_bucket) if len(keys) else np.zeros((0, 2), np.int64)
+    pairs = band_candidates(keys, settings.max_bucket) if len(keys) else np.zeros((0, 2), np.int64)
     codes = pairs[:, 0] * m + pairs[:, 1]
     # Codes are sorted by a, so each partition's codes are one run.
     cuts = np.searchsorted(codes, rep_starts[1:-1] * m)
@@ -671,16 +681,29 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
                        id_field=id_field)
     clock("read")
     bounds = plan_partitions(scan.documents, settings.unit, partition_size)
-    with _connect(client, memory_limit, timeout) as dask_client:
+    with _connect(client, memory_limit, timeout) as (dask_client, local), \
+            tempfile.TemporaryDirectory(prefix="dedup-dask-") as spool:
         run = _Run(dask_client, settings, reducers)
-        result = _pipeline(run, scan.documents, scan.errors, bounds, batch_size, driver_edges, clock)
+        result = _pipeline(run, scan.documents, scan.errors, bounds, batch_size, driver_edges, clock,
+                           Path(spool) if local else None)
     return dataclasses.replace(result, skipped=scan.skipped)
 
 
 def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: list[int], batch_size: int,
-              driver_edges: int, clock: Clock) -> Result:
+              driver_edges: int, clock: Clock, spool: Path | None) -> Result:
     settings, submit, P = run.settings, run.submit, len(bounds) - 1
-    parts = [submit("load", _load, settings, documents[bounds[p]:bounds[p + 1]], key=(p,)) for p in range(P)]
+    sources: list[Any] = [documents[bounds[p]:bounds[p + 1]] for p in range(P)]
+    if spool is not None:
+        # Workers started here share this machine's files: each partition's documents go to a
+        # file its load task reads (again, if a worker is lost), instead of travelling inside the
+        # task through the scheduler (at 1M paragraphs, 8 s of the driver's CPU).
+        for p in range(P):
+            path = spool / f"{p}.pickle"
+            with open(path, "wb") as f:
+                pickle.dump(sources[p], f, protocol=pickle.HIGHEST_PROTOCOL)
+            sources[p] = str(path)
+    parts = [submit("load", _load, settings, sources[p], key=(p,)) for p in range(P)]
+    del sources
     layouts = run.client.gather([submit("layout", _layout, part, key=(p,)) for p, part in enumerate(parts)])
     doc_starts = np.array(bounds[:-1], np.int64)
     starts = np.concatenate(([0], np.cumsum([len(lay[0]) for lay in layouts]))).astype(np.int64)
