@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import first_of_runs
 from ._result import Kind
 from ._segment import Passages
 from ._settings import Settings
@@ -91,11 +92,11 @@ def cluster_labels(settings: Settings, rank: np.ndarray, verified: Verified, gro
     members = np.flatnonzero(group >= 0)
     best = np.full(len(group), -1, np.int64)
     if len(members):
-        by_rank = members[np.argsort(rank[members], kind="stable")]
-        firsts: dict[int, int] = {}
-        for m in by_rank.tolist():
-            firsts.setdefault(int(group[m]), m)
-        best[members] = [firsts[int(group[m])] for m in members.tolist()]
+        # Each group's best-ranked member: sort by (group, rank) and take the first of each run.
+        order = members[np.lexsort((rank[members], group[members]))]
+        starts = first_of_runs(group[order])
+        leader = order[starts][np.cumsum(starts) - 1]
+        best[order] = leader
     extra = np.flatnonzero((best >= 0) & (best != np.arange(len(group))))
     pairs = np.concatenate([pairs, np.stack([best[extra], extra], axis=1)]).astype(np.int64).reshape(-1, 2)
     similarity = np.concatenate([similarity, np.ones(len(extra))])
