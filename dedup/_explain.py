@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._documents import pair_spans
 from ._minhash import sign
 from ._normalize import Normalizer
 from ._result import Kind, Result
@@ -85,10 +86,11 @@ def explain(result: Result, i: int, j: int) -> Explanation:
     signatures = sign(batch, result.settings.num_perm, result.settings.seed)
     rows = np.flatnonzero((result.pair_index[:, 0] == i) & (result.pair_index[:, 1] == j))
     kind = Kind(int(result.kind[rows[0]])).label if len(rows) else None
+    # A reported pair's spans are the report's (whole passages for an exact pair); any other pair is aligned here.
+    spans = pair_spans(result, int(rows[0])) if len(rows) else aligned_spans(
+        result.normalizer, a.text, a.start, b.text, b.start, min_len=result.shingler.n)
     return Explanation(a, b, float(found.jaccard[0]), float((signatures[0] == signatures[1]).mean()),
-                       float(found.containment_ab[0]), float(found.containment_ba[0]), kind,
-                       aligned_spans(result.normalizer, a.text, a.start, b.text, b.start,
-                                     min_len=result.shingler.n),
+                       float(found.containment_ab[0]), float(found.containment_ba[0]), kind, spans,
                        normalization_notes(result.normalizer, a.text), normalization_notes(result.normalizer, b.text))
 
 

@@ -84,6 +84,15 @@ def test_explain_command_marks_shared_spans(seeds, capsys):
     assert main(["explain", str(seeds), f"{DOUBLED}:2", "nope.txt:1"]) == 1
 
 
+def test_explain_marks_a_reported_pair_as_the_report_does():
+    # Equal after normalisation (punctuation ignored): the whole passages match, brackets and dashes included.
+    text = "「这一段文字在两个文件里完全相同。」\n"
+    result = dedup.find_duplicates([("a.txt", text), ("b.txt", "——" + text)], punctuation=True)
+    assert [p.kind for p in result.pairs] == ["exact"]
+    spans = dedup.explain(result, 0, 1).spans
+    assert spans == pair_spans(result, 0) and [(s.a_start, s.a_end, s.b_start, s.b_end) for s in spans] == [(0, 18, 0, 20)]
+
+
 def test_json_spans_and_document_overlaps(seeds, capsys):
     assert main([str(seeds), "--json", "-", "--spans"]) == 0
     report = json.loads(capsys.readouterr().out)
