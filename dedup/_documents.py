@@ -15,12 +15,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._read import Document
 from ._result import Kind, Result
 from ._spans import Prepared, Span, align_pairs, prepare, to_spans
 
 __all__ = ["DocumentOverlap", "PairSpans", "Repeat", "covered", "document_overlaps", "pair_spans", "repeat_share",
-           "self_repeats"]
+           "repeats_from_spans", "self_repeats"]
 
 # Rows aligned together when one is asked for (about this many characters of passages, at most so many rows).
 _AHEAD_CHARS, _AHEAD_ROWS = 1 << 20, 1 << 12
@@ -167,14 +166,9 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
     found: dict[int, list[Repeat]] = {}
 
     def share(doc: int) -> float:
-        name, reps = result.documents[doc].id, set()
-        for row, row_spans in spans.rows(by_doc[doc]).items():
-            kind = Kind(int(result.kind[row])).label
-            for s in row_spans:
-                later, earlier = ((s.b_start, s.b_end), (s.a_start, s.a_end)) if s.b_start >= s.a_start else \
-                    ((s.a_start, s.a_end), (s.b_start, s.b_end))
-                reps.add(Repeat(name, *later, *earlier, kind))
-        found[doc] = sorted(reps, key=lambda r: (r.start, r.end, r.source_start, r.source_end, r.kind))
+        found[doc] = repeats_from_spans(result.documents[doc].id, (
+            (s.a_start, s.a_end, s.b_start, s.b_end, Kind(int(result.kind[row])).label)
+            for row, row_spans in spans.rows(by_doc[doc]).items() for s in row_spans))
         return covered((r.start, r.end) for r in found[doc]) / max(1, len(result.documents[doc].text))
 
     def bound(doc: int) -> float:
@@ -187,6 +181,20 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
     return {result.documents[doc].id: found[doc] for doc in sorted(chosen)}
 
 
+def repeats_from_spans(doc: str, spans: Iterable[tuple[int, int, int, int, str]]) -> list[Repeat]:
+    """The repeats of *doc* from the shared spans ``(a0, a1, b0, b1, kind)`` of its pairs with itself:
+    the later side of each span repeats the earlier one; each repeat once, in order.
+
+    >>> repeats_from_spans("d", [(10, 14, 0, 4, "exact"), (0, 4, 10, 14, "exact")])
+    [Repeat(doc='d', start=10, end=14, source_start=0, source_end=4, kind='exact')]
+    """
+    reps = set()
+    for a0, a1, b0, b1, kind in spans:
+        later, earlier = ((b0, b1), (a0, a1)) if b0 >= a0 else ((a0, a1), (b0, b1))
+        reps.add(Repeat(doc, *later, *earlier, kind))
+    return sorted(reps, key=lambda r: (r.start, r.end, r.source_start, r.source_end, r.kind))
+
+
 def repeat_share(result: Result, repeats: list[Repeat]) -> float:
     """Share of a document's characters that repeat earlier text of the same document."""
     if not repeats:
@@ -195,17 +203,13 @@ def repeat_share(result: Result, repeats: list[Repeat]) -> float:
     return covered((r.start, r.end) for r in repeats) / max(1, len(document.text))
 
 
-# The id -> position maps of the last few results' documents (a linear search for each of
-# many documents would make a report quadratic), checked by identity of the list.
-_POSITIONS: list[tuple[list[Document], dict[str, int]]] = []
-
-
 def _document_positions(result: Result) -> dict[str, int]:
-    for documents, positions in _POSITIONS:
-        if documents is result.documents:
-            return positions
-    positions = {d.id: k for k, d in enumerate(result.documents)}
-    _POSITIONS[:] = [(result.documents, positions), *_POSITIONS[:3]]
+    """Document id -> position (a linear search for each of many documents would make a report
+    quadratic), kept on the result itself, as its cached properties are: it goes when the result does."""
+    cache = vars(result)
+    positions = cache.get("_document_positions")
+    if positions is None:
+        positions = cache["_document_positions"] = {d.id: k for k, d in enumerate(result.documents)}
     return positions
 
 

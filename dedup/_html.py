@@ -17,16 +17,18 @@ most about 6 million characters of text (about 20 MB); a corpus of 100,000 passa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._documents import covered
+from ._documents import covered, repeats_from_spans
 from ._normalize import Normalizer
 from ._output import atomic_write
 from ._read import decode
+from ._settings import Settings, SettingsError
 from ._spans import aligned_spans
 
 __all__ = ["html_payload", "render_html", "write_html", "write_html_from_report"]
@@ -57,7 +59,8 @@ _SIZE_MARK = "__DEDUP_FILE_SIZE__"
 
 def html_payload(report: Mapping[str, Any], texts: Mapping[str, str], settings_dict: Mapping[str, Any] | None = None,
                  top: int = 500) -> dict[str, Any]:
-    """The data of the HTML page, from a report dict (``report_dict(result, spans=True)``) and the texts.
+    """The data of the HTML page, from a report dict (``report_dict(result, spans=True, offsets=True)``)
+    and the texts.
 
     *texts* maps document ids to their decoded text; passages of a document missing
     from it are shown without text. Pair spans come from the report when it has them
@@ -83,8 +86,8 @@ class _Builder:
     def __init__(self, report: Mapping[str, Any], texts: Mapping[str, str], settings: dict[str, Any], top: int):
         self.report, self.texts, self.settings, self.top = report, texts, settings, top
         self.warnings: list[str] = []
-        self.normalizer = _normalizer(settings, self.warnings)
-        self.min_len = _shingle_size(settings)
+        self.run = _run_settings(settings, self.warnings)
+        self.normalizer = _normalizer(self.run, settings)
         self.documents = list(report.get("documents") or [])
         self.doc_order = {d["id"]: i for i, d in enumerate(self.documents)}
         self.doc_ids: dict[str, int] = {}
@@ -181,19 +184,8 @@ class _Builder:
         a, b = pair["a"], pair["b"]
         pa, pb = self.passage(a), self.passage(b)
         kind = kind or pair.get("kind", "near")
-        spans = pair.get("spans")
         a_text, b_text = self.texts.get(a["doc"]), self.texts.get(b["doc"])
-        located_a, located_b = self.located.get((a["doc"], a["index"]), a), self.located.get((b["doc"], b["index"]), b)
-        if spans is not None:
-            boxes = [[s["a"][0], s["a"][1], s["b"][0], s["b"][1]] for s in spans]
-        elif a_text is None or b_text is None or located_a.get("start") is None or located_b.get("start") is None:
-            boxes = []
-        elif kind == "exact":  # equal after normalisation: the whole passages match, as pair_spans says
-            boxes = [[located_a["start"], located_a["end"], located_b["start"], located_b["end"]]]
-        else:
-            a0, a1, b0, b1 = located_a["start"], located_a["end"], located_b["start"], located_b["end"]
-            boxes = [[s.a_start, s.a_end, s.b_start, s.b_end] for s in
-                     aligned_spans(self.normalizer, a_text[a0:a1], a0, b_text[b0:b1], b0, min_len=self.min_len)]
+        boxes = self.boxes(pair, kind) or []
         marks: list[list[int]] = []
         if a_text is not None and b_text is not None:
             for a0, a1, b0, b1 in boxes:
@@ -256,9 +248,8 @@ class _Builder:
         if na == nb:
             return 1.0, "exact"
         if similarity is None:
-            similarity = _jaccard(self.settings, na, nb)
-        threshold = self.settings.get("threshold", 0.6)
-        return similarity, ("near" if similarity is not None and similarity >= threshold else "linked")
+            similarity = _jaccard(self.run, na, nb)
+        return similarity, ("near" if similarity is not None and similarity >= self.run.threshold else "linked")
 
     def text_of(self, where: Mapping[str, Any]) -> str | None:
         loc = self.located.get((where["doc"], where["index"]), where)
@@ -304,30 +295,37 @@ class _Builder:
             "boilerplate": len(self.report.get("boilerplate") or []),
             "errors": len(errors),
             "skipped": None,
+            # What cleaning removes: stated by the report (``report_dict``), unknown for an older one.
+            "removed_passages": None,
+            "removed_chars": None,
         }
-        if "removed_passages" not in given:
-            removed, removed_chars = _estimate_removals(pairs, self.doc_order, self.settings.get("keep"), self.texts)
-            out.update(removed_passages=removed, removed_chars=removed_chars, removed_estimated=True)
         out.update({k: v for k, v in given.items() if v is not None})
         if out.get("removed_share") is None:
-            out["removed_share"] = out.get("removed_chars", 0) / chars if chars else 0.0
+            removed = out["removed_chars"]
+            out["removed_share"] = None if removed is None else removed / chars if chars else 0.0
         return out
 
     def derived_repeats(self, pairs: list[Any]) -> list[dict[str, Any]]:
         """Self-repeats from the pairs within one document, when the report lacks them (no ``--spans``)."""
-        found: dict[str, set[tuple[int, int, int, int, str]]] = {}
+        spans: dict[str, list[tuple[int, int, int, int, str]]] = {}
         for pair in pairs:
-            if pair["a"]["doc"] != pair["b"]["doc"]:
+            a, b = pair["a"], pair["b"]
+            if a["doc"] != b["doc"]:
                 continue
-            entry = self.spans_only(pair)
-            for a0, a1, b0, b1 in entry:
-                later, earlier = ((b0, b1), (a0, a1)) if b0 >= a0 else ((a0, a1), (b0, b1))
-                found.setdefault(pair["a"]["doc"], set()).add((*later, *earlier, pair.get("kind", "near")))
+            kind = pair.get("kind", "near")
+            boxes = self.boxes(pair, kind)
+            if boxes is None:  # no text to align: the whole passages
+                boxes = [[a["start"], a["end"], b["start"], b["end"]]]
+            spans.setdefault(a["doc"], []).extend((*box, kind) for box in boxes)
         out = []
-        for doc, reps in found.items():
+        for doc, found in spans.items():
+            reps = repeats_from_spans(doc, found)
+            if not reps:
+                continue
             chars = self.documents[self.doc_order[doc]].get("chars", 1) if doc in self.doc_order else 1
-            out.append({"doc": doc, "share": covered([(r[0], r[1]) for r in reps]) / max(1, chars),
-                        "repeats": [{"span": [r[0], r[1]], "of": [r[2], r[3]], "kind": r[4]} for r in sorted(reps)]})
+            out.append({"doc": doc, "share": covered((r.start, r.end) for r in reps) / max(1, chars),
+                        "repeats": [{"span": [r.start, r.end], "of": [r.source_start, r.source_end], "kind": r.kind}
+                                    for r in reps]})
         return out
 
     def derived_overlaps(self, pairs: list[Any]) -> list[dict[str, Any]]:
@@ -353,16 +351,20 @@ class _Builder:
                for (da, db), (a_side, b_side) in sides.items()]
         return sorted(out, key=lambda o: (-max(o["share_a_in_b"], o["share_b_in_a"]), o["a"], o["b"]))
 
-    def spans_only(self, pair: Mapping[str, Any]) -> list[list[int]]:
+    def boxes(self, pair: Mapping[str, Any], kind: str) -> list[list[int]] | None:
+        """The shared spans of *pair* as ``[a0, a1, b0, b1]``: the report's, or else aligned here (the
+        whole passages for an exact pair, as ``pair_spans`` has them); ``None`` without the texts."""
         if pair.get("spans") is not None:
             return [[s["a"][0], s["a"][1], s["b"][0], s["b"][1]] for s in pair["spans"]]
-        a, b = pair["a"], pair["b"]
-        text = self.texts.get(a["doc"])
-        if text is None or pair.get("kind") == "exact":
-            return [[a["start"], a["end"], b["start"], b["end"]]]
+        a, b = (self.located.get((side["doc"], side["index"]), side) for side in (pair["a"], pair["b"]))
+        a_text, b_text = self.texts.get(a["doc"]), self.texts.get(b["doc"])
+        if a_text is None or b_text is None or a.get("start") is None or b.get("start") is None:
+            return None
+        a0, a1, b0, b1 = a["start"], a["end"], b["start"], b["end"]
+        if kind == "exact":  # equal after normalisation: the whole passages match
+            return [[a0, a1, b0, b1]]
         return [[s.a_start, s.a_end, s.b_start, s.b_end] for s in
-                aligned_spans(self.normalizer, text[a["start"]:a["end"]], a["start"], text[b["start"]:b["end"]],
-                              b["start"], min_len=self.min_len)]
+                aligned_spans(self.normalizer, a_text[a0:a1], a0, b_text[b0:b1], b0, min_len=self.run.shingle_size)]
 
     def repeat_entries(self, repeats: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """The documents that repeat most (by characters), each with its text and repeated spans."""
@@ -440,90 +442,40 @@ def _shared_chars(pair: Mapping[str, Any]) -> float:
     return max(la * ca, lb * cb)
 
 
-def _estimate_removals(pairs: list[Any], doc_order: Mapping[str, int], keep: Any,
-                       texts: Mapping[str, str]) -> tuple[int, int]:
-    """Passages and characters a near-level cleaning removes, by the rule of ``plan_removals``
-    (walk in keep order; a passage goes when it pairs exactly or nearly with one already kept),
-    for reports that do not state it. Keep order: corpus order, or longest first. A passage
-    alone on its line takes the line and its newline with it, as the cleaning's cut does."""
-    def position(p: Mapping[str, Any]) -> tuple[int, int]:
-        return doc_order.get(p["doc"], 0), p["index"]
-
-    partners: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    lengths: dict[tuple[int, int], int] = {}
-    sides: dict[tuple[int, int], Mapping[str, Any]] = {}
-    for pair in pairs:
-        if pair.get("kind") not in ("exact", "near"):
-            continue
-        a, b = position(pair["a"]), position(pair["b"])
-        for side in (pair["a"], pair["b"]):
-            lengths[position(side)] = side.get("end", 0) - side.get("start", 0)
-            sides[position(side)] = side
-        partners.setdefault(a, []).append(b)
-        partners.setdefault(b, []).append(a)
-    # Keep order: corpus order, or the longest first (ties in corpus order).
-    order = sorted(partners, key=(lambda k: (-lengths[k], k)) if keep == "longest" else None)
-    rank = {k: n for n, k in enumerate(order)}
-    removed: set[tuple[int, int]] = set()
-    for p in order:
-        if any(rank[o] < rank[p] and o not in removed for o in partners[p]):
-            removed.add(p)
-    return len(removed), sum(_cut_length(texts.get(sides[p]["doc"]), sides[p]) for p in removed)
-
-
-def _cut_length(text: str | None, where: Mapping[str, Any]) -> int:
-    """Characters the cleaning cuts for a passage: its whole line with the newline when nothing
-    else is on that line, else the passage alone.
-
-    >>> _cut_length("a\\n  重复的段落\\nb", {"start": 4, "end": 9})
-    8
-    >>> _cut_length("前 重复", {"start": 2, "end": 4})
-    2
-    """
-    start, end = where.get("start", 0), where.get("end", 0)
-    if text is None:
-        return end - start
-    line_start = text.rfind("\n", 0, start) + 1
-    newline = text.find("\n", end)
-    line_end = len(text) if newline < 0 else newline + 1
-    if text[line_start:start].strip() or text[end:line_end].strip():
-        return end - start
-    return line_end - line_start
-
-
-def _normalizer(settings: Mapping[str, Any], warnings: list[str]) -> Normalizer:
-    """The normaliser a report's settings describe: an old ``normalizer`` block or flat settings."""
-    block = settings.get("normalizer")
-    source = block if isinstance(block, Mapping) else settings
-    options = {k: bool(source[k]) for k in ("casefold", "punctuation", "digits", "traditional") if k in source}
-    if isinstance(block, Mapping) and "keep_spaces" in block:
-        options["keep_spaces"] = bool(block["keep_spaces"])
-    else:
-        options["keep_spaces"] = str(settings.get("shingle", "char:5")).partition(":")[0] != "char"
+def _run_settings(config: Mapping[str, Any], warnings: list[str]) -> Settings:
+    """The settings of the run a report describes, as far as the page uses them (normalisation,
+    shingles, threshold): flat, as ``Settings.to_dict`` writes them, or an older report's
+    ``normalizer`` block. Without OpenCC, Traditional folding is left out, and the page says so."""
+    block = config.get("normalizer")
+    flat = {**config, **block} if isinstance(block, Mapping) else config
+    used = {k: flat[k] for k in ("threshold", "shingle", "user_dict", "casefold", "punctuation", "digits",
+                                 "traditional") if k in flat}
     try:
-        return Normalizer(**options)
-    except ImportError:
-        # The spans are still right for everything but Traditional/Simplified pairs; say so on the page.
-        warnings.append("Traditional folding needs OpenCC (pip install 'dedup[zh]'); spans were aligned without it")
-        return Normalizer(**{**options, "traditional": False})
+        return Settings.from_dict(used)
+    except SettingsError:
+        if not used.get("traditional"):
+            raise
+    # The spans are still right for everything but Traditional/Simplified pairs; say so on the page.
+    warnings.append("Traditional folding needs OpenCC (pip install 'dedup[zh]'); spans were aligned without it")
+    return Settings.from_dict({**used, "traditional": False})
 
 
-def _shingle_size(settings: Mapping[str, Any]) -> int:
-    size = str(settings.get("shingle", "char:5")).partition(":")[2]
-    return int(size) if size.isdigit() and int(size) > 0 else 5
+def _normalizer(run: Settings, config: Mapping[str, Any]) -> Normalizer:
+    """The run's normaliser; an older report's ``normalizer`` block may state where spaces were kept."""
+    block = config.get("normalizer")
+    if isinstance(block, Mapping) and "keep_spaces" in block:
+        return dataclasses.replace(run.normalizer, keep_spaces=bool(block["keep_spaces"]))
+    return run.normalizer
 
 
-def _jaccard(settings: Mapping[str, Any], a: str, b: str) -> float | None:
-    """Exact Jaccard of two normalised texts' shingle sets under the report's shingle setting."""
+def _jaccard(run: Settings, a: str, b: str) -> float | None:
+    """Exact Jaccard of two normalised texts' shingle sets under the run's shingles."""
     import numpy as np
 
-    from ._shingle import Shingler
     from ._verify import overlap
 
-    kind, _, size = str(settings.get("shingle", "char:5")).partition(":")
     try:
-        shingler = Shingler(kind, int(size), settings.get("user_dict"))  # type: ignore[arg-type]
-        return float(overlap(shingler([a, b]), np.array([[0, 1]])).jaccard[0])
+        return float(overlap(run.shingler([a, b]), np.array([[0, 1]])).jaccard[0])
     except (ValueError, OSError, ImportError):
         return None
 
@@ -680,7 +632,7 @@ def write_html(result: Any, path: str | Path, top: int = 500, *, source: str | N
     """Write the HTML report of a ``Result`` to *path*, atomically; *source* names the input on the page."""
     from ._report import report_dict
 
-    report = report_dict(result, spans=True)
+    report = report_dict(result, spans=True, offsets=True)
     if source is not None:
         report["input"] = source
     texts = {d.id: d.text for d in result.documents}
@@ -975,7 +927,7 @@ function pager(total, size, key) {
 
 function summaryView() {
   const stat = (value, label) => el("div", {class: "stat"}, el("b", {text: value}), el("span", {text: label}));
-  const kinds = S.kinds || {}, est = S.removed_estimated;
+  const kinds = S.kinds || {}, removed = S.removed_passages != null;
   const pairs = (S.pairs_listed < S.pairs ? n(S.pairs_listed) + " listed: " : "") +
     ["exact", "near", "contained"].map((k) => n(kinds[k] || 0) + " " + k).join(", ");
   const unread = S.skipped ? [n(S.errors || 0) + " / " + n(S.skipped), "errors / skipped files"]
@@ -983,9 +935,10 @@ function summaryView() {
   const cards = [el("div", {class: "card"}, el("div", {class: "stats", id: "summary"},
     stat(n(S.documents || 0), "documents"), stat(n(S.passages || 0), "passages"),
     stat(n(S.clusters || 0), "clusters of duplicates"), stat(n(S.pairs || 0), "verified pairs: " + pairs),
-    stat((est ? "≈ " : "") + n(S.removed_passages || 0),
-      "passages cleaning would remove" + (est ? " (estimated from the pairs)" : "")),
-    stat(pct(S.removed_share), "of the characters (" + n(S.removed_chars || 0) + " of " + n(S.chars || 0) + ")"),
+    stat(removed ? n(S.removed_passages) : "–",
+      "passages cleaning would remove" + (removed ? "" : " (not stated by this report)")),
+    stat(pct(S.removed_share), "of the characters" +
+      (removed ? " (" + n(S.removed_chars || 0) + " of " + n(S.chars || 0) + ")" : "")),
     stat(n(S.boilerplate || 0), "boilerplate passages" +
       (S.boilerplate_clusters != null ? " (" + n(S.boilerplate_clusters) + " clusters)" : "")),
     stat(unread[0], unread[1])))];

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ._clean import Cleaned
+from ._clean import Cleaned, _cut, plan_removals
 from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
 from ._result import Kind, Result
 
@@ -20,7 +20,7 @@ _SNIPPET = 40
 
 
 def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
-                source: str | None = None) -> dict[str, Any]:
+                source: str | None = None, *, offsets: bool = False) -> dict[str, Any]:
     """The machine-readable report: version, config, summary, documents, pairs, clusters, errors.
 
     ``pairs`` is linear in the input: each cluster member's pair with the passage its cluster
@@ -29,24 +29,32 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     every verified pair. Each cluster member carries its similarity and kind to the kept
     passage. With *spans*, each pair also carries its aligned shared spans, and two more keys
     describe documents: ``self_repeats`` and ``document_overlaps``. *source* names the input.
+
+    The summary counts what ``clean(result)`` removes at its defaults (``removed_passages``,
+    ``removed_chars``). A passage is named by document, index and line, in pairs also by its
+    ``[start, end)`` offsets; with *offsets*, in clusters and boilerplate too (the HTML page
+    reads passages by them: sentences share lines).
     """
     counts = np.bincount(result.passages.doc_pos, minlength=len(result.documents))
     rows = np.arange(len(result.pair_index)) if all_pairs else reported_pairs(result)
     assignment = result.assignment
     p = result.passages
-    locate = _Locator(result)
+    locator = _Locator(result)
+    locate = locator.span if offsets else locator
+    removed_passages, removed_chars = _removals(result)
     report: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "input": source,
         "config": result.config,
         "summary": {"documents": len(result.documents), "passages": len(p), "clusters": len(result.clusters),
                     "boilerplate_clusters": len(result.boilerplate_clusters),
-                    "duplicates": int((assignment.duplicate_of >= 0).sum()), "pairs": len(result.pair_index),
+                    "duplicates": int((assignment.duplicate_of >= 0).sum()), "removed_passages": removed_passages,
+                    "removed_chars": removed_chars, "pairs": len(result.pair_index),
                     "pairs_listed": len(rows), "errors": len(result.errors),
                     "skipped": len(result.skipped)},
         "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "encoding": d.encoding}
                       for d, n in zip(result.documents, counts)],
-        "pairs": _pair_rows(result, rows),
+        "pairs": _pair_rows(result, rows, locator),
         "clusters": [{"kept": locate(int(group[np.argmin(result.keep_rank[group])])),
                       "members": [{**locate(m), **_to_kept(result, m)} for m in group.tolist()]}
                      for group in result.cluster_members()],
@@ -98,8 +106,20 @@ class _Locator:
                 "end": self.end[i]}
 
 
-def _pair_rows(result: Result, rows: np.ndarray) -> list[dict[str, Any]]:
-    locate = _Locator(result)
+def _removals(result: Result) -> tuple[int, int]:
+    """Passages and characters ``clean(result)`` removes at its defaults (level ``near``, scope
+    ``corpus``), counted without cutting: its plan, its boilerplate rule and its cuts."""
+    p = result.passages
+    gone = [i for i, _, _ in plan_removals(result)]
+    if result.settings.boilerplate == "remove":
+        planned = set(gone)
+        gone += [i for i in np.flatnonzero(result.boilerplate).tolist() if i not in planned]
+    doc_pos, start, end = p.doc_pos[gone].tolist(), p.start[gone].tolist(), p.end[gone].tolist()
+    cuts = (_cut(p.documents[d].text, s, e) for d, s, e in zip(doc_pos, start, end))
+    return len(gone), sum(cut_end - cut_start for cut_start, cut_end in cuts)
+
+
+def _pair_rows(result: Result, rows: np.ndarray, locate: _Locator) -> list[dict[str, Any]]:
     kinds = [k.label for k in Kind]
     return [{"a": locate.span(i), "b": locate.span(j), "similarity": _num(s), "containment_ab": _num(ab),
              "containment_ba": _num(ba), "kind": kinds[k]}

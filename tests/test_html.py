@@ -65,7 +65,7 @@ def seeds(tmp_path_factory):
     page = tmp_path_factory.mktemp("html") / "seeds.html"
     write_html(result, page)
     texts = {d.id: d.text for d in result.documents}
-    return result, report_dict(result, spans=True), texts, page
+    return result, report_dict(result, spans=True, offsets=True), texts, page
 
 
 def show(driver, page: Path, hash_: str, ready_css: str):
@@ -145,6 +145,41 @@ def test_payload_matches_the_report(seeds):
     cleaned = dedup.clean(result)
     assert payload["summary"]["removed_passages"] == len(cleaned.removed)
     assert payload["summary"]["removed_chars"] == cleaned.chars_removed
+
+
+@pytest.mark.parametrize("options", [{"keep": "longest"}, {"boilerplate": "remove"},
+                                     {"unit": "sentence", "clusters": "components", "threshold": 0.4}])
+def test_removal_counts_are_what_clean_removes(options):
+    # Boilerplate removal and pairs a report does not list (components) are counted too.
+    result = dedup.find_duplicates(str(SEEDS), **options)
+    cleaned = dedup.clean(result)
+    summary = html_payload(report_dict(result), {d.id: d.text for d in result.documents})["summary"]
+    assert (summary["removed_passages"], summary["removed_chars"]) == (len(cleaned.removed), cleaned.chars_removed)
+
+
+def test_a_report_without_removal_counts_states_none(seeds):
+    _, report, texts, _ = seeds
+    older = {**report, "summary": {k: v for k, v in report["summary"].items() if not k.startswith("removed")}}
+    summary = html_payload(older, texts)["summary"]
+    assert summary["removed_passages"] is None and summary["removed_share"] is None
+
+
+def test_every_passage_shown_has_its_own_text():
+    # Sentences share lines: a passage is found by its offsets, never by its line, even when no listed
+    # pair names it (boilerplate left out of matching, a member of a component linked through others).
+    docs = [(f"d{k}.txt", f"本报记者报道。第{k}条新闻的正文内容在这里，各不相同{'甲乙丙丁戊'[k]}的字{k * 7}。\n")
+            for k in range(5)]
+    result = dedup.find_duplicates(docs, unit="sentence", boilerplate="ignore")
+    texts = {d.id: d.text for d in result.documents}
+    payload = html_payload(report_dict(result, offsets=True), texts)
+    assert payload["boilerplate"]["groups"] == [["本报记者报道。", 5, [[k, 1] for k in range(5)]]]
+    result = dedup.find_duplicates(str(SEEDS), unit="sentence", clusters="components", threshold=0.4)
+    texts = {d.id: d.text for d in result.documents}
+    payload = html_payload(report_dict(result, offsets=True), texts)
+    docs = [d[0] for d in payload["docs"]]
+    for doc, index, _, start, end, text, _ in payload["passages"]:
+        p = next(p for p in result.passages if (p.doc, p.index) == (docs[doc], index))
+        assert (start, end, text) == (p.start, p.end, p.text)
 
 
 def test_bounded_by_top(seeds):
