@@ -1,8 +1,10 @@
 """``dedup``: parse the command line, call the library, turn its errors into exit codes.
 
 Commands: ``scan`` (the default: ``dedup FOLDER`` is ``dedup scan FOLDER``), ``explain``,
-``restore``. Exit codes: 0 it ran (duplicates found or not); 1 usage or settings error;
-2 no input could be read; 3 an output could not be written; 130 interrupted (Ctrl-C).
+``restore``, ``report``, ``index``. Exit codes: 0 it ran (duplicates found or not); 1 usage or
+settings error; 2 no input could be read; 3 an output could not be written; 4 ``restore``
+refused a folder that does not check out; 130 interrupted (Ctrl-C). Each error is a
+``DedupError`` that carries its code (``dedup._errors``); ``main`` alone turns it into one.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import os
 import sys
 import tomllib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from ._clean import LEVELS, SCOPES, clean
-from ._errors import DedupError
+from ._errors import EXIT_INTERRUPTED, DedupError, InputError, OutputError, UsageError
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
@@ -40,7 +43,7 @@ from ._tabular import (
 
 __all__ = ["main"]
 
-OK, USAGE_ERROR, NO_INPUT, WRITE_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
+OK, USAGE_ERROR = 0, 1  # the other exit codes come with the errors (dedup._errors)
 COMMANDS = ("scan", "explain", "restore", "report", "index")
 
 
@@ -48,10 +51,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         raise SystemExit(_fail(f"{message} (see --help)", USAGE_ERROR))
-
-
-class _InputError(Exception):
-    """No input could be read (exit 2)."""
 
 
 def _fail(message: str, code: int) -> int:
@@ -219,11 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
     except DedupError as exc:
         return _fail(str(exc), exc.exit_code)
-    except _InputError as exc:
-        return _fail(str(exc), NO_INPUT)
     except KeyboardInterrupt:
         print("dedup: interrupted", file=sys.stderr)
-        return INTERRUPTED
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (e.g. `head`) went away: not an error of ours.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from complaining at exit
@@ -231,15 +228,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _read_errors(call: Callable[[], Any], path: Path) -> Any:
-    """Run *call*; a missing or unreadable input becomes ``_InputError``."""
+    """Run *call*; a missing or unreadable input becomes ``InputError``."""
     try:
         return call()
     except (FileNotFoundError, NotADirectoryError) as exc:
-        raise _InputError(str(exc)) from None
+        raise InputError(str(exc)) from None
     except ImportError as exc:
         raise SettingsError(str(exc)) from None
     except PermissionError as exc:
-        raise _InputError(f"{path}: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def exit_codes(target: object, missing_is_input: bool = False) -> Iterator[None]:
+    """The errors of a command's file work as ``DedupError``s, which ``main`` reports: a bad argument
+    (``ValueError``) exits 1, a failed file operation 3 (naming *target* when the error names no
+    file), and with *missing_is_input* a missing file 2. Errors of dedup's own pass unchanged, and
+    so does a closed pipe (``main`` handles it)."""
+    try:
+        yield
+    except (DedupError, BrokenPipeError):
+        raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        if missing_is_input and isinstance(exc, FileNotFoundError):
+            raise InputError(str(exc)) from None
+        raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
+
+
+def write_to(target: str, fill: Callable[[Any], object]) -> None:
+    """Call *fill* with a text stream: stdout for ``-``, else one whose text replaces the file *target* whole."""
+    if target == "-":
+        fill(sys.stdout)
+        return
+    buffer = io.StringIO()
+    fill(buffer)
+    atomic_write(Path(target), buffer.getvalue().encode("utf-8"))
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -257,9 +282,9 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
     if not result.documents:
         why = "none could be read" if result.errors else f"no files match {' '.join(args.include or ['*.txt'])}"
-        raise _InputError(f"{args.input}: no text to work on ({why})")
+        raise InputError(f"{args.input}: no text to work on ({why})")
     include = args.include or "*.txt"
-    try:
+    with exit_codes("output"):
         for output in (args.json if args.json != "-" else None, args.html, args.table):
             if output is not None:
                 check_apart(Path(output), args.input)
@@ -275,22 +300,10 @@ def _scan(args: argparse.Namespace) -> int:
             write_annotated(result, args.input, args.annotate, include=include, force=args.force)
         if args.table is not None:
             write_table(result, args.table)
-        if args.json == "-":
-            write_json(result, sys.stdout, args.spans, args.all_pairs, str(args.input))
-        elif args.json:
-            buffer = io.StringIO()
-            write_json(result, buffer, args.spans, args.all_pairs, str(args.input))
-            atomic_write(Path(args.json), buffer.getvalue().encode("utf-8"))
+        if args.json:
+            write_to(args.json, lambda out: write_json(result, out, args.spans, args.all_pairs, str(args.input)))
         if args.html is not None:
             write_html(result, args.html, source=str(args.input))
-    except DedupError:
-        raise  # carries its own exit code; main() reports it
-    except ValueError as exc:
-        return _fail(str(exc), USAGE_ERROR)
-    except BrokenPipeError:
-        raise  # the reader went away; main() handles it
-    except OSError as exc:
-        return _fail(f"cannot write {exc.filename or 'output'}: {exc.strerror or exc}", WRITE_ERROR)
     if not args.quiet and args.json != "-":
         write_text_report(cleaned, sys.stdout)
     return OK
@@ -308,31 +321,15 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    try:
+    with exit_codes(args.html, missing_is_input=True):
         write_html_from_report(args.report, args.html, corpus=args.corpus)
-    except DedupError:
-        raise
-    except FileNotFoundError as exc:
-        return _fail(str(exc), NO_INPUT)
-    except ValueError as exc:
-        return _fail(str(exc), USAGE_ERROR)
-    except OSError as exc:
-        return _fail(f"cannot write {exc.filename or args.html}: {exc.strerror or exc}", WRITE_ERROR)
     return OK
 
 
 def _restore(args: argparse.Namespace) -> int:
     restore = restore_tabular if is_tabular_output(args.cleaned) else restore_folder
-    try:
+    with exit_codes(args.out, missing_is_input=True):  # 4: IntegrityError, the folder does not check out
         written = restore(args.cleaned, args.out, args.force)
-    except DedupError:
-        raise  # carries its own exit code (4: the folder does not check out); main() reports it
-    except FileNotFoundError as exc:
-        return _fail(str(exc), NO_INPUT)
-    except ValueError as exc:
-        return _fail(str(exc), USAGE_ERROR)
-    except OSError as exc:
-        return _fail(f"cannot write {exc.filename or args.out}: {exc.strerror or exc}", WRITE_ERROR)
     print(f"restored {written} files into {args.out}")
     return OK
 

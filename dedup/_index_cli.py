@@ -8,22 +8,20 @@ can switch from scanning a whole corpus to adding it piece by piece.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from ._clean import clean
+from ._errors import InputError, UsageError
 from ._index import Index, IndexFileError, passage_rows
-from ._output import atomic_write
 from ._report import write_json, write_text_report
 from ._result import Result
-from ._settings import SettingsError
 
 __all__ = ["add_index_parser", "run_index"]
 
-OK, USAGE_ERROR, NO_INPUT, WRITE_ERROR = 0, 1, 2, 3
+OK = 0
 
 
 def add_index_parser(commands: Any) -> None:
@@ -68,22 +66,14 @@ def add_index_parser(commands: Any) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    """Run a parsed ``dedup index`` command; return the exit code."""
-    try:
-        return _RUN[args.index_command](args)
-    except IndexFileError as exc:
-        return _fail(str(exc), exc.exit_code)
-    except KeyError as exc:
-        return _fail(str(exc.args[0]), USAGE_ERROR)
-    except (SettingsError, ValueError) as exc:
-        return _fail(str(exc), USAGE_ERROR)
-    except FileNotFoundError as exc:
-        return _fail(str(exc), NO_INPUT)
+    """Run a parsed ``dedup index`` command; return the exit code (errors are raised for ``main``)."""
+    from .__main__ import exit_codes
 
-
-def _fail(message: str, code: int) -> int:
-    print(f"dedup: error: {message}", file=sys.stderr)
-    return code
+    with exit_codes(args.db, missing_is_input=True):
+        try:
+            return _RUN[args.index_command](args)
+        except KeyError as exc:  # remove: an id not in the index
+            raise UsageError(str(exc.args[0])) from None
 
 
 def _settings_given(args: argparse.Namespace) -> Any:
@@ -114,7 +104,7 @@ def _report(result: Result, args: argparse.Namespace) -> int:
     for error in result.errors:
         print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
     if not result.documents and result.errors:
-        return _fail(f"{args.input}: no text to work on (none could be read)", NO_INPUT)
+        raise InputError(f"{args.input}: no text to work on (none could be read)")
     if args.json:
         _write(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.input)))
     if not args.quiet and args.json != "-":
@@ -123,12 +113,9 @@ def _report(result: Result, args: argparse.Namespace) -> int:
 
 
 def _write(target: str, fill: Any) -> None:
-    if target == "-":
-        fill(sys.stdout)
-        return
-    buffer = io.StringIO()
-    fill(buffer)
-    atomic_write(Path(target), buffer.getvalue().encode("utf-8"))
+    from .__main__ import write_to  # as the scan writes its reports
+
+    write_to(target, fill)
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -171,7 +158,7 @@ def _check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"dedup: {args.db}: {problem}", file=sys.stderr)
     if problems:
-        return _fail(f"{args.db}: the index is damaged; rebuild it from the documents", IndexFileError.exit_code)
+        raise IndexFileError(f"{args.db}: the index is damaged; rebuild it from the documents")
     print(f"{args.db}: ok")
     return OK
 
