@@ -309,14 +309,12 @@ def _contained_kernel(offsets, samples, limits, sizes, words, num_perm, need, ma
                     for j in range(i + 1, size):
                         codes[c] = np.uint64(x - lo) * np.uint64(m) + np.uint64(run_owners[first + j])
                         c += 1
-        codes = _radix_sort(codes, np.uint64(hi - lo) * np.uint64(m))
+        codes = _radix_sort64(codes, np.uint64(hi - lo) * np.uint64(m))
         current = -1
         n_usable = 0
         p = 0
         while p < count:
-            q = p + 1
-            while q < count and codes[q] == codes[p]:
-                q += 1
+            q = _run_end(codes, p, count)
             h = q - p
             x = lo + np.int64(codes[p] // np.uint64(m))
             y = np.int64(codes[p] % np.uint64(m))
@@ -364,27 +362,6 @@ def _signatures_agree(words, num_perm, x, y, sizes, contained, margin):
 
 
 @no_type_check  # typed by numba, not by mypy
-def _radix_sort(values, bound):
-    """*values* (uint64, all below *bound*) sorted, by 11-bit digits from the lowest."""
-    spare = np.empty_like(values)
-    count = np.zeros(2049, np.int64)
-    shift = np.uint64(0)
-    while shift < np.uint64(64) and (bound - np.uint64(1)) >> shift:
-        count[:] = 0
-        for v in values:
-            count[np.int64((v >> shift) & np.uint64(2047)) + 1] += 1
-        for d in range(2048):
-            count[d + 1] += count[d]
-        for v in values:
-            d = np.int64((v >> shift) & np.uint64(2047))
-            spare[count[d]] = v
-            count[d] += 1
-        values, spare = spare, values
-        shift += np.uint64(11)
-    return values
-
-
-@no_type_check  # typed by numba, not by mypy
 def _runs(entries, mixed, offsets, max_posting):
     """The groups of equal values among the grouped *entries* (*mixed*: their remixed values)
     that pair texts (held by 2 to max_posting texts) as (start, size) laid end to end; the owner
@@ -401,9 +378,7 @@ def _runs(entries, mixed, offsets, max_posting):
     n_runs = 0
     p = 0
     while p < total:
-        q = p + 1
-        while q < total and mixed[q] == mixed[p]:
-            q += 1
+        q = _run_end(mixed, p, total)
         if q - p <= max_posting:
             for r in range(p, q):
                 usable_flag[entries[r]] = 1
@@ -414,14 +389,6 @@ def _runs(entries, mixed, offsets, max_posting):
                 n_runs += 2
         p = q
     return runs[:n_runs], run_owners, usable_flag
-
-
-@no_type_check  # typed by numba, not by mypy
-def _longest(offsets):
-    longest = 0
-    for i in range(len(offsets) - 1):
-        longest = max(longest, offsets[i + 1] - offsets[i])
-    return longest
 
 
 @no_type_check  # typed by numba, not by mypy
@@ -445,18 +412,7 @@ def _group(samples, offsets, by_bound):
     spare_mixed = np.empty(total, np.uint64)
     count = np.zeros(2049, np.int64)
     for digit in range(3):
-        shift = np.uint64(32 + 11 * digit)
-        count[:] = 0
-        for p in range(total):
-            count[np.int64((mixed[p] >> shift) & np.uint64(2047)) + 1] += 1
-        for d in range(2048):
-            count[d + 1] += count[d]
-        for p in range(total):
-            d = np.int64((mixed[p] >> shift) & np.uint64(2047))
-            q = count[d]
-            count[d] += 1
-            spare_entries[q] = entries[p]
-            spare_mixed[q] = mixed[p]
+        _radix_pass(mixed, entries, np.uint64(32 + 11 * digit), spare_mixed, spare_entries, count)
         entries, spare_entries = spare_entries, entries
         mixed, spare_mixed = spare_mixed, mixed
     top = np.uint64(32)
@@ -476,14 +432,19 @@ def _group(samples, offsets, by_bound):
     return entries, mixed
 
 
+# The kernels shared with ``_kernel`` (compiled there).
+_SHARED = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64")
+
+
 def _compile(jit) -> None:
-    """Have numba compile this module's kernels, against the compiled ``_kernel._mix``."""
+    """Have numba compile this module's kernels, against the compiled shared ones of ``_kernel``."""
     space = globals()
-    space["_mix"] = _kernel._mix
-    for name in ("_longest", "_group", "_runs", "_radix_sort", "_signatures_agree", "_contained_kernel"):
+    for name in _SHARED:
+        space[name] = getattr(_kernel, name)
+    for name in ("_group", "_runs", "_signatures_agree", "_contained_kernel"):
         if not hasattr(space[name], "py_func"):
             space[name] = jit(space[name])
 
 
-_mix = _kernel._mix
+_mix, _longest, _run_end, _radix_pass, _radix_sort64 = (getattr(_kernel, name) for name in _SHARED)
 _kernel.register(_compile)

@@ -23,8 +23,8 @@ from typing import NamedTuple, no_type_check
 
 import numpy as np
 
-from ._hash import POLY, mix64
-from ._shingle import Shingler
+from ._hash import _M1, _M2, POLY
+from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
 __all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "map_characters", "overlap_texts",
            "sample_limits", "sign_texts"]
@@ -38,10 +38,6 @@ _loaded: list[bool] = []
 
 # Characters per compiled call: bounds the UTF-32 copy of the texts (8 MB) and the sample buffer (16 MB).
 _CHUNK_CHARS = 1 << 21
-_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-# Tags of _shingle._ngrams: every gram gets n * _GRAM_TAG, a text shorter than n its length * _SHORT_TAG.
-_GRAM_TAG, _SHORT_TAG = 0xD6E8FEB86659FD93, 0x2545F4914F6CDD1D
-_PROBE_SALT = 0x5851F42D4C957F2D
 _U64 = 2**64 - 1
 
 
@@ -86,9 +82,9 @@ def _load() -> None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True)
-    names = ("_mix", "_next_power", "_bitmap_words", "_distinct", "_distinct_exact", "_text_hashes", "_sign_kernel",
-             "_sorted_sets", "_merge_counts", "_map_lengths", "_map_write", "_band_codes", "_radix_sort64",
-             "_unique_sorted")
+    names = ("_mix", "_next_power", "_bitmap_words", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
+             "_distinct", "_distinct_exact", "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts",
+             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
         if not hasattr(space[name], "py_func"):
@@ -216,8 +212,9 @@ def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int
 def _constants(n: int, num_perm: int, seed: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
     """The seeded constants of the hash family: the gram tag, the short-text tag base, the
     signing multiplier (odd, drawn from the seed) and the probe salt, as ``_shingle`` and ``_minhash``."""
-    multiplier = int(mix64(np.array([seed], np.uint64))[0]) | 1
-    return (np.uint64(n * _GRAM_TAG % 2**64), np.uint64(_SHORT_TAG), np.uint64(multiplier),
+    from ._minhash import _PROBE_SALT, _multiplier  # here: _minhash imports the containment search, which imports this
+
+    return (np.uint64(n * GRAM_TAG % 2**64), np.uint64(SHORT_TAG), np.uint64(_multiplier(seed)),
             np.uint64(seed * _PROBE_SALT % 2**64))
 
 
@@ -373,9 +370,9 @@ def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) 
 @no_type_check  # typed by numba, not by mypy
 def _mix(x):
     x ^= x >> np.uint64(30)
-    x *= np.uint64(_M1)
+    x *= _M1
     x ^= x >> np.uint64(27)
-    x *= np.uint64(_M2)
+    x *= _M2
     x ^= x >> np.uint64(31)
     return x
 
@@ -411,9 +408,7 @@ def _text_hashes(codes, start, length, n, gram_tag, short_tag, out):
 def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, probe_xor, bands, rows, limits,
                  keys, compact, sizes, samples, taken):
     m = len(offsets) - 1
-    longest = 1
-    for i in range(m):
-        longest = max(longest, offsets[i + 1] - offsets[i])
+    longest = max(1, _longest(offsets))
     hashes = np.zeros(longest, np.uint64)
     signature = np.zeros(num_perm, np.uint32)
     filled = np.zeros(num_perm, np.bool_)
@@ -619,24 +614,12 @@ def _band_codes(columns, max_bucket):
             rows[i] = i
             keys[i] = columns[band, i]
         for digit in range(3):  # stable: rows stay ascending among equal keys
-            shift = np.uint32(11 * digit)
-            count[:] = 0
-            for i in range(n):
-                count[np.int64((keys[i] >> shift) & np.uint32(2047)) + 1] += 1
-            for d in range(2048):
-                count[d + 1] += count[d]
-            for i in range(n):
-                d = np.int64((keys[i] >> shift) & np.uint32(2047))
-                spare_rows[count[d]] = rows[i]
-                spare_keys[count[d]] = keys[i]
-                count[d] += 1
+            _radix_pass(keys, rows, np.uint64(11 * digit), spare_keys, spare_rows, count)
             rows, spare_rows = spare_rows, rows
             keys, spare_keys = spare_keys, keys
         p = 0
         while p < n:
-            q = p + 1
-            while q < n and keys[q] == keys[p]:
-                q += 1
+            q = _run_end(keys, p, n)
             size = q - p
             if size > 1:
                 more = size * (size - 1) // 2 if size <= max_bucket else size - 1
@@ -676,6 +659,40 @@ def _radix_sort64(values, bound):
         values, spare = spare, values
         shift += np.uint64(11)
     return values
+
+
+@no_type_check  # typed by numba, not by mypy
+def _radix_pass(keys, items, shift, out_keys, out_items, count):
+    """One stable counting-sort pass of *keys* (with *items* moving along) by their 11-bit digit at
+    *shift* (uint64) into *out_keys* and *out_items*; *count* is scratch of 2049 counters."""
+    count[:] = 0
+    for i in range(len(keys)):
+        count[np.int64((np.uint64(keys[i]) >> shift) & np.uint64(2047)) + 1] += 1
+    for d in range(2048):
+        count[d + 1] += count[d]
+    for i in range(len(keys)):
+        d = np.int64((np.uint64(keys[i]) >> shift) & np.uint64(2047))
+        out_keys[count[d]] = keys[i]
+        out_items[count[d]] = items[i]
+        count[d] += 1
+
+
+@no_type_check  # typed by numba, not by mypy
+def _run_end(values, p, end):
+    """The end of the run of values equal to ``values[p]`` that starts at *p* (at most *end*)."""
+    q = p + 1
+    while q < end and values[q] == values[p]:
+        q += 1
+    return q
+
+
+@no_type_check  # typed by numba, not by mypy
+def _longest(offsets):
+    """The longest of the ranges ``offsets[i]:offsets[i + 1]`` (0 for none)."""
+    longest = 0
+    for i in range(len(offsets) - 1):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    return longest
 
 
 @no_type_check  # typed by numba, not by mypy

@@ -21,6 +21,9 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _WORD_RUNS = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
 # Mixed: each Han character is a token, each run of other letters or digits is one token.
 _MIXED_TOKENS = re.compile(rf"[{_HAN}]|[^\W_{_HAN}]+")
+# Tags added before the final mix: every n-gram gets n * GRAM_TAG, a run shorter than n its length * SHORT_TAG
+# on top, so that a short run never equals an n-gram (``_kernel`` hashes with the same tags).
+GRAM_TAG, SHORT_TAG = 0xD6E8FEB86659FD93, 0x2545F4914F6CDD1D
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +149,7 @@ def _ngrams(tokens: np.ndarray, lengths: np.ndarray, n: int) -> ShingleBatch:
     if len(short):
         grams[starts[short]] = _whole_runs(tokens, starts[short], lengths[short])
         keep[starts[short]] = True
-    grams += np.uint64(n * 0xD6E8FEB86659FD93 % 2**64)
+    grams += np.uint64(n * GRAM_TAG % 2**64)
     counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
     offsets = np.zeros(len(lengths) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -160,7 +163,7 @@ def _whole_runs(tokens: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> 
         inside = k < lengths
         acc[inside] = acc[inside] * POLY + tokens[starts[inside] + k]
     # Different from every full n-gram's tag, so a short run never equals an n-gram.
-    return acc + lengths.astype(np.uint64) * np.uint64(0x2545F4914F6CDD1D)
+    return acc + lengths.astype(np.uint64) * np.uint64(SHORT_TAG)
 
 
 def parse_shingle(spec: str) -> Shingler:
