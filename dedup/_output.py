@@ -11,6 +11,10 @@ A cleaned folder OUT (format ``dedup-clean``, version 1) holds:
   removal count and the SHA-256 and size of the original and of the cleaned file, plus the
   hash of the log.
 
+A cleaned folder of tables (format ``dedup-clean-tables``, written by ``_tabular``) is the
+same unit: its cleaned tables, its own log lines (a row each) and a ``files.json`` of the
+same shape, written and restored through the same staging, checks and hashes.
+
 OUT is built in a hidden staging folder beside it (``.OUT.dedup-PID-XXXX``) and moved into
 place by one rename when complete; a ``--force`` run swaps the new folder with the old one
 in one ``renameat2(RENAME_EXCHANGE)`` where the system has it. So an interrupted run (Ctrl-C,
@@ -26,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -33,22 +38,23 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ._clean import Cleaned, Removal, restore
-from ._errors import InputError, IntegrityError, OutputError, UsageError
+from ._errors import DedupError, InputError, IntegrityError, OutputError, UsageError
 from ._read import ReadError, decode_as, encode, folder_root, walk_folder
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "LOG_NAME", "MANIFEST_NAME", "Written", "atomic_write", "check_outside",
-           "restore_folder", "write_cleaned"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "LOG_NAME", "MANIFEST_NAME", "TABLES_FORMAT", "Written", "atomic_file",
+           "atomic_write", "check_outside", "manifest_format", "restore_folder", "write_cleaned"]
 
 LOG_NAME = "removed.jsonl"
 # The manifest: written last, so a folder without it is incomplete; restore ignores files it does not list.
 MANIFEST_NAME = "files.json"
 FORMAT = "dedup-clean"
+TABLES_FORMAT = "dedup-clean-tables"
 FORMAT_VERSION = 1
 _CHUNK = 1 << 20
 _HEX64 = re.compile("[0-9a-f]{64}")
@@ -96,8 +102,9 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
     if unknown:
         raise UsageError(f"removals name documents the corpus does not have: {', '.join(map(repr, unknown[:5]))}")
     mode = _target_mode(out, out_real, force, replace=True)
-    with _Staging(out, out_real) as staging:
-        records, copied, failed = [], [], []
+    with Staging(out, out_real) as staging:
+        records: list[dict[str, Any]] = []
+        copied, failed = [], []
         for doc_id in sorted(documents):
             document, text = documents[doc_id], cleaned.texts[doc_id]
             removals = by_doc.get(doc_id, [])
@@ -106,9 +113,10 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
                 raise IntegrityError(f"{doc_id}: the cleaned text and its removals do not give the original back; "
                                      "nothing was written (please report this as a bug)")
             original = _encoded(document.text, document.encoding, doc_id)
-            data = _encoded(text, document.encoding, doc_id)
-            staging.write(doc_id, data)
-            records.append(_record(doc_id, document.encoding, len(removals), original, data))
+            digest, size = staging.write(doc_id, _encoded(text, document.encoding, doc_id))
+            records.append({"path": doc_id, "encoding": document.encoding, "removals": len(removals),
+                            "sha256": hashlib.sha256(original).hexdigest(), "size": len(original),
+                            "cleaned_sha256": digest, "cleaned_size": size})
         for entry in others:
             try:
                 digest, size = staging.copy(entry.id, entry.path)
@@ -119,12 +127,10 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
             records.append({"path": entry.id, "encoding": None, "removals": 0, "sha256": digest, "size": size,
                             "cleaned_sha256": digest, "cleaned_size": size})
         removals_total = sum(len(v) for v in by_doc.values())
-        log = "".join(json.dumps(r.to_dict(), ensure_ascii=True) + "\n"
-                      for doc_id in sorted(by_doc) for r in sorted(by_doc[doc_id], key=lambda r: r.cut_start))
-        log_bytes = log.encode("ascii")
-        staging.write(LOG_NAME, log_bytes)
+        digest, size = staging.write(LOG_NAME, b"".join(
+            log_line(r.to_dict()) for doc_id in sorted(by_doc) for r in sorted(by_doc[doc_id], key=lambda r: r.cut_start)))
         records.sort(key=lambda r: r["path"])
-        staging.write(MANIFEST_NAME, _manifest_bytes(records, log_bytes, removals_total))
+        staging.write(MANIFEST_NAME, manifest_bytes(FORMAT, records, digest, size, removals_total))
         staging.commit(mode)
     return Written(len(records), len(documents), copied, failed)
 
@@ -136,19 +142,20 @@ def _encoded(text: str, encoding: str, doc_id: str) -> bytes:
         raise UsageError(f"{doc_id}: its text cannot be written as {encoding} ({exc})") from None
 
 
-def _record(path: str, encoding: str | None, removals: int, original: bytes, cleaned: bytes) -> dict[str, Any]:
-    return {"path": path, "encoding": encoding, "removals": removals,
-            "sha256": hashlib.sha256(original).hexdigest(), "size": len(original),
-            "cleaned_sha256": hashlib.sha256(cleaned).hexdigest(), "cleaned_size": len(cleaned)}
+def log_line(record: Mapping[str, Any]) -> bytes:
+    """One line of a removal log: JSON with ASCII escapes only, ending in its one ``\\n``."""
+    return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
 
 
-def _manifest_bytes(records: list[dict[str, Any]], log: bytes, removals: int) -> bytes:
-    head = {"format": FORMAT, "version": FORMAT_VERSION,
-            "log": {"path": LOG_NAME, "sha256": hashlib.sha256(log).hexdigest(), "size": len(log),
-                    "removals": removals}}
+def manifest_bytes(fmt: str, records: list[dict[str, Any]], log_sha256: str, log_size: int, removals: int,
+                   **head: Any) -> bytes:
+    """The manifest of a cleaned folder of format *fmt*: *head* fields, the log's hash, size and removal count
+    (the sum of the records' ``removals``), and *records*, one file each, in the order given."""
+    top = {"format": fmt, "version": FORMAT_VERSION, **head,
+           "log": {"path": LOG_NAME, "sha256": log_sha256, "size": log_size, "removals": removals}}
     # One file a line: a diff of two manifests reads well. ASCII only, like the log.
     lines = ",\n".join(json.dumps(r, ensure_ascii=True) for r in records)
-    return (json.dumps(head, ensure_ascii=True)[:-1] + ', "files": [\n' + lines + "\n]}\n").encode("ascii")
+    return (json.dumps(top, ensure_ascii=True)[:-1] + ', "files": [\n' + lines + "\n]}\n").encode("ascii")
 
 
 def restore_folder(cleaned_dir: str | os.PathLike[str], target: str | os.PathLike[str], force: bool = False) -> int:
@@ -162,14 +169,10 @@ def restore_folder(cleaned_dir: str | os.PathLike[str], target: str | os.PathLik
     through a symbolic link). Runs in time linear in files + removals.
     """
     source = folder_root(cleaned_dir, "cleaned folder")
-    files, log = _read_manifest(source)
-    removals = _read_log(source, files, log)
-    out, out_real = _target_arg(target)
-    source_real = Path(os.path.realpath(source))
-    if _within(out_real, source_real) or _within(source_real, out_real):
-        raise UsageError(f"{out}: the restored files may not be written inside {cleaned_dir}, nor it inside them")
-    mode = _target_mode(out, out_real, force, replace=False)
-    with _Staging(out, out_real) as staging:
+    files, head = read_manifest(source, FORMAT, _entry_problem)
+    removals = _read_log(source, files, head["log"])
+    out, out_real, mode = restore_target(source, target, force)
+    with Staging(out, out_real) as staging:
         for path, entry in files.items():
             data = _read_cleaned(source, path, entry)
             if entry["removals"]:
@@ -188,8 +191,23 @@ def restore_folder(cleaned_dir: str | os.PathLike[str], target: str | os.PathLik
     return len(files)
 
 
-def _read_manifest(source: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """The manifest's files (by path, in order) and log entry; ``IntegrityError`` on anything out of shape."""
+def restore_target(source: Path, target: object, force: bool) -> tuple[Path, Path, str]:
+    """The target of a restore from the cleaned folder *source*: its path, real path and mode ('new' or 'merge').
+
+    ``UsageError`` when one lies inside the other, or *target* is not empty and *force* not given.
+    """
+    out, out_real = _target_arg(target)
+    source_real = Path(os.path.realpath(source))
+    if _within(out_real, source_real) or _within(source_real, out_real):
+        raise UsageError(f"{out}: the restored files may not be written inside {source}, nor it inside them")
+    return out, out_real, _target_mode(out, out_real, force, replace=False)
+
+
+def read_manifest(source: Path, fmt: str, entry_problem: Callable[[dict[str, Any]], str]
+                  ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The manifest of a cleaned folder of format *fmt*: its files (by path, in order) and the whole manifest,
+    its log entry checked; ``IntegrityError`` on anything out of shape, *entry_problem* saying what is wrong
+    with a file's record beyond its path (or '')."""
     path = source / MANIFEST_NAME
     if not path.is_file():
         if (source / LOG_NAME).exists():
@@ -199,14 +217,14 @@ def _read_manifest(source: Path) -> tuple[dict[str, dict[str, Any]], dict[str, A
     try:
         data = json.loads(_read_bytes(path))
     except (ValueError, UnicodeError) as exc:
-        raise IntegrityError(f"{path}: not valid JSON ({_json_reason(exc)}); it is damaged") from None
+        raise IntegrityError(f"{path}: not valid JSON ({json_reason(exc)}); it is damaged") from None
     if not isinstance(data, dict):
         raise IntegrityError(f"{path}: not a dedup manifest (a JSON object was expected)")
-    if data.get("format") != FORMAT:
+    if data.get("format") != fmt:
         if "files" in data and "format" not in data:
             raise IntegrityError(f"{path}: written by an earlier dedup, without content hashes; it cannot be checked, "
                                  "so restore refuses it (clean the input folder again to get a checkable output)")
-        raise IntegrityError(f"{path}: not a dedup manifest (format {data.get('format')!r}, not {FORMAT!r})")
+        raise IntegrityError(f"{path}: not a dedup manifest (format {data.get('format')!r}, not {fmt!r})")
     if data.get("version") != FORMAT_VERSION:
         raise IntegrityError(f"{path}: format version {data.get('version')!r}; this dedup reads version "
                              f"{FORMAT_VERSION} (use the dedup that wrote it)")
@@ -219,7 +237,7 @@ def _read_manifest(source: Path) -> tuple[dict[str, dict[str, Any]], dict[str, A
         raise IntegrityError(f"{path}: the 'files' list is missing")
     files: dict[str, dict[str, Any]] = {}
     for number, entry in enumerate(entries):
-        problem = _entry_problem(entry)
+        problem = _common_problem(entry) or entry_problem(entry)
         if problem:
             raise IntegrityError(f"{path}: files[{number}]: {problem}")
         name = entry["path"]
@@ -233,10 +251,12 @@ def _read_manifest(source: Path) -> tuple[dict[str, dict[str, Any]], dict[str, A
                 raise IntegrityError(f"{path}: {name!r} lies under {prefix!r}, which is a file too")
     if sum(e["removals"] for e in files.values()) != log["removals"]:
         raise IntegrityError(f"{path}: the files' removal counts do not add up to the log's")
-    return files, log
+    return files, data
 
 
-def _entry_problem(entry: object) -> str:
+def _common_problem(entry: object) -> str:
+    """What is wrong with the record of a file in any manifest: not an object, or its path, removal count and
+    hashes of the cleaned file and of what restore gives back; or ''."""
     if not isinstance(entry, dict):
         return "not a JSON object"
     name = entry.get("path")
@@ -245,15 +265,27 @@ def _entry_problem(entry: object) -> str:
     problem = _relpath_problem(name)
     if problem:
         return f"path {name!r} {problem}; restore writes only inside its target"
-    encoding = entry.get("encoding")
-    if encoding is not None and not isinstance(encoding, str):
-        return f"{name!r}: 'encoding' must be a string or null"
-    for key in ("removals", "size", "cleaned_size"):
+    return record_problem(entry, counts=("removals", "cleaned_size"), hashes=("sha256", "cleaned_sha256"))
+
+
+def record_problem(entry: Mapping[str, Any], counts: tuple[str, ...] = (), hashes: tuple[str, ...] = ()) -> str:
+    """Which of the fields *counts* of a manifest record is not a count, or of *hashes* not a SHA-256; or ''."""
+    name = entry.get("path")
+    for key in counts:
         if not _is_count(entry.get(key)):
             return f"{name!r}: {key!r} must be a count"
-    for key in ("sha256", "cleaned_sha256"):
+    for key in hashes:
         if not _is_hash(entry.get(key)):
             return f"{name!r}: {key!r} must be 64 lower-case hex digits"
+    return ""
+
+
+def _entry_problem(entry: dict[str, Any]) -> str:
+    name, encoding = entry["path"], entry.get("encoding")
+    if encoding is not None and not isinstance(encoding, str):
+        return f"{name!r}: 'encoding' must be a string or null"
+    if not _is_count(entry.get("size")):
+        return f"{name!r}: 'size' must be a count"
     if encoding is None and entry["removals"]:
         return f"{name!r}: removals from a file copied unchanged (no encoding)"
     return ""
@@ -295,7 +327,7 @@ def _read_log(source: Path, files: Mapping[str, dict[str, Any]],
         try:
             removal = Removal.from_dict(json.loads(line))
         except (ValueError, UnicodeError) as exc:
-            raise IntegrityError(f"{path} line {number}: {_json_reason(exc)}") from None
+            raise IntegrityError(f"{path} line {number}: {json_reason(exc)}") from None
         entry = files.get(removal.doc)
         if entry is None or entry["encoding"] != removal.encoding:
             raise IntegrityError(f"{path} line {number}: a removal from {removal.doc!r} ({removal.encoding}), "
@@ -310,28 +342,51 @@ def _read_log(source: Path, files: Mapping[str, dict[str, Any]],
     return by_file
 
 
-def _json_reason(exc: Exception) -> str:
+def json_reason(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     return str(exc)
 
 
-def _read_cleaned(source: Path, name: str, entry: Mapping[str, Any]) -> bytes:
-    """The bytes of a cleaned file, checked against the manifest; links are not followed, pipes not opened."""
-    path = source / name
+def open_stored(path: Path) -> BinaryIO:
+    """A file of a cleaned folder, open for reading; ``IntegrityError`` for a link (never followed), a pipe or a
+    device (never opened), or a file that cannot be read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise IntegrityError(f"{path}: a symbolic link; a cleaned folder holds regular files only") from None
         raise IntegrityError(f"{path}: listed in {MANIFEST_NAME} but cannot be read ({exc.strerror})") from None
-    with open(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise IntegrityError(f"{path}: not a regular file")
+    handle = open(fd, "rb")  # noqa: SIM115 - returned open
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise IntegrityError(f"{path}: not a regular file")
+    return handle
+
+
+def check_stored(path: Path, sha256: str, size: int, what: str = "the cleaned file") -> None:
+    """Refuse (``IntegrityError``) a file of a cleaned folder whose bytes are not those the manifest records
+    (read in chunks: tables may be large)."""
+    digest, length = hashlib.sha256(), 0
+    with open_stored(path) as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            length += len(chunk)
+    _check_hash(path, digest.hexdigest(), length, sha256, size, what)
+
+
+def _check_hash(path: Path, digest: str, length: int, sha256: str, size: int, what: str) -> None:
+    if length != size or digest != sha256:
+        raise IntegrityError(f"{path}: differs from {what} recorded in {MANIFEST_NAME} (edited after cleaning?); "
+                             "nothing was restored")
+
+
+def _read_cleaned(source: Path, name: str, entry: Mapping[str, Any]) -> bytes:
+    """The bytes of a cleaned file, checked against the manifest; links are not followed, pipes not opened."""
+    with open_stored(source / name) as handle:
         data = handle.read()
-    if len(data) != entry["cleaned_size"] or hashlib.sha256(data).hexdigest() != entry["cleaned_sha256"]:
-        raise IntegrityError(f"{path}: differs from the cleaned file recorded in {MANIFEST_NAME} (edited after "
-                             "cleaning?); nothing was restored")
+    _check_hash(source / name, hashlib.sha256(data).hexdigest(), len(data), entry["cleaned_sha256"],
+                entry["cleaned_size"], "the cleaned file")
     return data
 
 
@@ -347,6 +402,17 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
 
     ``OutputError`` names the path when writing fails; the temporary file is removed.
     """
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """The file *path*, to write in the block: written to a temporary file beside it, synced, and renamed into
+    place when the block ends, so readers never see half a file (``atomic_write`` streamed: an output as large
+    as the corpus never sits in memory). Left by an exception, the temporary file is removed and *path* is as
+    it was; an ``OSError`` becomes ``OutputError`` naming *path*.
+    """
     path = Path(path)
     tmp = None
     try:
@@ -354,11 +420,13 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode a plain open() would
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
+        if isinstance(exc, DedupError):
+            raise
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     finally:
         if tmp is not None and os.path.lexists(tmp):
@@ -437,28 +505,80 @@ def _target_mode(out: Path, out_real: Path, force: bool, replace: bool) -> str:
         raise UsageError(f"{out}: folder is not empty; choose another or pass --force to replace it")
     if not replace:
         return "merge"
-    if not _is_dedup_output(out_real):
+    if manifest_format(out_real) is None:
         raise UsageError(f"{out}: not empty and not an earlier dedup --clean output (no {MANIFEST_NAME}); --force "
                          "replaces only those, whole. Choose another folder or empty it yourself")
     return "replace"
 
 
-def _is_dedup_output(folder: Path) -> bool:
-    manifest = folder / MANIFEST_NAME
+def manifest_format(folder: str | os.PathLike[str]) -> str | None:
+    """``FORMAT`` or ``TABLES_FORMAT`` when *folder* holds the manifest of a dedup ``--clean`` output (an earlier
+    dedup's, without a format, counts as ``FORMAT``); else ``None``."""
+    manifest = Path(folder) / MANIFEST_NAME
     if manifest.is_symlink() or not manifest.is_file():
-        return False
+        return None
     try:
         data = json.loads(manifest.read_bytes())
     except (OSError, ValueError, UnicodeError):
-        return False
-    return isinstance(data, dict) and (data.get("format") == FORMAT or isinstance(data.get("files"), list))
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return None
+    found = data.get("format", FORMAT)
+    return found if found in (FORMAT, TABLES_FORMAT) else None
 
 
 class _SourceError(Exception):
     """An input file that could not be read for copying (the run goes on without it)."""
 
 
-class _Staging:
+class _Sink(io.RawIOBase):
+    """The descriptor under a staged file: writes what it is given, and hashes and counts what it wrote."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd, self.digest, self.size = fd, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def tell(self) -> int:
+        return self.size
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        written = os.write(self.fd, view)
+        self.digest.update(view[:written])
+        self.size += written
+        return written
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                os.close(self.fd)
+            finally:
+                super().close()
+
+
+class StagedFile(io.BufferedWriter):
+    """A file being written into a staging folder; once closed, ``sha256`` and ``size`` say what it holds."""
+
+    def __init__(self, fd: int) -> None:
+        self.sink = _Sink(fd)
+        super().__init__(self.sink, _CHUNK)
+
+    @property
+    def sha256(self) -> str:
+        return self.sink.digest.hexdigest()
+
+    @property
+    def size(self) -> int:
+        return self.sink.size
+
+
+class Staging:
     """A hidden folder beside the output, filled file by file and moved into place whole by ``commit``.
 
     Leaving the ``with`` block without a commit (an error, Ctrl-C) removes it; an
@@ -471,7 +591,7 @@ class _Staging:
         self.dirs: set[str] = set()
         self.names: list[str] = []
 
-    def __enter__(self) -> _Staging:
+    def __enter__(self) -> Staging:
         parent = self.out_real.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -518,53 +638,51 @@ class _Staging:
         self.names.append(name)
         return fd
 
-    def write(self, name: str, data: bytes) -> None:
-        """Write the file *name* (a relative POSIX path) with *data*; ``commit`` syncs it to disk."""
-        fd = self._open(name)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        except OSError as exc:
-            exc.filename = name
-            raise
-        finally:
-            os.close(fd)
+    @contextlib.contextmanager
+    def open(self, name: str) -> Iterator[StagedFile]:
+        """The new file *name* (a relative POSIX path), to write in the block; ``commit`` syncs it to disk.
 
-    def copy(self, name: str, source: str) -> tuple[str, int]:
-        """Copy the file at *source* to *name*; return its SHA-256 and size. ``_SourceError`` when it cannot be read."""
-        digest, size = hashlib.sha256(), 0
+        Left by an exception, the file is removed again (the rest of the folder stays): a
+        caller that goes on puts nothing half-written into the output.
+        """
+        handle = StagedFile(self._open(name))
         try:
-            handle = open(source, "rb")  # noqa: SIM115 - closed below, after the target is open too
+            with handle:
+                yield handle
+        except BaseException as exc:
+            self._discard(name)
+            if isinstance(exc, OSError) and exc.filename is None:
+                exc.filename = name
+            raise
+
+    def write(self, name: str, data: bytes) -> tuple[str, int]:
+        """Write the file *name* with *data*; return its SHA-256 and size."""
+        with self.open(name) as handle:
+            handle.write(data)
+        return handle.sha256, handle.size
+
+    def copy(self, name: str, source: str | os.PathLike[str]) -> tuple[str, int]:
+        """Copy the file at *source* to *name*; return its SHA-256 and size. ``_SourceError`` when it cannot be read."""
+        try:
+            original = open(source, "rb")  # noqa: SIM115 - closed below, after the target is open too
         except OSError as exc:
             raise _SourceError(exc.strerror or str(exc)) from None
-        with handle:
-            fd = self._open(name)
-            try:
-                while True:
-                    try:
-                        chunk = handle.read(_CHUNK)
-                    except OSError as exc:
-                        raise _SourceError(exc.strerror or str(exc)) from None
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    size += len(chunk)
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view):]
-            except OSError as exc:
-                exc.filename = name
-                raise
-            except _SourceError:
-                os.close(fd)
-                fd = -1
-                os.unlink(self.path / name)  # type: ignore[operator]
-                raise
-            finally:
-                if fd >= 0:
-                    os.close(fd)
-        return digest.hexdigest(), size
+        with original, self.open(name) as handle:
+            while True:
+                try:
+                    chunk = original.read(_CHUNK)
+                except OSError as exc:
+                    raise _SourceError(exc.strerror or str(exc)) from None
+                if not chunk:
+                    break
+                handle.write(chunk)
+        return handle.sha256, handle.size
+
+    def _discard(self, name: str) -> None:
+        assert self.path is not None
+        self.names.remove(name)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path / name)
 
     def commit(self, mode: str) -> None:
         """Move the staged folder into place: rename ('new'), exchange ('replace') or file by file ('merge')."""

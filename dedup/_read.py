@@ -443,10 +443,11 @@ def _link_problem(path: str, exc: OSError) -> str:
     return f"symbolic link that cannot be followed: {_reason(exc)}"
 
 
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc) or type(exc).__name__
-    return str(exc)
+def _reason(exc: BaseException) -> str:
+    """Why *exc* happened, in a few words: the system's reason for an ``OSError``, else its message or type."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | Iterable[str] | None = None,
@@ -468,7 +469,7 @@ def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | I
     >>> [(d.id, d.key, d.row) for d in docs], [e.error for e in errors]
     ([('9', 9, 0), ('b', 'b', 2)], ['row 1 (id 10): text is null, not a string'])
     """
-    from ._tabular import read_path, read_text_file, table_files, warn_if_jsonl
+    from ._tabular import read_objects, read_path, read_text_file, table_files, warn_if_jsonl
 
     if isinstance(corpus, (str, os.PathLike)):
         tables = table_files(corpus, include)
@@ -479,7 +480,7 @@ def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | I
         scan = read_folder(corpus, include, progress, encoding=encoding)
         warn_if_jsonl(scan.documents)
         return scan
-    return _collect(_documents(corpus, text_field, id_field))
+    return _collect(read_objects(corpus, text_field, id_field))
 
 
 def _collect(items: Iterable[Document | ReadError], errors: Iterable[ReadError] = (),
@@ -494,8 +495,6 @@ def _collect(items: Iterable[Document | ReadError], errors: Iterable[ReadError] 
             continue
         first = seen.setdefault(item.id, len(documents))
         if first != len(documents):
-            from ._errors import UsageError
-
             raise UsageError(f"document ids must be unique: id {item.id!r} is used by {_where(documents[first])} "
                              f"and by {_where(item)} (name another id field, or none to number the rows)")
         documents.append(item)
@@ -506,11 +505,3 @@ def _where(document: Document) -> str:
     if document.row < 0:
         return f"document {document.id!r}"
     return f"{document.source} row {document.row}" if document.source else f"row {document.row}"
-
-
-def _documents(items: Iterable[Any], text_field: str = "text", id_field: str | None = None
-               ) -> Iterator[Document | ReadError]:
-    # Tables in memory, dicts, pairs and Documents all become rows in one place.
-    from ._tabular import read_objects
-
-    yield from read_objects(items, text_field, id_field)

@@ -43,21 +43,40 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from ._clean import Removal, restore
 from ._errors import InputError, IntegrityError, UsageError
-from ._read import Document, ReadError, decode
+from ._output import (
+    LOG_NAME,
+    MANIFEST_NAME,
+    TABLES_FORMAT,
+    StagedFile,
+    Staging,
+    _SourceError,
+    _target_arg,
+    _target_mode,
+    atomic_file,
+    check_outside,
+    check_stored,
+    json_reason,
+    log_line,
+    manifest_bytes,
+    manifest_format,
+    open_stored,
+    read_manifest,
+    record_problem,
+    restore_target,
+)
+from ._read import Document, ReadError, _reason, decode, folder_root
 
 __all__ = [
-    "BATCH_ROWS", "MANIFEST_NAME", "PassageLinks", "TableFormat", "TableSet", "check_apart", "is_tabular_output",
-    "passage_links", "read_objects", "read_path", "read_text_file", "restore_tabular", "row_annotations",
-    "table_files",
+    "BATCH_ROWS", "PassageLinks", "TableFormat", "TableSet", "check_apart", "is_tabular_output", "passage_links",
+    "read_objects", "read_path", "read_text_file", "restore_tabular", "row_annotations", "table_files",
     "table_format", "warn_if_jsonl", "write_annotated", "write_cleaned_tabular", "write_table",
 ]
 
 # Rows per record batch: a batch of long documents is a few tens of MB at most.
 BATCH_ROWS = 4096
-# The manifest of a cleaned table folder; its presence tells restore to use restore_tabular.
-MANIFEST_NAME = "tables.json"
-LOG_NAME = "removed.jsonl"
+# A cleaned Parquet file's dropped rows go to this folder of the output, under the file's own name.
 REMOVED_ROWS = "removed_rows"
 INPUT = "<input>"  # the "path" of error entries for data in memory
 
@@ -77,6 +96,11 @@ class TableFormat:
 
     format: str
     compression: str | None = None
+
+    @property
+    def delimiter(self) -> str:
+        """The field separator of CSV and TSV."""
+        return "\t" if self.format == "tsv" else ","
 
 
 def table_format(path: str | os.PathLike[str]) -> TableFormat | None:
@@ -194,40 +218,20 @@ def _reading(path: Path, compression: str | None) -> Iterator[tuple[Any, BinaryI
 
 
 @contextmanager
-def _writing(path: Path, compression: str | None) -> Iterator[Any]:
-    """A stream that writes *path* atomically (compressed as asked): the file appears whole or not at all."""
-    with _atomic_file(path) as handle:
-        if compression is None:
-            yield handle
-        elif compression == "gzip":
-            # mtime 0 and no file name: the same content always compresses to the same bytes.
-            with gzip.GzipFile(filename="", mode="wb", fileobj=handle, compresslevel=6, mtime=0) as out:
-                yield out
-        elif compression == "bz2":
-            with bz2.BZ2File(handle, "wb") as out:
-                yield out
-        else:
-            with _zstandard().ZstdCompressor().stream_writer(handle, closefd=False) as out:
-                yield out
-
-
-@contextmanager
-def _atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """Like ``_output.atomic_write``, but streamed: outputs as large as the corpus never sit in memory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the mode a plain open() would
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _compressing(handle: BinaryIO, compression: str | None) -> Iterator[Any]:
+    """A stream that writes into *handle*, compressed as asked."""
+    if compression is None:
+        yield handle
+    elif compression == "gzip":
+        # mtime 0 and no file name: the same content always compresses to the same bytes.
+        with gzip.GzipFile(filename="", mode="wb", fileobj=handle, compresslevel=6, mtime=0) as out:
+            yield out
+    elif compression == "bz2":
+        with bz2.BZ2File(handle, "wb") as out:
+            yield out
+    else:
+        with _zstandard().ZstdCompressor().stream_writer(handle, closefd=False) as out:
+            yield out
 
 
 def _zstandard() -> Any:
@@ -274,8 +278,8 @@ class _Segment:
     error: str | None = None
 
 
-def _segments(stream: BinaryIO, fmt: str) -> Iterator[_Segment]:
-    return _jsonl_segments(stream) if fmt == "jsonl" else _csv_segments(stream, "\t" if fmt == "tsv" else ",")
+def _segments(stream: BinaryIO, fmt: TableFormat) -> Iterator[_Segment]:
+    return _jsonl_segments(stream) if fmt.format == "jsonl" else _csv_segments(stream, fmt.delimiter)
 
 
 _LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -414,12 +418,6 @@ def read_path(tables: list[tuple[str, Path, TableFormat]], text_field: str = "te
         bar.close()
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
 class _ByteBar:
     """A progress bar over the bytes of the input files (compressed bytes for compressed files)."""
 
@@ -455,7 +453,7 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
     good = False
     first_fields: list[str] = []
     with _reading(path, fmt.compression) as (stream, raw):
-        for segment in _segments(stream, fmt.format):
+        for segment in _segments(stream, fmt):
             if segment.kind == "header":
                 header = segment.values or []
                 if id_field is None:
@@ -826,71 +824,68 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
     those values (and index, line, start, end) per passage. JSON Lines rows keep their
     bytes, the fields are added at the end; CSV gets columns on the right (lists as JSON);
     Parquet keeps its schema and gains typed columns. *out* is a file when *source* is one
-    (its name's compression is used), a folder (empty, unless *force*) for a folder of shards.
+    (its name's compression is used), a folder for a folder of shards: written as a unit
+    (as ``--clean`` writes its output), into an empty folder, or moved into a non-empty one
+    with *force*.
     """
-    found = table_files(source, include)
-    if found is None:
-        raise UsageError(f"{source}: --annotate needs a table (JSON Lines, CSV/TSV or Parquet)")
-    tables = found.files
+    tables = _tables(source, include, "--annotate", out)
     source_path, target = Path(source), Path(out)
-    check_apart(target, source_path)
-    if source_path.is_file():
-        fmt = table_format(target)
-        if fmt is None or fmt.format != tables[0][2].format:
-            raise UsageError(f"{target}: name the annotated file like the input ({tables[0][2].format}), "
-                             f"e.g. {source_path.name}")
-        plan = [(tables[0], target, fmt)]
-    else:
-        _check_folder(target, force)
-        plan = [((name, path, fmt), target / name, fmt) for name, path, fmt in tables]
     # Parquet columns hold one type: ids of mixed types are written as strings there.
     annotator = _Annotator(result, typed=any(fmt.format == "parquet" for _, _, fmt in tables))
     groups = _by_source(result.documents)
-    for (name, path, fmt), destination, out_fmt in plan:
+
+    def annotate(name: str, path: Path, fmt: TableFormat, handle: BinaryIO, compression: str | None) -> None:
         cursor = _Cursor(result.documents, groups.get(name, []))
         if fmt.format == "parquet":
-            _annotate_parquet(path, destination, cursor, annotator)
+            _annotate_parquet(path, handle, cursor, annotator)
         else:
-            _annotate_lines(path, fmt, destination, out_fmt, cursor, annotator)
-    return [destination for _, destination, _ in plan]
+            _annotate_lines(path, fmt, handle, compression, cursor, annotator)
+
+    if source_path.is_file():
+        name, path, fmt = tables[0]
+        out_fmt = table_format(target)
+        if out_fmt is None or out_fmt.format != fmt.format:
+            raise UsageError(f"{target}: name the annotated file like the input ({fmt.format}), "
+                             f"e.g. {source_path.name}")
+        with atomic_file(target) as handle:
+            annotate(name, path, fmt, handle, out_fmt.compression)
+        return [target]
+    out_path, out_real = _target_arg(target)
+    mode = _target_mode(out_path, out_real, force, replace=False)
+    with Staging(out_path, out_real) as staging:
+        for name, path, fmt in tables:
+            with staging.open(name) as handle:
+                annotate(name, path, fmt, handle, fmt.compression)
+        staging.commit(mode)
+    return [target / name for name, _, _ in tables]
 
 
-def check_apart(target: str | os.PathLike[str], source: str | os.PathLike[str]) -> None:
-    """Refuse (``UsageError``) an output that is the input file or lies inside the input folder: the input
-    is never written to. Unlike ``check_outside``, *source* may be a file.
-
-    >>> check_apart("data/train.jsonl", "data/train.jsonl")
-    Traceback (most recent call last):
-    ...
-    dedup._errors.UsageError: data/train.jsonl: is the input; the input is never written to
-    """
-    from ._output import check_outside
-
-    if Path(source).is_dir():
-        check_outside(target, source)
-    elif Path(target).resolve() == Path(source).resolve():
-        raise UsageError(f"{target}: is the input; the input is never written to")
+def _tables(source: str | os.PathLike[str], include: str | Iterable[str] | None, option: str, target: Any
+            ) -> list[tuple[str, Path, TableFormat]]:
+    """The table files of *source* for *option*'s output *target*: ``UsageError`` when *source* is no table or
+    *target* meets it."""
+    found = table_files(source, include)
+    if found is None:
+        raise UsageError(f"{source}: {option} needs a table (JSON Lines, CSV/TSV or Parquet)")
+    check_outside(target, source)
+    return found.files
 
 
-def _check_folder(target: Path, force: bool) -> None:
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"{target}: exists and is not a folder")
-    if target.exists() and any(target.iterdir()) and not force:
-        raise UsageError(f"{target}: folder is not empty; choose another or pass --force to write over it")
+# The command line checks every output with this; it is ``check_outside``, whose *source* may be a file too.
+check_apart = check_outside
 
 
-def _annotate_lines(path: Path, fmt: TableFormat, destination: Path, out_fmt: TableFormat, cursor: _Cursor,
+def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression: str | None, cursor: _Cursor,
                     annotator: _Annotator) -> None:
-    delimiter = "\t" if fmt.format == "tsv" else ","
     names = [_PASSAGES_FIELD] if annotator.by_passage else list(_DEDUP_FIELDS)
-    with _reading(path, fmt.compression) as (stream, _), _writing(destination, out_fmt.compression) as out:
-        for segment in _segments(stream, fmt.format):
+    with _reading(path, fmt.compression) as (stream, _), _compressing(handle, compression) as out:
+        for segment in _segments(stream, fmt):
             if segment.kind == "header":
                 clash = sorted(set(names) & set(segment.values or []))
                 if clash:
                     raise UsageError(f"{path}: already has {', '.join(clash)} (an annotated file?); "
                                      f"annotate the original")
-                out.write(_csv_append(segment.raw, names, delimiter))
+                out.write(_csv_append(segment.raw, names, fmt.delimiter))
             elif segment.kind == "blank" or (fmt.format == "jsonl" and segment.fields is None):
                 out.write(segment.raw)  # blank lines and rows that are not JSON objects stay as they are
             else:
@@ -904,7 +899,7 @@ def _annotate_lines(path: Path, fmt: TableFormat, destination: Path, out_fmt: Ta
                     cells = [json.dumps(v, ensure_ascii=False) if isinstance(v, list) else
                              "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
                              for v in values.values()]
-                    out.write(_csv_append(segment.raw, cells, delimiter))
+                    out.write(_csv_append(segment.raw, cells, fmt.delimiter))
 
 
 def _json_append(raw: bytes, values: dict[str, Any], has_fields: bool) -> bytes:
@@ -922,7 +917,7 @@ def _csv_append(raw: bytes, cells: list[str], delimiter: str) -> bytes:
     return body + delimiter.encode() + buffer.getvalue().encode("utf-8") + raw[len(body):]
 
 
-def _annotate_parquet(path: Path, destination: Path, cursor: _Cursor, annotator: _Annotator) -> None:
+def _annotate_parquet(path: Path, handle: BinaryIO, cursor: _Cursor, annotator: _Annotator) -> None:
     pa, pq = _pyarrow(), _parquet()
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
@@ -941,8 +936,7 @@ def _annotate_parquet(path: Path, destination: Path, cursor: _Cursor, annotator:
     if clash:
         raise UsageError(f"{path}: already has {', '.join(clash)} (an annotated file?); annotate the original")
     out_schema = pa.schema(list(schema) + added, metadata=schema.metadata)
-    with _atomic_file(destination) as handle, pq.ParquetWriter(handle, out_schema,
-                                                               compression=_parquet_codec(parquet)) as writer:
+    with pq.ParquetWriter(handle, out_schema, compression=_parquet_codec(parquet)) as writer:
         row = 0
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
             rows = [annotator.fields(cursor.take(row + i)) for i in range(batch.num_rows)]
@@ -1000,14 +994,14 @@ def write_table(result: Any, path: str | os.PathLike[str], chunk: int = 1 << 16)
                             ("end", pa.int64()), ("cluster", pa.int64()), ("kept", pa.bool_()),
                             ("duplicate_of", id_type), ("duplicate_of_index", pa.int32()), ("kind", pa.string()),
                             ("similarity", pa.float64()), ("boilerplate", pa.bool_())])
-        with _atomic_file(target) as handle, pq.ParquetWriter(handle, schema) as writer:
+        with atomic_file(target) as handle, pq.ParquetWriter(handle, schema) as writer:
             for columns in chunks():
                 writer.write_table(pa.table({name: pa.array(columns[name], type=schema.field(name).type)
                                              for name in _TABLE_COLUMNS}, schema=schema))
             if not len(result.passages):
                 writer.write_table(schema.empty_table())
         return
-    with _writing(target, fmt.compression) as out:
+    with atomic_file(target) as handle, _compressing(handle, fmt.compression) as out:
         if fmt.format == "jsonl":
             for columns in chunks():
                 lines = (json.dumps(dict(zip(_TABLE_COLUMNS, values, strict=True)), ensure_ascii=False) + "\n"
@@ -1015,7 +1009,7 @@ def write_table(result: Any, path: str | os.PathLike[str], chunk: int = 1 << 16)
                 out.write("".join(lines).encode("utf-8"))
         else:
             buffer = io.StringIO()
-            writer = csv.writer(buffer, delimiter="\t" if fmt.format == "tsv" else ",", lineterminator="\n")
+            writer = csv.writer(buffer, delimiter=fmt.delimiter, lineterminator="\n")
             writer.writerow(_TABLE_COLUMNS)
             for columns in chunks():
                 writer.writerows([("" if v is None else str(v).lower() if isinstance(v, bool) else v for v in values)
@@ -1088,9 +1082,15 @@ def _csv_record(values: list[str], delimiter: str, raw: bytes) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def _text_column(header: list[str], field: str) -> int:
+    """The column of *field* in a CSV header: the last of that name, the one a row's dict holds."""
+    return len(header) - 1 - header[::-1].index(field)
+
+
 @dataclass
 class _FileLog:
-    """What cleaning one file did: its log entries (spooled), rows kept and removed, and the digests."""
+    """What cleaning one file did: its log entries (spooled), rows kept and removed, and the digest of the
+    original content (what restore must give back)."""
 
     entries: Any  # spooled: a file's entries reach the log only once the whole file was cleaned
     rows: int = 0
@@ -1099,29 +1099,28 @@ class _FileLog:
     original: Any = dataclasses.field(default_factory=hashlib.sha256)
 
     def add(self, entry: dict[str, Any]) -> None:
-        self.entries.write((json.dumps(entry, ensure_ascii=True) + "\n").encode("ascii"))
+        self.entries.write(log_line(entry))
 
 
 def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: str | os.PathLike[str], *,
                           text_field: str = "text", include: str | Iterable[str] | None = None,
                           force: bool = False) -> None:
-    """Write the cleaned table(s) of *cleaned* under the folder *target*, in the input's format, plus
-    ``removed.jsonl`` and ``tables.json`` for ``restore_tabular``.
+    """Write the cleaned table(s) of *cleaned* to the folder *target*, in the input's format, plus the log
+    ``removed.jsonl`` and the manifest ``files.json`` for ``restore_tabular``.
 
     Document unit: a removed document's row is left out. Other units: the cut passages are
     taken out of the row's text field; the row stays (its other fields untouched). JSON
     Lines and CSV rows that change nothing keep their exact bytes; Parquet keeps its schema.
     Rows that were error entries are copied unchanged. Each removal is logged with the row
     (JSON Lines and CSV: the removed row's bytes; Parquet: in ``removed_rows/``).
+
+    The folder is a unit, as ``write_cleaned`` writes one: staged beside *target* and moved
+    into place whole; an existing non-empty *target* needs *force* and must be an earlier
+    ``--clean`` output. The manifest (format ``dedup-clean-tables``) records the hash and size
+    of every file written and of the log, and the digest of what restore must give back (JSON
+    Lines and CSV: the uncompressed bytes; Parquet: its text column).
     """
-    found = table_files(source, include)
-    if found is None:
-        raise UsageError(f"{source}: not a table (JSON Lines, CSV/TSV or Parquet)")
-    tables = found.files
-    source_path, out = Path(source), Path(target)
-    check_apart(out, source_path)
-    check_apart(out / source_path.name, source_path)
-    _check_folder(out, force)
+    tables = _tables(source, include, "--clean", target)
     names = {name for name, _, _ in tables}
     for own in (LOG_NAME, MANIFEST_NAME):
         if own in names:
@@ -1134,34 +1133,47 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
         removals.setdefault(r.doc, []).append(r)
     by_row = result.config.get("unit") == "document"
     groups = _by_source(result.documents)
-    files = []
-    with _atomic_file(out / LOG_NAME) as log:
-        for name, path, fmt in tables:
-            cursor = _Cursor(result.documents, groups.get(name, []))
-            entry: dict[str, Any] = {"path": name, "format": fmt.format, "compression": fmt.compression}
-            with tempfile.SpooledTemporaryFile(max_size=1 << 24) as spool:
-                file_log = _FileLog(spool)
-                try:
-                    if fmt.format == "parquet":
-                        entry.update(_clean_parquet(name, path, out, cursor, cleaned, removals, by_row, text_field,
-                                                    file_log))
-                    else:
-                        _clean_lines(name, path, fmt, out / name, cursor, cleaned, removals, by_row, text_field,
-                                     file_log)
-                except _ReadFailure as failure:
-                    # The input breaks off (as when it was read): copy it as it is, cut nothing from it.
-                    with _atomic_file(out / name) as handle, open(path, "rb") as original:
-                        shutil.copyfileobj(original, handle)
-                    files.append({**entry, "copied": True, "why": _reason(failure.__cause__ or failure)})
-                    continue
-                spool.seek(0)
-                shutil.copyfileobj(spool, log)
-            files.append({**entry, "rows": file_log.rows, "dropped": file_log.dropped, "edited": file_log.edited,
-                          "sha256": file_log.original.hexdigest()})
-    manifest = {"version": 1, "text_field": text_field, "unit": result.config.get("unit"), "files": files}
-    from ._output import atomic_write
+    out, out_real = _target_arg(target)
+    mode = _target_mode(out, out_real, force, replace=True)
+    records = []
+    with Staging(out, out_real) as staging:
+        with staging.open(LOG_NAME) as log:
+            for name, path, fmt in tables:
+                cursor = _Cursor(result.documents, groups.get(name, []))
+                records.append(_clean_file(staging, log, name, path, fmt, cursor, cleaned, removals, by_row,
+                                           text_field))
+        staging.write(MANIFEST_NAME, manifest_bytes(TABLES_FORMAT, records, log.sha256, log.size,
+                                                    sum(r["removals"] for r in records), text_field=text_field,
+                                                    unit=result.config.get("unit")))
+        staging.commit(mode)
 
-    atomic_write(out / MANIFEST_NAME, json.dumps(manifest, ensure_ascii=True, indent=1).encode("ascii"))
+
+def _clean_file(staging: Staging, log: BinaryIO, name: str, path: Path, fmt: TableFormat, cursor: _Cursor,
+                cleaned: Any, removals: dict[str, list[Any]], by_row: bool, text_field: str) -> dict[str, Any]:
+    """Clean one table into *staging* and its entries onto *log*; return its record for the manifest."""
+    record: dict[str, Any] = {"path": name, "format": fmt.format, "compression": fmt.compression}
+    with tempfile.SpooledTemporaryFile(max_size=1 << 24) as spool:
+        file_log = _FileLog(spool)
+        try:
+            if fmt.format == "parquet":
+                written, record["removed_rows"] = _clean_parquet(name, path, staging, cursor, cleaned, removals,
+                                                                 by_row, text_field, file_log)
+            else:
+                written = _clean_lines(name, path, fmt, staging, cursor, cleaned, removals, by_row, text_field,
+                                       file_log)
+        except _ReadFailure as failure:
+            # The input breaks off (as when it was read): copy it as it is, cut nothing from it.
+            try:
+                digest, size = staging.copy(name, path)
+            except _SourceError as exc:
+                raise InputError(f"{path}: cannot be read ({exc})") from None
+            return {**record, "copied": True, "why": _reason(failure.__cause__ or failure), "removals": 0,
+                    "sha256": digest, "cleaned_sha256": digest, "cleaned_size": size}
+        spool.seek(0)
+        shutil.copyfileobj(spool, log)
+    return {**record, "removals": file_log.dropped + file_log.edited, "rows": file_log.rows,
+            "dropped": file_log.dropped, "edited": file_log.edited, "sha256": file_log.original.hexdigest(),
+            "cleaned_sha256": written.sha256, "cleaned_size": written.size}
 
 
 class _ReadFailure(Exception):
@@ -1200,12 +1212,12 @@ def _jsonable(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
-def _clean_lines(name: str, path: Path, fmt: TableFormat, destination: Path, cursor: _Cursor, cleaned: Any,
-                 removals: dict[str, list[Any]], by_row: bool, text_field: str, file_log: _FileLog) -> None:
-    delimiter = "\t" if fmt.format == "tsv" else ","
+def _clean_lines(name: str, path: Path, fmt: TableFormat, staging: Staging, cursor: _Cursor, cleaned: Any,
+                 removals: dict[str, list[Any]], by_row: bool, text_field: str, file_log: _FileLog) -> StagedFile:
     header: list[str] = []
-    with _reading(path, fmt.compression) as (stream, _), _writing(destination, fmt.compression) as out:
-        for segment in _read_guarded(_segments(stream, fmt.format)):
+    with _reading(path, fmt.compression) as (stream, _), staging.open(name) as written, \
+            _compressing(written, fmt.compression) as out:
+        for segment in _read_guarded(_segments(stream, fmt)):
             file_log.original.update(segment.raw)
             if segment.kind == "header":
                 header = segment.values or []
@@ -1233,27 +1245,31 @@ def _clean_lines(name: str, path: Path, fmt: TableFormat, destination: Path, cur
                 new = (line[:start] + _json_string(new_text, style or "utf8") + line[end:]).encode("utf-8")
                 extra = {"style": style} if style else {"style": "utf8", "raw": line}
             else:
-                column = len(header) - 1 - header[::-1].index(text_field)
+                column = _text_column(header, text_field)
                 values = list(segment.values or [])
-                canonical = _csv_record(values, delimiter, segment.raw) == segment.raw
+                canonical = _csv_record(values, fmt.delimiter, segment.raw) == segment.raw
                 values[column] = new_text
-                new = _csv_record(values, delimiter, segment.raw)
+                new = _csv_record(values, fmt.delimiter, segment.raw)
                 extra = {} if canonical else {"raw": segment.raw.decode("utf-8")}
             file_log.add(_log_entry(name, document, "edit", removals, segment=segment.number, **extra))
             file_log.edited += 1
             out.write(new)
+    return written
 
 
-def _clean_parquet(name: str, path: Path, out: Path, cursor: _Cursor, cleaned: Any, removals: dict[str, list[Any]],
-                   by_row: bool, text_field: str, file_log: _FileLog) -> dict[str, Any]:
+def _clean_parquet(name: str, path: Path, staging: Staging, cursor: _Cursor, cleaned: Any,
+                   removals: dict[str, list[Any]], by_row: bool, text_field: str, file_log: _FileLog
+                   ) -> tuple[StagedFile, dict[str, Any] | None]:
+    """Clean one Parquet file; return the file written and the record of its dropped rows' file (or ``None``)."""
     pa, pq = _pyarrow(), _parquet()
     parquet = pq.ParquetFile(path)
     schema, codec = parquet.schema_arrow, _parquet_codec(parquet)
     column = schema.get_field_index(text_field)
     removed_name = f"{REMOVED_ROWS}/{name}"
+    removed = None
     with ExitStack() as stack:
-        handle = stack.enter_context(_atomic_file(out / name))
-        writer = stack.enter_context(pq.ParquetWriter(handle, schema, compression=codec))
+        written = stack.enter_context(staging.open(name))
+        writer = stack.enter_context(pq.ParquetWriter(written, schema, compression=codec))
         removed_writer = None
         row = 0
         for batch in _read_guarded(parquet.iter_batches(batch_size=BATCH_ROWS)):
@@ -1279,14 +1295,15 @@ def _clean_parquet(name: str, path: Path, out: Path, cursor: _Cursor, cleaned: A
             table = pa.Table.from_batches([batch])
             if not all(keep):
                 if removed_writer is None:
-                    removed_handle = stack.enter_context(_atomic_file(out / removed_name))
-                    removed_writer = stack.enter_context(pq.ParquetWriter(removed_handle, schema, compression=codec))
+                    removed = stack.enter_context(staging.open(removed_name))
+                    removed_writer = stack.enter_context(pq.ParquetWriter(removed, schema, compression=codec))
                 removed_writer.write_table(table.filter(pa.array([not k for k in keep])))
             if changed:
                 table = table.set_column(column, schema.field(column), pa.array(texts, type=schema.field(column).type))
             writer.write_table(table.filter(pa.array(keep)) if not all(keep) else table)
         file_log.rows = row
-    return {"removed_rows": removed_name if file_log.dropped else None}
+    return written, None if removed is None else {"path": removed_name, "sha256": removed.sha256,
+                                                  "size": removed.size}
 
 
 def _digest_text(digest: Any, text: Any) -> None:
@@ -1298,7 +1315,7 @@ def _digest_text(digest: Any, text: Any) -> None:
 
 def is_tabular_output(folder: str | os.PathLike[str]) -> bool:
     """Whether *folder* was written by ``write_cleaned_tabular`` (so ``restore_tabular`` reads it back)."""
-    return (Path(folder) / MANIFEST_NAME).is_file()
+    return manifest_format(folder) == TABLES_FORMAT
 
 
 def restore_tabular(cleaned_dir: str | os.PathLike[str], target: str | os.PathLike[str], force: bool = False) -> int:
@@ -1306,41 +1323,90 @@ def restore_tabular(cleaned_dir: str | os.PathLike[str], target: str | os.PathLi
     how many files were written.
 
     JSON Lines and CSV come back byte for byte (their uncompressed content: a ``.gz`` is
-    compressed again, so its container bytes may differ), Parquet value for value; each
-    file is checked against the digest taken when it was cleaned, and a mismatch (an
-    edited cleaned file or log) is a ``ValueError``, with no file left half written.
+    compressed again, so its container bytes may differ), Parquet value for value. Checked as
+    ``restore_folder`` checks: the manifest and the log's hash first, every file against its
+    hash before it is read, every restored file against the digest taken when it was cleaned.
+    A mismatch or a damaged log or manifest is an ``IntegrityError`` naming the file (and the
+    log's line), and nothing is written: *target* is built beside itself and moved into place
+    (with *force*, into an existing non-empty *target*, never through a symbolic link).
     """
-    from ._output import check_outside
-
-    folder, out = Path(cleaned_dir), Path(target)
-    manifest_path = folder / MANIFEST_NAME
-    if not manifest_path.is_file():
-        raise InputError(f"{folder}: no {MANIFEST_NAME} here; is this a folder written by --clean from "
-                         f"tables?")
-    check_outside(out, folder)
-    _check_folder(out, force)
-    manifest = json.loads(manifest_path.read_text("utf-8"))
-    from ._clean import Removal
-
-    with open(folder / LOG_NAME, "rb") as log:
-        entries = _Peek(json.loads(line) for line in log if line.strip())
-        for info in manifest["files"]:
-            name = info["path"]
+    source = folder_root(cleaned_dir, "cleaned folder")
+    files, manifest = read_manifest(source, TABLES_FORMAT, _record_problem)
+    text_field = manifest.get("text_field")
+    if not isinstance(text_field, str):
+        raise IntegrityError(f"{source / MANIFEST_NAME}: 'text_field' is missing or not a string")
+    out, out_real, mode = restore_target(source, target, force)
+    log_path = source / LOG_NAME
+    check_stored(log_path, manifest["log"]["sha256"], manifest["log"]["size"], "the log")
+    with open_stored(log_path) as log, Staging(out, out_real) as staging:
+        entries = _Peek(_log_entries(log_path, log))
+        for name, info in files.items():
+            check_stored(source / name, info["cleaned_sha256"], info["cleaned_size"])
+            removed = info.get("removed_rows")
+            if removed is not None:
+                check_stored(source / removed["path"], removed["sha256"], removed["size"], "the removed rows")
             mine = _Peek(_while_file(entries, name))
             if info.get("copied"):
-                with _atomic_file(out / name) as handle, open(folder / name, "rb") as original:
-                    shutil.copyfileobj(original, handle)
+                try:
+                    staging.copy(name, source / name)
+                except _SourceError as exc:
+                    raise IntegrityError(f"{source / name}: cannot be read ({exc})") from None
             elif info["format"] == "parquet":
-                _restore_parquet(folder, out, info, manifest["text_field"], mine, Removal)
+                _restore_parquet(source, staging, info, text_field, mine)
             else:
-                _restore_lines(folder, out, info, manifest["text_field"], mine, Removal)
+                _restore_lines(source, staging, info, text_field, mine)
             if mine.peek() is not None:
-                raise IntegrityError(f"{folder / LOG_NAME}: entries for {name} do not fit its rows (was it edited?)")
+                raise IntegrityError(f"{log_path}: entries for {name} do not fit its rows (was it edited?)")
         left = entries.peek()
         if left is not None:
-            raise IntegrityError(f"{folder / LOG_NAME}: an entry for {left.get('file')!r}, a file not in "
-                                 f"{MANIFEST_NAME}")
-    return len(manifest["files"])
+            raise IntegrityError(f"{log_path}: an entry for {left['file']!r}, a file not in {MANIFEST_NAME}")
+        staging.commit(mode)
+    return len(files)
+
+
+def _record_problem(entry: dict[str, Any]) -> str:
+    """What is wrong with a table's record in the manifest (its path, counts and hashes checked already), or ''."""
+    name = entry["path"]
+    fmt = entry.get("format")
+    if fmt not in set(_FORMATS.values()) or entry.get("compression") not in {None, *_COMPRESSIONS.values()}:
+        return f"{name!r}: 'format' or 'compression' is not one dedup reads"
+    if entry.get("copied"):
+        return ""
+    problem = record_problem(entry, counts=("rows", "dropped", "edited"))
+    removed = entry.get("removed_rows")
+    if problem or removed is None:
+        return problem
+    if not isinstance(removed, dict) or fmt != "parquet" or removed.get("path") != f"{REMOVED_ROWS}/{name}":
+        return f"{name!r}: 'removed_rows' must be null, or name {REMOVED_ROWS}/{name} for a Parquet file"
+    return record_problem(removed, counts=("size",), hashes=("sha256",))
+
+
+def _log_entries(path: Path, log: BinaryIO) -> Iterator[dict[str, Any]]:
+    """The entries of a cleaned folder's log in order, an edit's removals as ``Removal``s; ``IntegrityError``
+    naming the line of one out of shape."""
+    for number, line in enumerate(log, 1):
+        try:
+            entry = json.loads(line)
+            problem = _log_entry_problem(entry)
+            if not problem and entry["action"] == "edit":
+                entry["removals"] = [Removal.from_dict(r) for r in entry["removals"]]
+        except (ValueError, UnicodeError) as exc:
+            raise IntegrityError(f"{path} line {number}: {json_reason(exc)}") from None
+        if problem:
+            raise IntegrityError(f"{path} line {number}: {problem}")
+        yield entry
+
+
+def _log_entry_problem(entry: Any) -> str:
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+        return "not a row entry (a JSON object naming its 'file')"
+    if entry.get("action") not in ("drop", "edit") or not isinstance(entry.get("removals"), list) \
+            or not entry["removals"]:
+        return "'action' must be drop or edit, with a list of removals"
+    if not all(isinstance(entry.get(key, 0), int) for key in ("row", "segment")) \
+            or not isinstance(entry.get("raw", ""), str) or entry.get("style", "utf8") not in _JSON_STYLES:
+        return "'row', 'segment', 'raw' or 'style' is out of shape"
+    return ""
 
 
 class _Peek:
@@ -1363,20 +1429,17 @@ def _while_file(entries: _Peek, name: str) -> Iterator[dict[str, Any]]:
         yield entries.advance()
 
 
-def _restored_text(text: str, entry: dict[str, Any], removal: Any) -> str:
-    from ._clean import restore
-
-    cuts = [removal.from_dict(r) for r in entry["removals"]]
+def _restored_text(text: str, entry: dict[str, Any]) -> str:
+    cuts = entry["removals"]
     return restore({cuts[0].doc: text}, cuts)[cuts[0].doc]
 
 
-def _restore_lines(folder: Path, out: Path, info: dict[str, Any], text_field: str, entries: _Peek,
-                   removal: Any) -> None:
+def _restore_lines(source: Path, staging: Staging, info: dict[str, Any], text_field: str, entries: _Peek) -> None:
     fmt = TableFormat(info["format"], info["compression"])
-    delimiter = "\t" if fmt.format == "tsv" else ","
     digest = hashlib.sha256()
     name = info["path"]
-    with _reading(folder / name, fmt.compression) as (stream, _), _writing(out / name, fmt.compression) as target:
+    with _reading(source / name, fmt.compression) as (stream, _), staging.open(name) as handle, \
+            _compressing(handle, fmt.compression) as target:
         number = 0  # segment number in the original file
 
         def emit(data: bytes) -> None:
@@ -1387,16 +1450,16 @@ def _restore_lines(folder: Path, out: Path, info: dict[str, Any], text_field: st
 
         def put_back_dropped() -> None:
             while entries.peek() is not None and entries.peek()["action"] == "drop" \
-                    and entries.peek()["segment"] == number:
+                    and entries.peek().get("segment") == number and "raw" in entries.peek():
                 emit(entries.advance()["raw"].encode("utf-8"))
 
         header: list[str] = []
-        for segment in _segments(stream, fmt.format):
+        for segment in _segments(stream, fmt):
             if segment.kind == "header":
                 header = segment.values or []
             put_back_dropped()
             entry = entries.peek()
-            if segment.kind != "row" or entry is None or entry["action"] != "edit" or entry["segment"] != number:
+            if segment.kind != "row" or entry is None or entry["action"] != "edit" or entry.get("segment") != number:
                 emit(segment.raw)
                 continue
             entries.advance()
@@ -1405,24 +1468,23 @@ def _restore_lines(folder: Path, out: Path, info: dict[str, Any], text_field: st
             elif fmt.format == "jsonl":
                 line = segment.raw.decode("utf-8")
                 start, end = _text_span(line, text_field)
-                text = _restored_text(json.loads(line[start:end]), entry, removal)
-                emit((line[:start] + _json_string(text, entry["style"]) + line[end:]).encode("utf-8"))
+                text = _restored_text(json.loads(line[start:end]), entry)
+                emit((line[:start] + _json_string(text, entry.get("style", "utf8")) + line[end:]).encode("utf-8"))
             else:
                 values = list(segment.values or [])
-                column = len(header) - 1 - header[::-1].index(text_field)
-                values[column] = _restored_text(values[column], entry, removal)
-                emit(_csv_record(values, delimiter, segment.raw))
+                column = _text_column(header, text_field)
+                values[column] = _restored_text(values[column], entry)
+                emit(_csv_record(values, fmt.delimiter, segment.raw))
         put_back_dropped()
-        if digest.hexdigest() != info["sha256"]:
-            raise IntegrityError(f"{name}: the restored file differs from the original (sha256); the cleaned file or "
-                             f"{LOG_NAME} was edited")
+    if digest.hexdigest() != info["sha256"]:
+        raise IntegrityError(f"{source / name}: the restored file differs from the original recorded in "
+                             f"{MANIFEST_NAME}; nothing was restored")
 
 
-def _restore_parquet(folder: Path, out: Path, info: dict[str, Any], text_field: str, entries: _Peek,
-                     removal: Any) -> None:
+def _restore_parquet(source: Path, staging: Staging, info: dict[str, Any], text_field: str, entries: _Peek) -> None:
     pa, pq = _pyarrow(), _parquet()
     name = info["path"]
-    parquet = pq.ParquetFile(folder / name)
+    parquet = pq.ParquetFile(source / name)
     schema = parquet.schema_arrow
     column = schema.get_field_index(text_field)
     drops: list[int] = []
@@ -1430,14 +1492,15 @@ def _restore_parquet(folder: Path, out: Path, info: dict[str, Any], text_field: 
     while entries.peek() is not None:
         entry = entries.advance()
         if entry["action"] == "drop":
-            drops.append(entry["row"])
+            drops.append(entry.get("row", -1))
         else:
-            edits[entry["row"]] = entry
-    removed = _one_row_batches(pq.ParquetFile(folder / info["removed_rows"])) if info.get("removed_rows") else iter(())
+            edits[entry.get("row", -1)] = entry
+    removed_rows = info.get("removed_rows")
+    removed = _one_row_batches(pq.ParquetFile(source / removed_rows["path"])) if removed_rows else iter(())
     digest = hashlib.sha256()
     written = 0
-    with _atomic_file(out / name) as handle, pq.ParquetWriter(handle, schema,
-                                                              compression=_parquet_codec(parquet)) as writer:
+    with staging.open(name) as handle, pq.ParquetWriter(handle, schema,
+                                                         compression=_parquet_codec(parquet)) as writer:
         def flush(pieces: list[Any]) -> None:
             nonlocal written
             if not pieces:
@@ -1446,7 +1509,7 @@ def _restore_parquet(folder: Path, out: Path, info: dict[str, Any], text_field: 
             texts = table.column(column).to_pylist()
             mine = [i for i in range(len(texts)) if written + i in edits]
             for i in mine:
-                texts[i] = _restored_text(texts[i], edits[written + i], removal)
+                texts[i] = _restored_text(texts[i], edits[written + i])
             for text in texts:
                 _digest_text(digest, text)
             if mine:
@@ -1457,7 +1520,7 @@ def _restore_parquet(folder: Path, out: Path, info: dict[str, Any], text_field: 
         def put_back(pieces: list[Any]) -> None:
             piece = next(removed, None)
             if piece is None:
-                raise IntegrityError(f"{name}: {info['removed_rows']} holds fewer rows than {LOG_NAME} removed")
+                raise IntegrityError(f"{source / name}: {REMOVED_ROWS} holds fewer rows than {LOG_NAME} removed")
             pieces.append(piece)
 
         d, position = 0, 0  # the next drop, and the original row of the next row placed
@@ -1477,9 +1540,9 @@ def _restore_parquet(folder: Path, out: Path, info: dict[str, Any], text_field: 
         for _ in range(d, len(drops)):
             put_back(pieces)
         flush(pieces)
-        if written != info["rows"] or digest.hexdigest() != info["sha256"]:
-            raise IntegrityError(f"{name}: the restored table differs from the original ({written} rows, text digest); "
-                             f"the cleaned file or {LOG_NAME} was edited")
+    if written != info["rows"] or digest.hexdigest() != info["sha256"]:
+        raise IntegrityError(f"{source / name}: the restored table differs from the original recorded in "
+                             f"{MANIFEST_NAME} ({written} rows, text digest); nothing was restored")
 
 
 def _one_row_batches(parquet: Any) -> Iterator[Any]:

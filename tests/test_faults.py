@@ -563,6 +563,18 @@ def test_unmatched_undecodable_and_damaged_files_round_trip(tmp_path: Path) -> N
     assert files(tmp_path / "back") == files(folder)
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs a file that opens but cannot be read")
+def test_file_that_opens_but_cannot_be_read_is_listed_not_fatal(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    write(folder / "a.txt", POOL[0] + "\n" + POOL[0] + "\n")
+    (folder / "mem.bin").symlink_to("/proc/self/mem")  # opens; reading at offset 0 fails (EIO)
+    written = write_cleaned(dedup.clean(folder), folder, tmp_path / "out")
+    assert [(f.path, f.error.startswith("not copied: ")) for f in written.failed] == [("mem.bin", True)]
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(["a.txt", LOG_NAME, MANIFEST_NAME])  # nothing half-copied
+    restore_folder(tmp_path / "out", tmp_path / "back")
+    assert files(tmp_path / "back") == {b"a.txt": (folder / "a.txt").read_bytes()}
+
+
 def test_deeply_nested_folders(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     deep = folder

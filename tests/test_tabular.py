@@ -6,6 +6,7 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import hashlib
 import io
 import json
 import subprocess
@@ -403,14 +404,91 @@ def test_unchanged_rows_keep_their_bytes_and_csv_stays_csv(tmp_path):
         "9", "10", "11", "13", "14"]
 
 
-def test_restore_refuses_an_edited_cleaned_file(tmp_path):
+def _rehash(folder: Path, name: str, field: str = "cleaned_sha256") -> None:
+    """Record the present hash and size of *name* in the manifest, as a careful forger would."""
+    manifest = json.loads((folder / "files.json").read_text("ascii"))
+    data = (folder / name).read_bytes()
+    entry = manifest["log"] if name == "removed.jsonl" else next(f for f in manifest["files"] if f["path"] == name)
+    size_field = "size" if field == "sha256" else "cleaned_size"
+    entry.update({field: hashlib.sha256(data).hexdigest(), size_field: len(data)})
+    (folder / "files.json").write_text(json.dumps(manifest), "ascii")
+
+
+def _edit(path: Path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+
+
+TAMPERING = {
+    "cleaned file edited": (lambda out: _edit(out / "c.jsonl", E.encode(), "改过的文字".encode()),
+                            r"c\.jsonl: differs from the cleaned file recorded in files\.json"),
+    "log edited": (lambda out: _edit(out / "removed.jsonl", b'"id": 10', b'"id": 99'),
+                   r"removed\.jsonl: differs from the log recorded in files\.json"),
+    "cleaned file and its hash edited": (
+        lambda out: (_edit(out / "c.jsonl", E.encode(), "改过的文字".encode()), _rehash(out, "c.jsonl")),
+        r"c\.jsonl: the restored file differs from the original recorded in files\.json"),
+    "log and its hash edited": (
+        lambda out: ((out / "removed.jsonl").write_bytes(b"{not json\n"), _rehash(out, "removed.jsonl", "sha256")),
+        r"removed\.jsonl line 1: not valid JSON"),
+    "a path that leaves the target": (
+        lambda out: (out / "files.json").write_text(
+            (out / "files.json").read_text("ascii").replace('"path": "c.jsonl"', '"path": "../c.jsonl"'), "ascii"),
+        r"files\.json: files\[0\]: path '\.\./c\.jsonl' has an empty, '\.' or '\.\.' part; restore writes only inside"),
+}
+
+
+@pytest.mark.parametrize("tampering", TAMPERING)
+def test_restore_refuses_a_tampered_cleaned_folder(tmp_path, tampering):
+    (tmp_path / "in").mkdir()
+    source = _write(tmp_path / "in", "c.jsonl")
+    out, back = tmp_path / "out", tmp_path / "work" / "back"
+    write_cleaned_tabular(dedup.clean(source), source, out)
+    assert json.loads((out / "files.json").read_text("ascii"))["format"] == "dedup-clean-tables"
+    change, message = TAMPERING[tampering]
+    change(out)
+    with pytest.raises(IntegrityError, match=message):
+        restore_tabular(out, back)
+    # Nothing written: no restored file, no staging folder, nothing outside the target.
+    assert not (tmp_path / "work").exists() or list((tmp_path / "work").iterdir()) == []
+
+
+def test_restore_refuses_a_parquet_file_edited_outside_its_text(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    source = _write(tmp_path, "c.parquet")
+    out = tmp_path / "out"
+    write_cleaned_tabular(dedup.clean(source, unit="document"), source, out)
+    table = pq.read_table(out / "c.parquet")
+    urls = table.column("url").to_pylist()
+    pq.write_table(table.set_column(2, "url", pa_array([u.replace("http:", "https:") for u in urls])), out / "c.parquet")
+    with pytest.raises(IntegrityError, match=r"c\.parquet: differs from the cleaned file recorded"):
+        restore_tabular(out, tmp_path / "back")
+    assert not (tmp_path / "back").exists()
+
+
+def pa_array(values: list) -> object:
+    import pyarrow as pa
+
+    return pa.array(values)
+
+
+def test_clean_force_replaces_only_an_earlier_output_whole(tmp_path):
     source = _write(tmp_path, "c.jsonl")
-    write_cleaned_tabular(dedup.clean(source), source, tmp_path / "out")
-    cleaned = tmp_path / "out" / "c.jsonl"
-    cleaned.write_bytes(cleaned.read_bytes().replace(E.encode(), "改过的文字".encode()))
-    with pytest.raises(IntegrityError, match="differs from the original"):
-        restore_tabular(tmp_path / "out", tmp_path / "back")
-    assert not (tmp_path / "back" / "c.jsonl").exists()
+    cleaned = dedup.clean(source)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    with pytest.raises(UsageError, match="not an earlier dedup --clean output"):
+        write_cleaned_tabular(cleaned, source, mine, force=True)
+    assert [p.name for p in mine.iterdir()] == ["thesis.txt"]
+    out = tmp_path / "out"
+    write_cleaned_tabular(cleaned, source, out)
+    (out / "stale.jsonl").write_text("from an earlier run")
+    write_cleaned_tabular(cleaned, source, out, force=True)
+    assert sorted(p.name for p in out.iterdir()) == ["c.jsonl", "files.json", "removed.jsonl"]
+    assert restore_tabular(out, tmp_path / "back") == 1
+    assert (tmp_path / "back" / "c.jsonl").read_bytes() == source.read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if ".dedup-" in p.name] == []  # no staging folder left
 
 
 def test_shard_folder_clean_and_restore(tmp_path):
@@ -432,9 +510,9 @@ def test_shard_folder_clean_and_restore(tmp_path):
 def test_outputs_never_overwrite_the_input_file(tmp_path):
     source = _write(tmp_path, "c.jsonl")
     before = source.read_bytes()
-    with pytest.raises(UsageError, match="is the input"):
+    with pytest.raises(UsageError, match="would overwrite the input"):
         write_cleaned_tabular(dedup.clean(source), source, tmp_path, force=True)
-    with pytest.raises(UsageError, match="is the input"):
+    with pytest.raises(UsageError, match="would overwrite the input"):
         write_annotated(dedup.find_duplicates(source), source, source)
     assert source.read_bytes() == before
 
