@@ -623,27 +623,22 @@ class Index:
         # Equal texts: the first passage of each text in this add, then the stored group of that text.
         local = exact_groups(norms)
         firsts = np.flatnonzero(local == np.arange(n))
-        hashes = [_text_hash(norms[i]) for i in firsts.tolist()]
+        hashes = np.fromiter((_text_hash(norms[i]) for i in firsts.tolist()), np.int64, len(firsts))
         # A hash match is confirmed by the text itself: equal hashes of different texts stay apart.
-        matched = self._select_in("SELECT hash, gid FROM groups WHERE hash IN ({})", sorted(set(hashes)))
+        matched = self._select_in("SELECT hash, gid FROM groups WHERE hash IN ({})", np.unique(hashes).tolist())
         texts = self._texts([g for _, g in matched])
         stored = {(h, texts.get(g)): g for h, g in matched}
-        gid_of_first = np.empty(len(firsts), np.int64)
-        new_first: list[int] = []
-        new_hash: list[int] = []
-        for k, (i, h) in enumerate(zip(firsts.tolist(), hashes)):
-            hit = stored.get((h, norms[i]))
-            if hit is not None:
-                gid_of_first[k] = hit
-            else:
-                gid_of_first[k] = base_gid + len(new_first)
-                new_first.append(i)
-                new_hash.append(h)
+        gid_of_first = np.full(len(firsts), -1, np.int64)
+        for k in np.flatnonzero(np.isin(hashes, [h for h, _ in matched])).tolist():
+            gid_of_first[k] = stored.get((int(hashes[k]), norms[int(firsts[k])]), -1)
+        is_new = gid_of_first < 0
+        gid_of_first[is_new] = base_gid + np.arange(int(is_new.sum()))
+        new_first_arr = firsts[is_new]
+        new_hash = hashes[is_new].tolist()
         gid = np.full(n, -1, np.int64)
         lookup = np.full(n, -1, np.int64)
         lookup[firsts] = gid_of_first
         gid[local >= 0] = lookup[local[local >= 0]]
-        new_first_arr = np.array(new_first, np.int64)
         new_gids = base_gid + np.arange(len(new_first_arr), dtype=np.int64)
         new_len = lengths[new_first_arr]
         banded = (new_len >= s.min_chars) & (new_len <= s.max_chars)
@@ -784,10 +779,9 @@ class Index:
         # Holders of each usable sampled shingle: its old groups, then its new ones.
         old_start = starts[at] if len(found) else np.zeros(len(uniq), np.int64)
         u = np.flatnonzero(usable & hit)
-        holder_key = [np.repeat(u, old_count[u]), np.flatnonzero(usable[inverse]) * 0 + inverse[usable[inverse]]]
-        holders = [old[gather_ranges(old_start[u], old_count[u])], owner_gid[usable[inverse]]]
-        key = np.concatenate(holder_key)
-        gid = np.concatenate(holders)
+        new = usable[inverse]
+        key = np.concatenate([np.repeat(u, old_count[u]), inverse[new]])
+        gid = np.concatenate([old[gather_ranges(old_start[u], old_count[u])], owner_gid[new]])
         order = np.lexsort((gid, key))
         key, gid = key[order], gid[order]
         # Pairs with a new group only: each new holder with every holder before it (old ones first).
@@ -858,8 +852,9 @@ class Index:
         candidates by their exact shingle sets (``judge``); gid pairs, a < b."""
         s = self.settings
         if len(lsh):
-            compact = np.stack([groups.compact[int(g)] for g in lsh.ravel().tolist()])
-            estimates = estimate(compact, np.arange(len(compact)).reshape(-1, 2))
+            involved, local = np.unique(lsh, return_inverse=True)
+            compact = np.stack([groups.compact[g] for g in involved.tolist()])
+            estimates = estimate(compact, local.reshape(-1, 2))
             floor = s.threshold - estimate_margin(s.threshold, s.num_perm) if s.verify else s.threshold
             keep = estimates >= floor
             lsh, estimates = lsh[keep], estimates[keep]
@@ -1056,7 +1051,8 @@ class Index:
             docs = self._docs(sorted(set(rows[:, 1].tolist())))
         # Stored passages show the text of their group: a new passage's, fetched, or read now.
         known = dict(plan.groups.norm)
-        known.update((int(g), plan.norms[i]) for i, g in enumerate(plan.gid.tolist()) if g >= 0)
+        gids, firsts = np.unique(plan.gid, return_index=True)  # each group's first passage in this add
+        known.update((g, plan.norms[i]) for g, i in zip(gids.tolist(), firsts.tolist()) if g >= 0)
         missing = sorted({int(g) for g in rows[:, 5].tolist() if g >= 0 and int(g) not in known})
         known.update(self._fetch_groups(np.array(missing, np.int64)).norm if missing else {})
         old_norms = [known.get(int(g), "") for g in rows[:, 5].tolist()]

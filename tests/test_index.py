@@ -89,19 +89,19 @@ def test_batches_give_the_batch_engine_pairs_and_clusters(tmp_path_factory, docs
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpora(), st.lists(st.integers(1, 11), max_size=5))
-def test_with_containment_exact_and_near_pairs_equal_and_contained_pairs_do_not_depend_on_the_split(
-        tmp_path_factory, docs, cuts):
+def test_with_containment_pairs_do_not_depend_on_the_split_and_hold_every_lsh_pair(tmp_path_factory, docs, cuts):
     s = Settings()
-    batch = dedup.find_duplicates(docs, s)
     whole, at_once = _add_in_batches(tmp_path_factory.mktemp("i") / "x.db", docs, [], s)
     reported, in_batches = _add_in_batches(tmp_path_factory.mktemp("i") / "y.db", docs,
                                            [c for c in cuts if c < len(docs)], s)
-    assert _pairs(at_once, ("exact", "near")) == _pairs(batch, ("exact", "near"))
     assert _pairs(in_batches) == _pairs(at_once) == whole == reported
-    # Every contained pair the index reports is one the batch engine verifies alike.
+    # The two containment searches differ (sampled shingles here, every shingle in the batch engine),
+    # so either may find pairs, near ones too, that the other misses; what LSH finds, both find.
+    lsh_only = dedup.find_duplicates(docs, s.replace(containment=False))
+    assert set(_pairs(lsh_only, ("exact", "near"))) <= set(_pairs(at_once, ("exact", "near")))
+    # Every pair the index reports is verified as the batch engine verifies it, when it finds it too.
     judged = {p[:4]: p for p in _pairs(dedup.find_duplicates(docs, s))}
-    for pair in _pairs(at_once, ("contained",)):
-        assert pair[:4] not in judged or judged[pair[:4]] == pair
+    assert all(judged.get(pair[:4], pair) == pair for pair in _pairs(at_once))
 
 
 def test_first_seen_is_kept_whatever_the_ids(tmp_path):
@@ -404,4 +404,3 @@ def test_texts_stay_right_when_blocks_fill_up_empty_and_fill_again(tmp_path):
         assert index.check() == []
         result = index.query([("probe", docs[1][1].splitlines()[2] + "\n" + docs[6][1].splitlines()[4])])
     assert sorted((p.a.doc, p.a.index, p.kind) for p in result.pairs) == [("again", 4, "exact"), ("t00001", 2, "exact")]
-    assert dedup.Index is Index
