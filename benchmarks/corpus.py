@@ -90,6 +90,7 @@ __all__ = [
     "Corpus",
     "build",
     "build_long",
+    "cached",
     "load_sentences",
     "write",
 ]
@@ -528,12 +529,20 @@ def _en_punct_quotes(text: str, rng: random.Random) -> str:
     return text
 
 
-def _char_edits(text: str, rng: random.Random, alphabet: str) -> str:
+def _char_edits(text: str, rng: random.Random, alphabet: str, rate: tuple[float, float] = (0.02, 0.05),
+                position_first: bool = False) -> str:
+    """*text* with a share of its characters (drawn from *rate*) replaced, inserted or deleted.
+
+    ``build_long`` draws each edit's position before its operation (*position_first*): kept so
+    that its corpora, cached and measured, stay what they were."""
     chars = list(text)
-    n_edits = max(1, round(len(chars) * rng.uniform(0.02, 0.05)))
+    n_edits = max(1, round(len(chars) * rng.uniform(*rate)))
     for _ in range(n_edits):
-        op = rng.random()
-        pos = rng.randrange(len(chars))
+        if position_first:
+            pos, op = rng.randrange(len(chars)), rng.random()
+        else:
+            op = rng.random()
+            pos = rng.randrange(len(chars))
         if op < 0.4:
             chars[pos] = rng.choice(alphabet)
         elif op < 0.7:
@@ -735,17 +744,7 @@ def build_long(n_docs: int, seed: int = 0, dup_rate: float = 0.1) -> Corpus:
         elif kind == "reorder":
             rng.shuffle(ps)
         elif kind == "char_edits":
-            rate = rng.uniform(0.01, 0.02)
-            chars = list("\n".join(ps))
-            for _e in range(max(1, round(len(chars) * rate))):
-                pos, op = rng.randrange(len(chars)), rng.random()
-                if op < 0.4:
-                    chars[pos] = rng.choice(_LETTERS)
-                elif op < 0.7:
-                    chars.insert(pos, rng.choice(_LETTERS))
-                elif len(chars) > 1:
-                    del chars[pos]
-            ps = "".join(chars).split("\n")
+            ps = _char_edits("\n".join(ps), rng, _LETTERS, (0.01, 0.02), position_first=True).split("\n")
         elif kind == "drop_paragraphs":
             for _d in range(min(len(ps) // 6 or 1, len(ps) - 1)):
                 del ps[rng.randrange(len(ps))]
@@ -771,16 +770,34 @@ def build_long(n_docs: int, seed: int = 0, dup_rate: float = 0.1) -> Corpus:
                   n_real_base=n_real, sentence_reuse=1)
 
 
-def write(corpus: Corpus, folder) -> None:
-    """Write each document to folder/doc_id (UTF-8), creating sub-folders."""
+def write(corpus: Corpus | list[tuple[str, str]], folder) -> None:
+    """Write each document (of a Corpus, or (doc_id, text) pairs) to folder/doc_id (UTF-8), creating sub-folders."""
     root = Path(folder)
     made: set[Path] = set()
-    for doc_id, text in corpus.docs:
+    for doc_id, text in corpus.docs if isinstance(corpus, Corpus) else corpus:
         path = root / doc_id
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
             made.add(path.parent)
         path.write_text(text, encoding="utf-8")
+
+
+def cached(name: str, data: Path) -> list[tuple[str, str]]:
+    """The documents of ``lang:N`` (``build(lang, N, seed=0)``, lang zh or en) or ``sotu:N``
+    (``build_long(N, seed=0)``), built once and kept as ``data/lang-N.pickle``: the corpora
+    the benchmark scripts share."""
+    import os
+    import pickle
+
+    kind, size = name.split(":")
+    cache = Path(data) / f"{kind}-{size}.pickle"
+    if not cache.exists():
+        built = build_long(int(size), seed=0) if kind == "sotu" else build(kind, int(size), seed=0)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(built.docs, protocol=5))
+        tmp.replace(cache)
+    return pickle.loads(cache.read_bytes())
 
 
 # --------------------------------------------------------------------------- CLI

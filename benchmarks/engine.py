@@ -12,7 +12,9 @@ shared, and wall-clock time measures the neighbours as much as the code. Every s
 The data are the paragraphs of a ``corpus.py`` corpus (non-empty stripped lines, documents
 in id order), normalised by ``Normalizer.batch``; the engine works on the distinct texts of
 at least 8 characters (the pipeline's representatives). Character 5-grams, Jaccard >= 0.5,
-128 bins, containment >= 0.8, as ``benchmarks/run.py``.
+128 bins, containment >= 0.8: not the command line's defaults (threshold 0.6), which
+``benchmarks/run.py`` measures, and none of the reading, clustering or reporting the command
+does, so these seconds are the engine's stages alone, never the command's time.
 """
 
 from __future__ import annotations
@@ -22,13 +24,11 @@ import json
 import math
 import os
 import pickle
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
+
+from run import DATA, PeakSampler, load_corpus, machine, resident_bytes  # noqa: E402
 
 from dedup import _kernel  # noqa: E402
 from dedup._contain import candidates_from_samples, contained_candidates, sample_batch  # noqa: E402
@@ -48,19 +50,17 @@ from dedup._verify import overlap  # noqa: E402
 
 THRESHOLD, NUM_PERM, N, SEED, CONTAINED, MIN_CHARS = 0.5, 128, 5, 1, 0.8, 8
 SAMPLE = 16
-DATA = HERE / "data"
 
 
 # ------------------------------------------------------------------------------------------- data
 def load_texts(lang: str, size: int) -> list[str]:
-    """The normalised paragraphs of the ``corpus.py`` corpus (cached under benchmarks/data/)."""
+    """The normalised paragraphs of the ``corpus.py`` corpus ``lang:size`` (the documents shared with
+    ``run.py``; their normal forms cached under benchmarks/data/ too)."""
     cache = DATA / f"engine-{lang}-{size}.pickle"
     if cache.exists():
         return pickle.loads(cache.read_bytes())
-    import corpus
-
-    built = corpus.build(lang, size, seed=0)
-    raw = [line.strip() for _, text in sorted(built.docs) for line in text.splitlines() if line.strip()]
+    docs = load_corpus(f"{lang}:{size}")
+    raw = [line.strip() for _, text in sorted(docs) for line in text.splitlines() if line.strip()]
     texts = Normalizer().batch(raw)
     DATA.mkdir(exist_ok=True)
     cache.write_bytes(pickle.dumps(texts, protocol=5))
@@ -287,8 +287,6 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
 def run_kernels_only(lang: str, size: int) -> dict[str, Any]:
     """The kernels alone on a corpus too big for the exact join and the numpy stages (1M paragraphs):
     CPU seconds a stage, candidates, and the peak of resident memory above what the texts hold."""
-    import threading
-
     texts = load_texts(lang, size)
     reps = representatives(texts)
     bands, rows = optimal_params(THRESHOLD, NUM_PERM)
@@ -296,34 +294,19 @@ def run_kernels_only(lang: str, size: int) -> dict[str, Any]:
     normalizer = Normalizer()
     tables = normalizer._vector_tables()
     # Resident memory sampled every 2 ms on a thread: the stages' peak above what the texts hold.
-    page = os.sysconf("SC_PAGE_SIZE")
-
-    def resident() -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * page
-
-    before = resident()
-    peak = [before]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.wait(0.002):
-            peak[0] = max(peak[0], resident())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = PeakSampler()
     times = {}
     times["normalize kernel"], _ = cpu(lambda: _kernel.map_characters(texts, *tables))
     # The normal forms are the text itself (the pipeline keeps them in place of the raw slices): from
     # here on, memory is measured above them.
-    before = peak[0] = resident()
+    before = sampler.reset()
     grown, reached = {}, {}
 
     def stage(label: str, fn: Callable[[], Any]) -> Any:
         # Peak resident memory during the stage: above what it started with, and above the texts.
-        start = peak[0] = resident()
+        start = sampler.reset()
         times[label], value = cpu(fn)
-        top = max(peak[0], resident())
+        top = sampler.top()
         grown[label], reached[label] = (top - start) / len(reps), (top - before) / len(reps)
         return value
 
@@ -336,9 +319,8 @@ def run_kernels_only(lang: str, size: int) -> dict[str, Any]:
     both = union(near, new)
     stage("verify kernel near", lambda: _kernel.overlap_texts(reps, near, N))
     stage("verify kernel near+new", lambda: _kernel.overlap_texts(reps, both, N))
-    held = (resident() - before) / len(reps)
-    stop.set()
-    sampler.join()
+    held = (resident_bytes() - before) / len(reps)
+    sampler.done()
     return {"name": f"{lang}:{size}", "paragraphs": len(texts), "reps": len(reps), "times": times,
             "near_candidates": len(near), "new_candidates": len(new), "new_extra": len(both) - len(near),
             # The pipeline's stages: the kernels' bucketing, not candidate_pairs (measured for its time).
@@ -415,19 +397,11 @@ def compile_cost() -> list[dict[str, float]]:
 
 
 # ------------------------------------------------------------------------------------------ report
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "-"
-
-
 def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, Any]],
                  compiles: list[dict[str, float]], repeats: int, big: Sequence[dict[str, Any]] = ()) -> None:
     lines = ["# Engine benchmark", "",
              f"Generated by `python benchmarks/engine.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
-             f"Machine: {os.cpu_count()} cores (shared), {platform.machine()}, Python {platform.python_version()}; "
-             f"numpy {np.__version__}, numba {_version('numba')}, datasketch {_version('datasketch')}.", "",
+             f"Machine: {machine(('numpy', 'numba', 'datasketch'))}; shared with other work.", "",
              "CPU seconds of this process (`time.process_time`; the machine is shared, so wall-clock time "
              f"measures the neighbours), median of {repeats} interleaved runs. Distinct paragraphs of at least "
              f"{MIN_CHARS} characters, character {N}-grams, Jaccard >= {THRESHOLD}, {NUM_PERM} bins, containment "

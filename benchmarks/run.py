@@ -51,6 +51,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+from corpus import cached as cached_corpus  # noqa: E402
+from corpus import write as write_corpus  # noqa: E402
+
 import dedup  # noqa: E402
 from dedup.stages import Normalizer, segment  # noqa: E402
 
@@ -100,17 +103,7 @@ def load_corpus(name: str) -> list[tuple[str, str]]:
     """``seeds``, ``zh:N`` / ``en:N`` (corpus.build) or ``sotu:N`` (corpus.build_long), cached under benchmarks/data/."""
     if name == "seeds":
         return [(p.name, p.read_text("utf-8")) for p in sorted((ROOT / "seeds").glob("*.txt"))]
-    kind, size = name.split(":")
-    cache = DATA / f"{kind}-{size}.pickle"
-    if not cache.exists():
-        import corpus
-
-        DATA.mkdir(exist_ok=True)
-        built = corpus.build_long(int(size), seed=0) if kind == "sotu" else corpus.build(kind, int(size), seed=0)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(built.docs, protocol=5))
-        tmp.replace(cache)
-    return pickle.loads(cache.read_bytes())
+    return cached_corpus(name, DATA)
 
 
 def corpus_folder(name: str, docs: list[tuple[str, str]]) -> Path:
@@ -121,10 +114,7 @@ def corpus_folder(name: str, docs: list[tuple[str, str]]) -> Path:
     done = folder / ".complete"
     if not done.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        for doc_id, text in docs:
-            path = folder / doc_id
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8")
+        write_corpus(docs, folder)
         done.touch()
     return folder
 
@@ -141,30 +131,48 @@ def passages_of(docs: list[tuple[str, str]], unit: str) -> tuple[list[str], dict
 
 
 # ---------------------------------------------------------------- in-process methods, one fresh process each
-def _rss_mb() -> float:
+def resident_bytes() -> int:
+    """This process's resident memory now."""
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-class _PeakSampler:
-    """Samples resident memory every 2 ms on a thread: the peak of one method, not of the loading before it."""
+class PeakSampler:
+    """Samples resident memory every 2 ms on a thread: the peak of one stretch of work, not of the loading before it.
+
+    ``before`` (where it started) and ``peak`` are bytes; ``reset()`` starts a new stretch at the
+    resident size of the moment (``engine.py`` measures each stage so)."""
 
     def __init__(self) -> None:
         import threading
 
-        self.peak = self.before = _rss_mb()
+        self.peak = self.before = resident_bytes()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         while not self.stop.wait(0.002):
-            self.peak = max(self.peak, _rss_mb())
+            self.peak = max(self.peak, resident_bytes())
+
+    def reset(self) -> int:
+        """Forget the peak so far: the next one is measured from now; returns the resident bytes now."""
+        self.peak = now = resident_bytes()
+        return now
+
+    def top(self) -> int:
+        """The peak so far, bytes."""
+        return max(self.peak, resident_bytes())
+
+    def grown_mb(self) -> float:
+        """The peak so far above where the sampler started, MiB."""
+        return (self.top() - self.before) / 2**20
 
     def done(self) -> float:
+        """Stops sampling; the peak above where the sampler started, MiB."""
         self.stop.set()
         self.thread.join()
-        return max(self.peak, _rss_mb()) - self.before
+        return self.grown_mb()
 
 
 def _cpu() -> float:
@@ -177,7 +185,7 @@ def _as_array(found: set[tuple[int, int]]) -> np.ndarray:
 
 
 def _dedup_cli_path(folder: str, unit: str, out_dir: str, where: dict[tuple[str, int], int],
-                    stages: dict[str, float], sampler: _PeakSampler, out: Any, text_report: bool) -> None:
+                    stages: dict[str, float], sampler: PeakSampler, out: Any, text_report: bool) -> None:
     """What ``python -m dedup FOLDER --json OUT`` does, stage by stage.
 
     Sends the engine's row (pairs at or above the threshold as corpus positions, seconds of
@@ -199,7 +207,7 @@ def _dedup_cli_path(folder: str, unit: str, out_dir: str, where: dict[tuple[str,
                    np.int64)
     keep = ~(result.similarity < THRESHOLD - 1e-9)  # NaN (unverified) counts as reported
     row = {"seconds": engine, "stages": dict(stages), "pairs": np.sort(pos[result.pair_index[keep]], axis=1),
-           "peak_mb": sampler.peak - sampler.before, "cpu": _cpu() - cpu, "with_report": None}
+           "peak_mb": sampler.grown_mb(), "cpu": _cpu() - cpu, "with_report": None}
     out.send({"dedup": row})
     del pos
     pause = time.perf_counter() - start - engine  # the mapping above is the harness's, not dedup's
@@ -215,7 +223,7 @@ def _dedup_cli_path(folder: str, unit: str, out_dir: str, where: dict[tuple[str,
         else:
             _write_text(cleaned, out_dir, write_text_report)
         stages[stage] = time.perf_counter() - t
-        row.update(stages=dict(stages), peak_mb=sampler.peak - sampler.before, cpu=_cpu() - cpu,
+        row.update(stages=dict(stages), peak_mb=sampler.grown_mb(), cpu=_cpu() - cpu,
                    with_report=time.perf_counter() - start - pause)
         out.send({"dedup": row})
 
@@ -238,7 +246,7 @@ def _child(method: str, path: str, out: Any, text_report: bool = True) -> None:
     import gc
 
     gc.collect()
-    sampler = _PeakSampler()
+    sampler = PeakSampler()
     cpu = _cpu()
     start = time.perf_counter()
     stages: dict[str, float] = {}
@@ -324,10 +332,6 @@ def run_in_process(method: str, payload_path: Path, timeout: float, text_report:
         for row in result.values():
             row["unfinished"] = why
     return result
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-    return result
 
 
 # ---------------------------------------------------------------- the command line in a subprocess
@@ -402,9 +406,10 @@ def score(pairs: np.ndarray, truth: set[tuple[int, int]]) -> tuple[float, float]
 
 
 # ---------------------------------------------------------------- the report
-def machine() -> str:
+def machine(packages: tuple[str, ...] = ("numpy", "numba", "datasketch", "rensa", "gaoya")) -> str:
+    """The machine and the versions measured: cores, memory, kernel, Python, dedup and *packages*."""
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    versions = ", ".join(f"{p} {_version(p)}" for p in ("numpy", "numba", "datasketch", "rensa", "gaoya"))
+    versions = ", ".join(f"{p} {version(p)}" for p in packages)
     return (f"{os.cpu_count()} cores, {mem:.0f} GiB memory, {platform.processor() or platform.machine()}, "
             f"Linux {platform.release()}, Python {platform.python_version()}; dedup {dedup.__version__}, {versions}")
 
@@ -421,7 +426,7 @@ def code_version() -> str:
     return f"commit {head}" + (f" with {len(dirty)} uncommitted files under dedup/" if dirty else "")
 
 
-def _version(package: str) -> str:
+def version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -630,7 +635,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite RESULTS.md and the plot from the last run's saved measurements")
     args = parser.parse_args(argv)
     DATA.mkdir(exist_ok=True)
-    saved = DATA / ("rows-quick.pickle" if args.quick else "rows.pickle")
+    # A run of some corpora (--only) keeps its own measurements: the full run's, which RESULTS.md
+    # is written from, are replaced only through --merge.
+    saved = DATA / ("rows-quick.pickle" if args.quick else "rows-only.pickle" if args.only and not args.merge
+                    else "rows.pickle")
     if args.report_only:
         rows, failures, profile, meta = pickle.loads(saved.read_bytes())
         plot(rows, args.plot)
@@ -739,10 +747,11 @@ def beyond_text(r: dict[str, Any]) -> float:
     return (r["peak_mb"] * 2**20 - r["text_bytes"]) / r["passages"]
 
 
-def goals(rows: list[dict[str, Any]], failures: list[str]) -> list[str]:
+def goals(rows: list[dict[str, Any]], failures: list[str], merged: bool = False) -> list[str]:
     """The issue's goals, each with the figure measured in this run and whether it is met."""
     out = ["## Goals", "",
-           "Measured side by side in this run. `cli` is `python -m dedup FOLDER --json R` with every default "
+           "Measured side by side in this run" + (" (a corpus measured again in a separate run, named above, is "
+                                                  "compared within that run)" if merged else "") + ". `cli` is `python -m dedup FOLDER --json R` with every default "
            "(containment search on, text report on); ratios are the peer's time / the command line's time, by "
            "wall clock and (in brackets) by CPU seconds, which the other work on the machine disturbs less.", "",
            "| goal | measured | |", "|---|---|---|"]
@@ -908,7 +917,7 @@ def write_report(path: Path, rows: list[dict[str, Any]], profile: str, quick: bo
            "`Shingler` + `overlap`, only on texts in a candidate): the same pipeline as dedup's, so these rows "
            "compare implementations.",
            "- `bytes/passage beyond text`: (peak memory above start-up - the input's UTF-8 bytes) / passages.", ""]
-    out += goals(rows, failures)
+    out += goals(rows, failures, bool(meta.get("merged")))
     out += [NOTES_START, _kept_notes(path), NOTES_END, ""]
     for kind, title in (("seeds", "Seeds (unit paragraph)"), ("zh", "Chinese paragraphs (unit paragraph)"),
                         ("sotu", "Long documents (`--unit document`)")):
