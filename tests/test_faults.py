@@ -165,12 +165,19 @@ def test_sigkill_during_force_rerun_keeps_the_old_output(corpus: Path, many: Pat
 
 
 def test_ctrl_c_exits_130_without_traceback_or_output(many: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    hit, rc, stderr = _kill_during_staging([many, "--clean", out, "--quiet"], tmp_path, signal.SIGINT, 0.0)
-    assert hit
-    assert rc == INTERRUPTED, stderr
-    assert "Traceback" not in stderr
-    assert not out.exists() and staging_leftovers(tmp_path) == []
+    out, interrupted = tmp_path / "out", 0
+    for _attempt in range(5):
+        hit, rc, stderr = _kill_during_staging([many, "--clean", out, "--quiet"], tmp_path, signal.SIGINT, 0.0)
+        assert "Traceback" not in stderr
+        if rc == 0:  # the signal came after the commit, as the interpreter exited: then OUT is whole
+            assert_restores_exactly(out, many, tmp_path / "back")
+            shutil.rmtree(out)
+            shutil.rmtree(tmp_path / "back")
+            continue
+        assert hit and rc == INTERRUPTED, stderr
+        assert not out.exists() and staging_leftovers(tmp_path) == []
+        interrupted += 1
+    assert interrupted, "Ctrl-C never arrived while writing: the test proved nothing"
 
 
 def _file_size_limit(limit: int):
