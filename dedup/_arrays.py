@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["decode_pairs", "first_of_runs", "gather_ranges", "ranks"]
+__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "ranks"]
 
 
 def ranks(sizes: np.ndarray) -> np.ndarray:
@@ -44,3 +44,14 @@ def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:
     [[1, 2], [0, 2]]
     """
     return np.stack(np.divmod(np.asarray(codes, np.int64), n), axis=1).reshape(-1, 2)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted: ``np.unique`` by one sort. (numpy 2.4's ``np.unique`` without
+    ``return_counts`` hashes instead: 20 times slower on 5 million distinct int64.)
+
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    values = np.sort(np.asarray(values).ravel())
+    return values[first_of_runs(values)]

@@ -21,11 +21,11 @@ from typing import NamedTuple, no_type_check
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, first_of_runs, gather_ranges
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
 from ._shingle import ShingleBatch
 
 __all__ = ["Sample", "candidates_from_samples", "contained_candidates", "containment_candidates", "required_hits",
-           "sample_batch"]
+           "sample_batch", "sample_texts"]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
@@ -72,6 +72,29 @@ def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sampl
     return Sample(n, hashes, owner, hashes[take], owner[take])
 
 
+def sample_texts(texts: Sequence[str], shingle_size: int, sample: int = SAMPLE) -> Sample:
+    """``sample_batch`` of all *texts* (character n-grams) at once, its index cut to the hashes that some
+    text queries: ``candidates_from_samples`` finds the same pairs in it, since the posting list of every
+    queried hash is whole, and sorts a few entries a text instead of every shingle of the corpus.
+    Compiled kernels; ``sample_batch`` on each batch where numba is missing or the input is small.
+
+    >>> part = sample_texts(["abcd", "xy", "zabc"], 3, sample=1)
+    >>> part.size, len(part.queries), bool(set(part.hashes.tolist()) <= set(part.queries.tolist()))
+    (3, 3, True)
+    """
+    if not _kernel.use_kernels(sum(map(len, texts))):
+        from ._shingle import Shingler
+
+        return sample_batch(Shingler("char", shingle_size)(texts), 0, sample)
+    # Pass 1: each text's *sample* smallest hashes are its queries.
+    query, counts = _kernel.smallest_hashes(texts, shingle_size, sample)
+    asker = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    # Pass 2: the shingles of every text that some text queries are the index (made again, not kept
+    # from pass 1: that would be 8 bytes a character of the corpus).
+    held, owner = _kernel.held_hashes(texts, shingle_size, distinct(query))
+    return Sample(len(texts), held, owner, query, asker)
+
+
 def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, max_posting: int = 32) -> np.ndarray:
     """Pairs ``(i, j)``, i < j, where one text may hold at least *contained* of the other's shingles.
 
@@ -105,11 +128,13 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     holder = (index[gather_ranges(lo[usable], span)] & owner_mask).astype(np.int64)
     asker = np.repeat(askers[usable], span)
     other = holder != asker
-    codes, hits = np.unique(asker[other] * total + holder[other], return_counts=True)
-    x, y = decode_pairs(codes, total).T
+    codes = _kernel.sort_codes(asker[other] * total + holder[other])
+    firsts = np.flatnonzero(first_of_runs(codes))
+    hits = np.diff(np.append(firsts, len(codes)))
+    x, y = decode_pairs(codes[firsts], total).T
     needed = np.maximum(1, np.floor((contained - 0.25) * asked[x]))
     x, y = x[hits >= needed], y[hits >= needed]
-    return decode_pairs(np.unique(np.minimum(x, y) * total + np.maximum(x, y)), total)
+    return decode_pairs(distinct(np.minimum(x, y) * total + np.maximum(x, y)), total)
 
 
 def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0.8, sample: int = SAMPLE,
@@ -199,7 +224,7 @@ def contained_candidates(sample_offsets: np.ndarray, samples: np.ndarray, limits
                                   max(1 << 20, 16 * m))
     else:
         pairs = _contained_numpy(sample_offsets, samples, limits, sizes, compact, need, max_posting, contained, margin)
-    return decode_pairs(np.unique(pairs[:, 0] * m + pairs[:, 1]), m)
+    return decode_pairs(distinct(pairs[:, 0] * m + pairs[:, 1]), m)
 
 
 def _least_jaccard(small: np.ndarray, big: np.ndarray, contained: float, num_perm: int, margin: float) -> np.ndarray:
@@ -228,7 +253,7 @@ def _contained_numpy(offsets: np.ndarray, samples: np.ndarray, limits: np.ndarra
     # Every pair within each shared, usable run of equal samples; one code per shared sample.
     shared = (runs >= 2) & (runs <= max_posting)
     parts = [np.zeros(0, np.int64)]
-    for size in np.unique(runs[shared]).tolist():
+    for size in distinct(runs[shared]).tolist():
         at = starts[shared & (runs == size)]
         a, b = np.triu_indices(size, 1)
         left, right = owner[order[at[:, None] + a]].ravel(), owner[order[at[:, None] + b]].ravel()

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import decode_pairs, first_of_runs, gather_ranges
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import Sample, candidates_from_samples
@@ -338,7 +338,7 @@ def _exact_join(split: _ExactSplit, *answers: np.ndarray) -> np.ndarray:
 def _sign(settings: Settings, part: _Part, reps: np.ndarray, batch_size: int) -> _Signed:
     """``sign_passages`` for the partition's representatives."""
     settings = _here(settings)
-    return _Signed(reps, sign_passages(settings, part.norms, reps, batch_size))
+    return _Signed(reps, sign_passages(settings, part.norms, reps, batch_size, every_shingle=True))
 
 
 def _band_piece(signed: _Signed, bands: list[int]) -> np.ndarray:
@@ -363,7 +363,7 @@ def _band_reduce(settings: Settings, rep_starts: np.ndarray, *pieces: np.ndarray
 @_trimmed
 def _lsh_pairs(m: int, *pieces: np.ndarray) -> np.ndarray:
     """The distinct candidate pairs (representative numbers) whose first member lies in this partition."""
-    return decode_pairs(_distinct(_cat(list(pieces), np.int64)), max(m, 1))
+    return decode_pairs(distinct(_cat(list(pieces), np.int64)), max(m, 1))
 
 
 def _route(hashes: np.ndarray, reducers: int) -> np.ndarray:
@@ -402,7 +402,7 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
     top = hashes >> np.uint64(32)
     out = []
     for piece in pieces:
-        asked = _distinct(piece[2] >> np.uint64(32))
+        asked = distinct(piece[2] >> np.uint64(32))
         lo, hi = np.searchsorted(top, asked, "left"), np.searchsorted(top, asked, "right")
         take = gather_ranges(lo, hi - lo)
         out.append((hashes[take], owners[take]))
@@ -422,7 +422,7 @@ def _contain_pairs(settings: Settings, m: int, signed: _Signed, rep_start: int,
 
 def _foreign(ids: np.ndarray, rep_starts: np.ndarray, p: int) -> list[np.ndarray]:
     """The distinct *ids* not in partition *p*, by owning partition."""
-    ids = _distinct(ids)
+    ids = distinct(ids)
     owner = np.searchsorted(rep_starts, ids, "right") - 1
     return [ids[owner == q] if q != p else ids[:0] for q in range(len(rep_starts) - 1)]
 
@@ -474,7 +474,7 @@ def _estimate(settings: Settings, signed: _Signed, rep_start: int, rep_starts: n
               candidates: _Candidates, fetched: list[tuple[np.ndarray, np.ndarray]]) -> _Estimated:
     """MinHash estimates of the partition's LSH candidates; the hopeless ones are dropped, as ``bucket``
     does, and the rest join the containment candidates (without verification: the estimate decides)."""
-    involved = _distinct(candidates.lsh.ravel())
+    involved = distinct(candidates.lsh.ravel())
     local, at = _rows(involved, rep_start, len(signed.reps), fetched)
     compact = np.zeros((len(involved), settings.num_perm), np.uint8)
     compact[local] = signed.signed.compact[involved[local] - rep_start]
@@ -502,7 +502,7 @@ def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, est
     """``judge`` the partition's pairs, with the normal forms of their other sides fetched; pairs in
     representative numbers."""
     settings = _here(settings)
-    involved = _distinct(estimated.pairs.ravel())
+    involved = distinct(estimated.pairs.ravel())
     local, at = _rows(involved, rep_start, len(signed.reps), fetched)
     texts = [""] * len(involved)
     for k, i in zip(np.flatnonzero(local).tolist(), signed.reps[involved[local] - rep_start].tolist()):
@@ -518,17 +518,6 @@ def _unverified(estimated: _Estimated) -> tuple[np.ndarray, ...]:
     """Without verification, the estimated pairs are the answer: Jaccard estimates, no containment."""
     k = len(estimated.pairs)
     return estimated.pairs, estimated.estimates, np.full((k, 2), np.nan), np.full(k, Kind.NEAR, np.int8)
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted: ``np.unique`` by one sort (numpy 2.4's ``np.unique`` hashes
-    first, and is about 15 times slower on int64 arrays).
-
-    >>> _distinct(np.array([3, 1, 3, 2])).tolist()
-    [1, 2, 3]
-    """
-    values = np.sort(values)
-    return values[first_of_runs(values)]
 
 
 def _cat(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:

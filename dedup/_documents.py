@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ._arrays import distinct
 from ._result import Kind, Result
 from ._spans import Prepared, Span, align_pairs, prepare, to_spans
 
@@ -95,7 +96,7 @@ class PairSpans:
                 todo.append((row, i, j))
         # In parts of about _AHEAD_CHARS characters, so that the prepared passages of one part are held at a time.
         sizes = np.array([p.end[i] - p.start[i] + p.end[j] - p.start[j] for _, i, j in todo], np.int64)
-        cuts = np.unique(np.searchsorted(np.cumsum(sizes), np.arange(_AHEAD_CHARS, int(sizes.sum()), _AHEAD_CHARS)))
+        cuts = distinct(np.searchsorted(np.cumsum(sizes), np.arange(_AHEAD_CHARS, int(sizes.sum()), _AHEAD_CHARS)))
         for part in np.split(np.arange(len(todo)), cuts + 1):
             batch: dict[int, Prepared] = {}
             chosen = [todo[k] for k in part.tolist()]

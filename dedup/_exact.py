@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import decode_pairs, first_of_runs
+from ._arrays import decode_pairs, distinct, first_of_runs
 from ._lsh import group_pairs
 from ._read import ReadError
 from ._segment import Passages
@@ -45,7 +45,7 @@ def unique_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     >>> unique_pairs(np.array([[1, 2], [0, 1], [1, 2]]), 3).tolist()
     [[0, 1], [1, 2]]
     """
-    return decode_pairs(np.unique(pairs[:, 0] * n + pairs[:, 1]), n)
+    return decode_pairs(distinct(pairs[:, 0] * n + pairs[:, 1]), n)
 
 
 def expand_exact(settings: Settings, group: np.ndarray, found: Verified) -> Verified:

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._arrays import first_of_runs, gather_ranges, ranks
+from ._arrays import distinct, first_of_runs, gather_ranges, ranks
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
 from ._errors import DedupError
@@ -185,7 +185,7 @@ def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tup
         batch = settings.shingler(list(texts[start:start + chunk]))
         owner = np.repeat(np.arange(start, start + len(batch), dtype=np.uint64), batch.counts())
         low = batch.hashes < np.uint64(_SAMPLE_BELOW)
-        codes = np.unique((owner[low] << np.uint64(31)) | (batch.hashes[low] >> np.uint64(_SAMPLE_SHIFT)))
+        codes = distinct((owner[low] << np.uint64(31)) | (batch.hashes[low] >> np.uint64(_SAMPLE_SHIFT)))
         owners.append((codes >> np.uint64(31)).astype(np.int64))
         keys.append((codes & np.uint64((1 << 31) - 1)).astype(np.int64))
     return np.concatenate(owners), np.concatenate(keys)
@@ -569,7 +569,7 @@ class Index:
             try:
                 rows = np.array(con.execute("SELECT pid, did, line, start, end, coalesce(gid, -1) FROM passages "
                                             "ORDER BY pid").fetchall(), np.int64).reshape(-1, 6)
-                groups = self._fetch_groups(np.unique(rows[rows[:, 5] >= 0, 5]), texts=True)
+                groups = self._fetch_groups(distinct(rows[rows[:, 5] >= 0, 5]), texts=True)
                 links = self._links_of(None)
                 docs = self._docs(None)
             finally:
@@ -625,7 +625,7 @@ class Index:
         firsts = np.flatnonzero(local == np.arange(n))
         hashes = np.fromiter((_text_hash(norms[i]) for i in firsts.tolist()), np.int64, len(firsts))
         # A hash match is confirmed by the text itself: equal hashes of different texts stay apart.
-        matched = self._select_in("SELECT hash, gid FROM groups WHERE hash IN ({})", np.unique(hashes).tolist())
+        matched = self._select_in("SELECT hash, gid FROM groups WHERE hash IN ({})", distinct(hashes).tolist())
         texts = self._texts([g for _, g in matched])
         stored = {(h, texts.get(g)): g for h, g in matched}
         gid_of_first = np.full(len(firsts), -1, np.int64)
@@ -664,7 +664,7 @@ class Index:
         cont = (self._containment_candidates(new_gids[owner], skey, base_gid, nsample_new, new_gids)
                 if contain and len(skey) else np.zeros((0, 2), np.int64))
         # Texts of the stored groups that are candidates (not of every group sharing a sample).
-        old_needed = np.unique(np.concatenate([lsh[lsh < base_gid], cont[cont < base_gid]]))
+        old_needed = distinct(np.concatenate([lsh[lsh < base_gid], cont[cont < base_gid]]))
         groups = self._fetch_groups(old_needed, texts=s.verify)
         for k, g in enumerate(new_gids.tolist()):
             groups.norm[g] = norms[int(new_first_arr[k])]
@@ -707,7 +707,7 @@ class Index:
             f"SELECT v, c, CASE WHEN c < {int(limit)} THEN (SELECT group_concat(gid) FROM (SELECT gid FROM {table} "
             f"WHERE key = v ORDER BY gid)) ELSE (SELECT min(gid) FROM {table} WHERE key = v) END FROM "
             f"(SELECT v, (SELECT count(*) FROM (SELECT 1 FROM {table} WHERE key = v LIMIT {int(limit)})) AS c "
-            f"FROM ({{}})) WHERE c > 0", np.unique(keys).tolist())
+            f"FROM ({{}})) WHERE c > 0", distinct(keys).tolist())
         if not rows:
             return nothing, nothing, nothing, nothing
         found = np.array([r[0] for r in rows], np.int64)
@@ -794,7 +794,7 @@ class Index:
         codes = gid[gather_ranges(run_start[w], rank[w])] * n + np.repeat(gid[w], rank[w])
         codes, shared = np.unique(codes, return_counts=True)
         a, b = np.divmod(codes, n)
-        old_gids = np.unique(a[a < base_gid])
+        old_gids = distinct(a[a < base_gid])
         stored = np.array(self._select_in("SELECT gid, nsample FROM groups WHERE gid IN ({}) ORDER BY gid",
                                           old_gids.tolist()), np.int64).reshape(-1, 2)
         table = np.concatenate([stored[:, 1], nsample_new])  # sample counts of old gids, then new ones
@@ -931,11 +931,11 @@ class Index:
         """The passage pairs whose later passage is new in this add, under the module's rules."""
         gid, base = plan.gid, plan.base_pid
         pids = base + np.arange(len(gid), dtype=np.int64)
-        touched = np.unique(gid[gid >= 0])
+        touched = distinct(gid[gid >= 0])
         old_touched = touched[touched < base_gid]
         # Links of stored groups that gain passages, and the new links.
         links = Verified.concat([self._links_of(old_touched), plan.links]) if len(old_touched) else plan.links
-        involved = np.unique(np.concatenate([touched, links.index.ravel()]))
+        involved = distinct(np.concatenate([touched, links.index.ravel()]))
         members, old = self._old_members(involved[involved < base_gid].tolist())
         grouped = gid >= 0
         order = np.argsort(gid[grouped], kind="stable")
@@ -1041,7 +1041,7 @@ class Index:
         """The Result of an add or query: the new passages and the stored ones they pair with."""
         passages, n = plan.passages, len(plan.gid)
         pairs = plan.pairs
-        old_pids = np.unique(pairs.index[pairs.index < plan.base_pid])
+        old_pids = distinct(pairs.index[pairs.index < plan.base_pid])
         rows = np.zeros((0, 6), np.int64)
         docs: dict[int, Any] = {}
         if len(old_pids):

@@ -23,11 +23,12 @@ from typing import NamedTuple, no_type_check
 
 import numpy as np
 
+from ._arrays import distinct
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
-__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "map_characters", "overlap_texts",
-           "sample_limits", "sign_texts"]
+__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "held_hashes", "map_characters",
+           "overlap_texts", "sample_limits", "sign_texts", "smallest_hashes", "sort_codes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -84,7 +85,7 @@ def _load() -> None:
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_next_power", "_bitmap_words", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
              "_distinct", "_distinct_exact", "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts",
-             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted")
+             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_held_kernel")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
         if not hasattr(space[name], "py_func"):
@@ -269,7 +270,7 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) ->
     pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
     if shingle_size < 1:
         raise ValueError(f"shingle size must be a positive integer, not {shingle_size!r}")
-    if not use_kernels(sum(len(texts[i]) for i in np.unique(pairs).tolist())):
+    if not use_kernels(sum(len(texts[i]) for i in distinct(pairs).tolist())):
         from ._verify import overlap
 
         return _overlap_numpy(texts, pairs, shingle_size, overlap)
@@ -293,6 +294,140 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) ->
     return size_a, size_b, shared
 
 
+def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's *k* smallest distinct character n-gram hashes, ascending, and how many it has
+    (fewer when it has fewer shingles): ``(hashes, counts)``. Compiled kernels only.
+
+    >>> _load()
+    >>> hashes, counts = smallest_hashes(["abcd", "xy"], 3, 1)
+    >>> counts.tolist(), len(hashes)
+    ([1, 1], 2)
+    """
+    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
+    parts, counts = [], np.zeros(len(texts), np.int64)
+    if k == 0 or not texts:
+        return np.zeros(0, np.uint64), counts
+    for start, end in _chunks(texts):
+        codes, offsets = _codes(texts[start:end])
+        out = np.zeros((end - start) * k, np.uint64)
+        scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
+        _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, k, scratch, out, counts[start:end])
+        parts.append(out.reshape(-1, k))
+    rows = np.concatenate(parts)
+    return rows[np.arange(k)[None, :] < counts[:, None]], counts
+
+
+def held_hashes(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every text's distinct character n-gram hashes that are in *table* (sorted, distinct uint64
+    hashes): ``(hashes, owner)``, by text, ascending within each. Compiled kernels only.
+
+    >>> _load()
+    >>> hashes, counts = smallest_hashes(["abcd"], 3, 1)
+    >>> held_hashes(["abcd", "zzabcd", "xy"], 3, hashes)[1].tolist()
+    [0, 1]
+    """
+    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
+    bits = max(1, min(24, len(table).bit_length()))
+    shift = np.uint64(64 - bits)
+    # Where each bucket of the top bits starts in the table: a lookup scans a few entries.
+    starts = np.searchsorted(table >> shift, np.arange((1 << bits) + 1, dtype=np.uint64)).astype(np.int64)
+    # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the
+    # table itself is read (with a tenth of its bits set, nine hashes in ten).
+    filter_bits = max(16, min(26, (len(table) * 10).bit_length()))
+    bitmap = np.zeros(1 << (filter_bits - 6), np.uint64)
+    low = (table & np.uint64((1 << filter_bits) - 1)).astype(np.int64)
+    np.bitwise_or.at(bitmap, low >> 6, np.left_shift(np.uint64(1), (low & 63).astype(np.uint64)))
+    held, owners = [], []
+    for start, end in _chunks(texts):
+        codes, offsets = _codes(texts[start:end])
+        scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
+        hashes, owner = _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap,
+                                     np.uint64((1 << filter_bits) - 1), scratch)
+        held.append(hashes)
+        owners.append(owner + start)
+    if not held:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    return np.concatenate(held), np.concatenate(owners)
+
+
+def sort_codes(codes: np.ndarray) -> np.ndarray:
+    """Non-negative int64 *codes* sorted: by the compiled radix sort when the kernels are loaded (about
+    ten times ``np.sort`` on millions of pair codes), else by ``np.sort``.
+
+    >>> sort_codes(np.array([5, 0, 3], np.int64)).tolist()
+    [0, 3, 5]
+    """
+    codes = np.asarray(codes, np.int64)
+    if not (_loaded and len(codes) > 1 << 16):
+        return np.sort(codes)
+    return _radix_sort64(codes.view(np.uint64), np.uint64(int(codes.max()) + 1)).view(np.int64)
+
+
+@no_type_check  # typed by numba, not by mypy
+def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, k, scratch, out, counts):
+    """Each text's k smallest distinct hashes into ``out[i * k:]``, ascending (insertion into a sorted
+    row that most hashes fail to enter at its first comparison)."""
+    for i in range(len(offsets) - 1):
+        total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
+        row = out[i * k:(i + 1) * k]
+        filled = 0
+        for p in range(total):
+            h = scratch[p]
+            if filled == k and h >= row[k - 1]:
+                continue
+            at = filled
+            while at > 0 and row[at - 1] > h:
+                at -= 1
+            if at > 0 and row[at - 1] == h:
+                continue  # a repeated shingle
+            last = min(filled, k - 1)
+            for q in range(last, at, -1):
+                row[q] = row[q - 1]
+            row[at] = h
+            if filled < k:
+                filled += 1
+        counts[i] = filled
+
+
+@no_type_check  # typed by numba, not by mypy
+def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch):
+    """Each text's distinct hashes found in *table*, ascending within a text, and their text."""
+    cap = 1024
+    hashes = np.empty(cap, np.uint64)
+    owner = np.empty(cap, np.int64)
+    found = 0
+    for i in range(len(offsets) - 1):
+        total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
+        first = found
+        for p in range(total):
+            h = scratch[p]
+            low = h & mask
+            if not (bitmap[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
+                continue
+            b = h >> shift
+            for j in range(starts[b], starts[b + 1]):
+                if table[j] >= h:
+                    if table[j] == h:
+                        if found == cap:
+                            cap *= 2
+                            hashes = np.concatenate((hashes, np.empty(cap - found, np.uint64)))
+                            owner = np.concatenate((owner, np.empty(cap - found, np.int64)))
+                        hashes[found] = h
+                        owner[found] = i
+                        found += 1
+                    break
+        # This text's hits: sorted and repeats dropped (a handful).
+        part = hashes[first:found]
+        part.sort()
+        distinct = first
+        for p in range(first, found):
+            if p == first or hashes[p] != hashes[p - 1]:
+                hashes[distinct] = hashes[p]
+                distinct += 1
+        found = distinct
+    return hashes[:found].copy(), owner[:found].copy()
+
+
 def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> tuple[np.ndarray, np.ndarray,
                                                                                      np.ndarray]:
     if len(pairs) == 0:
@@ -308,7 +443,7 @@ def _pair_chunks(texts: Sequence[str], pairs: np.ndarray) -> list[slice]:
     weight = np.fromiter((len(texts[a]) + len(texts[b]) for a, b in pairs.tolist()), np.int64, len(pairs))
     ends = np.searchsorted(np.cumsum(weight), np.arange(chunk_chars, int(weight.sum()) + chunk_chars, chunk_chars),
                            "right")
-    edges = np.unique(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))
+    edges = distinct(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))
     return [slice(int(a), int(b)) for a, b in pairwise(edges)]
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._arrays import decode_pairs, first_of_runs, gather_ranges, ranks
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, ranks
 from ._hash import POLY, mix64
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
         shared = sizes > 1
         if shared.any():
             found.append(group_pairs(order, starts[shared], sizes[shared], max_bucket, n))
-    codes = np.unique(np.concatenate(found))
+    codes = distinct(np.concatenate(found))
     return decode_pairs(codes, n)
 
 

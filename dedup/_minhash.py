@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._contain import Sample, sample_batch
+from ._contain import Sample, sample_batch, sample_texts
 from ._hash import mix64
 from ._lsh import band_keys
 from ._progress import Clock, steps
@@ -127,27 +127,36 @@ class Signed:
 
 
 def sign_passages(settings: Settings, norms: Sequence[str], reps: np.ndarray, batch_size: int = 4096,
-                  progress: bool = False, clock: Clock | None = None) -> Signed:
-    """Shingle, sign and band the passages at *reps* (positions into *norms*), batch by batch;
-    with ``settings.containment`` (and verification), sample each batch for the containment search.
+                  progress: bool = False, clock: Clock | None = None, every_shingle: bool = False) -> Signed:
+    """Shingle, sign and band the passages at *reps* (positions into *norms*); with
+    ``settings.containment`` (and verification), sample them for the containment search.
+
+    Character shingles go through the compiled kernels (one pass a passage to sign, two to
+    sample, whose index holds only the shingles some passage queries); word shingles through
+    the numpy stages batch by batch. *every_shingle*: the index holds every distinct shingle,
+    as the Dask engine needs (it meets other partitions' queries there).
 
     >>> s = sign_passages(Settings(threshold=0.5), ["同一段文字出现了两次", "同一段文字出现了两次"], np.arange(2))
     >>> s.keys.shape, bool((s.keys[0] == s.keys[1]).all()), len(s.samples)
     ((2, 35), True, 1)
     """
     clock = clock or Clock(None)
-    if settings.shingle_kind == "char" and not (settings.containment and settings.verify):
-        # No containment samples wanted: the compiled kernel shingles, signs and bands each passage in
-        # one pass (the same keys and compact signatures, bit for bit; numpy where numba is missing).
+    contain = settings.containment and settings.verify
+    if settings.shingle_kind == "char" and not (contain and every_shingle):
+        # The compiled kernel shingles, signs and bands each passage in one pass (the same keys and
+        # compact signatures, bit for bit; numpy where numba is missing).
         from ._kernel import sign_texts
 
-        done = sign_texts([norms[i] for i in reps.tolist()], settings.shingle_size, settings.num_perm, settings.seed,
-                          settings.bands, settings.rows)
+        texts = [norms[i] for i in reps.tolist()]
+        done = sign_texts(texts, settings.shingle_size, settings.num_perm, settings.seed, settings.bands,
+                          settings.rows)
         clock("sign")
-        return Signed(done.keys, done.compact, [])
+        samples = [sample_texts(texts, settings.shingle_size)] if contain else []
+        clock("contain")
+        return Signed(done.keys, done.compact, samples)
     keys = np.zeros((len(reps), settings.bands), np.uint32)
     compact = np.zeros((len(reps), settings.num_perm), np.uint8)
-    samples: list[Sample] = []
+    samples = []
     starts = range(0, len(reps), batch_size)
     for start in steps(starts, total=len(starts), desc="sign", enabled=progress):
         chunk = reps[start:start + batch_size]
@@ -155,7 +164,7 @@ def sign_passages(settings: Settings, norms: Sequence[str], reps: np.ndarray, ba
         clock("shingle")
         signatures = sign(batch, settings.num_perm, settings.seed)
         clock("sign")
-        if settings.containment and settings.verify:
+        if contain:
             # The containment index is sampled from the same shingle batches as the signatures.
             samples.append(sample_batch(batch, start))
             clock("contain")

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import first_of_runs, gather_ranges
+from ._arrays import distinct, first_of_runs, gather_ranges
+from ._kernel import overlap_texts
 from ._result import Kind
 from ._settings import Settings
 from ._shingle import ShingleBatch
@@ -100,7 +101,7 @@ def overlap(batch: ShingleBatch, pairs: np.ndarray) -> Overlap:
 
 def _chunks(weights: np.ndarray) -> list[slice]:
     bounds = np.searchsorted(np.cumsum(weights), np.arange(_CHUNK, int(weights.sum()) + _CHUNK, _CHUNK))
-    edges = np.unique(np.concatenate(([0], bounds + 1, [len(weights)])).clip(0, len(weights)))
+    edges = distinct(np.concatenate(([0], bounds + 1, [len(weights)])).clip(0, len(weights)))
     return [slice(int(s), int(e)) for s, e in itertools.pairwise(edges)]
 
 
@@ -144,7 +145,7 @@ def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray, pad: int = 0) -> n
     chunk = before // np.array([[_SET_CHUNK], [_CHUNK]])
     for rows in np.split(by_inner, group_starts[1:][(np.diff(chunk, axis=1) > 0).any(axis=0)]):
         inner, outer = pairs[rows, 1], pairs[rows, 0]
-        sets = np.unique(inner)
+        sets = distinct(inner)
         found = _found(_keys(batch, sets, sets, text_bits), _keys(batch, outer, inner, text_bits))
         out[rows] = _longest_runs(np.flatnonzero(~found), counts[outer], pad)
     return out
@@ -299,8 +300,11 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
     # from signing would cost 8 bytes a character for the whole corpus.
     involved, local = np.unique(candidates, return_inverse=True)
     local = local.reshape(-1, 2)
-    batch = settings.shingler([norms[i] for i in involved])
-    found = overlap(batch, local)
+    texts = [norms[i] for i in involved.tolist()]
+    if settings.shingle_kind == "char":
+        found = Overlap(*overlap_texts(texts, local, settings.shingle_size))  # compiled: sorted sets merged
+    else:
+        found = overlap(settings.shingler(texts), local)
     union = found.size_a + found.size_b - found.shared
     near = found.shared >= settings.threshold * union - 1e-9
     inside = np.maximum(found.containment_ab, found.containment_ba) >= settings.contained_ratio - 1e-9
@@ -312,7 +316,7 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
         rows = np.flatnonzero(inside)
         inner_side = np.argmax(np.stack([found.containment_ab[rows], found.containment_ba[rows]], axis=1), axis=1)
         inner_first = np.stack([local[rows, inner_side], local[rows, 1 - inner_side]], axis=1)
-        run = longest_extra_run(batch, inner_first, pad=settings.shingle_size - 1) - (settings.shingle_size - 1)
+        run = _extra_runs(settings, texts, inner_first, pad=settings.shingle_size - 1) - (settings.shingle_size - 1)
         own[rows] = run >= settings.own_block_chars
         ok = near | (inside & ~own)
     local, jaccard, near, own = local[ok], found.jaccard[ok], near[ok], own[ok]
@@ -324,6 +328,12 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
     if maybe.any():
         rows = np.flatnonzero(maybe)
         outer_first = np.stack([local[rows, 1 - inner[rows]], local[rows, inner[rows]]], axis=1)
-        extra = longest_extra_run(batch, outer_first) - (settings.shingle_size - 1)
+        extra = _extra_runs(settings, texts, outer_first) - (settings.shingle_size - 1)
         kinds[rows[extra >= settings.extra_block_chars]] = Kind.CONTAINED
     return Verified(candidates[ok], jaccard, containment, kinds)
+
+
+def _extra_runs(settings: Settings, texts: Sequence[str], pairs: np.ndarray, pad: int = 0) -> np.ndarray:
+    """``longest_extra_run`` of *pairs* (positions into *texts*), shingling only the texts they name."""
+    named, local = np.unique(pairs, return_inverse=True)
+    return longest_extra_run(settings.shingler([texts[i] for i in named.tolist()]), local.reshape(-1, 2), pad)

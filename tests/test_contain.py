@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import _contain, _kernel
-from dedup.stages import contained_candidates, required_hits
+from dedup.stages import Shingler, contained_candidates, required_hits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
@@ -159,3 +159,17 @@ def test_no_samples_no_candidates():
 def test_exact_containment_join_equals_brute_force(texts, contained, n, count):
     assert exact_containment_pairs(texts, contained, n, count=count, chunk=7) == brute_containment_pairs(
         texts, contained, n)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.integers(2, 40), st.sampled_from([2, 3, 5]), st.sampled_from([1, 4, 16]),
+       st.integers(1, 9))
+def test_sample_texts_gives_the_pairs_of_the_whole_index(seed, count, n, sample, batch):
+    # The index cut to queried hashes finds what an index of every shingle, built batch by batch, finds.
+    from dedup._contain import candidates_from_samples, sample_batch, sample_texts
+
+    _kernel._load()
+    texts = corpus(np.random.default_rng(seed), count)
+    whole = [sample_batch(Shingler("char", n)(texts[i:i + batch]), i, sample) for i in range(0, len(texts), batch)]
+    got = candidates_from_samples([sample_texts(texts, n, sample)], 0.8)
+    assert got.tolist() == candidates_from_samples(whole, 0.8).tolist()

@@ -156,3 +156,26 @@ def test_band_candidates_equal_candidate_pairs(n, bands, values, max_bucket, dat
     seed = data.draw(st.integers(0, 2**32 - 1))
     keys = np.random.default_rng(seed).integers(0, values, (n, bands)).astype(np.uint32)
     assert np.array_equal(_kernel.band_candidates(keys, max_bucket), candidate_pairs(keys, max_bucket))
+
+
+@needs_numba
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS, st.integers(1, 6), st.integers(0, 20))
+def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
+    batch = Shingler("char", n)(texts)
+    sets = [set(batch.of(i).tolist()) for i in range(len(texts))]
+    hashes, counts = _kernel.smallest_hashes(texts, n, k)
+    want = [sorted(s)[:k] for s in sets]
+    assert counts.tolist() == [len(w) for w in want]
+    assert hashes.tolist() == [h for w in want for h in w]
+    # The table: some texts' smallest hashes and some hashes nobody has.
+    table = np.unique(np.concatenate([hashes[::2], np.array([1, 2**63, 2**64 - 1], np.uint64)]))
+    held, owner = _kernel.held_hashes(texts, n, table)
+    wanted = [(i, h) for i, s in enumerate(sets) for h in sorted(s & set(table.tolist()))]
+    assert list(zip(owner.tolist(), held.tolist())) == wanted
+
+
+@given(st.lists(st.integers(0, 2**40), max_size=300), st.booleans())
+def test_sort_codes_sorts(values, many):
+    codes = np.array(values * (300 if many else 1), np.int64)  # past the size at which the radix sort runs
+    assert _kernel.sort_codes(codes).tolist() == sorted(codes.tolist())
