@@ -124,6 +124,14 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     hi = np.searchsorted(index, queries | owner_mask, "right")
     usable = (hi - lo) <= max_posting
     asked = np.bincount(askers[usable], minlength=total)
+    if _kernel.use_kernels(len(index)):
+        # Compiled: each text's holders counted in a row of its own (a few hundred), no global sort.
+        by_asker = np.argsort(askers, kind="stable")
+        firsts = np.searchsorted(askers[by_asker], np.arange(total + 1))
+        needed = np.maximum(1, np.floor((contained - 0.25) * asked)).astype(np.int64)
+        found = _holders_kernel(firsts, lo[by_asker], hi[by_asker], usable[by_asker],
+                                (index & owner_mask).astype(np.int64), needed, max_posting)
+        return decode_pairs(distinct(found), total)
     span = (hi - lo)[usable]
     holder = (index[gather_ranges(lo[usable], span)] & owner_mask).astype(np.int64)
     asker = np.repeat(askers[usable], span)
@@ -461,12 +469,51 @@ def _group(samples, offsets, by_bound):
 _SHARED = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64")
 
 
+@no_type_check  # typed by numba, not by mypy
+def _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting):
+    """Codes ``min * m + max`` of each text x and every other text holding at least ``needed[x]`` of
+    x's usable queries (query k of x: the postings ``holders[lo[k]:hi[k]]``)."""
+    m = len(firsts) - 1
+    row = np.empty(16 * max_posting + 1, np.int64)
+    out = np.empty(1024, np.int64)
+    found = 0
+    for x in range(m):
+        filled = 0
+        for k in range(firsts[x], firsts[x + 1]):
+            if not usable[k]:
+                continue
+            for j in range(lo[k], hi[k]):
+                y = holders[j]
+                if y != x:
+                    if filled == len(row):
+                        row = np.concatenate((row, np.empty(len(row), np.int64)))
+                    row[filled] = y
+                    filled += 1
+        if filled == 0:
+            continue
+        part = row[:filled]
+        part.sort()
+        p = 0
+        while p < filled:
+            q = p + 1
+            while q < filled and part[q] == part[p]:
+                q += 1
+            if q - p >= needed[x]:
+                if found == len(out):
+                    out = np.concatenate((out, np.empty(len(out), np.int64)))
+                y = part[p]
+                out[found] = min(x, y) * m + max(x, y)
+                found += 1
+            p = q
+    return out[:found].copy()
+
+
 def _compile(jit) -> None:
     """Have numba compile this module's kernels, against the compiled shared ones of ``_kernel``."""
     space = globals()
     for name in _SHARED:
         space[name] = getattr(_kernel, name)
-    for name in ("_group", "_runs", "_signatures_agree", "_contained_kernel"):
+    for name in ("_group", "_runs", "_signatures_agree", "_contained_kernel", "_holders_kernel"):
         if not hasattr(space[name], "py_func"):
             space[name] = jit(space[name])
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import first_of_runs
+from ._arrays import first_of_runs, gather_ranges
 from ._normalize import Normalizer
 from ._read import Document, ReadError
 from ._segment import Passage, Passages
@@ -143,14 +143,25 @@ class Result:
     def cluster_members(self, boilerplate: bool = False) -> list[np.ndarray]:
         """Global positions of the members of each cluster (same order as ``clusters``,
         or as ``boilerplate_clusters`` with *boilerplate*)."""
+        return self._member_groups[int(boilerplate)]
+
+    @cached_property
+    def _member_groups(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        # Clusters of two or more only (most passages stand alone), by one sort of the labels.
         labels = self.cluster_label
         order = np.argsort(labels, kind="stable")
-        ranked = labels[order]
-        starts = np.flatnonzero(first_of_runs(ranked))
-        groups = [g for g in np.split(order, starts[1:])
-                  if len(g) > 1 and bool(self.boilerplate[g].all()) == boilerplate]
-        groups.sort(key=lambda g: (-len(g), int(g[0])))
-        return groups
+        starts = np.flatnonzero(first_of_runs(labels[order]))
+        sizes = np.diff(np.append(starts, len(order)))
+        starts, sizes = starts[sizes > 1], sizes[sizes > 1]
+        members = order[gather_ranges(starts, sizes)]
+        begins = np.cumsum(sizes) - sizes
+        all_boilerplate = (np.logical_and.reduceat(self.boilerplate[members], begins) if len(members)
+                           else np.zeros(0, bool))
+        # Largest first, then by first member (members ascend within a cluster: the sort is stable).
+        ranked = np.lexsort((members[begins], -sizes))
+        groups = np.split(members, begins[1:])
+        return ([groups[k] for k in ranked.tolist() if not all_boilerplate[k]],
+                [groups[k] for k in ranked.tolist() if all_boilerplate[k]])
 
     def inner_is_a(self) -> np.ndarray:
         """Per pair: whether a is the side lying inside the other (its containment is the larger)."""

@@ -173,3 +173,20 @@ def test_sample_texts_gives_the_pairs_of_the_whole_index(seed, count, n, sample,
     whole = [sample_batch(Shingler("char", n)(texts[i:i + batch]), i, sample) for i in range(0, len(texts), batch)]
     got = candidates_from_samples([sample_texts(texts, n, sample)], 0.8)
     assert got.tolist() == candidates_from_samples(whole, 0.8).tolist()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10**6), st.integers(2, 40), st.sampled_from([2, 3]), st.sampled_from([1, 4, 16]),
+       st.sampled_from([0.5, 0.8, 1.0]), st.sampled_from([2, 3, 32]))
+def test_candidates_from_samples_compiled_equals_numpy(seed, count, n, sample, contained, max_posting):
+    from unittest.mock import patch
+
+    from dedup._contain import candidates_from_samples, sample_batch
+
+    _kernel._load()
+    texts = corpus(np.random.default_rng(seed), count)
+    samples = [sample_batch(Shingler("char", n)(texts), 0, sample)]
+    compiled = candidates_from_samples(samples, contained, max_posting)
+    with patch.object(_kernel, "use_kernels", lambda chars: False):
+        reference = candidates_from_samples(samples, contained, max_posting)
+    assert compiled.tolist() == reference.tolist()
