@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, no_type_check
+from typing import TYPE_CHECKING, NamedTuple, no_type_check
 
 import numpy as np
 
@@ -24,8 +24,11 @@ from . import _kernel
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
 from ._shingle import ShingleBatch
 
+if TYPE_CHECKING:
+    from ._settings import Settings
+
 __all__ = ["Sample", "candidates_from_samples", "contained_candidates", "containment_candidates", "required_hits",
-           "sample_batch", "sample_texts"]
+           "sample_batch", "sample_texts", "with_contained"]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
@@ -143,6 +146,23 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     needed = np.maximum(1, np.floor((contained - 0.25) * asked[x]))
     x, y = x[hits >= needed], y[hits >= needed]
     return decode_pairs(distinct(np.minimum(x, y) * total + np.maximum(x, y)), total)
+
+
+def with_contained(settings: Settings, samples: Sequence[Sample], near: np.ndarray) -> np.ndarray:
+    """The LSH candidates *near* joined by the containment candidates of *samples* (``sign_passages``'
+    when ``settings.containment``; none otherwise): distinct pairs ``(i, j)`` of signed passages, sorted.
+
+    >>> from dedup._settings import Settings
+    >>> from dedup._shingle import Shingler
+    >>> samples = [sample_batch(Shingler("char", 3)(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"]), 0)]
+    >>> with_contained(Settings(), samples, np.array([[0, 2]])).tolist()
+    [[0, 1], [0, 2]]
+    """
+    if not samples:
+        return near
+    contained = candidates_from_samples(samples, settings.contained_ratio)
+    both, m = np.concatenate((near, contained)), sum(sample.size for sample in samples)
+    return decode_pairs(distinct(both[:, 0] * m + both[:, 1]), m)
 
 
 def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0.8, sample: int = SAMPLE,

@@ -516,8 +516,8 @@ def _judge(settings: Settings, part: _Part, signed: _Signed, rep_start: int, est
 
 def _unverified(estimated: _Estimated) -> tuple[np.ndarray, ...]:
     """Without verification, the estimated pairs are the answer: Jaccard estimates, no containment."""
-    k = len(estimated.pairs)
-    return estimated.pairs, estimated.estimates, np.full((k, 2), np.nan), np.full(k, Kind.NEAR, np.int8)
+    found = Verified.estimated(estimated.pairs, estimated.estimates)
+    return found.index, found.similarity, found.containment, found.kind
 
 
 def _cat(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:

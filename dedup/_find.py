@@ -10,14 +10,14 @@ import numpy as np
 
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
-from ._contain import candidates_from_samples
-from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
+from ._contain import with_contained
+from ._exact import exact_groups, expand_exact, oversized, representatives
 from ._lsh import bucket
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
 from ._read import Document, read_corpus
-from ._result import Kind, Result
+from ._result import Result
 from ._segment import segment
 from ._settings import Settings, SettingsError
 from ._verify import Verified, judge
@@ -91,16 +91,12 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include
     local, estimates = bucket(settings, signed.keys, signed.compact)
     clock("bucket")
     if settings.verify:
-        candidates = reps[local]
-        if signed.samples:
-            contained = reps[candidates_from_samples(signed.samples, settings.contained_ratio)]
-            candidates = unique_pairs(np.concatenate((candidates, contained)), len(norms))
-            clock("contain")
+        candidates = reps[with_contained(settings, signed.samples, local)]
+        clock("contain")
         found = judge(settings, candidates, norms)
         clock("verify")
     else:
-        m = len(local)
-        found = Verified(reps[local].reshape(-1, 2), estimates, np.full((m, 2), np.nan), np.full(m, Kind.NEAR, np.int8))
+        found = Verified.estimated(reps[local], estimates)
     verified = expand_exact(settings, group, found)
     rank = keep_order(keep_key(settings, passages))
     labels = cluster_labels(settings, rank, verified, group)

@@ -58,7 +58,7 @@ from ._lsh import estimate, estimate_margin
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
 from ._read import Document, ReadError, read_corpus
-from ._result import Kind, Result
+from ._result import Result
 from ._segment import Passages, segment
 from ._settings import Settings, SettingsError
 from ._verify import Verified, judge
@@ -861,8 +861,7 @@ class Index:
         else:
             estimates = np.zeros(0)
         if not s.verify:
-            m = len(lsh)
-            return Verified(lsh, estimates, np.full((m, 2), np.nan), np.full(m, Kind.NEAR, np.int8))
+            return Verified.estimated(lsh, estimates)
         candidates = np.concatenate([lsh, cont]).astype(np.int64).reshape(-1, 2)
         if len(candidates) == 0:
             return Verified.empty()

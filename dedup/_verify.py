@@ -243,6 +243,13 @@ class Verified:
                    np.full(m, Kind.EXACT, np.int8))
 
     @classmethod
+    def estimated(cls, index: np.ndarray, estimates: np.ndarray) -> Verified:
+        """Candidates taken unverified (``verify=False``): near pairs at their MinHash estimates, containment unknown."""
+        m = len(estimates)
+        return cls(np.asarray(index, np.int64).reshape(-1, 2), np.asarray(estimates, np.float64),
+                   np.full((m, 2), np.nan), np.full(m, Kind.NEAR, np.int8))
+
+    @classmethod
     def concat(cls, parts: Sequence[Verified]) -> Verified:
         """All pairs of *parts*, in order."""
         return cls(np.concatenate([p.index for p in parts]).astype(np.int64).reshape(-1, 2),
