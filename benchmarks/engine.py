@@ -41,7 +41,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 from run import DATA, PeakSampler, load_corpus, machine, resident_bytes  # noqa: E402
 
 from dedup import _kernel  # noqa: E402
-from dedup._contain import candidates_from_samples, contained_candidates, sample_batch  # noqa: E402
+from dedup._contain import candidates_from_samples, sample_batch, sample_texts  # noqa: E402
 from dedup._lsh import band_keys, candidate_pairs, optimal_params  # noqa: E402
 from dedup._minhash import sign  # noqa: E402
 from dedup._normalize import Normalizer  # noqa: E402
@@ -198,6 +198,14 @@ def overlap_numpy(texts: Sequence[str], pairs: np.ndarray, chunk: int = 5000):
     return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
 
+def numpy_candidates(samples: list[Any]) -> np.ndarray:
+    """``candidates_from_samples`` by its numpy path (the kernels switched off for the call)."""
+    from unittest.mock import patch
+
+    with patch.object(_kernel, "use_kernels", lambda chars: False):
+        return candidates_from_samples(samples, CONTAINED)
+
+
 def union(*pair_arrays: np.ndarray) -> np.ndarray:
     allp = np.concatenate([p.reshape(-1, 2) for p in pair_arrays]).astype(np.int64)
     allp = np.sort(allp, axis=1)
@@ -228,8 +236,8 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
 
     # Load (or compile) every kernel before timing anything: the first-run cost is measured apart.
     _kernel._load()
-    warm = _kernel.sign_texts(reps[:200], N, NUM_PERM, SEED, bands, rows, sample=SAMPLE)
-    contained_candidates(warm.sample_offsets, warm.samples, warm.limits, warm.sizes, warm.compact)
+    _kernel.sign_texts(reps[:200], N, NUM_PERM, SEED, bands, rows)
+    candidates_from_samples([sample_texts(reps[:200], N)], CONTAINED)
     _kernel.overlap_texts(reps, np.array([[0, 1]]), N)
     mapped(texts[:200])
     for _ in range(repeats):
@@ -237,17 +245,15 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
                           ("normalize kernel", lambda: mapped(texts)),
                           ("sign numpy", lambda: sign_numpy(reps, bands, rows, False)),
                           ("sign numpy+sample", lambda: sign_numpy(reps, bands, rows, True)),
-                          ("sign kernel", lambda: _kernel.sign_texts(reps, N, NUM_PERM, SEED, bands, rows)),
-                          ("sign kernel+sample",
-                           lambda: _kernel.sign_texts(reps, N, NUM_PERM, SEED, bands, rows, sample=SAMPLE))):
+                          ("sign kernel", lambda: _kernel.sign_texts(reps, N, NUM_PERM, SEED, bands, rows))):
             seconds, value = cpu(fn)
             times.setdefault(label, []).append(seconds)
             out[label] = value
     assert out["normalize numpy"] == out["normalize kernel"]
     del out["normalize numpy"], out["normalize kernel"]
     keys, compact, samples = out.pop("sign numpy+sample")
-    del out["sign numpy"], out["sign kernel"]
-    signed = out.pop("sign kernel+sample")
+    del out["sign numpy"]
+    signed = out.pop("sign kernel")
     assert (signed.keys == keys).all() and (signed.compact == compact).all()
     for _ in range(repeats):
         seconds, near = cpu(lambda: bucket(signed.keys, signed.compact))
@@ -255,11 +261,11 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
         seconds, same = cpu(lambda: bucket(signed.keys, signed.compact, kernel=True))
         times.setdefault("bucket kernel", []).append(seconds)
         assert np.array_equal(near, same)
-        seconds, old = cpu(lambda: candidates_from_samples(samples, CONTAINED))
+        seconds, old = cpu(lambda: numpy_candidates(samples))
         times.setdefault("contain old", []).append(seconds)
-        seconds, new = cpu(lambda: contained_candidates(signed.sample_offsets, signed.samples, signed.limits,
-                                                        signed.sizes, signed.compact, CONTAINED))
+        seconds, new = cpu(lambda: candidates_from_samples([sample_texts(reps, N)], CONTAINED))
         times.setdefault("contain new", []).append(seconds)
+        assert np.array_equal(old, new)  # the same search, compiled
     with_old, with_new = union(near, old), union(near, new)
     for _ in range(repeats):
         for label, pairs in (("near", near), ("near+old", with_old), ("near+new", with_new)):
@@ -272,7 +278,7 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
     truth_set = set(truth)
     near_set = set(map(tuple, near.tolist()))
     out.update(
-        chars=raw_chars, shingles=int(signed.sizes.sum()), samples=len(signed.samples),
+        chars=raw_chars,
         near_candidates=len(near), old_candidates=len(old), new_candidates=len(new),
         old_extra=len(with_old) - len(near), new_extra=len(with_new) - len(near),
         truth=len(truth), truth_seconds=seconds, truth_beyond_near=len(truth_set - near_set),
@@ -310,12 +316,10 @@ def run_kernels_only(lang: str, size: int) -> dict[str, Any]:
         grown[label], reached[label] = (top - start) / len(reps), (top - before) / len(reps)
         return value
 
-    signed = stage("sign kernel+sample", lambda: _kernel.sign_texts(reps, N, NUM_PERM, SEED, bands, rows,
-                                                                    sample=SAMPLE))
+    signed = stage("sign kernel", lambda: _kernel.sign_texts(reps, N, NUM_PERM, SEED, bands, rows))
     near = stage("bucket", lambda: bucket(signed.keys, signed.compact))
     stage("bucket kernel", lambda: bucket(signed.keys, signed.compact, kernel=True))
-    new = stage("contain new", lambda: contained_candidates(signed.sample_offsets, signed.samples, signed.limits,
-                                                            signed.sizes, signed.compact, CONTAINED))
+    new = stage("contain new", lambda: candidates_from_samples([sample_texts(reps, N)], CONTAINED))
     both = union(near, new)
     stage("verify kernel near", lambda: _kernel.overlap_texts(reps, near, N))
     stage("verify kernel near+new", lambda: _kernel.overlap_texts(reps, both, N))
@@ -371,9 +375,9 @@ imported = clock()
 _kernel._load()
 loaded = clock()
 texts = ["同一段文字出现了两次，足够长", "同一段文字出现了两次，足够长了吧", "另外一段"] * 3
-s = _kernel.sign_texts(texts, 5, 128, 1, 35, 3, sample=16)
+s = _kernel.sign_texts(texts, 5, 128, 1, 35, 3)
 signed = clock()
-_contain.contained_candidates(s.sample_offsets, s.samples, s.limits, s.sizes, s.compact)
+_contain.candidates_from_samples([_contain.sample_texts(texts, 5)], 0.8)
 contain = clock()
 _kernel.overlap_texts(texts, [[0, 1]], 5)
 verified = clock()
@@ -405,29 +409,21 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
              "CPU seconds of this process (`time.process_time`; the machine is shared, so wall-clock time "
              f"measures the neighbours), median of {repeats} interleaved runs. Distinct paragraphs of at least "
              f"{MIN_CHARS} characters, character {N}-grams, Jaccard >= {THRESHOLD}, {NUM_PERM} bins, containment "
-             f">= {CONTAINED}, containment sample {SAMPLE} a text.", "",
+             f">= {CONTAINED}, each text's {SAMPLE} smallest shingle hashes as its containment queries.", "",
              "## What is compared", "",
              "- **numpy stages**: what the pipeline ran before the kernels: `Shingler` -> `sign` -> `band_keys` per "
              "batch of 4,096 texts; verification by `_verify.overlap` on each chunk of 5,000 candidates, shingling "
              "the chunk's texts again; containment by `sample_batch` in signing (each text's 16 smallest shingle "
              "hashes and every distinct shingle) and `candidates_from_samples` (the samples looked up in a sorted "
              "index of every shingle of every text).",
-             "- **kernels**: `_kernel.sign_texts` (one compiled pass a text: n-gram hashes, one-permutation bins, "
-             "densification, band keys, compact signature, distinct count and containment sample; bit for bit the "
-             "numpy stages' keys and signatures, property-tested), `_kernel.overlap_texts` (each text's distinct "
-             "hashes sorted once, pairs counted by merging), `_kernel.map_characters` (the normaliser's "
-             "per-character table in one pass) and `_contain.contained_candidates`.",
-             "- **the new containment search**: every text keeps its distinct shingle hashes below "
-             f"`(2**64 - 1) // shingles * {SAMPLE}`, about {SAMPLE} whatever its size; two texts' samples are "
-             "coordinated (the same hash everywhere), so below the larger text's bound a shingle is in both samples "
-             "exactly when it is in both texts (Broder's containment estimate on coordinated samples, sized by the "
-             "texts as LSH Ensemble partitions by size, but continuously). A pair sharing a sampled shingle passes "
-             "when enough of the smaller text's samples below that bound are shared (a binomial quantile: a pair "
-             "exactly at containment 0.8 fails one time in 500), then when its compact signatures agree on no less "
-             "than 3 standard errors below `c / (1 + r - c)`, the least Jaccard that containment c allows at size "
-             "ratio r. Samples held by more than 32 texts (common phrases) are set aside. The work is the pairs "
-             "sharing a sample, counted by radix-sorting pair codes a block of texts at a time; no index of every "
-             "shingle.",
+             "- **kernels** (what the pipeline runs): `_kernel.sign_texts` (one compiled pass a text: n-gram "
+             "hashes, one-permutation bins, densification, band keys, compact signature; bit for bit the numpy "
+             "stages' keys and signatures, property-tested), `_kernel.overlap_texts` (each text's distinct hashes "
+             "sorted once, pairs counted by merging), `_kernel.map_characters` (the normaliser's per-character "
+             "table in one pass), and the same containment search compiled: `_contain.sample_texts` (pass 1: each "
+             "text's 16 smallest hashes; pass 2: every text's shingles that some text queries, found through a "
+             "bitmap and a bucketed table) and `candidates_from_samples` counting each text's holders in a "
+             "compiled loop. The same candidates as the numpy stages' (asserted on every run).",
              "- **truth**: an exact prefix-filter containment join on the exact n-grams (`exact_containment_pairs`, "
              "tested against brute force), pairs with `|A & B| / min(|A|, |B|) >= 0.8`.", ""]
     for row in rows:
@@ -435,20 +431,19 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
         before_near = t["sign numpy"] + t["bucket"] + t["verify numpy near"]
         after_near = t["sign kernel"] + t["bucket kernel"] + t["verify kernel near"]
         before_cont = t["sign numpy+sample"] + t["bucket"] + t["contain old"] + t["verify numpy near+old"]
-        after_cont = t["sign kernel+sample"] + t["bucket kernel"] + t["contain new"] + t["verify kernel near+new"]
-        lines += [f"## {row['name']} ({row['paragraphs']:,} paragraphs, {row['reps']:,} distinct, "
-                  f"{row['shingles']:,} distinct shingles)", "",
+        after_cont = t["sign kernel"] + t["bucket kernel"] + t["contain new"] + t["verify kernel near+new"]
+        lines += [f"## {row['name']} ({row['paragraphs']:,} paragraphs, {row['reps']:,} distinct)", "",
                   "| stage | numpy stages | kernels | ratio |", "|---|---:|---:|---:|",
                   f"| normalise (all paragraphs) | {t['normalize numpy']:.3f} | {t['normalize kernel']:.3f} | "
                   f"{t['normalize numpy'] / t['normalize kernel']:.2f} |",
                   f"| shingle + sign + band keys | {t['sign numpy']:.3f} | {t['sign kernel']:.3f} | "
                   f"{t['sign numpy'] / t['sign kernel']:.2f} |",
-                  f"| the same, with the containment sample | {t['sign numpy+sample']:.3f} | "
-                  f"{t['sign kernel+sample']:.3f} | {t['sign numpy+sample'] / t['sign kernel+sample']:.2f} |",
                   f"| bucket (`candidate_pairs` / `band_candidates`, the same pairs) | {t['bucket']:.3f} | "
                   f"{t['bucket kernel']:.3f} | {t['bucket'] / t['bucket kernel']:.2f} |",
-                  f"| containment candidates | {t['contain old']:.3f} | {t['contain new']:.3f} | "
-                  f"{t['contain old'] / t['contain new']:.2f} |",
+                  f"| containment candidates (numpy: the index sampled in signing, "
+                  f"{t['sign numpy+sample'] - t['sign numpy']:.3f}, then the search) | "
+                  f"{t['sign numpy+sample'] - t['sign numpy'] + t['contain old']:.3f} | {t['contain new']:.3f} | "
+                  f"{(t['sign numpy+sample'] - t['sign numpy'] + t['contain old']) / t['contain new']:.2f} |",
                   f"| verify near candidates ({row['near_candidates']:,}) | {t['verify numpy near']:.3f} | "
                   f"{t['verify kernel near']:.3f} | {t['verify numpy near'] / t['verify kernel near']:.2f} |",
                   f"| verify near + containment candidates | {t['verify numpy near+old']:.3f} "
@@ -465,22 +460,21 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
                   f"+{(after_cont - after_near) / (after_near + t['normalize kernel']):.0%} | |", "",
                   f"Contained pairs (containment >= {CONTAINED}) by the exact containment join: {row['truth']:,} "
                   f"({row['truth_beyond_near']:,} not among the LSH candidates; the join took "
-                  f"{row['truth_seconds']:.1f} s). Recall of LSH + containment candidates: old search "
-                  f"{row['recall_old']:.4f} ({row['old_candidates']:,} candidates, {row['old_extra']:,} beyond "
-                  f"LSH's), new {row['recall_new']:.4f} ({row['new_candidates']:,} candidates, "
-                  f"{row['new_extra']:,} beyond LSH's; {row['missed_new']} missed). The containment candidates "
-                  f"alone: old {row['recall_old_alone']:.4f}, new {row['recall_new_alone']:.4f}.", "",
-                  f"Signing output: {row['signed_bytes_per_text']:.0f} bytes a text (band keys, compact "
-                  f"signature, size, sample bound, {row['samples'] / row['reps']:.1f} samples of 8 bytes).", ""]
+                  f"{row['truth_seconds']:.1f} s). Recall of LSH + containment candidates "
+                  f"{row['recall_new']:.4f} ({row['new_candidates']:,} containment candidates, "
+                  f"{row['new_extra']:,} beyond LSH's; {row['missed_new']} missed); of the containment candidates "
+                  f"alone {row['recall_new_alone']:.4f}.", "",
+                  f"Signing output: {row['signed_bytes_per_text']:.0f} bytes a text (band keys and compact "
+                  "signature).", ""]
     for row in big:
         t = row["times"]
-        near = t["sign kernel+sample"] + t["bucket kernel"] + t["verify kernel near"]
+        near = t["sign kernel"] + t["bucket kernel"] + t["verify kernel near"]
         extra = t["contain new"] + t["verify kernel near+new"] - t["verify kernel near"]
         lines += [f"## {row['name']}: the kernels alone ({row['paragraphs']:,} paragraphs, {row['reps']:,} distinct)",
                   "", "No exact join and no numpy baseline at this size. CPU seconds:", "",
-                  "| normalise | sign (with sample) | bucket (numpy / kernel) | containment candidates | verify near | "
+                  "| normalise | sign | bucket (numpy / kernel) | containment candidates | verify near | "
                   "verify near + containment |", "|---:|---:|---:|---:|---:|---:|",
-                  f"| {t['normalize kernel']:.1f} | {t['sign kernel+sample']:.1f} | {t['bucket']:.1f} / "
+                  f"| {t['normalize kernel']:.1f} | {t['sign kernel']:.1f} | {t['bucket']:.1f} / "
                   f"{t['bucket kernel']:.1f} | "
                   f"{t['contain new']:.1f} | {t['verify kernel near']:.1f} ({row['near_candidates']:,}) | "
                   f"{t['verify kernel near+new']:.1f} (+{row['new_extra']:,}) |", "",
@@ -490,23 +484,23 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
                   f"{row['signed_bytes_per_text']:.0f}).", ""]
     if peers:
         lines += ["## datasketch MinHashLSHEnsemble on the same texts", "",
-                  "| corpus | seconds (shingle / sign / index / query) | candidates | recall | x new search |",
+                  "| corpus | seconds (shingle / sign / index / query) | candidates | recall | x dedup's search |",
                   "|---|---:|---:|---:|---:|"]
         for peer in peers:
             row = next(r for r in rows if r["name"] == peer["name"])
             t = peer["times"]
-            ours = row["times"]["sign kernel+sample"] - row["times"]["sign kernel"] + row["times"]["contain new"]
+            ours = row["times"]["contain new"]
             lines.append(f"| {peer['name']} | {t['total']:.1f} ({t['shingle']:.1f} / {t['sign']:.1f} / "
                          f"{t['index']:.1f} / {t['query']:.1f}) | {len(peer['pairs']):,} | {peer['recall']:.4f} | "
                          f"{t['total'] / ours:.0f} |")
-        lines += ["", "x new search: the ensemble's seconds over the new search's (sampling in signing plus "
-                  "`contained_candidates`). The ensemble's candidates are unverified, like the new search's.", ""]
+        lines += ["", "x dedup's search: the ensemble's seconds over dedup's compiled containment search "
+                  "(`sample_texts` and `candidates_from_samples`). The ensemble's candidates are unverified, like "
+                  "dedup's.", ""]
     if rows:
         row = rows[-1]
         t = row["times"]
         near = t["sign kernel"] + t["bucket kernel"] + t["verify kernel near"] + t["normalize kernel"]
-        extra = (t["sign kernel+sample"] - t["sign kernel"] + t["contain new"] + t["verify kernel near+new"]
-                 - t["verify kernel near"])
+        extra = t["contain new"] + t["verify kernel near+new"] - t["verify kernel near"]
         memory = max([row["signed_bytes_per_text"]] + [b["peak_growth_bytes_per_text"] for b in big])
         lines += [f"## Goals ({row['name']}{', memory also ' + big[-1]['name'] if big else ''})", "",
                   "| goal | measured | met |", "|---|---|---|",
@@ -516,13 +510,9 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
                   f"| {'yes' if row['recall_new'] >= 0.99 else 'no'} |",
                   f"| under 1 KB a passage beyond the text | {memory:.0f} bytes a distinct text | "
                   f"{'yes' if memory < 1024 else 'no'} |", "",
-                  "Where the containment search's time goes at 100k: grouping the 1.6 million samples (about a "
-                  "third) and counting the pairs that share one (the rest). This corpus recombines its sentences, "
-                  "each about 9 times at 100k, so a sample is shared by about 10 texts and 2.7 million pairs share "
-                  "one; at 1M (86 recurrences) most samples are common phrases, set aside, and the search costs "
-                  "less than the near-duplicate search's 30%. Memory: the peak above the normal forms, over "
-                  "signing, bucketing, the containment search and verification in one process (an upper bound: "
-                  "the allocator keeps what `candidate_pairs`, timed in the same process, freed).", ""]
+                  "Memory: the peak above the normal forms, over signing, bucketing, the containment search and "
+                  "verification in one process (an upper bound: the allocator keeps what `candidate_pairs`, timed "
+                  "in the same process, freed).", ""]
     if compiles:
         cold, warm = compiles
         lines += ["## First run", "",
@@ -530,7 +520,7 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
                   "with the cache it left (`cache=True`). import: numba and dedup; load: `_kernel._load()` "
                   "(decorating); then the first call of each kernel (compiling it, or loading it from the cache; "
                   "the first load also starts LLVM).", "",
-                  "| | import | load | sign_texts | contained_candidates | overlap_texts | map_characters | total |",
+                  "| | import | load | sign_texts | containment search | overlap_texts | map_characters | total |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|"]
         keys = ("import", "load", "sign", "contain", "verify", "normalize")
         for label, run in (("empty cache", cold), ("cache filled", warm)):

@@ -28,7 +28,7 @@ from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
 __all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "held_hashes", "map_characters",
-           "overlap_texts", "sample_limits", "sign_texts", "smallest_hashes", "sort_codes"]
+           "overlap_texts", "sign_texts", "smallest_hashes", "sort_codes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -37,28 +37,19 @@ HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 KERNEL_MIN_CHARS = 1 << 20
 _loaded: list[bool] = []
 
-# Characters per compiled call: bounds the UTF-32 copy of the texts (8 MB) and the sample buffer (16 MB).
+# Characters per compiled call: bounds the UTF-32 copy of the texts (8 MB) and the buffers of their hashes.
 _CHUNK_CHARS = 1 << 21
-_U64 = 2**64 - 1
 
 
 class SignedTexts(NamedTuple):
-    """What signing leaves for bucketing, estimating and the containment search, one row a text.
+    """What signing leaves for bucketing and estimating, one row a text.
 
     ``keys`` (m, bands) uint32: the low 32 bits of each band key. ``compact`` (m, num_perm)
-    uint8: the low 8 bits of each bin. ``sizes`` (m,) int64: distinct shingles of each text.
-    ``limits`` (m,) uint64: each text's sample bound (``sample_limits``; 0 without samples).
-    ``sample_offsets`` (m + 1,) int64 and ``samples`` uint64: text i's containment sample,
-    ``samples[sample_offsets[i]:sample_offsets[i + 1]]``, its distinct shingle hashes below
-    its bound, ascending. 276 bytes a text with 35 bands and 128 bins, plus 8 a sample.
+    uint8: the low 8 bits of each bin. 268 bytes a text with 35 bands and 128 bins.
     """
 
     keys: np.ndarray
     compact: np.ndarray
-    sizes: np.ndarray
-    limits: np.ndarray
-    sample_offsets: np.ndarray
-    samples: np.ndarray
 
 
 def use_kernels(chars: int) -> bool:
@@ -83,8 +74,8 @@ def _load() -> None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True)
-    names = ("_mix", "_next_power", "_bitmap_words", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
-             "_distinct", "_distinct_exact", "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts",
+    names = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
+             "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts",
              "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_held_kernel")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
@@ -106,29 +97,6 @@ def register(compile_kernels: Callable[..., None]) -> None:
         import numba
 
         compile_kernels(numba.njit(cache=True, nogil=True))
-
-
-def sample_limits(counts: np.ndarray, sample: int) -> np.ndarray:
-    """The hash bound of each text's containment sample: a text with *counts* shingles (repeats
-    included) samples its shingles whose hash lies below ``(2**64 - 1) // count * sample``,
-    about *sample* of them; a text of at most *sample* shingles samples all (bound ``2**64 - 1``).
-
-    The bound is the same for every text of one size and the hash is the same shingle hash in
-    every text, so two texts' samples are coordinated: below the smaller of their bounds, a
-    shingle is in both samples exactly when it is in both texts (Broder's containment estimate).
-
-    >>> sample_limits(np.array([0, 10, 1000]), 16).tolist() == [2**64 - 1, 2**64 - 1, (2**64 - 1) // 1000 * 16]
-    True
-    """
-    counts = np.asarray(counts, np.int64)
-    if sample < 0:
-        raise ValueError(f"sample must be a non-negative number of shingles, not {sample!r}")
-    out = np.full(len(counts), _U64, np.uint64)
-    if sample == 0:
-        return np.zeros(len(counts), np.uint64)
-    big = counts > sample
-    out[big] = (np.uint64(_U64) // counts[big].astype(np.uint64)) * np.uint64(sample)
-    return out
 
 
 def _shingle_counts(lengths: np.ndarray, n: int) -> np.ndarray:
@@ -160,21 +128,19 @@ def _chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
     return bounds
 
 
-def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int, bands: int, rows: int,
-               sample: int = 0) -> SignedTexts:
-    """Band keys, compact signatures, set sizes and containment samples of texts' character n-grams.
+def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int, bands: int, rows: int
+               ) -> SignedTexts:
+    """Band keys and compact signatures of texts' character n-grams.
 
     The keys equal ``band_keys(sign(Shingler("char", n)(texts), num_perm, seed), bands, rows)``
-    as uint32 and ``compact`` equals the signatures as uint8; ``sizes`` counts each text's
-    distinct shingles; with ``sample > 0``, each text also keeps its distinct shingle hashes
-    below its ``sample_limits`` bound, ascending (about *sample* a text), for
-    ``_contain.contained_candidates``. One compiled pass per text (numba), or the numpy
-    stages when numba is missing. Give it the whole corpus at once: it works in chunks of a
-    few MB itself, and whether the kernels pay for their loading is judged on the whole input.
+    as uint32 and ``compact`` equals the signatures as uint8. One compiled pass per text
+    (numba), or the numpy stages when numba is missing. Give it the whole corpus at once: it
+    works in chunks of a few MB itself, and whether the kernels pay for their loading is
+    judged on the whole input.
 
-    >>> s = sign_texts(["同一段文字出现了两次", "同一段文字出现了两次", "另外一段"], 5, 16, 1, 4, 2, sample=3)
-    >>> s.keys.shape, bool((s.keys[0] == s.keys[1]).all()), s.sizes.tolist(), s.sample_offsets.tolist()
-    ((3, 4), True, [6, 6, 1], [0, 4, 8, 9])
+    >>> s = sign_texts(["同一段文字出现了两次", "同一段文字出现了两次", "另外一段"], 5, 16, 1, 4, 2)
+    >>> s.keys.shape, bool((s.keys[0] == s.keys[1]).all()), bool((s.keys[0] == s.keys[2]).all())
+    ((3, 4), True, False)
     """
     from ._minhash import check_signing  # here: _minhash imports the containment search, which imports this
 
@@ -183,31 +149,16 @@ def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int
         raise ValueError(f"shingle size must be a positive integer, not {shingle_size!r}")
     if bands * rows > num_perm:
         raise ValueError(f"bands * rows = {bands * rows} exceeds the signature length {num_perm}")
-    if sample < 0:
-        raise ValueError(f"sample must be a non-negative number of shingles, not {sample!r}")
     if not use_kernels(sum(map(len, texts))):
-        return _sign_numpy(texts, shingle_size, num_perm, seed, bands, rows, sample)
+        return _sign_numpy(texts, shingle_size, num_perm, seed, bands, rows)
     m = len(texts)
     keys = np.zeros((m, bands), np.uint32)
     compact = np.zeros((m, num_perm), np.uint8)
-    sizes = np.zeros(m, np.int64)
-    limits = np.zeros(m, np.uint64)
-    counts = np.zeros(m, np.int64)
-    sample_parts = []
     consts = _constants(shingle_size, num_perm, seed)
     for start, end in _chunks(texts):
         codes, offsets = _codes(texts[start:end])
-        shingles = _shingle_counts(np.diff(offsets), shingle_size)
-        limits[start:end] = sample_limits(shingles, sample)
-        # Room for every shingle of the chunk: a text never has more samples than shingles.
-        buffer = np.empty(int(shingles.sum()) if sample else 0, np.uint64)
-        written = _sign_kernel(codes, offsets, shingle_size, num_perm, *consts, bands, rows, limits[start:end],
-                               keys[start:end], compact[start:end], sizes[start:end], buffer, counts[start:end])
-        sample_parts.append(buffer[:written].copy())
-    offsets = np.zeros(m + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    samples = np.concatenate(sample_parts) if sample_parts else np.zeros(0, np.uint64)
-    return SignedTexts(keys, compact, sizes, limits, offsets, samples)
+        _sign_kernel(codes, offsets, shingle_size, num_perm, *consts, bands, rows, keys[start:end], compact[start:end])
+    return SignedTexts(keys, compact)
 
 
 def _constants(n: int, num_perm: int, seed: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
@@ -219,41 +170,19 @@ def _constants(n: int, num_perm: int, seed: int) -> tuple[np.uint64, np.uint64, 
             np.uint64(seed * _PROBE_SALT % 2**64))
 
 
-def _sign_numpy(texts: Sequence[str], n: int, num_perm: int, seed: int, bands: int, rows: int,
-                sample: int) -> SignedTexts:
+def _sign_numpy(texts: Sequence[str], n: int, num_perm: int, seed: int, bands: int, rows: int) -> SignedTexts:
     """``sign_texts`` by the numpy stages: the reference, and the path without numba."""
     from ._lsh import band_keys
     from ._minhash import sign
 
-    m = len(texts)
-    keys = np.zeros((m, bands), np.uint32)
-    compact = np.zeros((m, num_perm), np.uint8)
-    sizes = np.zeros(m, np.int64)
-    limits = np.zeros(m, np.uint64)
-    parts, counts = [], np.zeros(m, np.int64)
+    keys = np.zeros((len(texts), bands), np.uint32)
+    compact = np.zeros((len(texts), num_perm), np.uint8)
     shingler = Shingler("char", n)
     for start, end in _chunks(texts):
-        batch = shingler(texts[start:end])
-        signatures = sign(batch, num_perm, seed)
+        signatures = sign(shingler(texts[start:end]), num_perm, seed)
         keys[start:end] = band_keys(signatures, bands, rows).astype(np.uint32)
         compact[start:end] = signatures.astype(np.uint8)
-        owner = np.repeat(np.arange(end - start), batch.counts())
-        # Distinct (text, hash) pairs, hashes ascending within each text.
-        order = np.lexsort((batch.hashes, owner))
-        owner, hashes = owner[order], batch.hashes[order]
-        first = np.ones(len(hashes), bool)
-        first[1:] = (owner[1:] != owner[:-1]) | (hashes[1:] != hashes[:-1])
-        owner, hashes = owner[first], hashes[first]
-        sizes[start:end] = np.bincount(owner, minlength=end - start)
-        if sample:
-            limits[start:end] = sample_limits(batch.counts(), sample)
-            below = hashes < limits[start:end][owner]
-            parts.append(hashes[below])
-            counts[start:end] = np.bincount(owner[below], minlength=end - start)
-    offsets = np.zeros(m + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return SignedTexts(keys, compact, sizes, limits, offsets,
-                       np.concatenate(parts) if parts else np.zeros(0, np.uint64))
+    return SignedTexts(keys, compact)
 
 
 def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) -> tuple[np.ndarray, np.ndarray,
@@ -540,18 +469,14 @@ def _text_hashes(codes, start, length, n, gram_tag, short_tag, out):
 
 
 @no_type_check  # typed by numba, not by mypy
-def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, probe_xor, bands, rows, limits,
-                 keys, compact, sizes, samples, taken):
+def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, probe_xor, bands, rows, keys, compact):
     m = len(offsets) - 1
     longest = max(1, _longest(offsets))
     hashes = np.zeros(longest, np.uint64)
     signature = np.zeros(num_perm, np.uint32)
     filled = np.zeros(num_perm, np.bool_)
-    seen = np.zeros(_bitmap_words(longest), np.uint64)
-    table = np.zeros(1, np.uint64)
     perm = np.uint64(num_perm)
     low32 = np.uint64(0xFFFFFFFF)
-    written = 0
     for i in range(m):
         count = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, hashes)
         signature[:] = np.uint32(0xFFFFFFFF)
@@ -561,28 +486,6 @@ def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, p
             b = np.int64(((h >> np.uint64(32)) * perm) >> np.uint64(32))
             filled[b] = True
             signature[b] = min(signature[b], np.uint32(h & low32))
-        distinct = _distinct(hashes, count, seen)
-        if distinct < 0:  # too many look-alikes for the bitmap: count with a hash table instead
-            if len(table) < 2 * count:
-                table = np.zeros(_next_power(2 * count), np.uint64)
-            distinct = _distinct_exact(hashes, count, table)
-        sizes[i] = distinct
-        # The sample: distinct hashes below the text's bound, ascending.
-        limit = limits[i]
-        first = written
-        for p in range(count):
-            g = hashes[p]
-            if g < limit:
-                q = written
-                while q > first and samples[q - 1] > g:
-                    q -= 1
-                if q > first and samples[q - 1] == g:
-                    continue  # a repeat
-                for r in range(written, q, -1):
-                    samples[r] = samples[r - 1]
-                samples[q] = g
-                written += 1
-        taken[i] = written - first
         if count > 0:
             # Optimal densification: an empty bin takes the value of the first filled bin its probe sequence reaches.
             for b in range(num_perm):
@@ -604,91 +507,6 @@ def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, p
             keys[i, band] = np.uint32(_mix(acc) & low32)
         for b in range(num_perm):
             compact[i, b] = np.uint8(signature[b] & np.uint32(0xFF))
-    return written
-
-
-@no_type_check  # typed by numba, not by mypy
-def _next_power(x):
-    p = 1
-    while p < x:
-        p *= 2
-    return p
-
-
-@no_type_check  # typed by numba, not by mypy
-def _bitmap_words(count):
-    """Words of a bitmap with about 64 bits a shingle (at least one word)."""
-    return max(1, _next_power(64 * max(count, 1)) // 64)
-
-
-@no_type_check  # typed by numba, not by mypy
-def _distinct(hashes, count, seen):
-    """Distinct values among ``hashes[:count]``, or -1 when checking look-alikes would take too long.
-
-    A bitmap of about 64 bits a value says which values are certainly new; only a value
-    whose bit is already set (a repeat, or one look-alike in 64) is compared with the
-    values before it.
-    """
-    words = _bitmap_words(count)
-    bits = 6
-    while (1 << bits) < 64 * words:
-        bits += 1
-    shift = np.uint64(64 - bits)
-    seen[:words] = 0
-    distinct = 0
-    budget = 64 * count + 1024
-    for p in range(count):
-        g = hashes[p]
-        x = g >> shift
-        word = np.int64(x >> np.uint64(6))
-        bit = np.uint64(1) << (x & np.uint64(63))
-        if seen[word] & bit:
-            repeat = False
-            for q in range(p - 1, -1, -1):
-                if hashes[q] == g:
-                    repeat = True
-                    break
-            budget -= p
-            if budget < 0:
-                return -1
-            if repeat:
-                continue
-        else:
-            seen[word] |= bit
-        distinct += 1
-    return distinct
-
-
-@no_type_check  # typed by numba, not by mypy
-def _distinct_exact(hashes, count, table):
-    """Distinct values among ``hashes[:count]`` by an open-addressing table (0 marks a free slot)."""
-    size = _next_power(2 * count)
-    bits = 0
-    while (1 << bits) < size:
-        bits += 1
-    shift = np.uint64(64 - bits)
-    mask = size - 1
-    table[:size] = 0
-    distinct = 0
-    zero = False
-    for p in range(count):
-        g = hashes[p]
-        if g == 0:
-            if not zero:
-                zero = True
-                distinct += 1
-            continue
-        slot = np.int64(g >> shift) if bits else 0
-        while True:
-            t = table[slot]
-            if t == g:
-                break
-            if t == 0:
-                table[slot] = g
-                distinct += 1
-                break
-            slot = (slot + 1) & mask
-    return distinct
 
 
 @no_type_check  # typed by numba, not by mypy

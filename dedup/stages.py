@@ -16,7 +16,7 @@ True
 from ._arrays import gather_ranges
 from ._boilerplate import find_boilerplate, flag_boilerplate, matching_texts
 from ._cluster import centres, cluster_labels, components, keep_key, keep_order
-from ._contain import candidates_from_samples, contained_candidates, containment_candidates, required_hits, sample_batch
+from ._contain import candidates_from_samples, containment_candidates, sample_batch, sample_texts, with_contained
 from ._dask import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions
 from ._documents import PairSpans, covered, pair_spans, repeat_share
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
@@ -61,7 +61,6 @@ __all__ = [
     "check_outside",
     "cluster_labels",
     "components",
-    "contained_candidates",
     "containment_candidates",
     "covered",
     "decode",
@@ -94,12 +93,13 @@ __all__ = [
     "render_html",
     "repeat_share",
     "representatives",
-    "required_hits",
     "sample_batch",
+    "sample_texts",
     "segment",
     "sign",
     "sign_passages",
     "table_files",
     "to_datasketch",
     "unique_pairs",
+    "with_contained",
 ]

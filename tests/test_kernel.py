@@ -24,15 +24,10 @@ def loaded_kernels():
         _kernel._load()
 
 
-def numpy_reference(texts, n, num_perm, seed, bands, rows, sample):
-    """What the pipeline computes today: the numpy stages, and the sets as Python sets."""
-    batch = Shingler("char", n)(texts)
-    signatures = sign(batch, num_perm, seed)
-    sets = [set(batch.of(i).tolist()) for i in range(len(texts))]
-    limits = _kernel.sample_limits(batch.counts(), sample)
-    samples = [sorted(h for h in s if h < int(limit)) for s, limit in zip(sets, limits)]
-    return (band_keys(signatures, bands, rows).astype(np.uint32), signatures.astype(np.uint8),
-            [len(s) for s in sets], samples)
+def numpy_reference(texts, n, num_perm, seed, bands, rows):
+    """What the numpy stages compute."""
+    signatures = sign(Shingler("char", n)(texts), num_perm, seed)
+    return band_keys(signatures, bands, rows).astype(np.uint32), signatures.astype(np.uint8)
 
 
 @st.composite
@@ -41,29 +36,25 @@ def signing(draw):
     rows = draw(st.integers(1, min(4, num_perm)))
     bands = draw(st.integers(1, num_perm // rows))
     seed = draw(st.sampled_from([0, 1, 7, 2**63 + 5, 2**64 - 1]))
-    return (draw(TEXTS), draw(st.integers(1, 6)), num_perm, seed, bands, rows, draw(st.sampled_from([0, 1, 4, 16])))
+    return draw(TEXTS), draw(st.integers(1, 6)), num_perm, seed, bands, rows
 
 
 @needs_numba
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(signing())
 def test_sign_texts_equals_the_numpy_stages(case):
-    texts, n, num_perm, seed, bands, rows, sample = case
-    got = _kernel.sign_texts(texts, n, num_perm, seed, bands, rows, sample=sample)
-    keys, compact, sizes, samples = numpy_reference(texts, n, num_perm, seed, bands, rows, sample)
+    got = _kernel.sign_texts(*case)
+    keys, compact = numpy_reference(*case)
     assert got.keys.dtype == np.uint32 and np.array_equal(got.keys, keys)
     assert got.compact.dtype == np.uint8 and np.array_equal(got.compact, compact)
-    assert got.sizes.tolist() == sizes
-    assert [got.samples[a:b].tolist() for a, b in zip(got.sample_offsets[:-1], got.sample_offsets[1:])] == samples
 
 
 @needs_numba
 @settings(max_examples=40, deadline=None)
 @given(signing())
 def test_numpy_path_gives_the_same_signed_texts(case):
-    texts, n, num_perm, seed, bands, rows, sample = case
-    kernel = _kernel.sign_texts(texts, n, num_perm, seed, bands, rows, sample=sample)
-    numpy_path = _kernel._sign_numpy(texts, n, num_perm, seed, bands, rows, sample)
+    kernel = _kernel.sign_texts(*case)
+    numpy_path = _kernel._sign_numpy(*case)
     for field, a, b in zip(kernel._fields, kernel, numpy_path):
         assert a.dtype == b.dtype and np.array_equal(a, b), field
 
@@ -72,9 +63,9 @@ def test_without_numba_the_numpy_stages_run(monkeypatch):
     texts = ["同一段文字出现了两次", "同一段文字出现了两次。", "另外一段"]
     monkeypatch.setattr(_kernel, "HAVE_NUMBA", False)
     monkeypatch.setattr(_kernel, "_loaded", [])
-    got = _kernel.sign_texts(texts, 5, 128, 1, 35, 3, sample=16)
-    keys, compact, sizes, _ = numpy_reference(texts, 5, 128, 1, 35, 3, 16)
-    assert np.array_equal(got.keys, keys) and np.array_equal(got.compact, compact) and got.sizes.tolist() == sizes
+    got = _kernel.sign_texts(texts, 5, 128, 1, 35, 3)
+    keys, compact = numpy_reference(texts, 5, 128, 1, 35, 3)
+    assert np.array_equal(got.keys, keys) and np.array_equal(got.compact, compact)
     found = _kernel.overlap_texts(texts, np.array([[0, 1], [1, 2]]), 5)
     assert [a.tolist() for a in found] == [[6, 7], [7, 1], [6, 0]]
 
@@ -89,29 +80,15 @@ def test_small_inputs_leave_numba_unloaded(monkeypatch):
 def test_chunks_do_not_change_the_results(monkeypatch):
     rng = np.random.default_rng(5)
     texts = ["".join(rng.choice(list("甲乙丙丁戊己庚辛"), int(rng.integers(0, 30)))) for _ in range(200)]
-    whole = _kernel.sign_texts(texts, 3, 64, 2, 20, 3, sample=8)
+    whole = _kernel.sign_texts(texts, 3, 64, 2, 20, 3)
     pairs = rng.integers(0, len(texts), (300, 2))
     verified = _kernel.overlap_texts(texts, pairs, 3)
     monkeypatch.setattr(_kernel, "_CHUNK_CHARS", 50)
     assert len(_kernel._chunks(texts)) > 20
-    pieces = _kernel.sign_texts(texts, 3, 64, 2, 20, 3, sample=8)
+    pieces = _kernel.sign_texts(texts, 3, 64, 2, 20, 3)
     for a, b in zip(whole, pieces):
         assert np.array_equal(a, b)
     assert all(np.array_equal(a, b) for a, b in zip(verified, _kernel.overlap_texts(texts, pairs, 3)))
-
-
-@needs_numba
-def test_distinct_count_with_far_repeats_takes_the_exact_table():
-    # A text pasted twice: every shingle of the second copy repeats one far back, more than the
-    # bitmap's look-back budget allows, so the count falls back to the hash table.
-    rng = np.random.default_rng(1)
-    half = "".join(chr(c) for c in rng.integers(0x4E00, 0x9FFF, 3000))
-    texts = [half + half, half]
-    got = _kernel.sign_texts(texts, 5, 128, 1, 35, 3)
-    assert got.sizes.tolist() == [len(set(Shingler("char", 5)([t]).hashes.tolist())) for t in texts]
-    hashes = Shingler("char", 5)([half + half]).hashes
-    seen = np.zeros(_kernel._bitmap_words(len(hashes)), np.uint64)
-    assert _kernel._distinct(hashes, len(hashes), seen) == -1  # the bitmap gave up: the table counted
 
 
 @needs_numba
@@ -145,8 +122,11 @@ def test_map_characters_equals_the_normaliser(texts):
 
 @needs_numba
 def test_lone_surrogates_are_one_code_point_each():
-    got = _kernel.sign_texts(["ab\ud800cd", "ab\ud800cd"], 2, 16, 1, 4, 2)
-    assert got.sizes.tolist() == [4, 4] and np.array_equal(got.keys[0], got.keys[1])
+    texts = ["ab\ud800cd", "ab\ud800cd"]
+    got = _kernel.sign_texts(texts, 2, 16, 1, 4, 2)
+    keys, compact = numpy_reference(texts, 2, 16, 1, 4, 2)
+    assert np.array_equal(got.keys, keys) and np.array_equal(got.keys[0], got.keys[1])
+    assert _kernel.overlap_texts(texts, np.array([[0, 1]]), 2)[0].tolist() == [4]
 
 
 @needs_numba
