@@ -14,6 +14,7 @@ long paragraph, 32 of the 59 contained pairs of the seeds.)
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple, no_type_check
 
 import numpy as np
@@ -125,14 +126,18 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
         by_asker = np.argsort(askers, kind="stable")
         firsts = np.searchsorted(askers[by_asker], np.arange(total + 1))
         needed = np.maximum(1, np.floor((contained - 0.25) * asked)).astype(np.int64)
-        found = _holders_kernel(firsts, lo[by_asker], hi[by_asker], usable[by_asker],
-                                (index & owner_mask).astype(np.int64), needed, max_posting)
-        return decode_pairs(distinct(found), total)
+        lo, hi, usable = lo[by_asker], hi[by_asker], usable[by_asker]
+        holders = (index & owner_mask).astype(np.int64)
+        # Texts in blocks, a block a thread (the kernel holds no lock).
+        bounds = np.linspace(0, total, min(total, 8) + 1).astype(np.int64).tolist()
+        found = _kernel.each(lambda block: _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting,
+                                                           *block), list(pairwise(bounds)))
+        return decode_pairs(distinct(np.concatenate(found)), total)
     span = (hi - lo)[usable]
     holder = (index[gather_ranges(lo[usable], span)] & owner_mask).astype(np.int64)
     asker = np.repeat(askers[usable], span)
     other = holder != asker
-    codes = _kernel.sort_codes(asker[other] * total + holder[other])
+    codes = np.sort(asker[other] * total + holder[other])
     firsts = np.flatnonzero(first_of_runs(codes))
     hits = np.diff(np.append(firsts, len(codes)))
     x, y = decode_pairs(codes[firsts], total).T
@@ -174,14 +179,14 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
 
 
 @no_type_check  # typed by numba, not by mypy
-def _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting):
-    """Codes ``min * m + max`` of each text x and every other text holding at least ``needed[x]`` of
-    x's usable queries (query k of x: the postings ``holders[lo[k]:hi[k]]``)."""
+def _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, x_start, x_end):
+    """Codes ``min * m + max`` of each text x from *x_start* to *x_end* and every other text holding at
+    least ``needed[x]`` of x's usable queries (query k of x: the postings ``holders[lo[k]:hi[k]]``)."""
     m = len(firsts) - 1
     row = np.empty(16 * max_posting + 1, np.int64)
     out = np.empty(1024, np.int64)
     found = 0
-    for x in range(m):
+    for x in range(x_start, x_end):
         filled = 0
         for k in range(firsts[x], firsts[x + 1]):
             if not usable[k]:

@@ -17,9 +17,11 @@ the results are the same.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
-from typing import NamedTuple, no_type_check
+from typing import NamedTuple, TypeVar, no_type_check
 
 import numpy as np
 
@@ -27,8 +29,8 @@ from ._arrays import distinct
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
-__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "held_hashes", "map_characters",
-           "overlap_texts", "sign_texts", "smallest_hashes", "sort_codes"]
+__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_hashes", "map_characters",
+           "overlap_texts", "sign_texts", "smallest_hashes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -36,6 +38,9 @@ HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 # importing numba and loading the kernels costs about 0.5 s, what the kernels save on a million.
 KERNEL_MIN_CHARS = 1 << 20
 _loaded: list[bool] = []
+# Threads that run chunks side by side (the kernels hold no lock): one a core this process may use.
+_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+T = TypeVar("T")
 
 # Characters per compiled call: bounds the UTF-32 copy of the texts (8 MB) and the buffers of their hashes.
 _CHUNK_CHARS = 1 << 21
@@ -128,6 +133,15 @@ def _chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
     return bounds
 
 
+def each(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int, int]]) -> list[T]:
+    """``[work(c) for c in chunks]``, on a thread a core: the kernels release the GIL (``nogil``), so
+    chunks run side by side; the results come back in chunk order, whatever finishes first."""
+    if len(chunks) < 2 or _THREADS < 2:
+        return [work(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(min(_THREADS, len(chunks))) as pool:
+        return list(pool.map(work, chunks))
+
+
 def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int, bands: int, rows: int
                ) -> SignedTexts:
     """Band keys and compact signatures of texts' character n-grams.
@@ -155,9 +169,13 @@ def sign_texts(texts: Sequence[str], shingle_size: int, num_perm: int, seed: int
     keys = np.zeros((m, bands), np.uint32)
     compact = np.zeros((m, num_perm), np.uint8)
     consts = _constants(shingle_size, num_perm, seed)
-    for start, end in _chunks(texts):
+
+    def work(chunk: tuple[int, int]) -> None:
+        start, end = chunk
         codes, offsets = _codes(texts[start:end])
         _sign_kernel(codes, offsets, shingle_size, num_perm, *consts, bands, rows, keys[start:end], compact[start:end])
+
+    each(work, _chunks(texts))
     return SignedTexts(keys, compact)
 
 
@@ -209,7 +227,9 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) ->
     if len(pairs) == 0:
         return size_a, size_b, shared
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
-    for rows in _pair_chunks(texts, pairs):
+
+    def work(chunk: tuple[int, int]) -> None:
+        rows = slice(*chunk)
         involved, local = np.unique(pairs[rows], return_inverse=True)
         codes, offsets = _codes([texts[i] for i in involved])
         set_offsets = np.zeros(len(involved) + 1, np.int64)
@@ -220,6 +240,8 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) ->
         local = local.reshape(-1, 2)
         size_a[rows], size_b[rows] = set_sizes[local[:, 0]], set_sizes[local[:, 1]]
         shared[rows] = _merge_counts(hashes, set_offsets, set_sizes, local)
+
+    each(work, _pair_chunks(texts, pairs))
     return size_a, size_b, shared
 
 
@@ -233,16 +255,18 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np
     ([1, 1], 2)
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
-    parts, counts = [], np.zeros(len(texts), np.int64)
+    counts = np.zeros(len(texts), np.int64)
     if k == 0 or not texts:
         return np.zeros(0, np.uint64), counts
-    for start, end in _chunks(texts):
+    def work(chunk: tuple[int, int]) -> np.ndarray:
+        start, end = chunk
         codes, offsets = _codes(texts[start:end])
         out = np.zeros((end - start) * k, np.uint64)
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
         _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, k, scratch, out, counts[start:end])
-        parts.append(out.reshape(-1, k))
-    rows = np.concatenate(parts)
+        return out.reshape(-1, k)
+
+    rows = np.concatenate(each(work, _chunks(texts)))
     return rows[np.arange(k)[None, :] < counts[:, None]], counts
 
 
@@ -266,30 +290,18 @@ def held_hashes(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> t
     bitmap = np.zeros(1 << (filter_bits - 6), np.uint64)
     low = (table & np.uint64((1 << filter_bits) - 1)).astype(np.int64)
     np.bitwise_or.at(bitmap, low >> 6, np.left_shift(np.uint64(1), (low & 63).astype(np.uint64)))
-    held, owners = [], []
-    for start, end in _chunks(texts):
+    mask = np.uint64((1 << filter_bits) - 1)
+
+    def work(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        start, end = chunk
         codes, offsets = _codes(texts[start:end])
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
         hashes, owner = _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap,
-                                     np.uint64((1 << filter_bits) - 1), scratch)
-        held.append(hashes)
-        owners.append(owner + start)
-    if not held:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    return np.concatenate(held), np.concatenate(owners)
+                                     mask, scratch)
+        return hashes, owner + start
 
-
-def sort_codes(codes: np.ndarray) -> np.ndarray:
-    """Non-negative int64 *codes* sorted: by the compiled radix sort when the kernels are loaded (about
-    ten times ``np.sort`` on millions of pair codes), else by ``np.sort``.
-
-    >>> sort_codes(np.array([5, 0, 3], np.int64)).tolist()
-    [0, 3, 5]
-    """
-    codes = np.asarray(codes, np.int64)
-    if not (_loaded and len(codes) > 1 << 16):
-        return np.sort(codes)
-    return _radix_sort64(codes.view(np.uint64), np.uint64(int(codes.max()) + 1)).view(np.int64)
+    found = each(work, _chunks(texts))
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
 @no_type_check  # typed by numba, not by mypy
@@ -366,14 +378,14 @@ def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> 
     return found.size_a, found.size_b, found.shared
 
 
-def _pair_chunks(texts: Sequence[str], pairs: np.ndarray) -> list[slice]:
+def _pair_chunks(texts: Sequence[str], pairs: np.ndarray) -> list[tuple[int, int]]:
     """Ranges of pairs whose texts hold about ``_CHUNK_CHARS`` characters together (at least one pair)."""
     chunk_chars = _CHUNK_CHARS
     weight = np.fromiter((len(texts[a]) + len(texts[b]) for a, b in pairs.tolist()), np.int64, len(pairs))
     ends = np.searchsorted(np.cumsum(weight), np.arange(chunk_chars, int(weight.sum()) + chunk_chars, chunk_chars),
                            "right")
     edges = distinct(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))
-    return [slice(int(a), int(b)) for a, b in pairwise(edges)]
+    return [(int(a), int(b)) for a, b in pairwise(edges)]
 
 
 def band_candidates(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
