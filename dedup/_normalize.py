@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _kernel
+
 if TYPE_CHECKING:
     from ._segment import Passages
     from ._settings import Settings
@@ -128,6 +130,12 @@ class Normalizer:
         if total < min_chars or self.keep_spaces or self.traditional:
             return [self(t) for t in texts]
         tables = self._vector_tables()
+        if _kernel.use_kernels(total):
+            # Compiled: one pass a chunk, what the numpy path below computes (property-tested).
+            mapped, slow = _kernel.map_characters(texts, *tables)
+            for i in np.flatnonzero(slow).tolist():
+                mapped[i] = self(texts[i])
+            return mapped
         out: list[str] = []
         start = 0
         # Chunks of about a million characters keep the arrays small enough to be reused.
