@@ -120,17 +120,16 @@ def _codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
-    """Consecutive ranges of texts of about ``_CHUNK_CHARS`` characters each (at least one text)."""
-    chunk_chars = _CHUNK_CHARS
-    bounds, start, size = [], 0, 0
-    for i, text in enumerate(texts):
-        size += len(text)
-        if size >= chunk_chars:
-            bounds.append((start, i + 1))
-            start, size = i + 1, 0
-    if start < len(texts) or not bounds:
-        bounds.append((start, len(texts)))
-    return bounds
+    """Consecutive ranges of texts of about ``_CHUNK_CHARS`` characters each (at least one text): a
+    chunk ends with the text that brings it to ``_CHUNK_CHARS``."""
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
+    bounds, start = [], 0
+    while start < len(texts):
+        before = int(ends[start - 1]) if start else 0
+        end = int(np.searchsorted(ends, before + _CHUNK_CHARS, "left")) + 1
+        bounds.append((start, min(end, len(texts))))
+        start = bounds[-1][1]
+    return bounds or [(0, 0)]
 
 
 def each(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int, int]]) -> list[T]:
