@@ -110,10 +110,15 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
         return np.zeros((0, 2), np.int64)
     owner_bits = max(1, (total - 1).bit_length())
     shift, owner_mask = np.uint64(owner_bits), np.uint64((1 << owner_bits) - 1)
-    # One sorted array of (hash, text) keys: a shingle's texts are a contiguous run.
-    index = np.sort(np.concatenate([(s.hashes >> shift << shift) | s.owner.astype(np.uint64) for s in samples]))
+    # Hashes are compared without their low bits (room for the text number in the numpy path's keys).
     queries = np.concatenate([s.queries for s in samples]) >> shift << shift
     askers = np.concatenate([s.askers for s in samples])
+    needed_at = (contained - 0.25)
+    if _kernel.use_kernels(len(queries) * 16):
+        return _compiled_candidates([s.hashes >> shift << shift for s in samples], [s.owner for s in samples],
+                                    queries, askers, total, needed_at, max_posting)
+    # One sorted array of (hash, text) keys: a shingle's texts are a contiguous run.
+    index = np.sort(np.concatenate([(s.hashes >> shift << shift) | s.owner.astype(np.uint64) for s in samples]))
     # Sorted queries make the binary searches walk the index in one direction (far fewer cache misses).
     by_query = np.argsort(queries)
     queries, askers = queries[by_query], askers[by_query]
@@ -121,18 +126,6 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     hi = np.searchsorted(index, queries | owner_mask, "right")
     usable = (hi - lo) <= max_posting
     asked = np.bincount(askers[usable], minlength=total)
-    if _kernel.use_kernels(len(index)):
-        # Compiled: each text's holders counted in a row of its own (a few hundred), no global sort.
-        by_asker = np.argsort(askers, kind="stable")
-        firsts = np.searchsorted(askers[by_asker], np.arange(total + 1))
-        needed = np.maximum(1, np.floor((contained - 0.25) * asked)).astype(np.int64)
-        lo, hi, usable = lo[by_asker], hi[by_asker], usable[by_asker]
-        holders = (index & owner_mask).astype(np.int64)
-        # Texts in blocks, a block a thread (the kernel holds no lock).
-        bounds = np.linspace(0, total, min(total, 8) + 1).astype(np.int64).tolist()
-        found = _kernel.each(lambda block: _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting,
-                                                           *block), list(pairwise(bounds)))
-        return decode_pairs(distinct(np.concatenate(found)), total)
     span = (hi - lo)[usable]
     holder = (index[gather_ranges(lo[usable], span)] & owner_mask).astype(np.int64)
     asker = np.repeat(askers[usable], span)
@@ -141,9 +134,37 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     firsts = np.flatnonzero(first_of_runs(codes))
     hits = np.diff(np.append(firsts, len(codes)))
     x, y = decode_pairs(codes[firsts], total).T
-    needed = np.maximum(1, np.floor((contained - 0.25) * asked[x]))
+    needed = np.maximum(1, np.floor(needed_at * asked[x]))
     x, y = x[hits >= needed], y[hits >= needed]
     return decode_pairs(distinct(np.minimum(x, y) * total + np.maximum(x, y)), total)
+
+
+def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], queries: np.ndarray,
+                         askers: np.ndarray, total: int, needed_at: float, max_posting: int) -> np.ndarray:
+    """``candidates_from_samples`` with the kernels: the index is cut to the queried hashes and grouped
+    by a counting sort (no sort of the index), and each text's holders are counted in a row of its own."""
+    table = distinct(queries)
+    slot = _kernel.slots_in(np.concatenate(hashes), table)
+    found = slot >= 0
+    slot, owner = slot[found], np.concatenate(owners).astype(np.int64)[found]
+    starts = np.zeros(len(table) + 1, np.int64)
+    np.cumsum(np.bincount(slot, minlength=len(table)), out=starts[1:])
+    holders = _group_kernel(slot, owner, starts)  # each posting's texts together, in slot order
+    at = _kernel.slots_in(queries, table)
+    lo, hi = starts[at], starts[at + 1]
+    usable = (hi - lo) <= max_posting
+    if len(askers) and (askers[1:] < askers[:-1]).any():  # sample_texts gives them in order already
+        by_asker = np.argsort(askers, kind="stable")
+        askers, lo, hi, usable = askers[by_asker], lo[by_asker], hi[by_asker], usable[by_asker]
+    firsts = np.zeros(total + 1, np.int64)
+    np.cumsum(np.bincount(askers, minlength=total), out=firsts[1:])
+    asked = np.bincount(askers[usable], minlength=total)
+    needed = np.maximum(1, np.floor(needed_at * asked)).astype(np.int64)
+    # Texts in blocks, a block a thread (the kernel holds no lock).
+    bounds = np.linspace(0, total, min(total, 8) + 1).astype(np.int64).tolist()
+    pairs = _kernel.each(lambda block: _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, *block),
+                         list(pairwise(bounds)))
+    return decode_pairs(distinct(np.concatenate(pairs)), total)
 
 
 def with_contained(settings: Settings, samples: Sequence[Sample], near: np.ndarray) -> np.ndarray:
@@ -217,11 +238,22 @@ def _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, x_star
     return out[:found].copy()
 
 
+@no_type_check  # typed by numba, not by mypy
+def _group_kernel(slot, owner, starts):
+    """The owners laid out by slot (a counting sort): slot j's at ``starts[j]:starts[j + 1]``, in input order."""
+    out = np.empty(len(owner), np.int64)
+    fill = starts[:-1].copy()
+    for k in range(len(slot)):
+        out[fill[slot[k]]] = owner[k]
+        fill[slot[k]] += 1
+    return out
+
+
 def _compile(jit) -> None:
-    """Have numba compile this module's kernel."""
-    global _holders_kernel
+    """Have numba compile this module's kernels."""
+    global _holders_kernel, _group_kernel
     if not hasattr(_holders_kernel, "py_func"):
-        _holders_kernel = jit(_holders_kernel)
+        _holders_kernel, _group_kernel = jit(_holders_kernel), jit(_group_kernel)
 
 
 _kernel.register(_compile)

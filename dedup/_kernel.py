@@ -30,7 +30,7 @@ from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
 __all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_hashes", "map_characters",
-           "overlap_texts", "sign_texts", "smallest_hashes"]
+           "overlap_texts", "sign_texts", "slots_in", "smallest_hashes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -81,7 +81,7 @@ def _load() -> None:
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
              "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts",
-             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_held_kernel")
+             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_held_kernel", "_slots_kernel")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
         if not hasattr(space[name], "py_func"):
@@ -279,10 +279,7 @@ def held_hashes(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> t
     [0, 1]
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
-    bits = max(1, min(24, len(table).bit_length()))
-    shift = np.uint64(64 - bits)
-    # Where each bucket of the top bits starts in the table: a lookup scans a few entries.
-    starts = np.searchsorted(table >> shift, np.arange((1 << bits) + 1, dtype=np.uint64)).astype(np.int64)
+    starts, shift = _buckets(table)
     # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the
     # table itself is read (with a tenth of its bits set, nine hashes in ten).
     filter_bits = max(16, min(26, (len(table) * 10).bit_length()))
@@ -301,6 +298,40 @@ def held_hashes(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> t
 
     found = each(work, _chunks(texts))
     return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+
+def _buckets(table: np.ndarray) -> tuple[np.ndarray, np.uint64]:
+    """Where each bucket of the top bits starts in the sorted *table*, and the shift to a value's bucket:
+    with random hashes a look-up scans a few entries."""
+    bits = max(1, min(24, len(table).bit_length()))
+    shift = np.uint64(64 - bits)
+    return np.searchsorted(table >> shift, np.arange((1 << bits) + 1, dtype=np.uint64)).astype(np.int64), shift
+
+
+def slots_in(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The position of each of *values* (uint64) in the sorted, distinct *table* (random hashes, or
+    hashes cut to their top bits), or -1 where it is not there. Compiled kernels only.
+
+    >>> _load()
+    >>> slots_in(np.array([7, 5, 2**63], np.uint64), np.array([5, 2**63], np.uint64)).tolist()
+    [-1, 0, 1]
+    """
+    starts, shift = _buckets(table)
+    return _slots_kernel(np.ascontiguousarray(values, np.uint64), table, starts, shift)
+
+
+@no_type_check  # typed by numba, not by mypy
+def _slots_kernel(values, table, starts, shift):
+    out = np.full(len(values), -1, np.int64)
+    for k in range(len(values)):
+        v = values[k]
+        b = v >> shift
+        for j in range(starts[b], starts[b + 1]):
+            if table[j] >= v:
+                if table[j] == v:
+                    out[k] = j
+                break
+    return out
 
 
 @no_type_check  # typed by numba, not by mypy

@@ -97,6 +97,8 @@ def test_sample_texts_gives_the_pairs_of_the_whole_index(seed, count, n, sample,
     whole = [sample_batch(Shingler("char", n)(texts[i:i + batch]), i, sample) for i in range(0, len(texts), batch)]
     got = candidates_from_samples([sample_texts(texts, n, sample)], 0.8)
     assert got.tolist() == candidates_from_samples(whole, 0.8).tolist()
+    # The parts in any order (their askers out of order): the same pairs.
+    assert got.tolist() == candidates_from_samples(whole[::-1], 0.8).tolist()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
