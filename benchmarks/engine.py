@@ -198,6 +198,14 @@ def overlap_numpy(texts: Sequence[str], pairs: np.ndarray, chunk: int = 5000):
     return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
 
+def numpy_normalized(normalizer: Normalizer, texts: Sequence[str]) -> list[str]:
+    """``Normalizer.batch`` by its numpy path (the kernels switched off for the call)."""
+    from unittest.mock import patch
+
+    with patch.object(_kernel, "use_kernels", lambda chars: False):
+        return normalizer.batch(texts)
+
+
 def numpy_candidates(samples: list[Any]) -> np.ndarray:
     """``candidates_from_samples`` by its numpy path (the kernels switched off for the call)."""
     from unittest.mock import patch
@@ -241,7 +249,7 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
     _kernel.overlap_texts(reps, np.array([[0, 1]]), N)
     mapped(texts[:200])
     for _ in range(repeats):
-        for label, fn in (("normalize numpy", lambda: normalizer.batch(texts)),
+        for label, fn in (("normalize numpy", lambda: numpy_normalized(normalizer, texts)),
                           ("normalize kernel", lambda: mapped(texts)),
                           ("sign numpy", lambda: sign_numpy(reps, bands, rows, False)),
                           ("sign numpy+sample", lambda: sign_numpy(reps, bands, rows, True)),
