@@ -598,6 +598,25 @@ def test_deeply_nested_folders(tmp_path: Path) -> None:
     restore_folder(tmp_path / "out", tmp_path / "back")
     assert (tmp_path / "back").joinpath(*["d"] * 990, "a.txt").read_bytes() == (deep / "a.txt").read_bytes()
     restore_folder(tmp_path / "out", tmp_path / "back", force=True)  # merging into it: no recursion either
+    # Removed here: pytest's own clean-up of old temporary folders (shutil.rmtree) recurses a frame a level.
+    for tree in ("in", "out", "back"):
+        remove_tree(tmp_path / tree)
+    assert list(tmp_path.iterdir()) == []
+
+
+def remove_tree(root: Path) -> None:
+    """Delete the folder *root* and all below it without recursion."""
+    folders, stack = [], [root]
+    while stack:
+        folder = stack.pop()
+        folders.append(folder)
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            else:
+                os.unlink(entry.path)
+    for folder in reversed(folders):
+        os.rmdir(folder)
 
 
 def test_bad_api_arguments_name_themselves(corpus: Path, tmp_path: Path) -> None:
