@@ -41,7 +41,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 from run import DATA, PeakSampler, load_corpus, machine, resident_bytes  # noqa: E402
 
 from dedup import _kernel  # noqa: E402
-from dedup._contain import candidates_from_samples, sample_batch, sample_texts  # noqa: E402
+from dedup._contain import candidates_from_samples, contained_candidates, sample_batch  # noqa: E402
 from dedup._lsh import band_keys, candidate_pairs, optimal_params  # noqa: E402
 from dedup._minhash import sign  # noqa: E402
 from dedup._normalize import Normalizer  # noqa: E402
@@ -245,7 +245,7 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
     # Load (or compile) every kernel before timing anything: the first-run cost is measured apart.
     _kernel._load()
     _kernel.sign_texts(reps[:200], N, NUM_PERM, SEED, bands, rows)
-    candidates_from_samples([sample_texts(reps[:200], N)], CONTAINED)
+    contained_candidates(reps[:200], N, CONTAINED)
     _kernel.overlap_texts(reps, np.array([[0, 1]]), N)
     mapped(texts[:200])
     for _ in range(repeats):
@@ -271,7 +271,7 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
         assert np.array_equal(near, same)
         seconds, old = cpu(lambda: numpy_candidates(samples))
         times.setdefault("contain old", []).append(seconds)
-        seconds, new = cpu(lambda: candidates_from_samples([sample_texts(reps, N)], CONTAINED))
+        seconds, new = cpu(lambda: contained_candidates(reps, N, CONTAINED))
         times.setdefault("contain new", []).append(seconds)
         assert np.array_equal(old, new)  # the same search, compiled
     with_old, with_new = union(near, old), union(near, new)
@@ -327,7 +327,7 @@ def run_kernels_only(lang: str, size: int) -> dict[str, Any]:
     signed = stage("sign kernel", lambda: _kernel.sign_texts(reps, N, NUM_PERM, SEED, bands, rows))
     near = stage("bucket", lambda: bucket(signed.keys, signed.compact))
     stage("bucket kernel", lambda: bucket(signed.keys, signed.compact, kernel=True))
-    new = stage("contain new", lambda: candidates_from_samples([sample_texts(reps, N)], CONTAINED))
+    new = stage("contain new", lambda: contained_candidates(reps, N, CONTAINED))
     both = union(near, new)
     stage("verify kernel near", lambda: _kernel.overlap_texts(reps, near, N))
     stage("verify kernel near+new", lambda: _kernel.overlap_texts(reps, both, N))
@@ -385,7 +385,7 @@ loaded = clock()
 texts = ["同一段文字出现了两次，足够长", "同一段文字出现了两次，足够长了吧", "另外一段"] * 3
 s = _kernel.sign_texts(texts, 5, 128, 1, 35, 3)
 signed = clock()
-_contain.candidates_from_samples([_contain.sample_texts(texts, 5)], 0.8)
+_contain.contained_candidates(texts, 5)
 contain = clock()
 _kernel.overlap_texts(texts, [[0, 1]], 5)
 verified = clock()
@@ -428,7 +428,7 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
              "hashes, one-permutation bins, densification, band keys, compact signature; bit for bit the numpy "
              "stages' keys and signatures, property-tested), `_kernel.overlap_texts` (each text's distinct hashes "
              "sorted once, pairs counted by merging), `_kernel.map_characters` (the normaliser's per-character "
-             "table in one pass), and the same containment search compiled: `_contain.sample_texts` (pass 1: each "
+             "table in one pass), and the same containment search compiled: `_contain.contained_candidates` (pass 1: each "
              "text's 16 smallest hashes; pass 2: every text's shingles that some text queries, found through a "
              "bitmap and a bucketed table) and `candidates_from_samples` counting each text's holders in a "
              "compiled loop. The same candidates as the numpy stages' (asserted on every run).",
@@ -502,7 +502,7 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
                          f"{t['index']:.1f} / {t['query']:.1f}) | {len(peer['pairs']):,} | {peer['recall']:.4f} | "
                          f"{t['total'] / ours:.0f} |")
         lines += ["", "x dedup's search: the ensemble's seconds over dedup's compiled containment search "
-                  "(`sample_texts` and `candidates_from_samples`). The ensemble's candidates are unverified, like "
+                  "(`contained_candidates`). The ensemble's candidates are unverified, like "
                   "dedup's.", ""]
     if rows:
         row = rows[-1]

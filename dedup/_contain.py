@@ -3,7 +3,7 @@
 Each text queries its 16 smallest shingle hashes (a random sample of it, the same sample
 whichever text it sits in) against an inverted index of the shingles of every text; a text
 holding enough of another's queries makes a candidate pair, whatever their sizes. The index
-needs only the shingles that some text queries: ``sample_texts`` finds them in a second
+needs only the shingles that some text queries: ``contained_candidates`` finds them in a second
 compiled pass over the texts, so nothing is sorted but a few entries a text.
 
 (A search on coordinated samples of both sides, in the manner of LSH Ensemble, was measured
@@ -26,8 +26,8 @@ from ._shingle import ShingleBatch
 if TYPE_CHECKING:
     from ._settings import Settings
 
-__all__ = ["MAX_POSTING", "SAMPLE", "Sample", "candidates_from_samples", "containment_candidates", "sample_batch",
-           "sample_texts", "with_contained"]
+__all__ = ["MAX_POSTING", "SAMPLE", "Sample", "candidates_from_samples", "contained_candidates", "containment_candidates",
+           "sample_batch", "with_contained"]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
@@ -68,27 +68,32 @@ def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sampl
     return Sample(n, hashes, owner, hashes[take], owner[take])
 
 
-def sample_texts(texts: Sequence[str], shingle_size: int, sample: int = SAMPLE) -> Sample:
-    """``sample_batch`` of all *texts* (character n-grams) at once, its index cut to the hashes that some
-    text queries: ``candidates_from_samples`` finds the same pairs in it, since the posting list of every
-    queried hash is whole, and sorts a few entries a text instead of every shingle of the corpus.
-    Compiled kernels; ``sample_batch`` on each batch where numba is missing or the input is small.
+def contained_candidates(texts: Sequence[str], shingle_size: int, contained: float = 0.8, sample: int = SAMPLE,
+                         max_posting: int = MAX_POSTING) -> np.ndarray:
+    """``candidates_from_samples`` for *texts* (character n-grams) in two compiled passes: each text's
+    *sample* smallest hashes are its queries, then every text's shingles that some text queries are
+    the index, found by their place among the distinct queries (no index of every shingle, nothing
+    sorted but a few entries a text). The numpy stages where numba is missing or the input is small.
 
-    >>> part = sample_texts(["abcd", "xy", "zabc"], 3, sample=1)
-    >>> part.size, len(part.queries), bool(set(part.hashes.tolist()) <= set(part.queries.tolist()))
-    (3, 3, True)
+    >>> contained_candidates(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"], 3).tolist()
+    [[0, 1]]
     """
+    if not 0.0 < contained <= 1.0:
+        raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
+    if len(texts) < 2:
+        return np.zeros((0, 2), np.int64)
     if not _kernel.use_kernels(sum(map(len, texts))):
         from ._shingle import Shingler
 
-        return sample_batch(Shingler("char", shingle_size)(texts), 0, sample)
-    # Pass 1: each text's *sample* smallest hashes are its queries.
+        return candidates_from_samples([sample_batch(Shingler("char", shingle_size)(texts), 0, sample)], contained,
+                                       max_posting)
     query, counts = _kernel.smallest_hashes(texts, shingle_size, sample)
     asker = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
-    # Pass 2: the shingles of every text that some text queries are the index (made again, not kept
-    # from pass 1: that would be 8 bytes a character of the corpus).
-    held, owner = _kernel.held_hashes(texts, shingle_size, distinct(query))
-    return Sample(len(texts), held, owner, query, asker)
+    table = distinct(query)
+    # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
+    slot, owner = _kernel.held_slots(texts, shingle_size, table)
+    return _holder_pairs(len(table), slot, owner, _kernel.slots_in(query, table), asker, len(texts),
+                         contained - 0.25, max_posting)
 
 
 def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, max_posting: int = MAX_POSTING
@@ -141,46 +146,56 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
 
 def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], queries: np.ndarray,
                          askers: np.ndarray, total: int, needed_at: float, max_posting: int) -> np.ndarray:
-    """``candidates_from_samples`` with the kernels: the index is cut to the queried hashes and grouped
-    by a counting sort (no sort of the index), and each text's holders are counted in a row of its own."""
+    """``candidates_from_samples`` with the kernels: each index entry's place among the distinct queried
+    hashes by a bucketed look-up (no sort of the index), then ``_holder_pairs``."""
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
     found = slot >= 0
-    slot, owner = slot[found], np.concatenate(owners).astype(np.int64)[found]
-    starts = np.zeros(len(table) + 1, np.int64)
-    np.cumsum(np.bincount(slot, minlength=len(table)), out=starts[1:])
+    return _holder_pairs(len(table), slot[found], np.concatenate(owners).astype(np.int64)[found],
+                         _kernel.slots_in(queries, table), askers, total, needed_at, max_posting)
+
+
+def _holder_pairs(slots: int, slot: np.ndarray, owner: np.ndarray, at: np.ndarray, askers: np.ndarray, total: int,
+                  needed_at: float, max_posting: int) -> np.ndarray:
+    """The pairs of texts x and y where y holds at least ``needed_at`` of x's usable queries (at least
+    one). Index entry k: text ``owner[k]`` holds queried hash ``slot[k]``; query q of text ``askers[q]``
+    asks for hash ``at[q]``. Postings grouped by a counting sort; each text's holders counted in a
+    row of its own, compiled, a block of texts a thread."""
+    starts = np.zeros(slots + 1, np.int64)
+    np.cumsum(np.bincount(slot, minlength=slots), out=starts[1:])
     holders = _group_kernel(slot, owner, starts)  # each posting's texts together, in slot order
-    at = _kernel.slots_in(queries, table)
     lo, hi = starts[at], starts[at + 1]
     usable = (hi - lo) <= max_posting
-    if len(askers) and (askers[1:] < askers[:-1]).any():  # sample_texts gives them in order already
+    if len(askers) and (askers[1:] < askers[:-1]).any():  # in text order already when made from texts
         by_asker = np.argsort(askers, kind="stable")
         askers, lo, hi, usable = askers[by_asker], lo[by_asker], hi[by_asker], usable[by_asker]
     firsts = np.zeros(total + 1, np.int64)
     np.cumsum(np.bincount(askers, minlength=total), out=firsts[1:])
     asked = np.bincount(askers[usable], minlength=total)
     needed = np.maximum(1, np.floor(needed_at * asked)).astype(np.int64)
-    # Texts in blocks, a block a thread (the kernel holds no lock).
-    bounds = np.linspace(0, total, min(total, 8) + 1).astype(np.int64).tolist()
+    bounds = np.linspace(0, total, max(1, min(total, 8)) + 1).astype(np.int64).tolist()
     pairs = _kernel.each(lambda block: _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, *block),
                          list(pairwise(bounds)))
     return decode_pairs(distinct(np.concatenate(pairs)), total)
 
 
-def with_contained(settings: Settings, samples: Sequence[Sample], near: np.ndarray) -> np.ndarray:
-    """The LSH candidates *near* joined by the containment candidates of *samples* (``sign_passages``'
-    when ``settings.containment``; none otherwise): distinct pairs ``(i, j)`` of signed passages, sorted.
+def with_contained(settings: Settings, samples: Sequence[Sample], near: np.ndarray, texts: Sequence[str]
+                   ) -> np.ndarray:
+    """The LSH candidates *near* (positions into the signed *texts*) joined by the containment candidates
+    when ``settings.containment`` (and verification): from *samples* where signing made them (word
+    shingles), else from the texts (``contained_candidates``). Distinct pairs ``(i, j)``, i < j, sorted.
 
     >>> from dedup._settings import Settings
-    >>> from dedup._shingle import Shingler
-    >>> samples = [sample_batch(Shingler("char", 3)(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"]), 0)]
-    >>> with_contained(Settings(), samples, np.array([[0, 2]])).tolist()
+    >>> with_contained(Settings(), [], np.array([[0, 2]]), ["一二三四五六七八九十", "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸", "另一段"]).tolist()
     [[0, 1], [0, 2]]
     """
-    if not samples:
+    if not (settings.containment and settings.verify):
         return near
-    contained = candidates_from_samples(samples, settings.contained_ratio)
-    both, m = np.concatenate((near, contained)), sum(sample.size for sample in samples)
+    if samples:
+        contained = candidates_from_samples(samples, settings.contained_ratio)
+    else:
+        contained = contained_candidates(texts, settings.shingle_size, settings.contained_ratio)
+    both, m = np.concatenate((near, contained)), len(texts)
     return decode_pairs(distinct(both[:, 0] * m + both[:, 1]), m)
 
 

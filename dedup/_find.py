@@ -91,7 +91,7 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include
     local, estimates = bucket(settings, signed.keys, signed.compact)
     clock("bucket")
     if settings.verify:
-        candidates = reps[with_contained(settings, signed.samples, local)]
+        candidates = reps[with_contained(settings, signed.samples, local, [norms[i] for i in reps.tolist()])]
         clock("contain")
         found = judge(settings, candidates, norms)
         clock("verify")

@@ -29,7 +29,7 @@ from ._arrays import distinct
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
-__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_hashes", "map_characters",
+__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_slots", "map_characters",
            "overlap_texts", "sign_texts", "slots_in", "smallest_hashes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
@@ -269,14 +269,14 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np
     return rows[np.arange(k)[None, :] < counts[:, None]], counts
 
 
-def held_hashes(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every text's distinct character n-gram hashes that are in *table* (sorted, distinct uint64
-    hashes): ``(hashes, owner)``, by text, ascending within each. Compiled kernels only.
+def held_slots(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where every text's distinct character n-gram hashes that are in *table* (sorted, distinct
+    uint64 hashes) sit in it: ``(slots, owner)``, by text, ascending within each. Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd"], 3, 1)
-    >>> held_hashes(["abcd", "zzabcd", "xy"], 3, hashes)[1].tolist()
-    [0, 1]
+    >>> [a.tolist() for a in held_slots(["abcd", "zzabcd", "xy"], 3, hashes)]
+    [[0, 0], [0, 1]]
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     starts, shift = _buckets(table)
@@ -292,9 +292,9 @@ def held_hashes(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> t
         start, end = chunk
         codes, offsets = _codes(texts[start:end])
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
-        hashes, owner = _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap,
-                                     mask, scratch)
-        return hashes, owner + start
+        slots, owner = _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap,
+                                    mask, scratch)
+        return slots, owner + start
 
     found = each(work, _chunks(texts))
     return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
@@ -362,9 +362,9 @@ def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, k, scratch, out, co
 
 @no_type_check  # typed by numba, not by mypy
 def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch):
-    """Each text's distinct hashes found in *table*, ascending within a text, and their text."""
+    """Where each text's distinct hashes found in *table* sit in it, ascending within a text, and their text."""
     cap = 1024
-    hashes = np.empty(cap, np.uint64)
+    slots = np.empty(cap, np.int64)
     owner = np.empty(cap, np.int64)
     found = 0
     for i in range(len(offsets) - 1):
@@ -381,22 +381,22 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
                     if table[j] == h:
                         if found == cap:
                             cap *= 2
-                            hashes = np.concatenate((hashes, np.empty(cap - found, np.uint64)))
+                            slots = np.concatenate((slots, np.empty(cap - found, np.int64)))
                             owner = np.concatenate((owner, np.empty(cap - found, np.int64)))
-                        hashes[found] = h
+                        slots[found] = j
                         owner[found] = i
                         found += 1
                     break
         # This text's hits: sorted and repeats dropped (a handful).
-        part = hashes[first:found]
+        part = slots[first:found]
         part.sort()
         distinct = first
         for p in range(first, found):
-            if p == first or hashes[p] != hashes[p - 1]:
-                hashes[distinct] = hashes[p]
+            if p == first or slots[p] != slots[p - 1]:
+                slots[distinct] = slots[p]
                 distinct += 1
         found = distinct
-    return hashes[:found].copy(), owner[:found].copy()
+    return slots[:found].copy(), owner[:found].copy()
 
 
 def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> tuple[np.ndarray, np.ndarray,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._contain import Sample, sample_batch, sample_texts
+from ._contain import Sample, sample_batch
 from ._hash import mix64
 from ._lsh import band_keys
 from ._progress import Clock, steps
@@ -112,7 +112,8 @@ def to_datasketch(signatures: np.ndarray, seed: int = 1) -> list[Any]:
 
 @dataclass(frozen=True, slots=True)
 class Signed:
-    """What signing leaves for bucketing: band keys, compact signatures and the containment samples.
+    """What signing leaves for bucketing: band keys, compact signatures and, where signing made them
+    (word shingles, or the Dask engine), the containment samples.
 
     ``keys`` (m, bands) uint32: 32 bits of each band key (a chance collision only adds a
     candidate, which is estimated and verified). ``compact`` (m, num_perm) uint8: the low
@@ -128,17 +129,18 @@ class Signed:
 
 def sign_passages(settings: Settings, norms: Sequence[str], reps: np.ndarray, batch_size: int = 4096,
                   progress: bool = False, clock: Clock | None = None, every_shingle: bool = False) -> Signed:
-    """Shingle, sign and band the passages at *reps* (positions into *norms*); with
-    ``settings.containment`` (and verification), sample them for the containment search.
+    """Shingle, sign and band the passages at *reps* (positions into *norms*); for word shingles
+    with ``settings.containment`` (and verification), sample them for the containment search too.
 
-    Character shingles go through the compiled kernels (one pass a passage to sign, two to
-    sample, whose index holds only the shingles some passage queries); word shingles through
-    the numpy stages batch by batch. *every_shingle*: the index holds every distinct shingle,
-    as the Dask engine needs (it meets other partitions' queries there).
+    Character shingles go through the compiled kernel, one pass a passage; their containment
+    search reads the texts themselves (``_contain.contained_candidates``), unless
+    *every_shingle*: then each batch is sampled here with every distinct shingle in the index,
+    as the Dask engine needs (it meets other partitions' queries there). Word shingles go
+    through the numpy stages batch by batch.
 
     >>> s = sign_passages(Settings(threshold=0.5), ["同一段文字出现了两次", "同一段文字出现了两次"], np.arange(2))
     >>> s.keys.shape, bool((s.keys[0] == s.keys[1]).all()), len(s.samples)
-    ((2, 35), True, 1)
+    ((2, 35), True, 0)
     """
     clock = clock or Clock(None)
     contain = settings.containment and settings.verify
@@ -147,13 +149,10 @@ def sign_passages(settings: Settings, norms: Sequence[str], reps: np.ndarray, ba
         # compact signatures, bit for bit; numpy where numba is missing).
         from ._kernel import sign_texts
 
-        texts = [norms[i] for i in reps.tolist()]
-        done = sign_texts(texts, settings.shingle_size, settings.num_perm, settings.seed, settings.bands,
-                          settings.rows)
+        done = sign_texts([norms[i] for i in reps.tolist()], settings.shingle_size, settings.num_perm, settings.seed,
+                          settings.bands, settings.rows)
         clock("sign")
-        samples = [sample_texts(texts, settings.shingle_size)] if contain else []
-        clock("contain")
-        return Signed(done.keys, done.compact, samples)
+        return Signed(done.keys, done.compact, [])
     keys = np.zeros((len(reps), settings.bands), np.uint32)
     compact = np.zeros((len(reps), settings.num_perm), np.uint8)
     samples = []

@@ -16,7 +16,13 @@ True
 from ._arrays import gather_ranges
 from ._boilerplate import find_boilerplate, flag_boilerplate, matching_texts
 from ._cluster import centres, cluster_labels, components, keep_key, keep_order
-from ._contain import candidates_from_samples, containment_candidates, sample_batch, sample_texts, with_contained
+from ._contain import (
+    candidates_from_samples,
+    contained_candidates,
+    containment_candidates,
+    sample_batch,
+    with_contained,
+)
 from ._dask import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions
 from ._documents import PairSpans, covered, pair_spans, repeat_share
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
@@ -61,6 +67,7 @@ __all__ = [
     "check_outside",
     "cluster_labels",
     "components",
+    "contained_candidates",
     "containment_candidates",
     "covered",
     "decode",
@@ -94,7 +101,6 @@ __all__ = [
     "repeat_share",
     "representatives",
     "sample_batch",
-    "sample_texts",
     "segment",
     "sign",
     "sign_passages",

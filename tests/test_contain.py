@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import _kernel
-from dedup.stages import Shingler, candidates_from_samples, sample_texts
+from dedup.stages import Shingler, candidates_from_samples, contained_candidates
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
@@ -56,7 +56,7 @@ def test_contained_pairs_are_found():
         cut = int(rng.integers(len(a) // 2, len(a)))
         texts.append(a[:cut])  # a piece of a
     truth = brute_containment_pairs(texts, 0.8, 5)
-    found = set(map(tuple, candidates_from_samples([sample_texts(texts, 5)], 0.8).tolist()))
+    found = set(map(tuple, contained_candidates(texts, 5).tolist()))
     assert len(truth) > 500
     assert len(set(truth) & found) >= 0.99 * len(truth)
 
@@ -67,14 +67,14 @@ def test_a_short_text_inside_a_long_one_is_found():
     alphabet = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
     longs = ["".join(rng.choice(alphabet, 2000)) for _ in range(30)]
     shorts = [t[k:k + 25] for t, k in zip(longs, rng.integers(0, 1900, 30).tolist())]
-    found = set(map(tuple, candidates_from_samples([sample_texts(longs + shorts, 5)], 0.8).tolist()))
+    found = set(map(tuple, contained_candidates(longs + shorts, 5).tolist()))
     assert {(i, 30 + i) for i in range(30)} <= found
 
 
 def test_no_texts_no_candidates():
-    assert candidates_from_samples([sample_texts([], 5)], 0.8).shape == (0, 2)
+    assert contained_candidates([], 5).shape == (0, 2)
     with pytest.raises(ValueError):
-        candidates_from_samples([sample_texts(["一段文字"], 5)], 0.0)
+        contained_candidates(["一段文字"], 5, 0.0)
 
 
 @settings(max_examples=40, deadline=None)
@@ -88,14 +88,14 @@ def test_exact_containment_join_equals_brute_force(texts, contained, n, count):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10**6), st.integers(2, 40), st.sampled_from([2, 3, 5]), st.sampled_from([1, 4, 16]),
        st.integers(1, 9))
-def test_sample_texts_gives_the_pairs_of_the_whole_index(seed, count, n, sample, batch):
+def test_the_two_pass_search_gives_the_pairs_of_the_whole_index(seed, count, n, sample, batch):
     # The index cut to queried hashes finds what an index of every shingle, built batch by batch, finds.
     from dedup._contain import sample_batch
 
     _kernel._load()
     texts = corpus(np.random.default_rng(seed), count)
     whole = [sample_batch(Shingler("char", n)(texts[i:i + batch]), i, sample) for i in range(0, len(texts), batch)]
-    got = candidates_from_samples([sample_texts(texts, n, sample)], 0.8)
+    got = contained_candidates(texts, n, 0.8, sample)
     assert got.tolist() == candidates_from_samples(whole, 0.8).tolist()
     # The parts in any order (their askers out of order): the same pairs.
     assert got.tolist() == candidates_from_samples(whole[::-1], 0.8).tolist()
