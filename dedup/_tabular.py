@@ -25,6 +25,7 @@ import csv
 import dataclasses
 import gzip
 import hashlib
+import importlib
 import io
 import itertools
 import json
@@ -234,28 +235,24 @@ def _compressing(handle: BinaryIO, compression: str | None) -> Iterator[Any]:
             yield out
 
 
-def _zstandard() -> Any:
+def _extra(module: str, needed_for: str) -> Any:
+    """The optional *module* of the ``arrow`` extra, or an ``ImportError`` saying how to install it."""
     try:
-        import zstandard
+        return importlib.import_module(module)
     except ImportError:
-        raise ImportError(".zst files need zstandard: pip install 'dedup[arrow]'") from None
-    return zstandard
+        raise ImportError(f"{needed_for} need {module.split('.')[0]}: pip install 'dedup[arrow]'") from None
+
+
+def _zstandard() -> Any:
+    return _extra("zstandard", ".zst files")
 
 
 def _parquet() -> Any:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ImportError("Parquet files need pyarrow: pip install 'dedup[arrow]'") from None
-    return pq
+    return _extra("pyarrow.parquet", "Parquet files")
 
 
 def _pyarrow() -> Any:
-    try:
-        import pyarrow as pa
-    except ImportError:
-        raise ImportError("this needs pyarrow: pip install 'dedup[arrow]'") from None
-    return pa
+    return _extra("pyarrow", "Arrow tables")
 
 
 # ------------------------------------------------------------------------------------ row scanning
