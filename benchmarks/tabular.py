@@ -17,8 +17,8 @@ resident memory):
    memory, which stays flat however large the file;
 2. ``dedup FILE --unit document --quiet --json - --no-containment`` on the whole file;
 3. the same with every default (containment search included) on its first ``--prefix-rows``
-   rows: the containment index keeps a sample of every document's shingles, which at the
-   whole file's size would pass the memory guard (``--max-rss-gib``, 16).
+   rows (the containment search once kept every document's shingles, which at the whole
+   file's size passed the memory guard, ``--max-rss-gib``, 16).
 
 ``--input FILE --keep`` reuses a file generated before (the generator is deterministic).
 """
@@ -298,9 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         "Parquet) at a time, so the read-only peak is the interpreter's, whatever the file's size. A run keeps "
         "every document's text as a Python string (2 bytes a character for Chinese) and its normal form, and "
         "signs them in batches of 4,096 documents (with 4,000-character documents a batch's shingles are the "
-        "transient peak). The containment search (on by default) also keeps a sample of every document's "
-        "shingles, about 14 bytes a character of text at the document unit: at this file's size it would pass "
-        "16 GiB, hence `--no-containment` for the whole file, and the defaults on its first rows.",
+        "transient peak). The containment search (on by default) keeps each document's 16 smallest shingle "
+        "hashes and the shingles that some document queries; the whole file runs with `--no-containment` "
+        "and the defaults on its first rows, as the memory guard was set when the search kept every shingle.",
         "",
     ]
     args.out.write_text("\n".join(lines), "utf-8")

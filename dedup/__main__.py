@@ -28,11 +28,10 @@ from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
-from ._output import atomic_write, restore_folder, write_cleaned
+from ._output import atomic_write, check_outside, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
-    check_apart,
     is_tabular_output,
     restore_tabular,
     table_files,
@@ -249,6 +248,8 @@ def exit_codes(target: object, missing_is_input: bool = False) -> Iterator[None]
         yield
     except (DedupError, BrokenPipeError):
         raise
+    except ImportError as exc:  # an optional extra the output needs (pyarrow for Parquet)
+        raise SettingsError(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
@@ -287,7 +288,7 @@ def _scan(args: argparse.Namespace) -> int:
     with exit_codes("output"):
         for output in (args.json if args.json != "-" else None, args.html, args.table):
             if output is not None:
-                check_apart(Path(output), args.input)
+                check_outside(Path(output), args.input)
         if args.clean is not None:
             if table_files(args.input, include) is not None:
                 write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field, include=include,

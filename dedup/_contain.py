@@ -21,13 +21,14 @@ import numpy as np
 
 from . import _kernel
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
+from ._exact import unique_pairs
 from ._shingle import ShingleBatch
 
 if TYPE_CHECKING:
     from ._settings import Settings
 
 __all__ = ["MAX_POSTING", "SAMPLE", "Sample", "candidates_from_samples", "contained_candidates", "containment_candidates",
-           "sample_batch", "with_contained"]
+           "required_hits", "sample_batch", "with_contained"]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
@@ -92,8 +93,19 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     table = distinct(query)
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
     slot, owner = _kernel.held_slots(texts, shingle_size, table)
-    return _holder_pairs(len(table), slot, owner, _kernel.slots_in(query, table), asker, len(texts),
-                         contained - 0.25, max_posting)
+    return _holder_pairs(len(table), slot, owner, _kernel.slots_in(query, table), asker, len(texts), contained,
+                         max_posting)
+
+
+def required_hits(asked: np.ndarray, contained: float) -> np.ndarray:
+    """Queries of a text that another must hold to be a candidate container at level *contained*, for
+    each number of usable queries *asked* (each query of a contained text is in its container with
+    chance >= contained; 0.25 of slack for the sample's spread, and at least one).
+
+    >>> required_hits(np.array([0, 4, 16]), 0.8).tolist()
+    [1, 2, 8]
+    """
+    return np.maximum(1, np.floor((contained - 0.25) * np.asarray(asked))).astype(np.int64)
 
 
 def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, max_posting: int = MAX_POSTING
@@ -118,10 +130,9 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     # Hashes are compared without their low bits (room for the text number in the numpy path's keys).
     queries = np.concatenate([s.queries for s in samples]) >> shift << shift
     askers = np.concatenate([s.askers for s in samples])
-    needed_at = (contained - 0.25)
     if _kernel.use_kernels(len(queries) * 16):
         return _compiled_candidates([s.hashes >> shift << shift for s in samples], [s.owner for s in samples],
-                                    queries, askers, total, needed_at, max_posting)
+                                    queries, askers, total, contained, max_posting)
     # One sorted array of (hash, text) keys: a shingle's texts are a contiguous run.
     index = np.sort(np.concatenate([(s.hashes >> shift << shift) | s.owner.astype(np.uint64) for s in samples]))
     # Sorted queries make the binary searches walk the index in one direction (far fewer cache misses).
@@ -139,26 +150,25 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     firsts = np.flatnonzero(first_of_runs(codes))
     hits = np.diff(np.append(firsts, len(codes)))
     x, y = decode_pairs(codes[firsts], total).T
-    needed = np.maximum(1, np.floor(needed_at * asked[x]))
+    needed = required_hits(asked[x], contained)
     x, y = x[hits >= needed], y[hits >= needed]
     return decode_pairs(distinct(np.minimum(x, y) * total + np.maximum(x, y)), total)
 
 
 def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], queries: np.ndarray,
-                         askers: np.ndarray, total: int, needed_at: float, max_posting: int) -> np.ndarray:
+                         askers: np.ndarray, total: int, contained: float, max_posting: int) -> np.ndarray:
     """``candidates_from_samples`` with the kernels: each index entry's place among the distinct queried
     hashes by a bucketed look-up (no sort of the index), then ``_holder_pairs``."""
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
     found = slot >= 0
     return _holder_pairs(len(table), slot[found], np.concatenate(owners).astype(np.int64)[found],
-                         _kernel.slots_in(queries, table), askers, total, needed_at, max_posting)
+                         _kernel.slots_in(queries, table), askers, total, contained, max_posting)
 
 
 def _holder_pairs(slots: int, slot: np.ndarray, owner: np.ndarray, at: np.ndarray, askers: np.ndarray, total: int,
-                  needed_at: float, max_posting: int) -> np.ndarray:
-    """The pairs of texts x and y where y holds at least ``needed_at`` of x's usable queries (at least
-    one). Index entry k: text ``owner[k]`` holds queried hash ``slot[k]``; query q of text ``askers[q]``
+                  contained: float, max_posting: int) -> np.ndarray:
+    """The pairs of texts x and y where y holds at least ``required_hits`` of x's usable queries. Index entry k: text ``owner[k]`` holds queried hash ``slot[k]``; query q of text ``askers[q]``
     asks for hash ``at[q]``. Postings grouped by a counting sort; each text's holders counted in a
     row of its own, compiled, a block of texts a thread."""
     starts = np.zeros(slots + 1, np.int64)
@@ -172,7 +182,7 @@ def _holder_pairs(slots: int, slot: np.ndarray, owner: np.ndarray, at: np.ndarra
     firsts = np.zeros(total + 1, np.int64)
     np.cumsum(np.bincount(askers, minlength=total), out=firsts[1:])
     asked = np.bincount(askers[usable], minlength=total)
-    needed = np.maximum(1, np.floor(needed_at * asked)).astype(np.int64)
+    needed = required_hits(asked, contained)
     bounds = np.linspace(0, total, max(1, min(total, 8)) + 1).astype(np.int64).tolist()
     pairs = _kernel.each(lambda block: _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, *block),
                          list(pairwise(bounds)))
@@ -182,8 +192,9 @@ def _holder_pairs(slots: int, slot: np.ndarray, owner: np.ndarray, at: np.ndarra
 def with_contained(settings: Settings, samples: Sequence[Sample], near: np.ndarray, texts: Sequence[str]
                    ) -> np.ndarray:
     """The LSH candidates *near* (positions into the signed *texts*) joined by the containment candidates
-    when ``settings.containment`` (and verification): from *samples* where signing made them (word
-    shingles), else from the texts (``contained_candidates``). Distinct pairs ``(i, j)``, i < j, sorted.
+    when ``settings.containment`` (and verification): for character shingles from the texts
+    (``contained_candidates``), for word shingles from the *samples* signing made. Distinct pairs
+    ``(i, j)``, i < j, sorted.
 
     >>> from dedup._settings import Settings
     >>> with_contained(Settings(), [], np.array([[0, 2]]), ["一二三四五六七八九十", "一二三四五六七八九十甲乙丙丁戊己庚辛壬癸", "另一段"]).tolist()
@@ -191,12 +202,11 @@ def with_contained(settings: Settings, samples: Sequence[Sample], near: np.ndarr
     """
     if not (settings.containment and settings.verify):
         return near
-    if samples:
-        contained = candidates_from_samples(samples, settings.contained_ratio)
-    else:
+    if settings.shingle_kind == "char":
         contained = contained_candidates(texts, settings.shingle_size, settings.contained_ratio)
-    both, m = np.concatenate((near, contained)), len(texts)
-    return decode_pairs(distinct(both[:, 0] * m + both[:, 1]), m)
+    else:
+        contained = candidates_from_samples(samples, settings.contained_ratio)
+    return unique_pairs(np.concatenate((near, contained)), len(texts))
 
 
 def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0.8, sample: int = SAMPLE,

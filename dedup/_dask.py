@@ -37,7 +37,6 @@ import ctypes
 import dataclasses
 import functools
 import hashlib
-import inspect
 import os
 import pickle
 import sys
@@ -56,7 +55,7 @@ import numpy as np
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
-from ._contain import Sample, candidates_from_samples
+from ._contain import MAX_POSTING, Sample, candidates_from_samples
 from ._errors import DedupError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
@@ -82,9 +81,6 @@ CONNECT_TIMEOUT = 10.0
 DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
 # Above this many linking pairs, components are found on the cluster rather than on the driver.
 DRIVER_EDGES = 50_000_000
-# candidates_from_samples ignores shingles held by more than max_posting texts; a posting list cut
-# to max_posting + 1 entries is still over the limit, so longer lists need not travel.
-_MAX_POSTING = inspect.signature(candidates_from_samples).parameters["max_posting"].default
 
 
 @functools.cache
@@ -397,7 +393,7 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
     hashes, owners = hashes[order], owners[order]
     first = first_of_runs(hashes)
     rank = np.arange(len(hashes)) - np.maximum.accumulate(np.where(first, np.arange(len(hashes)), 0))
-    keep = rank <= _MAX_POSTING
+    keep = rank <= MAX_POSTING  # a list cut to MAX_POSTING + 1 entries is still over the limit
     hashes, owners = hashes[keep], owners[keep]
     top = hashes >> np.uint64(32)
     out = []

@@ -51,6 +51,7 @@ from . import __version__
 from ._arrays import distinct, first_of_runs, gather_ranges, ranks
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
+from ._contain import required_hits
 from ._errors import DedupError
 from ._exact import exact_groups, oversized
 from ._find import Corpus
@@ -189,12 +190,6 @@ def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tup
         owners.append((codes >> np.uint64(31)).astype(np.int64))
         keys.append((codes & np.uint64((1 << 31) - 1)).astype(np.int64))
     return np.concatenate(owners), np.concatenate(keys)
-
-
-def _needed(asked: np.ndarray, contained: float) -> np.ndarray:
-    """Shared samples a pair needs for one side to lie *contained* inside the other: the batch
-    engine's rule (each sample of a contained side is in the other with chance >= contained)."""
-    return np.maximum(1, np.floor((contained - 0.25) * asked))
 
 
 def _link_pairs(a: np.ndarray, old_a: int, b: np.ndarray, old_b: int, base: int, limit: int) -> np.ndarray:
@@ -639,7 +634,7 @@ class Index:
         lookup = np.full(n, -1, np.int64)
         lookup[firsts] = gid_of_first
         gid[local >= 0] = lookup[local[local >= 0]]
-        new_gids = base_gid + np.arange(len(new_first_arr), dtype=np.int64)
+        new_gids = gid_of_first[is_new]
         new_len = lengths[new_first_arr]
         banded = (new_len >= s.min_chars) & (new_len <= s.max_chars)
         old_growth = {int(g): int(c) for g, c in zip(*np.unique(gid[(gid >= 0) & (gid < base_gid)],
@@ -801,7 +796,7 @@ class Index:
         ab = np.concatenate([a, b])
         at = np.where(ab < base_gid, np.searchsorted(stored[:, 0], ab), len(stored) + ab - base_gid)
         nsample = table[at].reshape(2, -1)
-        ok = (shared >= _needed(nsample[0], contained)) | (shared >= _needed(nsample[1], contained))
+        ok = (shared >= required_hits(nsample[0], contained)) | (shared >= required_hits(nsample[1], contained))
         return np.stack([a[ok], b[ok]], axis=1)
 
     def _fetch_groups(self, gids: np.ndarray, texts: bool = True) -> _Groups:

@@ -216,7 +216,8 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) ->
     pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
     if shingle_size < 1:
         raise ValueError(f"shingle size must be a positive integer, not {shingle_size!r}")
-    if not use_kernels(sum(len(texts[i]) for i in distinct(pairs).tolist())):
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    if not use_kernels(int(lengths[distinct(pairs)].sum())):
         from ._verify import overlap
 
         return _overlap_numpy(texts, pairs, shingle_size, overlap)
@@ -240,7 +241,7 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) ->
         size_a[rows], size_b[rows] = set_sizes[local[:, 0]], set_sizes[local[:, 1]]
         shared[rows] = _merge_counts(hashes, set_offsets, set_sizes, local)
 
-    each(work, _pair_chunks(texts, pairs))
+    each(work, _pair_chunks(lengths, pairs))
     return size_a, size_b, shared
 
 
@@ -408,10 +409,11 @@ def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> 
     return found.size_a, found.size_b, found.shared
 
 
-def _pair_chunks(texts: Sequence[str], pairs: np.ndarray) -> list[tuple[int, int]]:
-    """Ranges of pairs whose texts hold about ``_CHUNK_CHARS`` characters together (at least one pair)."""
+def _pair_chunks(lengths: np.ndarray, pairs: np.ndarray) -> list[tuple[int, int]]:
+    """Ranges of pairs whose texts (of these *lengths*) hold about ``_CHUNK_CHARS`` characters together
+    (at least one pair)."""
     chunk_chars = _CHUNK_CHARS
-    weight = np.fromiter((len(texts[a]) + len(texts[b]) for a, b in pairs.tolist()), np.int64, len(pairs))
+    weight = lengths[pairs].sum(axis=1)
     ends = np.searchsorted(np.cumsum(weight), np.arange(chunk_chars, int(weight.sum()) + chunk_chars, chunk_chars),
                            "right")
     edges = distinct(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))

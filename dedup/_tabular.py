@@ -70,7 +70,7 @@ from ._output import (
 from ._read import Document, ReadError, _reason, decode, folder_root
 
 __all__ = [
-    "BATCH_ROWS", "PassageLinks", "TableFormat", "TableSet", "check_apart", "is_tabular_output", "passage_links",
+    "BATCH_ROWS", "PassageLinks", "TableFormat", "TableSet", "is_tabular_output", "passage_links",
     "read_objects", "read_path", "read_text_file", "restore_tabular", "row_annotations", "table_files",
     "table_format", "warn_if_jsonl", "write_annotated", "write_cleaned_tabular", "write_table",
 ]
@@ -725,7 +725,6 @@ class _Annotator:
     def __init__(self, result: Any, typed: bool = False) -> None:
         from ._result import Kind
 
-        self.result = result
         self.documents = result.documents
         self.passages = result.passages
         self.links = passage_links(result)
@@ -867,9 +866,6 @@ def _tables(source: str | os.PathLike[str], include: str | Iterable[str] | None,
     check_outside(target, source)
     return found.files
 
-
-# The command line checks every output with this; it is ``check_outside``, whose *source* may be a file too.
-check_apart = check_outside
 
 
 def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression: str | None, cursor: _Cursor,
