@@ -17,7 +17,7 @@ from ._errors import InputError, UsageError
 from ._progress import steps
 
 __all__ = ["DEFAULT_INCLUDE", "Document", "FolderEntry", "FolderScan", "ReadError", "decode", "decode_as", "encode",
-           "folder_root", "include_matcher", "read_corpus", "read_folder", "walk_folder"]
+           "folder_root", "include_matcher", "read_corpus", "read_file", "read_folder", "walk_folder"]
 
 _SNIFF_BYTES = 8192
 # Share of C0 control characters (other than tab, newline, carriage return, form
@@ -301,19 +301,22 @@ def read_folder(folder: str | os.PathLike[str], include: str | Iterable[str] | N
     for entry in files:
         (wanted if matches(entry.id) else skipped).append(entry)
     for entry in steps(wanted, total=len(wanted), desc="read", enabled=progress):
-        try:
-            with open(entry.path, "rb") as handle:
-                data = handle.read()
-            text, label = decode(data, encoding)
-        except (OSError, ValueError) as exc:
-            errors.append(ReadError(entry.id, _reason(exc)))
-            continue
-        documents.append(Document(entry.id, text, label))
-        damage = _damage(text)
-        if damage:
-            errors.append(ReadError(entry.id, damage))
+        for item in read_file(entry.id, entry.path, encoding):
+            (documents if isinstance(item, Document) else errors).append(item)  # type: ignore[arg-type]
     errors.sort(key=lambda e: e.path)
     return FolderScan(documents, errors, [entry.id for entry in skipped])
+
+
+def read_file(doc_id: str, path: str | os.PathLike[str], encoding: str | None = None) -> list[Document | ReadError]:
+    """One text file as the document *doc_id*, with an error entry beside it when its UTF-8 was damaged;
+    or only an error entry when it cannot be read or decoded."""
+    try:
+        with open(path, "rb") as handle:
+            text, label = decode(handle.read(), encoding)
+    except (OSError, ValueError) as exc:
+        return [ReadError(doc_id, _reason(exc))]
+    damage = _damage(text)
+    return [Document(doc_id, text, label)] + ([ReadError(doc_id, damage)] if damage else [])
 
 
 def _damage(text: str) -> str:

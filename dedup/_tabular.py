@@ -67,7 +67,7 @@ from ._output import (
     record_problem,
     restore_target,
 )
-from ._read import Document, ReadError, _reason, decode, folder_root
+from ._read import Document, ReadError, _reason, folder_root, read_file
 
 __all__ = [
     "BATCH_ROWS", "PassageLinks", "TableFormat", "TableSet", "is_tabular_output", "passage_links",
@@ -520,14 +520,9 @@ def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
 
 def read_text_file(path: Path, encoding: str | None = None) -> Iterator[Document | ReadError]:
     """A single text file as a corpus of one document (id: its file name), warning when it looks like JSON Lines."""
-    try:
-        text, encoding = decode(path.read_bytes(), encoding)
-    except (OSError, ValueError) as exc:
-        yield ReadError(path.name, _reason(exc))
-        return
-    document = Document(path.name, text, encoding)
-    warn_if_jsonl([document])
-    yield document
+    found = read_file(path.name, path, encoding)
+    warn_if_jsonl([item for item in found if isinstance(item, Document)])
+    yield from found
 
 
 def warn_if_jsonl(documents: Iterable[Document]) -> None:

@@ -201,3 +201,15 @@ def test_oversized_passage_is_compared_exactly_and_reported():
     result = dedup.find_duplicates([("a", long_line), ("b", long_line)], max_chars=100)
     assert [p.kind for p in result.pairs] == ["exact"]
     assert len(result.errors) == 2 and "max_chars=100" in result.errors[0].error
+
+
+def test_a_single_damaged_file_is_reported_as_in_a_folder(tmp_path):
+    # One bad byte in UTF-8: read as a file or inside a folder, the document and the same error entry.
+    path = tmp_path / "in" / "a.txt"
+    path.parent.mkdir()
+    path.write_bytes("一段足够长的中文文字，".encode() * 20 + b"\xff" + "后面还有文字。".encode())
+    alone = dedup.stages.read_corpus(path)
+    in_folder = dedup.stages.read_corpus(path.parent)
+    assert [d.id for d in alone.documents] == [d.id for d in in_folder.documents] == ["a.txt"]
+    assert [e.error for e in alone.errors] == [e.error for e in in_folder.errors]
+    assert len(alone.errors) == 1 and "not UTF-8" in alone.errors[0].error
