@@ -32,8 +32,6 @@ from ._output import atomic_write, check_outside, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
-    is_tabular_output,
-    restore_tabular,
     table_files,
     write_annotated,
     write_cleaned_tabular,
@@ -328,9 +326,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    restore = restore_tabular if is_tabular_output(args.cleaned) else restore_folder
     with exit_codes(args.out, missing_is_input=True):  # 4: IntegrityError, the folder does not check out
-        written = restore(args.cleaned, args.out, args.force)
+        written = restore_folder(args.cleaned, args.out, args.force)
     print(f"restored {written} files into {args.out}")
     return OK
 

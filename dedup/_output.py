@@ -84,6 +84,9 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
     """
     if not isinstance(cleaned, Cleaned):
         raise UsageError(f"cleaned must be the Cleaned that clean() returned, not {type(cleaned).__name__}")
+    if source is not None and any(d.row >= 0 for d in cleaned.result.documents):
+        raise UsageError(f"{source} holds tables: write them back as tables with write_cleaned_tabular "
+                         "(what `dedup --clean` does), not a file a row")
     out, out_real = _target_arg(target)
     entries = _inputs(source, out, out_real)
     documents = {d.id: d for d in cleaned.result.documents}
@@ -159,7 +162,8 @@ def manifest_bytes(fmt: str, records: list[dict[str, Any]], log_sha256: str, log
 
 
 def restore_folder(cleaned_dir: str | os.PathLike[str], target: str | os.PathLike[str], force: bool = False) -> int:
-    """Rebuild the original files of a folder written by ``write_cleaned`` into *target*; return how many.
+    """Rebuild the original files of a folder written by ``write_cleaned`` (or ``write_cleaned_tabular``,
+    handed to ``restore_tabular``) into *target*; return how many.
 
     Every cleaned file is checked against the manifest's hash before, every restored
     file against the original's hash after; any mismatch, a damaged log or manifest, or
@@ -169,6 +173,10 @@ def restore_folder(cleaned_dir: str | os.PathLike[str], target: str | os.PathLik
     through a symbolic link). Runs in time linear in files + removals.
     """
     source = folder_root(cleaned_dir, "cleaned folder")
+    if manifest_format(source) == TABLES_FORMAT:
+        from ._tabular import restore_tabular  # here: _tabular builds on this module
+
+        return restore_tabular(cleaned_dir, target, force)
     files, head = read_manifest(source, FORMAT, _entry_problem)
     removals = _read_log(source, files, head["log"])
     out, out_real, mode = restore_target(source, target, force)

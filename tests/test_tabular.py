@@ -580,3 +580,15 @@ def test_csv_clean_restore_is_byte_exact(tmp_path_factory, texts, terminator, qu
     assert [r["text"] for r in _rows_of(folder / "out" / "p.csv")] == [cleaned.texts[str(i)] for i in range(len(texts))]
     restore_tabular(folder / "out", folder / "back")
     assert (folder / "back" / "p.csv").read_bytes() == source.read_bytes()
+
+
+def test_the_folder_functions_handle_tables_rightly(tmp_path):
+    # write_cleaned refuses table rows (it would write a file a row); restore_folder restores tables.
+    source = _write(tmp_path, "c.jsonl")
+    cleaned = dedup.clean(source)
+    with pytest.raises(UsageError, match="holds tables: write them back as tables with write_cleaned_tabular"):
+        dedup.write_cleaned(cleaned, source, tmp_path / "rows")
+    assert not (tmp_path / "rows").exists()
+    write_cleaned_tabular(cleaned, source, tmp_path / "out")
+    assert dedup.restore_folder(tmp_path / "out", tmp_path / "back") == 1
+    assert (tmp_path / "back" / "c.jsonl").read_bytes() == source.read_bytes()
