@@ -2,9 +2,11 @@
 
 The index keeps what matching needs, not the documents: for each distinct normalised text
 (a *group*: passages whose normal forms are equal) a hash of it, its text (GB18030, 16 texts
-to a zlib block), its compact MinHash signature, its LSH band keys and a fixed-rate sample of
-its shingles for the containment search; for each passage its document, line and offsets;
-and every verified pair of groups (a *link*). An option keeps the document texts too. Each
+to a zlib block), its LSH band keys and a fixed-rate sample of its shingles for the
+containment search; for each passage its document, line and offsets; and every verified
+pair of groups (a *link*). Signatures are not stored: a stored group that becomes a
+candidate is signed again from its text (signing is deterministic and costs microseconds,
+its 128 bytes a group on disk would not). An option keeps the document texts too. Each
 ``add`` is one SQLite transaction (WAL mode), so a reader always sees the index before or
 after an add, never during, and a killed writer leaves it as it was.
 
@@ -24,10 +26,13 @@ adds returned):
   (x, y), y the later, when ``(rank of y in its group + 1) * (passages of the other group
   before y) <= max_bucket**2`` (the batch engine expands a link to all member pairs when
   ``|g| * |h| <= max_bucket**2``, else to the first pair only).
-- containment candidates come from shared sampled shingles (``_containment_candidates``),
-  not from the batch engine's index of every shingle, which the file could not afford: the
-  index finds most, not all, of the batch engine's contained pairs (measured in
-  benchmarks/INDEX.md), and every pair it reports is verified as the batch engine would.
+- containment candidates: among the passages of one add, the batch engine's own search
+  (``with_contained``), so a corpus added at once gives exactly the batch engine's pairs;
+  between an add and what is stored, shared sampled shingles (``_containment_candidates``),
+  as the batch engine's index of every shingle is more than the file can afford (about
+  2.8 KB a passage): across adds the index finds most, not all, of the batch engine's
+  contained pairs (measured in benchmarks/INDEX.md). Every pair is verified as the batch
+  engine verifies it.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from . import __version__
 from ._arrays import distinct, first_of_runs, gather_ranges, ranks
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
-from ._contain import required_hits
+from ._contain import required_hits, with_contained
 from ._errors import DedupError
 from ._exact import exact_groups, oversized
 from ._find import Corpus
@@ -67,7 +72,7 @@ from ._verify import Verified, judge
 __all__ = ["SCHEMA_VERSION", "Index", "IndexFileError", "IndexStats", "passage_rows"]
 
 # Bumped whenever the tables change; a file of another version gets a clear message, never a crash.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x64656475  # "dedu": tells an index from any other SQLite file
 # Containment samples: the shingles whose 64-bit hash lies in the lowest 1/8 of the range.
 # A fixed-rate sample depends on the shingle only, never on the text it sits in, so a
@@ -89,7 +94,7 @@ CREATE TABLE passages(pid INTEGER PRIMARY KEY, did INTEGER NOT NULL, line INTEGE
                       start INTEGER NOT NULL, end INTEGER NOT NULL, gid INTEGER);
 CREATE INDEX passages_gid ON passages(gid, pid);
 CREATE TABLE groups(gid INTEGER PRIMARY KEY, hash INTEGER NOT NULL, size INTEGER NOT NULL,
-                    length INTEGER NOT NULL, nsample INTEGER NOT NULL, compact BLOB);
+                    length INTEGER NOT NULL, nsample INTEGER NOT NULL);
 CREATE INDEX groups_hash ON groups(hash);
 CREATE TABLE texts(block INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE bands(key INTEGER NOT NULL, gid INTEGER NOT NULL, PRIMARY KEY(key, gid)) WITHOUT ROWID;
@@ -255,7 +260,6 @@ class _Groups:
     norm: dict[int, str]
     compact: dict[int, np.ndarray]
     nsample: dict[int, int]
-    size: dict[int, int]
 
 
 @dataclass
@@ -335,9 +339,11 @@ class Index:
         except BaseException:
             self._con.close()
             raise
-        # Signing for the index needs no batch containment samples: the index samples its own.
+        # Signing stored texts again (for their estimates, or to delete their keys) needs no containment samples.
         self._signing = self.settings.replace(containment=False)
         self._limit = self.settings.max_bucket ** 2
+        # Groups of these lengths are compared by MinHash and have band keys (as in the batch engine).
+        self._banded_lengths = (self.settings.min_chars, self.settings.max_chars)
 
     # ------------------------------------------------------------------ opening
     def _connect(self, timeout: float) -> sqlite3.Connection:
@@ -510,7 +516,8 @@ class Index:
         """Counts of documents, passages, groups of equal texts, links, and the bytes on disk."""
         con = self._con
         count = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("docs", "passages", "links")}
-        groups, banded = con.execute("SELECT count(*), count(compact) FROM groups").fetchone()
+        groups, banded = con.execute("SELECT count(*), coalesce(sum(length BETWEEN ? AND ?), 0) FROM groups",
+                                     self._banded_lengths).fetchone()
         size = sum(os.path.getsize(f) for f in (self.path, Path(f"{self.path}-wal")) if os.path.exists(f))
         return IndexStats(str(self.path), SCHEMA_VERSION, count["docs"], count["passages"], groups, banded,
                           count["links"], int(self._meta("batches") or 0), self.keep_text, size,
@@ -529,8 +536,9 @@ class Index:
             if wrong:
                 problems.append(f"{wrong} groups have a wrong passage count")
             bands = self.settings.bands
-            short = con.execute("SELECT count(*) FROM groups g WHERE compact IS NOT NULL AND "
-                                "(SELECT count(*) FROM bands b WHERE b.gid = g.gid) != ?", (bands,)).fetchone()[0]
+            short = con.execute("SELECT count(*) FROM groups g WHERE length BETWEEN ? AND ? AND "
+                                "(SELECT count(*) FROM bands b WHERE b.gid = g.gid) != ?",
+                                (*self._banded_lengths, bands)).fetchone()[0]
             if short:
                 problems.append(f"{short} groups lack some of their {bands} band keys")
             orphans = con.execute("SELECT count(*) FROM passages p WHERE p.gid IS NOT NULL AND NOT EXISTS "
@@ -564,7 +572,7 @@ class Index:
             try:
                 rows = np.array(con.execute("SELECT pid, did, line, start, end, coalesce(gid, -1) FROM passages "
                                             "ORDER BY pid").fetchall(), np.int64).reshape(-1, 6)
-                groups = self._fetch_groups(distinct(rows[rows[:, 5] >= 0, 5]), texts=True)
+                groups = self._fetch_groups(distinct(rows[rows[:, 5] >= 0, 5]))
                 links = self._links_of(None)
                 docs = self._docs(None)
             finally:
@@ -642,7 +650,7 @@ class Index:
 
         # Sign the new texts that are compared by MinHash, and sample them for containment.
         reps = new_first_arr[banded]
-        signed = sign_passages(self._signing, norms, reps, batch_size, progress)
+        signed = sign_passages(s, norms, reps, batch_size, progress)
         bands = s.bands
         keys = (np.arange(bands, dtype=np.int64) << 32) | signed.keys.astype(np.int64)
         contain = s.containment and s.verify
@@ -652,15 +660,22 @@ class Index:
         else:
             owner, skey = np.zeros(0, np.int64), np.zeros(0, np.int64)
 
-        # Candidates: LSH buckets (estimated first) and shared containment samples.
+        # Candidates: LSH buckets (estimated first); for containment, the batch engine's search among
+        # the new texts and shared samples between new and stored ones.
         banded_gids = new_gids[banded]
         lsh = self._band_candidates(keys, banded_gids, base_gid)
         nsample_new = np.bincount(owner, minlength=len(new_gids))
-        cont = (self._containment_candidates(new_gids[owner], skey, base_gid, nsample_new, new_gids)
-                if contain and len(skey) else np.zeros((0, 2), np.int64))
+        cont = np.zeros((0, 2), np.int64)
+        if contain:
+            within = with_contained(s, signed.samples, cont, [norms[i] for i in reps.tolist()])
+            cont = np.concatenate([banded_gids[within], self._containment_candidates(
+                new_gids[owner], skey, base_gid, nsample_new, new_gids)]) if len(skey) else banded_gids[within]
         # Texts of the stored groups that are candidates (not of every group sharing a sample).
-        old_needed = distinct(np.concatenate([lsh[lsh < base_gid], cont[cont < base_gid]]))
-        groups = self._fetch_groups(old_needed, texts=s.verify)
+        old_lsh = distinct(lsh[lsh < base_gid])
+        groups = self._fetch_groups(distinct(np.concatenate([old_lsh, cont[cont < base_gid]])))
+        if len(old_lsh):
+            again = sign_passages(self._signing, [groups.norm[g] for g in old_lsh.tolist()], np.arange(len(old_lsh)))
+            groups.compact.update(zip(old_lsh.tolist(), again.compact))
         for k, g in enumerate(new_gids.tolist()):
             groups.norm[g] = norms[int(new_first_arr[k])]
             groups.nsample[g] = int(nsample_new[k])
@@ -674,8 +689,10 @@ class Index:
         plan.pairs = self._new_pairs(plan, base_gid)
         return plan
 
-    def _select_in(self, sql: str, values: Sequence[Any], text: bool = False) -> list[tuple[Any, ...]]:
-        """Rows of *sql*, whose ``{}`` stands for a list of *values*, fetched through a temporary table."""
+    def _select_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = (),
+                   text: bool = False) -> list[tuple[Any, ...]]:
+        """Rows of *sql*, whose ``{}`` stands for a list of *values* (fetched through a temporary table)
+        and whose ``?`` take *params*."""
         if len(values) == 0:
             return []
         con = self._con
@@ -683,7 +700,7 @@ class Index:
         con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table}(v {'TEXT' if text else 'INTEGER'} PRIMARY KEY)")
         con.execute(f"DELETE FROM temp.{table}")
         con.executemany(f"INSERT OR IGNORE INTO temp.{table} VALUES (?)", ((v,) for v in values))
-        return con.execute(sql.format(f"SELECT v FROM temp.{table}")).fetchall()
+        return con.execute(sql.format(f"SELECT v FROM temp.{table}"), params).fetchall()
 
     def _members_of(self, table: str, keys: np.ndarray,
                     limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -754,7 +771,7 @@ class Index:
 
     def _containment_candidates(self, owner_gid: np.ndarray, skey: np.ndarray, base_gid: int,
                                 nsample_new: np.ndarray, new_gids: np.ndarray) -> np.ndarray:
-        """Group pairs (a < b, b new) whose sampled shingles say one may lie inside the other.
+        """Group pairs (a stored, b new) whose sampled shingles say one may lie inside the other.
 
         This is the index's containment search, in one place: it assumes only the shingler and
         the settings' ``contained_ratio``. Each compared group stores its fixed-rate sample
@@ -779,14 +796,14 @@ class Index:
         gid = np.concatenate([old[gather_ranges(old_start[u], old_count[u])], owner_gid[new]])
         order = np.lexsort((gid, key))
         key, gid = key[order], gid[order]
-        # Pairs with a new group only: each new holder with every holder before it (old ones first).
+        # Each new holder with every old holder of its shingle (they come first in its run).
         first = np.flatnonzero(first_of_runs(key))
         sizes = np.diff(np.append(first, len(key)))
         run_start = np.repeat(first, sizes)
-        rank = np.arange(len(key)) - run_start
-        w = np.flatnonzero((gid >= base_gid) & (rank > 0))
+        olds = np.repeat(np.add.reduceat((gid < base_gid).astype(np.int64), first) if len(first) else first, sizes)
+        w = np.flatnonzero((gid >= base_gid) & (olds > 0))
         n = int(max(base_gid + len(new_gids), 1))
-        codes = gid[gather_ranges(run_start[w], rank[w])] * n + np.repeat(gid[w], rank[w])
+        codes = gid[gather_ranges(run_start[w], olds[w])] * n + np.repeat(gid[w], olds[w])
         codes, shared = np.unique(codes, return_counts=True)
         a, b = np.divmod(codes, n)
         old_gids = distinct(a[a < base_gid])
@@ -799,18 +816,13 @@ class Index:
         ok = (shared >= required_hits(nsample[0], contained)) | (shared >= required_hits(nsample[1], contained))
         return np.stack([a[ok], b[ok]], axis=1)
 
-    def _fetch_groups(self, gids: np.ndarray, texts: bool = True) -> _Groups:
-        groups = _Groups({}, {}, {}, {})
+    def _fetch_groups(self, gids: np.ndarray) -> _Groups:
+        """The normal forms and sample counts of stored groups *gids*."""
+        groups = _Groups({}, {}, {})
         if len(gids) == 0:
             return groups
-        if texts:
-            groups.norm.update(self._texts(gids.tolist()))
-        for g, compact, nsample, size in self._select_in(
-                "SELECT gid, compact, nsample, size FROM groups WHERE gid IN ({})", gids.tolist()):
-            if compact is not None:
-                groups.compact[g] = np.frombuffer(compact, np.uint8)
-            groups.nsample[g] = nsample
-            groups.size[g] = size
+        groups.norm.update(self._texts(gids.tolist()))
+        groups.nsample.update(self._select_in("SELECT gid, nsample FROM groups WHERE gid IN ({})", gids.tolist()))
         return groups
 
     def _texts(self, gids: Sequence[int]) -> dict[int, str]:
@@ -960,9 +972,8 @@ class Index:
         banded_at = np.full(len(plan.new_gids), -1, np.int64)
         banded_at[plan.banded] = np.arange(int(plan.banded.sum()))
         nsample = np.bincount(plan.sample_owner, minlength=len(plan.new_gids))
-        con.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)", (
-            (g, h, int(sizes[g]), len(plan.norms[i]), int(nsample[k]),
-             plan.compact[banded_at[k]].tobytes() if banded_at[k] >= 0 else None)
+        con.executemany("INSERT INTO groups VALUES (?, ?, ?, ?, ?)", (
+            (g, h, int(sizes[g]), len(plan.norms[i]), int(nsample[k]))
             for k, (g, h, i) in enumerate(zip(plan.new_gids.tolist(), plan.new_hash, plan.new_first.tolist()))))
         self._store_texts({g: plan.norms[i] for g, i in zip(plan.new_gids.tolist(), plan.new_first.tolist())})
         con.executemany("UPDATE groups SET size = size + ? WHERE gid = ?",
@@ -1002,9 +1013,10 @@ class Index:
         if not empty:
             return removed
         # An empty group's keys are made again from its text: signing is deterministic.
-        rows = self._select_in("SELECT gid, compact FROM groups WHERE gid IN ({})", empty)
+        rows = self._select_in("SELECT gid FROM groups WHERE gid IN ({}) AND length BETWEEN ? AND ?", empty,
+                               self._banded_lengths)
         stored = self._texts(empty)
-        banded = [(g, stored[g]) for g, compact in rows if compact is not None]
+        banded = [(g, stored[g]) for (g,) in rows]
         if banded:
             texts = [t for _, t in banded]
             gids = np.array([g for g, _ in banded], np.int64)
