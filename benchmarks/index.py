@@ -547,7 +547,7 @@ schema version, the settings (as `Settings.to_dict()`) and whether document text
 | `groups` | distinct normal form | gid (order of first passage), 64-bit hash (indexed), passage count, length, sample count |
 | `texts` | 16 groups | their normal forms, GB18030 in one zlib block (a third smaller than one text a row, and 16 times fewer zlib calls) |
 | `bands` | band of a group | `(band << 32 | 32-bit key, gid)`, a WITHOUT ROWID B-tree: the key is the index |
-| `samples` | sampled shingle of a group | `(31-bit shingle hash, gid)`, WITHOUT ROWID: the 1/8 of shingles whose hash is smallest in range |
+| `samples` | sampled shingle of a group | `(31-bit shingle hash, gid)`, WITHOUT ROWID: the 1/16 of shingles whose hash is smallest in range (schema 1: 1/8) |
 | `links` | verified pair of groups | a, b, similarity, containment both ways, kind; index on b |
 
 Passages with equal normal forms share a group, so duplicates cost a `passages` row (about 25

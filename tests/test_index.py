@@ -13,6 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -113,6 +114,17 @@ def test_with_containment_across_adds_every_lsh_pair_is_found_and_verified_as_in
     # Every pair the index reports is verified as the batch engine verifies it, when it finds it too.
     judged = {p[:4]: p for p in _pairs(dedup.find_duplicates(docs, s))}
     assert all(judged.get(pair[:4], pair) == pair for pair in _pairs(in_batches))
+
+
+@given(st.integers(1, 40).flatmap(lambda n: st.tuples(*[st.lists(st.integers(0, 255), min_size=n, max_size=n)] * 2)))
+def test_agreeing_nibbles_bound_agreeing_bins(rows):
+    # The index drops an LSH candidate when too few nibbles agree; that is safe only if they bound the bins.
+    from dedup._index import _nibbles, _nibbles_agreeing
+
+    a, b = (np.array([row], np.uint8) for row in rows)
+    agreeing = int(_nibbles_agreeing(_nibbles(a), _nibbles(b))[0])
+    assert agreeing == sum(x % 16 == y % 16 for x, y in zip(*rows)) + len(rows[0]) % 2  # odd: the padding
+    assert agreeing >= sum(x == y for x, y in zip(*rows))
 
 
 def test_first_seen_is_kept_whatever_the_ids(tmp_path):
