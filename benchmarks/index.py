@@ -388,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         saved.write_text(json.dumps({k: v for k, v in rows.items() if k.endswith(f" {size}")}))
 
     if not args.report:
+        # A fresh checkout compiles its kernels on first use (numba's cache, about 6 s): not in a timing.
+        run_method(["batch", "10000"])
         rows["seeds"] = seeds_containment()
         (out / "index-seeds.json").write_text(json.dumps({"seeds": rows["seeds"]}))
     with tempfile.TemporaryDirectory(dir=HERE) as work:
@@ -527,7 +529,7 @@ def goals(rows: dict[str, dict[str, Any]], sizes: list[int]) -> list[str]:
             f"{len(large['adds'])} adds | {yes(large['build_seconds'] <= 300)} |",
             f"| on disk at most ~1 KB a paragraph | {large['bytes'] / n:,.0f} B ({large['bytes_vacuumed'] / n:,.0f} "
             f"after vacuum; {samples:,.0f} of them the containment samples, not stored with `containment=False`) | "
-            f"{yes(large['bytes_vacuumed'] / n <= 1100)} |",
+            f"{yes(large['bytes'] / n <= 1024)} |",
             f"| add 10,000 to {max(sizes):,}: seconds, not a rebuild | {large['add_held_seconds']:.0f} s "
             f"(the build took {large['build_seconds']:.0f} s) | {yes(large['add_held_seconds'] <= 10)} |",
             f"| one-paragraph query against {max(sizes):,}: p50 < 5 ms, p99 < 50 ms | {q['p50_ms']:.1f} ms, "
@@ -544,7 +546,7 @@ schema version, the settings (as `Settings.to_dict()`) and whether document text
 |---|---|---|
 | `docs` | document | id, first passage number, passage count, add number, length, encoding, text (only with `keep_text`) |
 | `passages` | passage | pid (insertion order), document, line, start, end, group; index on (group, pid) |
-| `groups` | distinct normal form | gid (order of first passage), 64-bit hash (indexed), passage count, length, sample count |
+| `groups` | distinct normal form | gid (order of first passage), 64-bit hash (indexed), passage count, length, sample count, signature nibbles (the low 4 bits of each bin, num_perm / 2 bytes) |
 | `texts` | 16 groups | their normal forms, GB18030 in one zlib block (a third smaller than one text a row, and 16 times fewer zlib calls) |
 | `bands` | band of a group | `(band << 32 | 32-bit key, gid)`, a WITHOUT ROWID B-tree: the key is the index |
 | `samples` | sampled shingle of a group | `(31-bit shingle hash, gid)`, WITHOUT ROWID: the 1/16 of shingles whose hash is smallest in range (schema 1: 1/8) |
@@ -553,8 +555,10 @@ schema version, the settings (as `Settings.to_dict()`) and whether document text
 Passages with equal normal forms share a group, so duplicates cost a `passages` row (about 25
 bytes) and nothing else. Exact duplicates are found through the hash (confirmed by the text),
 whatever their length; only groups of `min_chars` to `max_chars` characters are banded.
-Signatures are not stored (schema 1 kept each group's compact signature, 128 bytes a group):
-a stored group that becomes an LSH candidate is signed again from its text for its estimate.
+Signatures are not stored whole (schema 1 kept each group's compact signature, 128 bytes): the
+low nibbles of its bins bound how many bins agree, so an LSH candidate with a stored group whose
+nibbles agree too rarely is dropped as the batch engine's estimate would drop it, and a stored
+group that stays a candidate is signed again from its text for its estimate.
 
 ## Layout, measured
 

@@ -4,9 +4,10 @@ The index keeps what matching needs, not the documents: for each distinct normal
 (a *group*: passages whose normal forms are equal) a hash of it, its text (GB18030, 16 texts
 to a zlib block), its LSH band keys and a fixed-rate sample of its shingles for the
 containment search; for each passage its document, line and offsets; and every verified
-pair of groups (a *link*). Signatures are not stored: a stored group that becomes a
-candidate is signed again from its text (signing is deterministic and costs microseconds,
-its 128 bytes a group on disk would not). An option keeps the document texts too. Each
+pair of groups (a *link*). Of its MinHash signature only the low four bits of each bin
+are stored (64 bytes, not 128): enough to drop most LSH candidates without their texts
+(``_without_hopeless``); a stored group that stays a candidate is signed again from its text
+(signing is deterministic and costs microseconds). An option keeps the document texts too. Each
 ``add`` is one SQLite transaction (WAL mode), so a reader always sees the index before or
 after an add, never during, and a killed writer leaves it as it was.
 
