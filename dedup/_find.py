@@ -89,9 +89,11 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include
     reps = representatives(settings, group, lengths)
     signed = sign_passages(settings, norms, reps, batch_size, progress, clock)
     local, estimates = bucket(settings, signed.keys, signed.compact)
+    samples = signed.samples
+    del signed  # keys and signatures (268 bytes a passage) are done with: not held through containment
     clock("bucket")
     if settings.verify:
-        candidates = reps[with_contained(settings, signed.samples, local, [norms[i] for i in reps.tolist()])]
+        candidates = reps[with_contained(settings, samples, local, [norms[i] for i in reps.tolist()])]
         clock("contain")
         found = judge(settings, candidates, norms)
         clock("verify")

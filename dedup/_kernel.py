@@ -258,21 +258,22 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np
     counts = np.zeros(len(texts), np.int64)
     if k == 0 or not texts:
         return np.zeros(0, np.uint64), counts
-    def work(chunk: tuple[int, int]) -> np.ndarray:
+    rows = np.zeros((len(texts), k), np.uint64)  # each chunk fills its own rows: no copies to join
+
+    def work(chunk: tuple[int, int]) -> None:
         start, end = chunk
         codes, offsets = _codes(texts[start:end])
-        out = np.zeros((end - start) * k, np.uint64)
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
-        _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, k, scratch, out, counts[start:end])
-        return out.reshape(-1, k)
+        _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, k, scratch, rows[start:end].reshape(-1),
+                         counts[start:end])
 
-    rows = np.concatenate(each(work, _chunks(texts)))
-    return rows[np.arange(k)[None, :] < counts[:, None]], counts
+    each(work, _chunks(texts))
+    return (rows.reshape(-1) if (counts == k).all() else rows[np.arange(k)[None, :] < counts[:, None]]), counts
 
 
 def held_slots(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where every text's distinct character n-gram hashes that are in *table* (sorted, distinct
-    uint64 hashes) sit in it: ``(slots, owner)``, by text, ascending within each. Compiled kernels only.
+    uint64 hashes) sit in it: ``(slots, owner)`` (int32), by text, ascending within each. Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd"], 3, 1)
@@ -295,7 +296,7 @@ def held_slots(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tu
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
         slots, owner = _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap,
                                     mask, scratch)
-        return slots, owner + start
+        return slots, owner + np.int32(start)  # int32 texts: fewer than 2**31 in one process
 
     found = each(work, _chunks(texts))
     return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
@@ -363,10 +364,11 @@ def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, k, scratch, out, co
 
 @no_type_check  # typed by numba, not by mypy
 def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch):
-    """Where each text's distinct hashes found in *table* sit in it, ascending within a text, and their text."""
+    """Where each text's distinct hashes found in *table* sit in it, ascending within a text, and their text
+    (int32: a table and a chunk of texts stay far below 2**31 entries; half the memory of the search's peak)."""
     cap = 1024
-    slots = np.empty(cap, np.int64)
-    owner = np.empty(cap, np.int64)
+    slots = np.empty(cap, np.int32)
+    owner = np.empty(cap, np.int32)
     found = 0
     for i in range(len(offsets) - 1):
         total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
@@ -382,8 +384,8 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
                     if table[j] == h:
                         if found == cap:
                             cap *= 2
-                            slots = np.concatenate((slots, np.empty(cap - found, np.int64)))
-                            owner = np.concatenate((owner, np.empty(cap - found, np.int64)))
+                            slots = np.concatenate((slots, np.empty(cap - found, np.int32)))
+                            owner = np.concatenate((owner, np.empty(cap - found, np.int32)))
                         slots[found] = j
                         owner[found] = i
                         found += 1
