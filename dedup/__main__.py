@@ -224,35 +224,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return OK
 
 
-def _read_errors(call: Callable[[], Any], path: Path) -> Any:
-    """Run *call*; a missing or unreadable input becomes ``InputError``."""
-    try:
-        return call()
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise InputError(str(exc)) from None
-    except ImportError as exc:
-        raise SettingsError(str(exc)) from None
-    except PermissionError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
-
-
 @contextmanager
-def exit_codes(target: object, missing_is_input: bool = False) -> Iterator[None]:
+def exit_codes(target: object, missing_is_input: bool = False, reading: bool = False) -> Iterator[None]:
     """The errors of a command's file work as ``DedupError``s, which ``main`` reports: a bad argument
-    (``ValueError``) exits 1, a failed file operation 3 (naming *target* when the error names no
-    file), and with *missing_is_input* a missing file 2. Errors of dedup's own pass unchanged, and
-    so does a closed pipe (``main`` handles it)."""
+    (``ValueError``) or a missing optional extra exits 1; a failed file operation 3 (naming *target*
+    when the error names no file), or 2 when *reading* the input (a missing file is 2 with
+    *missing_is_input* too). Errors of dedup's own pass unchanged, and so does a closed pipe (``main``
+    handles it)."""
     try:
         yield
     except (DedupError, BrokenPipeError):
         raise
-    except ImportError as exc:  # an optional extra the output needs (pyarrow for Parquet)
+    except ImportError as exc:  # an optional extra the input or output needs (pyarrow for Parquet)
         raise SettingsError(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
-        if missing_is_input and isinstance(exc, FileNotFoundError):
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and (reading or missing_is_input):
             raise InputError(str(exc)) from None
+        if reading:
+            raise InputError(f"cannot read {exc.filename or target}: {exc.strerror or exc}") from None
         raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
 
 
@@ -271,9 +262,9 @@ def _scan(args: argparse.Namespace) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        cleaned = _read_errors(lambda: clean(args.input, settings, level=args.level, scope=args.scope,
-                                             progress=progress, engine=args.engine,
-                                             client=args.scheduler or args.workers, **_reading(args)), args.input)
+        with exit_codes(args.input, reading=True):
+            cleaned = clean(args.input, settings, level=args.level, scope=args.scope, progress=progress,
+                            engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
     for warning in caught:
         print(f"dedup: warning: {warning.message}", file=sys.stderr)
     result = cleaned.result
@@ -310,7 +301,8 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    result = _read_errors(lambda: find_duplicates(args.input, settings, **_reading(args)), args.input)
+    with exit_codes(args.input, reading=True):
+        result = find_duplicates(args.input, settings, **_reading(args))
     try:
         explanation = explain(result, find_passage(result, args.a), find_passage(result, args.b))
     except ValueError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "ranks"]
+__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "ranks", "weighted_ranges"]
 
 
 def ranks(sizes: np.ndarray) -> np.ndarray:
@@ -55,3 +55,23 @@ def distinct(values: np.ndarray) -> np.ndarray:
     """
     values = np.sort(np.asarray(values).ravel())
     return values[first_of_runs(values)]
+
+
+def weighted_ranges(weights: np.ndarray, budget: int) -> list[tuple[int, int]]:
+    """Consecutive ranges ``(start, end)`` of items covering them all, of about *budget* weight each: a
+    range ends with the item that brings the running total past a multiple of *budget* (so a heavy item
+    is a range of its own); none for no items. How work is cut into cache-sized chunks.
+
+    >>> weighted_ranges(np.array([3, 3, 3, 10, 1]), 5)
+    [(0, 2), (2, 4), (4, 5)]
+    >>> weighted_ranges(np.zeros(0, np.int64), 5), weighted_ranges(np.array([0, 0]), 5)
+    ([], [(0, 2)])
+    """
+    if budget < 1:
+        raise ValueError(f"budget must be at least 1, not {budget!r}")
+    ends = np.cumsum(np.asarray(weights, np.int64))
+    if len(ends) == 0:
+        return []
+    closing = np.searchsorted(ends, np.arange(budget, int(ends[-1]) + budget, budget, dtype=np.int64), "left") + 1
+    edges = distinct(np.concatenate(([0], closing, [len(ends)])).clip(0, len(ends)))
+    return [(int(a), int(b)) for a, b in zip(edges[:-1].tolist(), edges[1:].tolist())]

@@ -160,29 +160,41 @@ def clean(corpus: Corpus | Result, settings: Settings | None = None, *, level: L
                             f"a Result was given, which has run already")
     result = corpus if isinstance(corpus, Result) else find_duplicates(corpus, settings, **options)
     passages = result.passages
-    removed: list[Removal] = []
-    plan = plan_removals(result, level, scope)
-    for i, k, row in plan:
-        document = passages.documents[int(passages.doc_pos[i])]
-        p = passages[i]
-        cut_start, cut_end = _cut(document.text, p.start, p.end)
-        removed.append(_removal(result, i, k, cut_start, cut_end, float(result.similarity[row]),
-                                Kind(int(result.kind[row])).label))
-    gone = {i for i, _, _ in plan}
-    if result.settings.boilerplate == "remove":
-        for i in np.flatnonzero(result.boilerplate).tolist():
-            if i not in gone:
-                p = passages[i]
-                cut_start, cut_end = _cut(passages.documents[int(passages.doc_pos[i])].text, p.start, p.end)
-                removed.append(_removal(result, i, None, cut_start, cut_end, 1.0, "boilerplate"))
-                gone.add(i)
+    cuts = planned_cuts(result, level, scope)
+    removed = [_removal(result, i, k, cut_start, cut_end, similarity, kind)
+               for i, k, similarity, kind, cut_start, cut_end in cuts]
     if level == "span":
-        removed += _span_cuts(result, gone, scope)
+        removed += _span_cuts(result, {cut[0] for cut in cuts}, scope)
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
         by_doc.setdefault(r.doc, []).append(r)
     texts = {d.id: _cut_out(d.text, by_doc.get(d.id, [])) for d in passages.documents}
     return Cleaned(texts, sorted(removed, key=lambda r: (r.doc, r.cut_start)), result)
+
+
+def planned_cuts(result: Result, level: Level = "near", scope: Scope = "corpus"
+                 ) -> list[tuple[int, int | None, float, str, int, int]]:
+    """The whole passages ``clean`` removes, as ``(passage, kept passage or None, similarity, kind,
+    cut_start, cut_end)``: those of ``plan_removals``, then (with ``boilerplate="remove"``) the
+    boilerplate; a passage alone on its lines takes its line break with it.
+
+    >>> from dedup import find_duplicates
+    >>> planned_cuts(find_duplicates([("a", "同一段文字，出现两次。"), ("b", "前言\\n同一段文字，出现两次。\\n结尾")]))
+    [(2, 0, 1.0, 'exact', 3, 15)]
+    """
+    passages = result.passages
+
+    def cut(i: int) -> tuple[int, int]:
+        return _cut(passages.documents[int(passages.doc_pos[i])].text, int(passages.start[i]), int(passages.end[i]))
+
+    plan = plan_removals(result, level, scope)
+    cuts: list[tuple[int, int | None, float, str, int, int]] = [
+        (i, k, float(result.similarity[row]), Kind(int(result.kind[row])).label, *cut(i)) for i, k, row in plan]
+    if result.settings.boilerplate == "remove":
+        gone = {i for i, _, _ in plan}
+        cuts += [(i, None, 1.0, "boilerplate", *cut(i)) for i in np.flatnonzero(result.boilerplate).tolist()
+                 if i not in gone]
+    return cuts
 
 
 def _removal(result: Result, i: int, k: int | None, cut_start: int, cut_end: int, similarity: float,

@@ -1,8 +1,9 @@
 """The pipeline on a Dask cluster: the local engine's stages, run per partition of documents, same answer.
 
 ``find_duplicates(corpus, engine="dask")`` lands here. The documents are cut into partitions
-of about ``partition_size`` passages; each partition is segmented, normalised, signed and
-verified on a worker, with the stage functions of the local engine. What crosses partitions
+of about ``partition_size`` passages (a folder of text files by file size, and read on the
+workers); each partition is segmented, normalised, signed and verified on a worker, with the
+stage functions of the local engine. What crosses partitions
 goes through a shuffle of arrays, keyed so that the global answer is the local one:
 
 - boilerplate: the short lines of every partition (all ``find_boilerplate`` looks at) meet in
@@ -33,6 +34,7 @@ recomputation of what it held: Dask reruns those tasks from their inputs.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import functools
@@ -63,7 +65,7 @@ from ._lsh import estimate, estimate_margin
 from ._minhash import Signed, sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
-from ._read import Document, read_corpus
+from ._read import Document, FolderEntry, ReadError, list_folder, read_corpus, read_entries
 from ._result import Kind, Result
 from ._segment import Passages, segment
 from ._settings import Settings
@@ -75,6 +77,9 @@ __all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicat
 # 10k-50k passages a partition: big enough that a task's work (about a second) dwarfs Dask's
 # few milliseconds of overhead per task, small enough for many tasks per worker and cheap retries.
 PARTITION_SIZE = 50_000
+# A folder read on the workers is cut by file size before anything is read: partition_size
+# passages are taken to be this many bytes (a paragraph of Chinese news is about 700 in UTF-8).
+BYTES_A_PASSAGE = 600
 # Seconds to wait for a scheduler given by address before giving up.
 CONNECT_TIMEOUT = 10.0
 # Local clusters: one single-threaded process per core (the stages hold the GIL).
@@ -650,8 +655,9 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     disk). *partition_size*: passages a partition (about; partitions hold whole documents).
     *reducers*: tasks a shuffle is spread over (default: one a worker). *driver_edges*: with
     ``clusters="components"``, above this many linking pairs components are found on the
-    cluster. The other arguments are those of ``find_duplicates``; the corpus is read on the
-    driver, as there, since the ``Result`` holds its documents.
+    cluster. The other arguments are those of ``find_duplicates``. A folder of text files is read
+    on the workers, a partition a task (cut by file size: ``partition_size * BYTES_A_PASSAGE``
+    bytes), and its documents come back for the ``Result``; other corpora are read on the driver.
 
     >>> r = find_duplicates_dask([("a", "重复的一段话，足够长。"), ("b", "重复的一段话,足够长。")], client=1)  # doctest: +SKIP
     >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs]  # doctest: +SKIP
@@ -661,32 +667,93 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
 
     settings = resolve_settings(settings, overrides)
     clock = Clock(timings)
-    # Read as the local engine reads (the Result holds the documents on the driver either way).
-    scan = read_corpus(corpus, glob or include, progress, encoding=encoding, text_field=text_field,
-                       id_field=id_field)
-    clock("read")
-    bounds = plan_partitions(scan.documents, settings.unit, partition_size)
+    folder = _folder_listing(corpus, glob or include, encoding, partition_size)
+    scan = None
+    if folder is None:
+        # Tables, a single file, objects: read as the local engine reads them, on the driver.
+        scan = read_corpus(corpus, glob or include, progress, encoding=encoding, text_field=text_field,
+                           id_field=id_field)
+        clock("read")
     with _connect(client, memory_limit, timeout) as (dask_client, local), \
             tempfile.TemporaryDirectory(prefix="dedup-dask-") as spool:
         run = _Run(dask_client, settings, reducers)
-        result = _pipeline(run, scan.documents, scan.errors, bounds, batch_size, driver_edges, clock,
-                           Path(spool) if local else None)
-    return dataclasses.replace(result, skipped=scan.skipped)
+        if scan is None:
+            assert folder is not None
+            documents, errors, bounds, sources = _read_on_workers(run, folder, encoding)
+            skipped = folder[2]
+            clock("read")
+        else:
+            documents, errors, skipped = scan.documents, scan.errors, scan.skipped
+            bounds = plan_partitions(documents, settings.unit, partition_size)
+            sources = _document_sources(documents, bounds, Path(spool) if local else None)
+        result = _pipeline(run, documents, errors, bounds, sources, batch_size, driver_edges, clock)
+    return dataclasses.replace(result, skipped=skipped)
 
 
-def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: list[int], batch_size: int,
-              driver_edges: int, clock: Clock, spool: Path | None) -> Result:
-    settings, submit, P = run.settings, run.submit, len(bounds) - 1
-    sources: list[Any] = [documents[bounds[p]:bounds[p + 1]] for p in range(P)]
+def _folder_listing(corpus: Any, include: Any, encoding: str | None, partition_size: int
+                    ) -> tuple[list[list[FolderEntry]], list[ReadError], list[str]] | None:
+    """For a folder of text files: its files cut into partitions of about ``partition_size *
+    BYTES_A_PASSAGE`` bytes (consecutive in id order), the walk's error entries and the skipped ids;
+    None for any other corpus. Only names and sizes are read here, on the driver."""
+    from ._tabular import table_files
+
+    if not isinstance(corpus, (str, os.PathLike)) or not Path(corpus).is_dir() or \
+            table_files(corpus, include) is not None:
+        return None
+    if partition_size < 1:
+        raise UsageError(f"partition_size must be a positive number of passages, not {partition_size!r}")
+    wanted, errors, skipped = list_folder(corpus, include, encoding)
+    budget = partition_size * BYTES_A_PASSAGE
+    groups: list[list[FolderEntry]] = [[]]
+    filled = 0
+    for entry in wanted:
+        if filled >= budget:
+            groups.append([])
+            filled = 0
+        groups[-1].append(entry)
+        with contextlib.suppress(OSError):  # its read task reports it
+            filled += os.path.getsize(entry.path)
+    return groups, errors, skipped
+
+
+def _read_on_workers(run: _Run, folder: tuple[list[list[FolderEntry]], list[ReadError], list[str]],
+                     encoding: str | None) -> tuple[list[Document], list[ReadError], list[int], list[Any]]:
+    """Each partition's files read (and decoded) by a task of its own; the documents come back to the
+    driver for the ``Result``, and each partition's load task takes them from its read task's result
+    (a lost worker reads them again). Partitions left with no document are dropped."""
+    from ._tabular import warn_if_jsonl
+
+    groups, walk_errors, _ = folder
+    reads = [run.submit("read", read_entries, group, encoding, key=(p,)) for p, group in enumerate(groups)]
+    gathered = run.client.gather(reads)
+    kept = [p for p, (docs, _) in enumerate(gathered) if docs]
+    documents = [d for docs, _ in gathered for d in docs]
+    # As read_folder: the walk's entries and the reads', in file order, sorted by path (stably).
+    errors = sorted(walk_errors + [e for _, errs in gathered for e in errs], key=lambda e: e.path)
+    warn_if_jsonl(documents)
+    bounds = [0, *np.cumsum([len(gathered[p][0]) for p in kept]).tolist()] if kept else [0, 0]
+    sources = [run.submit("documents", getitem, reads[p], 0, key=(p,)) for p in kept] or [[]]
+    return documents, errors, bounds, sources
+
+
+def _document_sources(documents: list[Document], bounds: list[int], spool: Path | None) -> list[Any]:
+    """Each partition's documents, as its load task receives them."""
+    sources: list[Any] = [documents[bounds[p]:bounds[p + 1]] for p in range(len(bounds) - 1)]
     if spool is not None:
         # Workers started here share this machine's files: each partition's documents go to a
         # file its load task reads (again, if a worker is lost), instead of travelling inside the
         # task through the scheduler (at 1M paragraphs, 8 s of the driver's CPU).
-        for p in range(P):
+        for p, part in enumerate(sources):
             path = spool / f"{p}.pickle"
             with open(path, "wb") as f:
-                pickle.dump(sources[p], f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(part, f, protocol=pickle.HIGHEST_PROTOCOL)
             sources[p] = str(path)
+    return sources
+
+
+def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: list[int], sources: list[Any],
+              batch_size: int, driver_edges: int, clock: Clock) -> Result:
+    settings, submit, P = run.settings, run.submit, len(bounds) - 1
     parts = [submit("load", _load, settings, sources[p], key=(p,)) for p in range(P)]
     del sources
     layouts = run.client.gather([submit("layout", _layout, part, key=(p,)) for p, part in enumerate(parts)])

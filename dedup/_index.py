@@ -64,7 +64,7 @@ from ._find import Corpus
 from ._lsh import estimate, estimate_margin
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
-from ._read import Document, ReadError, read_corpus
+from ._read import Document, FolderScan, ReadError, read_corpus
 from ._result import Result
 from ._segment import Passages, segment
 from ._settings import Settings, SettingsError
@@ -476,21 +476,25 @@ class Index:
         self._con.close()
 
     # ------------------------------------------------------------------ public operations
-    def add(self, corpus: Corpus, *, batch_size: int = 4096, progress: bool = False, **reading: Any) -> Result:
+    def add(self, corpus: Corpus, *, include: str | Sequence[str] | None = None, encoding: str | None = None,
+            text_field: str = "text", id_field: str | None = None, batch_size: int = 4096,
+            progress: bool = False) -> Result:
         """Index the documents of *corpus* in one transaction; return the pairs of their passages
         with passages already indexed and among themselves (earlier passages are kept first).
 
         *corpus* is anything ``find_duplicates`` reads, with the same reading options
-        (``include``, ``encoding``, ``text_field``, ``id_field``). Document ids must be new to
-        the index (``remove`` them first to replace them).
+        (*include*, *encoding*, *text_field*, *id_field*). Document ids must be new to the index
+        (``remove`` them first to replace them).
         """
         self._writable()
+        # Read before the transaction: another writer waits for the index's work, not for the disk.
+        scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise self._file_error(exc) from None
         try:
-            plan = self._plan(corpus, reading, batch_size, progress, adding=True)
+            plan = self._plan(scan, batch_size, progress, adding=True)
             self._write(plan)
             result = self._result(plan)  # read in the same transaction: no other writer in between
             self._con.execute("COMMIT")
@@ -502,12 +506,15 @@ class Index:
             raise
         return result
 
-    def query(self, corpus: Corpus, *, batch_size: int = 4096, progress: bool = False, **reading: Any) -> Result:
+    def query(self, corpus: Corpus, *, include: str | Sequence[str] | None = None, encoding: str | None = None,
+              text_field: str = "text", id_field: str | None = None, batch_size: int = 4096,
+              progress: bool = False) -> Result:
         """What ``add`` would return for *corpus*, without adding it (readers never wait for a writer)."""
+        scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
         try:
             self._con.execute("BEGIN")  # one snapshot for every read of this query
             try:
-                return self._result(self._plan(corpus, reading, batch_size, progress, adding=False))
+                return self._result(self._plan(scan, batch_size, progress, adding=False))
             finally:
                 self._con.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
@@ -634,13 +641,9 @@ class Index:
         base_gid = con.execute("SELECT coalesce(max(gid), -1) + 1 FROM groups").fetchone()[0]
         return int(base_pid), int(base_gid), int(self._meta("batches") or 0) + 1
 
-    def _plan(self, corpus: Corpus, reading: dict[str, Any], batch_size: int, progress: bool, adding: bool) -> _Plan:
+    def _plan(self, scan: FolderScan, batch_size: int, progress: bool, adding: bool) -> _Plan:
         s = self.settings
-        unknown = sorted(set(reading) - {"include", "encoding", "text_field", "id_field"})
-        if unknown:
-            raise TypeError(f"unknown reading option(s) {', '.join(unknown)}: include, encoding, text_field, id_field")
-        documents, errors = read_corpus(corpus, reading.get("include"), progress, encoding=reading.get("encoding"),
-                                        text_field=reading.get("text_field", "text"), id_field=reading.get("id_field"))
+        documents, errors = scan
         if adding and documents:
             taken = [row[0] for row in self._select_in("SELECT id FROM docs WHERE id IN ({})",
                                                         [d.id for d in documents], text=True)]

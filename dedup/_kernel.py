@@ -25,7 +25,7 @@ from typing import NamedTuple, TypeVar, no_type_check
 
 import numpy as np
 
-from ._arrays import distinct
+from ._arrays import distinct, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
@@ -81,7 +81,8 @@ def _load() -> None:
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
              "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts",
-             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_held_kernel", "_slots_kernel")
+             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_slot_of", "_held_kernel",
+             "_slots_kernel")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
         if not hasattr(space[name], "py_func"):
@@ -120,16 +121,8 @@ def _codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
-    """Consecutive ranges of texts of about ``_CHUNK_CHARS`` characters each (at least one text): a
-    chunk ends with the text that brings it to ``_CHUNK_CHARS``."""
-    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)))
-    bounds, start = [], 0
-    while start < len(texts):
-        before = int(ends[start - 1]) if start else 0
-        end = int(np.searchsorted(ends, before + _CHUNK_CHARS, "left")) + 1
-        bounds.append((start, min(end, len(texts))))
-        start = bounds[-1][1]
-    return bounds or [(0, 0)]
+    """Consecutive ranges of texts of about ``_CHUNK_CHARS`` characters each (one empty range for no texts)."""
+    return weighted_ranges(np.fromiter(map(len, texts), np.int64, len(texts)), _CHUNK_CHARS) or [(0, 0)]
 
 
 def each(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int, int]]) -> list[T]:
@@ -324,16 +317,20 @@ def slots_in(values: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 @no_type_check  # typed by numba, not by mypy
 def _slots_kernel(values, table, starts, shift):
-    out = np.full(len(values), -1, np.int64)
+    out = np.empty(len(values), np.int64)
     for k in range(len(values)):
-        v = values[k]
-        b = v >> shift
-        for j in range(starts[b], starts[b + 1]):
-            if table[j] >= v:
-                if table[j] == v:
-                    out[k] = j
-                break
+        out[k] = _slot_of(table, starts, shift, values[k])
     return out
+
+
+@no_type_check  # typed by numba, not by mypy
+def _slot_of(table, starts, shift, value):
+    """Where *value* sits in the sorted *table* (-1: not there), through its bucket (``_buckets``)."""
+    b = value >> shift
+    for j in range(starts[b], starts[b + 1]):
+        if table[j] >= value:
+            return j if table[j] == value else -1
+    return -1
 
 
 @no_type_check  # typed by numba, not by mypy
@@ -378,18 +375,15 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
             low = h & mask
             if not (bitmap[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
                 continue
-            b = h >> shift
-            for j in range(starts[b], starts[b + 1]):
-                if table[j] >= h:
-                    if table[j] == h:
-                        if found == cap:
-                            cap *= 2
-                            slots = np.concatenate((slots, np.empty(cap - found, np.int32)))
-                            owner = np.concatenate((owner, np.empty(cap - found, np.int32)))
-                        slots[found] = j
-                        owner[found] = i
-                        found += 1
-                    break
+            j = _slot_of(table, starts, shift, h)
+            if j >= 0:
+                if found == cap:
+                    cap *= 2
+                    slots = np.concatenate((slots, np.empty(cap - found, np.int32)))
+                    owner = np.concatenate((owner, np.empty(cap - found, np.int32)))
+                slots[found] = j
+                owner[found] = i
+                found += 1
         # This text's hits: sorted and repeats dropped (a handful).
         part = slots[first:found]
         part.sort()
@@ -412,14 +406,8 @@ def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> 
 
 
 def _pair_chunks(lengths: np.ndarray, pairs: np.ndarray) -> list[tuple[int, int]]:
-    """Ranges of pairs whose texts (of these *lengths*) hold about ``_CHUNK_CHARS`` characters together
-    (at least one pair)."""
-    chunk_chars = _CHUNK_CHARS
-    weight = lengths[pairs].sum(axis=1)
-    ends = np.searchsorted(np.cumsum(weight), np.arange(chunk_chars, int(weight.sum()) + chunk_chars, chunk_chars),
-                           "right")
-    edges = distinct(np.concatenate(([0], np.maximum(ends, 1), [len(pairs)])).clip(0, len(pairs)))
-    return [(int(a), int(b)) for a, b in pairwise(edges)]
+    """Ranges of pairs whose texts (of these *lengths*) hold about ``_CHUNK_CHARS`` characters together."""
+    return weighted_ranges(lengths[pairs].sum(axis=1), _CHUNK_CHARS)
 
 
 def band_candidates(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:

@@ -291,20 +291,41 @@ def read_folder(folder: str | os.PathLike[str], include: str | Iterable[str] | N
 
         warnings.warn("read_folder(glob=...) is deprecated; use include=", DeprecationWarning, stacklevel=2)
         include = glob if include is None else include
+    wanted, errors, skipped = list_folder(folder, include, encoding)
+    documents, read_errors = read_entries(steps(wanted, total=len(wanted), desc="read", enabled=progress), encoding)
+    return FolderScan(documents, sorted(errors + read_errors, key=lambda e: e.path), skipped)
+
+
+def list_folder(folder: str | os.PathLike[str], include: str | Iterable[str] | None = None,
+                encoding: str | None = None) -> tuple[list[FolderEntry], list[ReadError], list[str]]:
+    """What ``read_folder`` reads, before reading it: the files *include* matches (in id order), the
+    entries for what cannot be walked, and the ids of the files it skips. *encoding* is checked here.
+
+    >>> list_folder("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    dedup._errors.InputError: no/such/folder: no such folder
+    """
     matches = include_matcher(include)
     if encoding is not None:
         _codec(encoding)
     files, errors = walk_folder(folder)
+    wanted = [entry for entry in files if matches(entry.id)]
+    return wanted, errors, [entry.id for entry in files if not matches(entry.id)]
+
+
+def read_entries(entries: Iterable[FolderEntry], encoding: str | None = None) -> tuple[list[Document], list[ReadError]]:
+    """``read_file`` for each of *entries*, in order: the documents, and the entries for what could not be read.
+
+    >>> read_entries([])
+    ([], [])
+    """
     documents: list[Document] = []
-    skipped: list[FolderEntry] = []
-    wanted: list[FolderEntry] = []
-    for entry in files:
-        (wanted if matches(entry.id) else skipped).append(entry)
-    for entry in steps(wanted, total=len(wanted), desc="read", enabled=progress):
+    errors: list[ReadError] = []
+    for entry in entries:
         for item in read_file(entry.id, entry.path, encoding):
             (documents if isinstance(item, Document) else errors).append(item)  # type: ignore[arg-type]
-    errors.sort(key=lambda e: e.path)
-    return FolderScan(documents, errors, [entry.id for entry in skipped])
+    return documents, errors
 
 
 def read_file(doc_id: str, path: str | os.PathLike[str], encoding: str | None = None) -> list[Document | ReadError]:

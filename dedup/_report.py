@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ._clean import Cleaned, _cut, plan_removals
+from ._clean import Cleaned, planned_cuts
 from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
 from ._result import Kind, Result
 
@@ -108,15 +108,9 @@ class _Locator:
 
 def _removals(result: Result) -> tuple[int, int]:
     """Passages and characters ``clean(result)`` removes at its defaults (level ``near``, scope
-    ``corpus``), counted without cutting: its plan, its boilerplate rule and its cuts."""
-    p = result.passages
-    gone = [i for i, _, _ in plan_removals(result)]
-    if result.settings.boilerplate == "remove":
-        planned = set(gone)
-        gone += [i for i in np.flatnonzero(result.boilerplate).tolist() if i not in planned]
-    doc_pos, start, end = p.doc_pos[gone].tolist(), p.start[gone].tolist(), p.end[gone].tolist()
-    cuts = (_cut(p.documents[d].text, s, e) for d, s, e in zip(doc_pos, start, end))
-    return len(gone), sum(cut_end - cut_start for cut_start, cut_end in cuts)
+    ``corpus``), counted without cutting the texts."""
+    cuts = planned_cuts(result)
+    return len(cuts), sum(cut_end - cut_start for *_, cut_start, cut_end in cuts)
 
 
 def _pair_rows(result: Result, rows: np.ndarray, locate: _Locator) -> list[dict[str, Any]]:

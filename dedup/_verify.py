@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._arrays import distinct, first_of_runs, gather_ranges
+from ._arrays import distinct, first_of_runs, gather_ranges, weighted_ranges
 from ._kernel import overlap_texts
 from ._result import Kind
 from ._settings import Settings
@@ -100,9 +99,7 @@ def overlap(batch: ShingleBatch, pairs: np.ndarray) -> Overlap:
 
 
 def _chunks(weights: np.ndarray) -> list[slice]:
-    bounds = np.searchsorted(np.cumsum(weights), np.arange(_CHUNK, int(weights.sum()) + _CHUNK, _CHUNK))
-    edges = distinct(np.concatenate(([0], bounds + 1, [len(weights)])).clip(0, len(weights)))
-    return [slice(int(s), int(e)) for s, e in itertools.pairwise(edges)]
+    return [slice(start, end) for start, end in weighted_ranges(weights, _CHUNK)]
 
 
 def _count_shared(index: SetIndex, small: np.ndarray, large: np.ndarray) -> np.ndarray:

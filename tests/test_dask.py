@@ -150,6 +150,25 @@ def test_same_as_local_on_a_generated_corpus(corpus, client, settings, size, red
     assert set(timings) == {"read", "normalize", "exact", "verify", "cluster"}
 
 
+def test_a_folder_is_read_on_the_workers_with_the_local_engine_answer(corpus, client, tmp_path):
+    # Files in subfolders, one in GB18030, one with damaged UTF-8, one that is no text at all, one not included.
+    for k, (name, text) in enumerate(corpus[:120]):
+        path = tmp_path / f"part{k // 40}" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(text.encode("gb18030" if k == 7 else "utf-8"))
+    (tmp_path / "part0" / "d0003.txt").write_bytes(corpus[3][1].encode("utf-8")[:-1])  # cut mid-character
+    (tmp_path / "part1" / "noise.txt").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "notes.csv").write_text("id,text\n1,x\n", "utf-8")
+    from dedup._dask import _folder_listing
+
+    groups, _, skipped = _folder_listing(tmp_path, None, None, 40)
+    assert len(groups) > 3 and skipped == ["notes.csv"]
+    local = dedup.find_duplicates(tmp_path)
+    assert len(local.errors) == 2 and local.skipped == ["notes.csv"] and len(local.pair_index)
+    for size in (40, 1, 10**9):  # many partitions, a file each (some with no document), one
+        assert_same(local, find_duplicates_dask(tmp_path, client=client, partition_size=size))
+
+
 def test_components_on_the_cluster_match_the_driver(corpus, client):
     settings = Settings(threshold=0.5, max_bucket=5, clusters="components", boilerplate="ignore", max_chars=300)
     local = local_answer(settings)
