@@ -104,8 +104,19 @@ class Peaks:
         return {k: (self.peak[k] - self.base[k]) / 2**20 for k in self.pids}
 
 
-def _local(size: int, options: dict[str, Any]) -> dict[str, Any]:
-    docs = load(size)
+def corpus(size: int, source: str) -> Any:
+    """What the runs are given: the documents (read on the driver) or run.py's folder of files (read, by
+    the Dask engine, on the workers)."""
+    if source == "folder":
+        folder = DATA / "folders" / f"zh-{size}"
+        if not folder.is_dir():
+            raise SystemExit(f"{folder} is missing: python benchmarks/run.py --only zh:{size} makes it")
+        return str(folder)
+    return load(size)
+
+
+def _local(size: int, options: dict[str, Any], source: str) -> dict[str, Any]:
+    docs = corpus(size, source)
     peaks = Peaks({"driver": os.getpid()})
     timings: dict[str, float] = {}
     start, cpu = time.perf_counter(), time.process_time()
@@ -115,12 +126,12 @@ def _local(size: int, options: dict[str, Any]) -> dict[str, Any]:
             "pairs": len(result.pair_index), "fingerprint": fingerprint(result)}
 
 
-def _dask(size: int, options: dict[str, Any], partition_size: int, memory_limit: str) -> dict[str, Any]:
+def _dask(size: int, options: dict[str, Any], source: str, partition_size: int, memory_limit: str) -> dict[str, Any]:
     import distributed
 
     from dedup._dask import find_duplicates_dask, local_cluster
 
-    docs = load(size)
+    docs = corpus(size, source)
     start = time.perf_counter()
     cluster = local_cluster(2, memory_limit)  # as find_duplicates_dask(client=2) starts it
     client = distributed.Client(cluster)
@@ -243,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help="corpus sizes, comma-separated (default: 100000,1000000)")
     parser.add_argument("--no-extra", action="store_true", help="no containment row, no 200-partition row")
     parser.add_argument("--out", type=Path, help="also write the measurements as JSON to this file")
+    parser.add_argument("--folders", action="store_true", help="give both engines run.py's folders of files "
+                        "(benchmarks/data/folders/zh-SIZE), which the Dask engine reads on its workers")
     args = parser.parse_args(argv)
+    source = "folder" if args.folders else "docs"
     sizes = [10_000, 100_000] if args.quick else [100_000, 1_000_000]
     if args.sizes:
         sizes = [int(x) for x in args.sizes.split(",")]
@@ -264,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     locals_: dict[tuple[int, str], dict[str, Any]] = {}
     for name, engine, size, options, partition_size, limit in plan:
         print(f"{name} {engine} ...", file=sys.stderr, flush=True)
-        result = run("local", size, options) if engine == "local" else run("dask", size, options, partition_size,
-                                                                              limit)
+        result = run("local", size, options, source) if engine == "local" else run("dask", size, options, source,
+                                                                                      partition_size, limit)
         key = (size, json.dumps(options, sort_keys=True))
         if engine == "local":
             locals_[key] = result
