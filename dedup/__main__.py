@@ -226,11 +226,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 @contextmanager
 def exit_codes(target: object, missing_is_input: bool = False, reading: bool = False) -> Iterator[None]:
-    """The errors of a command's file work as ``DedupError``s, which ``main`` reports: a bad argument
-    (``ValueError``) or a missing optional extra exits 1; a failed file operation 3 (naming *target*
-    when the error names no file), or 2 when *reading* the input (a missing file is 2 with
-    *missing_is_input* too). Errors of dedup's own pass unchanged, and so does a closed pipe (``main``
-    handles it)."""
+    """The errors of a command's file work as ``DedupError``s, which ``main`` reports: a missing
+    optional extra exits 1. Writing (the default): a bad argument (``ValueError``) exits 1, a failed
+    file operation 3 (naming *target* when the error names no file), a missing file 2 with
+    *missing_is_input*. *reading* the input: a file operation that failed on a file exits 2; any other
+    error is not the input's and passes unchanged (a traceback is a bug to report). Errors of dedup's
+    own pass unchanged, and so does a closed pipe (``main`` handles it)."""
     try:
         yield
     except (DedupError, BrokenPipeError):
@@ -238,12 +239,18 @@ def exit_codes(target: object, missing_is_input: bool = False, reading: bool = F
     except ImportError as exc:  # an optional extra the input or output needs (pyarrow for Parquet)
         raise SettingsError(str(exc)) from None
     except ValueError as exc:
+        if reading:
+            raise
         raise UsageError(str(exc)) from None
     except OSError as exc:
-        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and (reading or missing_is_input):
-            raise InputError(str(exc)) from None
         if reading:
-            raise InputError(f"cannot read {exc.filename or target}: {exc.strerror or exc}") from None
+            if exc.filename is None:
+                raise  # not a file of the input's (a lost connection to a cluster, say)
+            if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                raise InputError(str(exc)) from None
+            raise InputError(f"cannot read {exc.filename}: {exc.strerror or exc}") from None
+        if missing_is_input and isinstance(exc, FileNotFoundError):
+            raise InputError(str(exc)) from None
         raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
 
 

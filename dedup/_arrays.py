@@ -59,8 +59,8 @@ def distinct(values: np.ndarray) -> np.ndarray:
 
 def weighted_ranges(weights: np.ndarray, budget: int) -> list[tuple[int, int]]:
     """Consecutive ranges ``(start, end)`` of items covering them all, of about *budget* weight each: a
-    range ends with the item that brings the running total past a multiple of *budget* (so a heavy item
-    is a range of its own); none for no items. How work is cut into cache-sized chunks.
+    range ends with the item that brings the running total to a multiple of *budget* or past it (a
+    heavy item ends the range it is in); none for no items. How work is cut into cache-sized chunks.
 
     >>> weighted_ranges(np.array([3, 3, 3, 10, 1]), 5)
     [(0, 2), (2, 4), (4, 5)]

@@ -74,7 +74,9 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     """``candidates_from_samples`` for *texts* (character n-grams) in two compiled passes: each text's
     *sample* smallest hashes are its queries, then every text's shingles that some text queries are
     the index, found by their place among the distinct queries (no index of every shingle, nothing
-    sorted but a few entries a text). The numpy stages where numba is missing or the input is small.
+    sorted but a few entries a text). A hash that more than *max_posting* texts query is left out of
+    the index: its askers hold it, so it is never usable. The numpy stages where numba is missing or
+    the input is small. Fewer than 2**31 texts (int32 entries).
 
     >>> contained_candidates(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"], 3).tolist()
     [[0, 1]]
@@ -83,6 +85,8 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
         raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
     if len(texts) < 2:
         return np.zeros((0, 2), np.int64)
+    if len(texts) * sample >= 2**31:
+        raise ValueError(f"{len(texts):,} texts is too many for one containment search (under {2**31 // sample:,})")
     if not _kernel.use_kernels(sum(map(len, texts))):
         from ._shingle import Shingler
 

@@ -28,8 +28,9 @@ local engine does. With ``clusters="components"`` and more linking pairs than
 ``driver_edges``, connected components are found on the cluster instead, by min-label
 propagation (see ``_components_on_cluster``).
 
-Every task is a pure function of its inputs, so a worker lost mid-run only costs the
-recomputation of what it held: Dask reruns those tasks from their inputs.
+Every task is a pure function of its inputs (a folder's read tasks, of its files: a read done
+again checks that they did not change), so a worker lost mid-run only costs the recomputation of
+what it held: Dask reruns those tasks from their inputs.
 """
 
 from __future__ import annotations
@@ -58,14 +59,14 @@ from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import MAX_POSTING, Sample, candidates_from_samples
-from ._errors import DedupError, UsageError
+from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
 from ._lsh import estimate, estimate_margin
 from ._minhash import Signed, sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
-from ._read import Document, FolderEntry, ReadError, list_folder, read_corpus, read_entries
+from ._read import Document, FolderEntry, FolderScan, ReadError, list_folder, read_corpus, read_entries
 from ._result import Kind, Result
 from ._segment import Passages, segment
 from ._settings import Settings
@@ -77,9 +78,9 @@ __all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicat
 # 10k-50k passages a partition: big enough that a task's work (about a second) dwarfs Dask's
 # few milliseconds of overhead per task, small enough for many tasks per worker and cheap retries.
 PARTITION_SIZE = 50_000
-# A folder read on the workers is cut by file size before anything is read: partition_size
-# passages are taken to be this many bytes (a paragraph of Chinese news is about 700 in UTF-8).
-BYTES_A_PASSAGE = 600
+# A folder read on the workers is read by tasks of about this many bytes of files each; the
+# partitions are then cut from the documents as for a corpus read on the driver.
+READ_BYTES = 32 << 20
 # Seconds to wait for a scheduler given by address before giving up.
 CONNECT_TIMEOUT = 10.0
 # Local clusters: one single-threaded process per core (the stages hold the GIL).
@@ -610,8 +611,8 @@ class _Run:
         # Keys name the stage (Dask's task stream groups by it) and are unique per run: no hashing of
         # large arguments, and a retried task is found by its key.
         with warnings.catch_warnings():
-            # The documents travel inside their load tasks, so that a lost partition can be made
-            # again from its task; Dask warns about such large tasks, which is the point here.
+            # Documents given in memory to a remote cluster travel inside their load tasks, so that a
+            # lost partition can be made again from its task; Dask warns about such large tasks.
             warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
             return self.client.submit(function, *args, key=(f"dedup-{stage}-{self.token}", *key), pure=False)
 
@@ -645,7 +646,8 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
                          glob: str | None = None, batch_size: int = 4096, progress: bool = False,
                          timings: dict[str, float] | None = None, memory_limit: str | float = "auto",
                          timeout: float = CONNECT_TIMEOUT, reducers: int | None = None,
-                         driver_edges: int = DRIVER_EDGES, **overrides: Any) -> Result:
+                         driver_edges: int = DRIVER_EDGES, read_on_workers: bool | None = None,
+                         **overrides: Any) -> Result:
     """``find_duplicates`` on a Dask cluster: the same ``Result``, array for array, for any partitioning.
 
     *client*: a ``distributed.Client``; a scheduler address (``"tcp://host:8786"``; an
@@ -655,9 +657,11 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     disk). *partition_size*: passages a partition (about; partitions hold whole documents).
     *reducers*: tasks a shuffle is spread over (default: one a worker). *driver_edges*: with
     ``clusters="components"``, above this many linking pairs components are found on the
-    cluster. The other arguments are those of ``find_duplicates``. A folder of text files is read
-    on the workers, a partition a task (cut by file size: ``partition_size * BYTES_A_PASSAGE``
-    bytes), and its documents come back for the ``Result``; other corpora are read on the driver.
+    cluster. *read_on_workers*: whether a folder of text files is read and decoded on the workers
+    (tasks of about ``READ_BYTES`` of files; the documents come back for the ``Result``), which
+    needs the folder at the same path there; default: when the cluster is a local one, whose
+    workers share this machine's files. Other corpora are read on the driver. The other arguments
+    are those of ``find_duplicates``.
 
     >>> r = find_duplicates_dask([("a", "重复的一段话，足够长。"), ("b", "重复的一段话,足够长。")], client=1)  # doctest: +SKIP
     >>> [(p.a.doc, p.b.doc, p.kind) for p in r.pairs]  # doctest: +SKIP
@@ -666,74 +670,125 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     from ._find import resolve_settings
 
     settings = resolve_settings(settings, overrides)
+    if partition_size < 1:
+        raise UsageError(f"partition_size must be a positive number of passages, not {partition_size!r}")
     clock = Clock(timings)
-    folder = _folder_listing(corpus, glob or include, encoding, partition_size)
-    scan = None
-    if folder is None:
-        # Tables, a single file, objects: read as the local engine reads them, on the driver.
-        scan = read_corpus(corpus, glob or include, progress, encoding=encoding, text_field=text_field,
-                           id_field=id_field)
-        clock("read")
+    # A folder of text files is listed here (a missing folder fails before any cluster starts) and read
+    # on the workers when they see this machine's files; anything else is read here, as locally.
+    folder = _folder_listing(corpus, glob or include, encoding)
+    scan = None if folder is not None else read_corpus(corpus, glob or include, progress, encoding=encoding,
+                                                       text_field=text_field, id_field=id_field)
+    skipped = folder[2] if folder is not None else scan.skipped if scan is not None else []
     with _connect(client, memory_limit, timeout) as (dask_client, local), \
             tempfile.TemporaryDirectory(prefix="dedup-dask-") as spool:
         run = _Run(dask_client, settings, reducers)
-        if scan is None:
-            assert folder is not None
-            documents, errors, bounds, sources = _read_on_workers(run, folder, encoding)
-            skipped = folder[2]
-            clock("read")
+        clock("connect")
+        if folder is not None and (local if read_on_workers is None else read_on_workers):
+            documents, errors, reads = _read_on_workers(run, folder, encoding)
+            bounds = plan_partitions(documents, settings.unit, partition_size)
+            sources = _read_slices(run, reads, bounds)
+            del reads  # the load tasks hold them now: freed on the workers once loaded
         else:
-            documents, errors, skipped = scan.documents, scan.errors, scan.skipped
+            if scan is None:
+                assert folder is not None
+                documents, read_errors = read_entries(folder[0], encoding)
+                scan = FolderScan(documents, sorted(folder[1] + read_errors, key=lambda e: e.path), folder[2])
+            documents, errors = scan.documents, scan.errors
             bounds = plan_partitions(documents, settings.unit, partition_size)
             sources = _document_sources(documents, bounds, Path(spool) if local else None)
+        clock("read")
         result = _pipeline(run, documents, errors, bounds, sources, batch_size, driver_edges, clock)
     return dataclasses.replace(result, skipped=skipped)
 
 
-def _folder_listing(corpus: Any, include: Any, encoding: str | None, partition_size: int
-                    ) -> tuple[list[list[FolderEntry]], list[ReadError], list[str]] | None:
-    """For a folder of text files: its files cut into partitions of about ``partition_size *
-    BYTES_A_PASSAGE`` bytes (consecutive in id order), the walk's error entries and the skipped ids;
-    None for any other corpus. Only names and sizes are read here, on the driver."""
+def _folder_listing(corpus: Any, include: Any, encoding: str | None
+                    ) -> tuple[list[FolderEntry], list[ReadError], list[str]] | None:
+    """For a folder of text files, ``list_folder``'s answer (its files, the walk's error entries, the
+    skipped ids); None for any other corpus. Only names are read here."""
     from ._tabular import table_files
 
     if not isinstance(corpus, (str, os.PathLike)) or not Path(corpus).is_dir() or \
             table_files(corpus, include) is not None:
         return None
-    if partition_size < 1:
-        raise UsageError(f"partition_size must be a positive number of passages, not {partition_size!r}")
-    wanted, errors, skipped = list_folder(corpus, include, encoding)
-    budget = partition_size * BYTES_A_PASSAGE
+    return list_folder(corpus, include, encoding)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What a read task found: documents, error entries, and each file's size and modification time
+    as they were before it was read (to tell, when a lost worker's read is done again, whether the
+    files changed meanwhile)."""
+
+    documents: list[Document]
+    errors: list[ReadError]
+    stamps: list[tuple[int, int] | None]
+
+
+def _read_files(entries: list[FolderEntry], encoding: str | None) -> _Read:
+    """``read_entries`` on a worker, with the files' stamps."""
+    stamps: list[tuple[int, int] | None] = []
+    for entry in entries:
+        try:
+            info = os.stat(entry.path)
+            stamps.append((info.st_size, info.st_mtime_ns))
+        except OSError:
+            stamps.append(None)
+    documents, errors = read_entries(entries, encoding)
+    return _Read(documents, errors, stamps)
+
+
+def _read_on_workers(run: _Run, folder: tuple[list[FolderEntry], list[ReadError], list[str]], encoding: str | None
+                     ) -> tuple[list[Document], list[ReadError], list[tuple[Any, _Read]]]:
+    """The folder's files read and decoded by tasks of about ``READ_BYTES`` each (absolute paths: the
+    workers' working folder may be another); the documents come back to the driver, which the
+    ``Result`` needs. Returns them, the error entries as ``read_folder`` orders them, and each read's
+    future with what it gave."""
+    from ._tabular import warn_if_jsonl
+
+    wanted, walk_errors, _ = folder
     groups: list[list[FolderEntry]] = [[]]
     filled = 0
     for entry in wanted:
-        if filled >= budget:
+        if filled >= READ_BYTES:
             groups.append([])
             filled = 0
-        groups[-1].append(entry)
+        groups[-1].append(dataclasses.replace(entry, path=os.path.abspath(entry.path)))
         with contextlib.suppress(OSError):  # its read task reports it
             filled += os.path.getsize(entry.path)
-    return groups, errors, skipped
-
-
-def _read_on_workers(run: _Run, folder: tuple[list[list[FolderEntry]], list[ReadError], list[str]],
-                     encoding: str | None) -> tuple[list[Document], list[ReadError], list[int], list[Any]]:
-    """Each partition's files read (and decoded) by a task of its own; the documents come back to the
-    driver for the ``Result``, and each partition's load task takes them from its read task's result
-    (a lost worker reads them again). Partitions left with no document are dropped."""
-    from ._tabular import warn_if_jsonl
-
-    groups, walk_errors, _ = folder
-    reads = [run.submit("read", read_entries, group, encoding, key=(p,)) for p, group in enumerate(groups)]
-    gathered = run.client.gather(reads)
-    kept = [p for p, (docs, _) in enumerate(gathered) if docs]
-    documents = [d for docs, _ in gathered for d in docs]
-    # As read_folder: the walk's entries and the reads', in file order, sorted by path (stably).
-    errors = sorted(walk_errors + [e for _, errs in gathered for e in errs], key=lambda e: e.path)
+    reads = [run.submit("read", _read_files, group, encoding, key=(r,)) for r, group in enumerate(groups)]
+    gathered: list[_Read] = run.client.gather(reads)
+    documents = [d for read in gathered for d in read.documents]
+    # As read_folder: the walk's entries, then the reads' in file order, sorted by path (stably).
+    errors = sorted(walk_errors + [e for read in gathered for e in read.errors], key=lambda e: e.path)
     warn_if_jsonl(documents)
-    bounds = [0, *np.cumsum([len(gathered[p][0]) for p in kept]).tolist()] if kept else [0, 0]
-    sources = [run.submit("documents", getitem, reads[p], 0, key=(p,)) for p in kept] or [[]]
-    return documents, errors, bounds, sources
+    return documents, errors, list(zip(reads, gathered))
+
+
+def _read_slices(run: _Run, reads: list[tuple[Any, _Read]], bounds: list[int]) -> list[Any]:
+    """Each partition's documents (``bounds``, from ``plan_partitions`` over all of them) as a task over
+    the read results that hold them: the partitions are those of a corpus read on the driver."""
+    ends = np.cumsum([len(read.documents) for _, read in reads]).tolist()
+    firsts = [end - len(read.documents) for end, (_, read) in zip(ends, reads)]
+    sources = []
+    for p in range(len(bounds) - 1):
+        lo, hi = bounds[p], bounds[p + 1]
+        pieces = [(r, max(lo, first) - first, min(hi, end) - first) for r, (first, end) in enumerate(zip(firsts, ends))
+                  if first < hi and end > lo]
+        sources.append(run.submit("documents", _documents_of, [(a, b) for _, a, b in pieces],
+                                  [reads[r][1].stamps for r, _, _ in pieces], *[reads[r][0] for r, _, _ in pieces],
+                                  key=(p,)))
+    return sources or [[]]
+
+
+def _documents_of(ranges: list[tuple[int, int]], stamps: list[list[tuple[int, int] | None]], *reads: _Read
+                  ) -> list[Document]:
+    """One partition's documents from the reads that hold them; an error if a read done again (a lost
+    worker) found its files changed since the driver received them."""
+    for read, expected in zip(reads, stamps):
+        if read.stamps != expected:
+            raise InputError("input files changed while the run was reading them (a lost worker read them again); "
+                             "run it again on files that stay as they are")
+    return [d for read, (a, b) in zip(reads, ranges) for d in read.documents[a:b]]
 
 
 def _document_sources(documents: list[Document], bounds: list[int], spool: Path | None) -> list[Any]:
@@ -755,7 +810,7 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
               batch_size: int, driver_edges: int, clock: Clock) -> Result:
     settings, submit, P = run.settings, run.submit, len(bounds) - 1
     parts = [submit("load", _load, settings, sources[p], key=(p,)) for p in range(P)]
-    del sources
+    sources.clear()  # handed over: the documents' futures are the load tasks' alone now
     layouts = run.client.gather([submit("layout", _layout, part, key=(p,)) for p, part in enumerate(parts)])
     doc_starts = np.array(bounds[:-1], np.int64)
     starts = np.concatenate(([0], np.cumsum([len(lay[0]) for lay in layouts]))).astype(np.int64)

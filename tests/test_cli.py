@@ -212,3 +212,18 @@ def test_report_and_restore_exit_codes(tmp_path, capsys):
     assert main(["report", str(tmp_path / "bad.json"), "--html", str(tmp_path / "r.html")]) == 1
     assert main(["restore", str(tmp_path / "none"), "--out", str(tmp_path / "back")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_reading_errors_are_the_inputs_only_when_a_file_failed():
+    from dedup import InputError
+    from dedup.__main__ import exit_codes
+
+    with pytest.raises(InputError, match="No such file"), exit_codes("corpus", reading=True):
+        open("/no/such/dir/x.txt")  # noqa: SIM115
+    with pytest.raises(InputError, match=r"cannot read /x\.txt: Permission denied"), exit_codes("corpus", reading=True):
+        raise PermissionError(13, "Permission denied", "/x.txt")
+    # Not a file of the input's (a lost connection, a bug): passed on as it is, not blamed on the input.
+    with pytest.raises(ConnectionResetError), exit_codes("corpus", reading=True):
+        raise ConnectionResetError("peer went away")
+    with pytest.raises(ValueError, match="a bug"), exit_codes("corpus", reading=True):
+        raise ValueError("a bug")

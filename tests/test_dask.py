@@ -147,26 +147,42 @@ def test_same_as_local_on_a_generated_corpus(corpus, client, settings, size, red
     timings: dict[str, float] = {}
     assert_same(local, find_duplicates_dask(corpus, settings, client=client, partition_size=size, timings=timings,
                                             reducers=reducers))
-    assert set(timings) == {"read", "normalize", "exact", "verify", "cluster"}
+    assert set(timings) == {"connect", "read", "normalize", "exact", "verify", "cluster"}
 
 
-def test_a_folder_is_read_on_the_workers_with_the_local_engine_answer(corpus, client, tmp_path):
-    # Files in subfolders, one in GB18030, one with damaged UTF-8, one that is no text at all, one not included.
+def test_a_folder_is_read_on_the_workers_with_the_local_engine_answer(corpus, client, tmp_path, monkeypatch):
+    # Files in subfolders, one in GB18030, one with damaged UTF-8, one that is no text at all, one not
+    # included, a broken link (an entry of the walk's): the same documents, errors and answer as locally.
+    root = tmp_path / "corpus"
     for k, (name, text) in enumerate(corpus[:120]):
-        path = tmp_path / f"part{k // 40}" / name
-        path.parent.mkdir(exist_ok=True)
+        path = root / f"part{k // 40}" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode("gb18030" if k == 7 else "utf-8"))
-    (tmp_path / "part0" / "d0003.txt").write_bytes(corpus[3][1].encode("utf-8")[:-1])  # cut mid-character
-    (tmp_path / "part1" / "noise.txt").write_bytes(bytes(range(256)) * 4)
-    (tmp_path / "notes.csv").write_text("id,text\n1,x\n", "utf-8")
-    from dedup._dask import _folder_listing
+    (root / "part0" / "d0003.txt").write_bytes(corpus[3][1].encode("utf-8")[:-1])  # cut mid-character
+    (root / "part1" / "noise.txt").write_bytes(bytes(range(256)) * 4)
+    (root / "notes.csv").write_text("id,text\n1,x\n", "utf-8")
+    (root / "part2" / "gone.txt").symlink_to(root / "nowhere.txt")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)  # a relative folder: the workers get absolute paths
+    local = dedup.find_duplicates("corpus")
+    assert len(local.errors) == 3 and local.skipped == ["notes.csv"] and len(local.pair_index)
+    for size, read_bytes in ((40, 20_000), (1, 1), (10**9, 1 << 25)):  # reads and partitions of every size
+        monkeypatch.setattr("dedup._dask.READ_BYTES", read_bytes)
+        assert_same(local, find_duplicates_dask("corpus", client=client, partition_size=size))
+    assert_same(local, find_duplicates_dask("corpus", client=client, read_on_workers=False))
+    only = ["part1/*", "part2/*"]
+    assert_same(dedup.find_duplicates("corpus", include=only), find_duplicates_dask("corpus", client=client,
+                                                                                   include=only))
+    assert_same(dedup.find_duplicates("empty"), find_duplicates_dask("empty", client=client))
 
-    groups, _, skipped = _folder_listing(tmp_path, None, None, 40)
-    assert len(groups) > 3 and skipped == ["notes.csv"]
-    local = dedup.find_duplicates(tmp_path)
-    assert len(local.errors) == 2 and local.skipped == ["notes.csv"] and len(local.pair_index)
-    for size in (40, 1, 10**9):  # many partitions, a file each (some with no document), one
-        assert_same(local, find_duplicates_dask(tmp_path, client=client, partition_size=size))
+
+def test_a_read_done_again_on_changed_files_is_an_error():
+    from dedup._dask import _documents_of, _Read
+
+    read = _Read([dedup.Document("a.txt", "甲乙丙")], [], [(9, 1)])
+    assert _documents_of([(0, 1)], [[(9, 1)]], read) == read.documents
+    with pytest.raises(dedup.InputError, match="changed while the run was reading them"):
+        _documents_of([(0, 1)], [[(9, 2)]], read)
 
 
 def test_components_on_the_cluster_match_the_driver(corpus, client):

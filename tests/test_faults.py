@@ -166,7 +166,9 @@ def test_sigkill_during_force_rerun_keeps_the_old_output(corpus: Path, many: Pat
 
 def test_ctrl_c_exits_130_without_traceback_or_output(many: Path, tmp_path: Path) -> None:
     out, interrupted = tmp_path / "out", 0
-    for _attempt in range(5):
+    for _attempt in range(12):  # the writing phase lasts a fraction of a second: a busy machine may miss it
+        if interrupted >= 2:
+            break
         hit, rc, stderr = _kill_during_staging([many, "--clean", out, "--quiet"], tmp_path, signal.SIGINT, 0.0)
         assert "Traceback" not in stderr
         if rc == 0:  # the signal came after the commit, as the interpreter exited: then OUT is whole
