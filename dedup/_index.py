@@ -5,15 +5,17 @@ The index keeps what matching needs, not the documents: for each distinct normal
 to a zlib block), its LSH band keys and a fixed-rate sample of its shingles for the
 containment search; for each passage its document, line and offsets; and every verified
 pair of groups (a *link*). Of its MinHash signature only the low four bits of each bin
-are stored (64 bytes, not 128): enough to drop most LSH candidates without their texts
-(``_without_hopeless``); a stored group that stays a candidate is signed again from its text
-(signing is deterministic and costs microseconds). An option keeps the document texts too. Each
+are stored (``num_perm / 2`` bytes, not ``num_perm``): enough to drop most LSH candidates
+without their texts (``_without_hopeless``); a stored group that stays a candidate is signed
+again from its text (signing is deterministic, and linear in the text's length). An option
+keeps the document texts too. Each
 ``add`` is one SQLite transaction (WAL mode), so a reader always sees the index before or
 after an add, never during, and a killed writer leaves it as it was.
 
-Rules, each a function of the stored state only (so adding a corpus in any number of
-batches gives what adding it at once gives, and ``export`` equals the union of what the
-adds returned):
+Rules, each a function of the stored state only (so, without the containment search, adding
+a corpus in any number of batches gives what adding it at once gives; with it, the contained
+pairs across adds depend on the split, see the last rule; ``export`` always equals the union of
+what the adds returned):
 
 - ranks: passages are numbered in insertion order (``pid``), groups in order of their
   first passage (``gid``); passages of earlier adds are kept before later ones.
@@ -185,9 +187,11 @@ def _text_hash(text: str) -> int:
 def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """``(owner, key)`` of each distinct sampled shingle of each text (see ``_SAMPLE_BELOW``).
 
-    >>> owner, key = _samples(Settings(), ["一二三四五六七八九十" * 20, ""])
-    >>> bool((owner == 0).all()), 0 < len(key) < 196
-    (True, True)
+    >>> rng = np.random.default_rng(0)
+    >>> text = "".join(chr(c) for c in rng.integers(0x4E00, 0x9FA5, 20_000))
+    >>> owner, key = _samples(Settings(), [text, ""])
+    >>> bool((owner == 0).all()), 0.05 < len(key) / 20_000 < 0.075, bool(key.max() < 2**31)
+    (True, True, True)
     """
     owners, keys = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for start in range(0, len(texts), chunk):
@@ -285,7 +289,6 @@ class _Groups:
 
     norm: dict[int, str]
     compact: dict[int, np.ndarray]
-    nsample: dict[int, int]
 
 
 @dataclass
@@ -311,6 +314,7 @@ class _Plan:
     links: Verified  # new verified pairs of groups (gid pairs, a < b)
     pairs: Verified  # the pairs of passages this add reports (pid pairs)
     groups: _Groups
+    skipped: list[str] = dataclasses.field(default_factory=list)  # files of a folder that match no pattern
 
 
 # ---------------------------------------------------------------------------- the index
@@ -574,10 +578,11 @@ class Index:
                                 (*self._banded_lengths, bands)).fetchone()[0]
             if short:
                 problems.append(f"{short} groups lack some of their {bands} band keys")
-            bare = con.execute("SELECT count(*) FROM groups WHERE length BETWEEN ? AND ? AND nibbles IS NULL",
-                               self._banded_lengths).fetchone()[0]
+            bare = con.execute("SELECT count(*) FROM groups WHERE length BETWEEN ? AND ? AND "
+                               "(nibbles IS NULL OR length(nibbles) != ?)",
+                               (*self._banded_lengths, (self.settings.num_perm + 1) // 2)).fetchone()[0]
             if bare:
-                problems.append(f"{bare} compared groups have no signature nibbles")
+                problems.append(f"{bare} compared groups have no signature nibbles, or nibbles of a wrong length")
             orphans = con.execute("SELECT count(*) FROM passages p WHERE p.gid IS NOT NULL AND NOT EXISTS "
                                   "(SELECT 1 FROM groups g WHERE g.gid = p.gid)").fetchone()[0]
             if orphans:
@@ -712,7 +717,6 @@ class Index:
             groups.compact.update(zip(old_lsh.tolist(), again.compact))
         for k, g in enumerate(new_gids.tolist()):
             groups.norm[g] = norms[int(new_first_arr[k])]
-            groups.nsample[g] = int(nsample_new[k])
         for k, g in enumerate(banded_gids.tolist()):
             groups.compact[g] = signed.compact[k]
         links = self._verify(lsh, cont, groups)
@@ -721,6 +725,7 @@ class Index:
         plan = _Plan(documents, errors, passages, norms, base_pid, batch, gid, new_gids, new_first_arr, new_hash, banded,
                      keys, signed.compact, owner, skey, old_growth, links, Verified.empty(), groups)
         plan.pairs = self._new_pairs(plan, base_gid)
+        plan.skipped = scan.skipped
         return plan
 
     def _select_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = (),
@@ -832,7 +837,7 @@ class Index:
         This is the index's containment search, in one place: it assumes only the shingler and
         the settings' ``contained_ratio``. Each compared group stores its fixed-rate sample
         (``_SAMPLE_BELOW``); two groups sharing a sampled shingle are counted, and a pair is a
-        candidate when the shared samples reach the batch engine's bar (``_needed``) for either
+        candidate when the shared samples reach the batch engine's bar (``required_hits``) for either
         side. Sampled shingles held by more than ``_MAX_POSTING`` groups are not counted.
         """
         contained = self.settings.contained_ratio
@@ -874,11 +879,10 @@ class Index:
 
     def _fetch_groups(self, gids: np.ndarray) -> _Groups:
         """The normal forms and sample counts of stored groups *gids*."""
-        groups = _Groups({}, {}, {})
+        groups = _Groups({}, {})
         if len(gids) == 0:
             return groups
         groups.norm.update(self._texts(gids.tolist()))
-        groups.nsample.update(self._select_in("SELECT gid, nsample FROM groups WHERE gid IN ({})", gids.tolist()))
         return groups
 
     def _texts(self, gids: Sequence[int]) -> dict[int, str]:
@@ -1129,9 +1133,10 @@ class Index:
                              passages.start, passages.end, plan.gid], axis=1).astype(np.int64).reshape(-1, 6)
         first = {d: row[1] for d, row in docs.items()}
         old_index = rows[:, 0] - np.array([first[d] for d in rows[:, 1].tolist()], np.int64)
-        return self._assemble(np.concatenate([rows, new_rows]),
-                              np.concatenate([old_index, passages.index_in_doc]).astype(np.int64),
-                              documents, old_norms + plan.norms, pairs, plan.errors, plan.base_pid)
+        result = self._assemble(np.concatenate([rows, new_rows]),
+                                np.concatenate([old_index, passages.index_in_doc]).astype(np.int64),
+                                documents, old_norms + plan.norms, pairs, plan.errors, plan.base_pid)
+        return dataclasses.replace(result, skipped=plan.skipped)
 
     def _stored_documents(self, docs: dict[int, tuple[Any, ...]], rows: np.ndarray,
                           norms: list[str]) -> dict[int, tuple[Document, int]]:

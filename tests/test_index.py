@@ -127,6 +127,29 @@ def test_agreeing_nibbles_bound_agreeing_bins(rows):
     assert agreeing >= sum(x == y for x, y in zip(*rows))
 
 
+@pytest.mark.parametrize("shingle", ["word:2", "mixed:4"])
+def test_the_seeds_added_at_once_give_the_batch_answer_with_word_shingles(seeds, tmp_path, shingle):
+    # Word shingles take their containment samples from signing: the index must sign new texts with them.
+    s = Settings(shingle=shingle)
+    docs = [(p.name, p.read_text("utf-8")) for p in sorted(seeds.glob("*.txt"))]
+    batch = dedup.find_duplicates(docs, s)
+    reported, exported = _add_in_batches(tmp_path / "x.db", docs, [], s)
+    assert any(p[-1] == "contained" for p in reported)
+    assert _pairs(exported) == reported == _pairs(batch) and _clusters(exported) == _clusters(batch)
+
+
+def test_contained_passages_are_found_across_adds_both_ways(tmp_path):
+    long = ("今年全国粮食总产量再创新高，达到一万三千亿斤以上，连续多年稳定在较高水平。各地积极推进高标准农田建设，"
+            "农业科技进步贡献率不断提高。城乡居民收入稳步增长，消费市场持续回暖，服务业增加值占比进一步上升。"
+            "对外开放继续扩大，货物进出口总额保持增长，利用外资结构不断优化。生态环境质量总体改善，重点流域水质明显好转。")
+    short = long[60:100]  # inside the long one, far below its Jaccard: only the shared samples find it
+    for first, second in ((long, short), (short, long)):
+        with Index(tmp_path / f"{len(first)}.db") as index:
+            index.add([("a", first)])
+            pairs = index.add([("b", second)]).pairs
+        assert [(p.a.doc, p.b.doc, p.kind) for p in pairs] == [("a", "b", "contained")], (first, second)
+
+
 def test_first_seen_is_kept_whatever_the_ids(tmp_path):
     text = "同一段文字出现了两次，足够长的一句话。"
     with Index(tmp_path / "x.db") as index:
