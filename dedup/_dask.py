@@ -1,8 +1,8 @@
 """The pipeline on a Dask cluster: the local engine's stages, run per partition of documents, same answer.
 
 ``find_duplicates(corpus, engine="dask")`` lands here. The documents are cut into partitions
-of about ``partition_size`` passages (a folder of text files by file size, and read on the
-workers); each partition is segmented, normalised, signed and verified on a worker, with the
+of about ``partition_size`` passages (a folder of text files is read on the workers when they
+share this machine's files); each partition is segmented, normalised, signed and verified on a worker, with the
 stage functions of the local engine. What crosses partitions
 goes through a shuffle of arrays, keyed so that the global answer is the local one:
 
