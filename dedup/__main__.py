@@ -28,7 +28,7 @@ from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
-from ._output import atomic_write, check_outside, restore_folder, write_cleaned
+from ._output import atomic_file, check_outside, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
@@ -255,13 +255,18 @@ def exit_codes(target: object, missing_is_input: bool = False, reading: bool = F
 
 
 def write_to(target: str, fill: Callable[[Any], object]) -> None:
-    """Call *fill* with a text stream: stdout for ``-``, else one whose text replaces the file *target* whole."""
+    """Call *fill* with a text stream: stdout for ``-``, else one whose text replaces the file *target* whole
+    (streamed to a temporary file beside it: a report of a million passages never sits in memory)."""
     if target == "-":
         fill(sys.stdout)
         return
-    buffer = io.StringIO()
-    fill(buffer)
-    atomic_write(Path(target), buffer.getvalue().encode("utf-8"))
+    with atomic_file(Path(target)) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        try:
+            fill(text)
+            text.flush()
+        finally:
+            text.detach()  # the file is atomic_file's to sync, close and rename
 
 
 def _scan(args: argparse.Namespace) -> int:
