@@ -101,10 +101,11 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     runs = np.flatnonzero(first_of_runs(ordered))
     askers_of = np.diff(np.append(runs, len(ordered)))
     table = ordered[runs[askers_of <= max_posting]]
-    at = _kernel.slots_in(query, table)
-    del ordered, query  # what is held below is the peak of the search: only what it needs stays
+    del ordered, runs, askers_of
+    at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
+    del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
-    return _holder_pairs(len(table), *_kernel.held_slots(texts, shingle_size, table), at, asker, len(texts),
+    return _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at, asker, len(texts),
                          contained, max_posting)
 
 
@@ -173,20 +174,28 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
     found = slot >= 0
-    return _holder_pairs(len(table), slot[found], np.concatenate(owners).astype(np.int64)[found],
+    return _holder_pairs(len(table), [(slot[found], np.concatenate(owners).astype(np.int64)[found])],
                          _kernel.slots_in(queries, table), askers, total, contained, max_posting)
 
 
-def _holder_pairs(slots: int, slot: np.ndarray, owner: np.ndarray, at: np.ndarray, askers: np.ndarray, total: int,
-                  contained: float, max_posting: int) -> np.ndarray:
-    """The pairs of texts x and y where y holds at least ``required_hits`` of x's usable queries. Index entry k: text ``owner[k]`` holds queried hash ``slot[k]``; query q of text ``askers[q]``
+def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: np.ndarray, askers: np.ndarray,
+                  total: int, contained: float, max_posting: int) -> np.ndarray:
+    """The pairs of texts x and y where y holds at least ``required_hits`` of x's usable queries. *entries*:
+    chunks ``(slot, owner)`` of the index, in text order (consumed): text ``owner[k]`` holds queried hash
+    ``slot[k]``; query q of text ``askers[q]``
     asks for hash ``at[q]`` (-1: a hash known to be held too widely, never usable). Postings grouped
     by a counting sort; each text's holders counted in a row of its own, compiled, a block of texts a
     thread."""
     starts = np.zeros(slots + 1, np.int64)
-    np.cumsum(np.bincount(slot, minlength=slots), out=starts[1:])
-    holders = _group_kernel(slot, owner, starts)  # each posting's texts together, in slot order
-    del slot, owner
+    for slot, _ in entries:
+        starts[1:] += np.bincount(slot, minlength=slots)
+    np.cumsum(starts, out=starts)
+    # Each posting's texts together, in slot order (a counting sort), the entries' chunks taken in order
+    # and let go of one by one: they are never held twice.
+    holders = np.empty(int(starts[-1]), entries[0][1].dtype if entries else np.int64)
+    fill = starts[:-1].copy()
+    while entries:
+        _group_kernel(*entries.pop(0), fill, holders)
     asked_for = at >= 0
     if not asked_for.any():
         return np.zeros((0, 2), np.int64)
@@ -284,14 +293,11 @@ def _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, x_star
 
 
 @no_type_check  # typed by numba, not by mypy
-def _group_kernel(slot, owner, starts):
-    """The owners laid out by slot (a counting sort): slot j's at ``starts[j]:starts[j + 1]``, in input order."""
-    out = np.empty(len(owner), owner.dtype)
-    fill = starts[:-1].copy()
+def _group_kernel(slot, owner, fill, out):
+    """Lay owners out by slot (a counting sort): each goes to ``out[fill[slot]]``, which then moves on."""
     for k in range(len(slot)):
         out[fill[slot[k]]] = owner[k]
         fill[slot[k]] += 1
-    return out
 
 
 def _compile(jit) -> None:

@@ -29,7 +29,7 @@ from ._arrays import distinct, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
-__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_slots", "map_characters",
+__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_slot_chunks", "held_slots", "map_characters",
            "overlap_texts", "sign_texts", "slots_in", "smallest_hashes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
@@ -273,6 +273,13 @@ def held_slots(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tu
     >>> [a.tolist() for a in held_slots(["abcd", "zzabcd", "xy"], 3, hashes)]
     [[0, 0], [0, 1]]
     """
+    found = held_slot_chunks(texts, shingle_size, table)
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+
+def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``held_slots`` as it is made, a chunk of texts at a time, in text order: a caller that consumes the
+    chunks one by one never holds them twice (joined, they are the containment search's largest array)."""
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     starts, shift = _buckets(table)
     # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the
@@ -291,8 +298,7 @@ def held_slots(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tu
                                     mask, scratch)
         return slots, owner + np.int32(start)  # int32 texts: fewer than 2**31 in one process
 
-    found = each(work, _chunks(texts))
-    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+    return each(work, _chunks(texts))
 
 
 def _buckets(table: np.ndarray) -> tuple[np.ndarray, np.uint64]:
@@ -305,22 +311,23 @@ def _buckets(table: np.ndarray) -> tuple[np.ndarray, np.uint64]:
 
 def slots_in(values: np.ndarray, table: np.ndarray) -> np.ndarray:
     """The position of each of *values* (uint64) in the sorted, distinct *table* (random hashes, or
-    hashes cut to their top bits), or -1 where it is not there. Compiled kernels only.
+    hashes cut to their top bits), or -1 where it is not there: int32 while the table allows (half
+    the memory of the containment search's largest array but one), else int64. Compiled kernels only.
 
     >>> _load()
     >>> slots_in(np.array([7, 5, 2**63], np.uint64), np.array([5, 2**63], np.uint64)).tolist()
     [-1, 0, 1]
     """
     starts, shift = _buckets(table)
-    return _slots_kernel(np.ascontiguousarray(values, np.uint64), table, starts, shift)
+    out = np.empty(len(values), np.int32 if len(table) < 2**31 else np.int64)
+    _slots_kernel(np.ascontiguousarray(values, np.uint64), table, starts, shift, out)
+    return out
 
 
 @no_type_check  # typed by numba, not by mypy
-def _slots_kernel(values, table, starts, shift):
-    out = np.empty(len(values), np.int64)
+def _slots_kernel(values, table, starts, shift, out):
     for k in range(len(values)):
         out[k] = _slot_of(table, starts, shift, values[k])
-    return out
 
 
 @no_type_check  # typed by numba, not by mypy
