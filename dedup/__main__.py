@@ -224,6 +224,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return OK
 
 
+def _inside(path: object, root: object) -> bool:
+    """Whether *path* is *root* or lies under it (as given: no links resolved)."""
+    try:
+        return Path(os.path.abspath(os.fsdecode(path))).is_relative_to(os.path.abspath(os.fsdecode(root)))  # type: ignore[arg-type]
+    except TypeError:  # not a path (a target named in words)
+        return False
+
+
 @contextmanager
 def exit_codes(target: object, missing_is_input: bool = False, reading: bool = False) -> Iterator[None]:
     """The errors of a command's file work as ``DedupError``s, which ``main`` reports: a missing
@@ -245,10 +253,11 @@ def exit_codes(target: object, missing_is_input: bool = False, reading: bool = F
     except OSError as exc:
         if reading:
             if exc.filename is None:
-                raise  # not a file of the input's (a lost connection to a cluster, say)
-            if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-                raise InputError(str(exc)) from None
-            raise InputError(f"cannot read {exc.filename}: {exc.strerror or exc}") from None
+                raise  # not a file at all (a lost connection to a cluster, say)
+            if _inside(exc.filename, target):  # else a file of dedup's own (a Dask spool): a write that failed
+                if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                    raise InputError(str(exc)) from None
+                raise InputError(f"cannot read {exc.filename}: {exc.strerror or exc}") from None
         if missing_is_input and isinstance(exc, FileNotFoundError):
             raise InputError(str(exc)) from None
         raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None

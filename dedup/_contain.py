@@ -187,34 +187,29 @@ def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: 
     by a counting sort; each text's holders counted in a row of its own, compiled, a block of texts a
     thread."""
     starts = np.zeros(slots + 1, np.int64)
-    for slot, _ in entries:
-        starts[1:] += np.bincount(slot, minlength=slots)
+    for slot, _ in entries:  # counted entry by entry: a bincount would cost the whole table a chunk
+        _count_kernel(slot, starts[1:])
     np.cumsum(starts, out=starts)
     # Each posting's texts together, in slot order (a counting sort), the entries' chunks taken in order
     # and let go of one by one: they are never held twice.
-    holders = np.empty(int(starts[-1]), entries[0][1].dtype if entries else np.int64)
+    holders = np.empty(int(starts[-1]), entries[0][1].dtype)
     fill = starts[:-1].copy()
     while entries:
         _group_kernel(*entries.pop(0), fill, holders)
     asked_for = at >= 0
-    if not asked_for.any():
+    if not asked_for.any():  # every query held too widely (or none): no table to look in
         return np.zeros((0, 2), np.int64)
     at = np.where(asked_for, at, 0)
-    # Entry numbers as int32 when they fit: a query's range is 8 bytes, not 16 (16 queries a text).
-    lo, hi = (starts[at], starts[at + 1]) if len(holders) >= 2**31 else \
-        (starts[:-1].astype(np.int32)[at], starts[1:].astype(np.int32)[at])
-    del at
-    usable = asked_for & ((hi - lo) <= max_posting)
+    usable = asked_for & (np.diff(starts)[at] <= max_posting)
     if len(askers) and (askers[1:] < askers[:-1]).any():  # in text order already when made from texts
         by_asker = np.argsort(askers, kind="stable")
-        askers, lo, hi, usable = askers[by_asker], lo[by_asker], hi[by_asker], usable[by_asker]
+        askers, at, usable = askers[by_asker], at[by_asker], usable[by_asker]
     firsts = np.zeros(total + 1, np.int64)
     np.cumsum(np.bincount(askers, minlength=total), out=firsts[1:])
-    asked = np.bincount(askers[usable], minlength=total)
-    needed = required_hits(asked, contained)
-    bounds = np.linspace(0, total, max(1, min(total, 8)) + 1).astype(np.int64).tolist()
-    pairs = _kernel.each(lambda block: _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, *block),
-                         list(pairwise(bounds)))
+    needed = required_hits(np.bincount(askers[usable], minlength=total), contained)
+    bounds = np.linspace(0, total, min(total, 8) + 1).astype(np.int64).tolist()
+    pairs = _kernel.each(lambda block: _holders_kernel(firsts, at, usable, starts, holders, needed, max_posting,
+                                                       *block), list(pairwise(bounds)))
     return decode_pairs(distinct(np.concatenate(pairs)), total)
 
 
@@ -254,9 +249,10 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
 
 
 @no_type_check  # typed by numba, not by mypy
-def _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, x_start, x_end):
+def _holders_kernel(firsts, at, usable, starts, holders, needed, max_posting, x_start, x_end):
     """Codes ``min * m + max`` of each text x from *x_start* to *x_end* and every other text holding at
-    least ``needed[x]`` of x's usable queries (query k of x: the postings ``holders[lo[k]:hi[k]]``)."""
+    least ``needed[x]`` of x's usable queries (query k of x: the postings of slot ``at[k]``,
+    ``holders[starts[at[k]]:starts[at[k] + 1]]``)."""
     m = len(firsts) - 1
     row = np.empty(16 * max_posting + 1, np.int64)
     out = np.empty(1024, np.int64)
@@ -266,7 +262,7 @@ def _holders_kernel(firsts, lo, hi, usable, holders, needed, max_posting, x_star
         for k in range(firsts[x], firsts[x + 1]):
             if not usable[k]:
                 continue
-            for j in range(lo[k], hi[k]):
+            for j in range(starts[at[k]], starts[at[k] + 1]):
                 y = holders[j]
                 if y != x:
                     if filled == len(row):
@@ -300,11 +296,18 @@ def _group_kernel(slot, owner, fill, out):
         fill[slot[k]] += 1
 
 
+@no_type_check  # typed by numba, not by mypy
+def _count_kernel(slot, counts):
+    """Add each entry's slot to *counts*."""
+    for k in range(len(slot)):
+        counts[slot[k]] += 1
+
+
 def _compile(jit) -> None:
     """Have numba compile this module's kernels."""
-    global _holders_kernel, _group_kernel
+    global _holders_kernel, _group_kernel, _count_kernel
     if not hasattr(_holders_kernel, "py_func"):
-        _holders_kernel, _group_kernel = jit(_holders_kernel), jit(_group_kernel)
+        _holders_kernel, _group_kernel, _count_kernel = jit(_holders_kernel), jit(_group_kernel), jit(_count_kernel)
 
 
 _kernel.register(_compile)

@@ -62,11 +62,11 @@ from ._contain import MAX_POSTING, Sample, candidates_from_samples
 from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
-from ._lsh import estimate, estimate_margin
+from ._lsh import estimate, estimate_floor
 from ._minhash import Signed, sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
-from ._read import Document, FolderEntry, FolderScan, ReadError, list_folder, read_corpus, read_entries
+from ._read import Document, FolderEntry, ReadError, list_folder, read_corpus, read_entries
 from ._result import Kind, Result
 from ._segment import Passages, segment
 from ._settings import Settings
@@ -132,8 +132,7 @@ def plan_partitions(documents: Sequence[Document], unit: str, size: int = PARTIT
     >>> plan_partitions(docs, "paragraph", 6), plan_partitions(docs, "document", 2), plan_partitions([], "paragraph")
     ([0, 2, 4, 5], [0, 2, 4, 5], [0, 0])
     """
-    if size < 1:
-        raise UsageError(f"partition_size must be a positive number of passages, not {size!r}")
+    _check_partition_size(size)
     bounds, filled = [0], 0
     for i, document in enumerate(documents):
         filled += 1 if unit == "document" else document.text.count("\n") + 1
@@ -142,6 +141,11 @@ def plan_partitions(documents: Sequence[Document], unit: str, size: int = PARTIT
             filled = 0
     bounds.append(len(documents))
     return bounds
+
+
+def _check_partition_size(size: int) -> None:
+    if size < 1:
+        raise UsageError(f"partition_size must be a positive number of passages, not {size!r}")
 
 
 def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "auto",
@@ -483,9 +487,7 @@ def _estimate(settings: Settings, signed: _Signed, rep_start: int, rep_starts: n
     if len(at):
         compact[~local] = np.concatenate([f[1] for f in fetched if len(f[0])])[at]
     estimates = estimate(compact, np.searchsorted(involved, candidates.lsh).reshape(-1, 2))
-    floor = settings.threshold - estimate_margin(settings.threshold, settings.num_perm) if settings.verify \
-        else settings.threshold
-    kept = estimates >= floor
+    kept = estimates >= estimate_floor(settings)
     if not settings.verify:
         return _Estimated(candidates.lsh[kept], estimates[kept], [])
     m = int(rep_starts[-1])
@@ -670,30 +672,27 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     from ._find import resolve_settings
 
     settings = resolve_settings(settings, overrides)
-    if partition_size < 1:
-        raise UsageError(f"partition_size must be a positive number of passages, not {partition_size!r}")
+    _check_partition_size(partition_size)  # before any cluster starts
     clock = Clock(timings)
     # A folder of text files is listed here (a missing folder fails before any cluster starts) and read
     # on the workers when they see this machine's files; anything else is read here, as locally.
     folder = _folder_listing(corpus, glob or include, encoding)
     scan = None if folder is not None else read_corpus(corpus, glob or include, progress, encoding=encoding,
                                                        text_field=text_field, id_field=id_field)
-    skipped = folder[2] if folder is not None else scan.skipped if scan is not None else []
     with _connect(client, memory_limit, timeout) as (dask_client, local), \
             tempfile.TemporaryDirectory(prefix="dedup-dask-") as spool:
         run = _Run(dask_client, settings, reducers)
         clock("connect")
         if folder is not None and (local if read_on_workers is None else read_on_workers):
+            skipped = folder[2]
             documents, errors, reads = _read_on_workers(run, folder, encoding)
             bounds = plan_partitions(documents, settings.unit, partition_size)
             sources = _read_slices(run, reads, bounds)
             del reads  # the load tasks hold them now: freed on the workers once loaded
         else:
-            if scan is None:
-                assert folder is not None
-                documents, read_errors = read_entries(folder[0], encoding)
-                scan = FolderScan(documents, sorted(folder[1] + read_errors, key=lambda e: e.path), folder[2])
-            documents, errors = scan.documents, scan.errors
+            if scan is None:  # a folder the workers cannot see: read here, as the local engine reads it
+                scan = read_corpus(corpus, glob or include, progress, encoding=encoding)
+            documents, errors, skipped = scan.documents, scan.errors, scan.skipped
             bounds = plan_partitions(documents, settings.unit, partition_size)
             sources = _document_sources(documents, bounds, Path(spool) if local else None)
         clock("read")
@@ -777,7 +776,7 @@ def _read_slices(run: _Run, reads: list[tuple[Any, _Read]], bounds: list[int]) -
         sources.append(run.submit("documents", _documents_of, [(a, b) for _, a, b in pieces],
                                   [reads[r][1].stamps for r, _, _ in pieces], *[reads[r][0] for r, _, _ in pieces],
                                   key=(p,)))
-    return sources or [[]]
+    return sources
 
 
 def _documents_of(ranges: list[tuple[int, int]], stamps: list[list[tuple[int, int] | None]], *reads: _Read

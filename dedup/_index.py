@@ -32,8 +32,8 @@ what the adds returned):
 - containment candidates: among the passages of one add, the batch engine's own search
   (``with_contained``), so a corpus added at once gives exactly the batch engine's pairs;
   between an add and what is stored, shared sampled shingles (``_containment_candidates``),
-  as the batch engine's index of every shingle is more than the file can afford (about
-  2.8 KB a passage): across adds the index finds most, not all, of the batch engine's
+  as the batch engine's index of every shingle is more than the file can afford (an
+  estimate, not measured: about 230 shingle rows a paragraph at some 12 bytes, 2.8 KB): across adds the index finds most, not all, of the batch engine's
   contained pairs (measured in benchmarks/INDEX.md). Every pair is verified as the batch
   engine verifies it.
 """
@@ -63,7 +63,7 @@ from ._contain import required_hits, with_contained
 from ._errors import DedupError
 from ._exact import exact_groups, oversized
 from ._find import Corpus
-from ._lsh import estimate, estimate_margin
+from ._lsh import estimate, estimate_floor
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
 from ._read import Document, FolderScan, ReadError, read_corpus
@@ -80,8 +80,10 @@ _APPLICATION_ID = 0x64656475  # "dedu": tells an index from any other SQLite fil
 # Containment samples (between adds): the shingles whose 64-bit hash lies in the lowest 1/16 of
 # the range. A fixed-rate sample depends on the shingle only, never on the text it sits in, so a
 # short text's sampled shingles are sampled in every longer text that holds them. 1/16 rather
-# than 1/8: half the rows (about 200 bytes a paragraph), and contained pairs across ten adds of
-# zh 100k 0.9994 of the batch engine's instead of 0.9998 (seeds one document an add: 47 of 59, not 49).
+# than 1/8: half the rows (181-186 bytes a paragraph in benchmarks/INDEX.md). What it costs in
+# contained pairs across adds is in INDEX.md (zh 100k in two adds, the seeds a document an add); a
+# hand run while choosing, not recorded there: ten adds of zh 100k, 0.9994 of the batch engine's
+# contained pairs at 1/16 against 0.9998 at 1/8, the seeds 47 against 49 of 59.
 _SAMPLE_BELOW = 1 << 60
 _SAMPLE_SHIFT = 29  # stored as 31 bits: a chance collision only adds a candidate, which is verified
 _MAX_POSTING = 32  # sampled shingles held by more groups say little (common phrases): not used
@@ -216,15 +218,14 @@ def _nibbles(compact: np.ndarray) -> np.ndarray:
     return low[:, 0::2] | (low[:, 1::2] << np.uint8(4))
 
 
-def _nibbles_agreeing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many nibbles agree, row by row, between two ``_nibbles`` arrays (an odd bin count's padding
-    nibble agrees too: one more, which keeps the count an upper bound).
+def _unpack_nibbles(packed: np.ndarray, num_perm: int) -> np.ndarray:
+    """``_nibbles`` undone: the low four bits of each bin, ``(m, num_perm)`` uint8.
 
-    >>> _nibbles_agreeing(_nibbles(np.array([[1, 2, 3, 4]], np.uint8)), _nibbles(np.array([[1, 0x12, 0, 4]], np.uint8)))
-    array([3])
+    >>> compact = np.array([[0x12, 0x34, 0xF5]], np.uint8)
+    >>> _unpack_nibbles(_nibbles(compact), 3).tolist() == (compact & 15).tolist()
+    True
     """
-    same = ~(a ^ b)
-    return (((same & np.uint8(0x0F)) == 0x0F).sum(axis=1) + ((same & np.uint8(0xF0)) == 0xF0).sum(axis=1)).astype(np.int64)
+    return np.stack([packed & np.uint8(0x0F), packed >> np.uint8(4)], axis=-1).reshape(len(packed), -1)[:, :num_perm]
 
 
 def _link_pairs(a: np.ndarray, old_a: int, b: np.ndarray, old_b: int, base: int, limit: int) -> np.ndarray:
@@ -701,8 +702,8 @@ class Index:
         # Candidates: LSH buckets (estimated first); for containment, the batch engine's search among
         # the new texts and shared samples between new and stored ones.
         banded_gids = new_gids[banded]
-        lsh = self._without_hopeless(self._band_candidates(keys, banded_gids, base_gid), base_gid,
-                                     dict(zip(banded_gids.tolist(), _nibbles(signed.compact))))
+        lsh = self._without_hopeless(self._band_candidates(keys, banded_gids, base_gid), base_gid, banded_gids,
+                                     signed.compact & np.uint8(0x0F))
         nsample_new = np.bincount(owner, minlength=len(new_gids))
         cont = np.zeros((0, 2), np.int64)
         if contain:
@@ -808,7 +809,8 @@ class Index:
         out = out[out[:, 0] != out[:, 1]]
         return np.unique(np.sort(out, axis=1), axis=0) if len(out) else out
 
-    def _without_hopeless(self, lsh: np.ndarray, base_gid: int, new_nibbles: dict[int, np.ndarray]) -> np.ndarray:
+    def _without_hopeless(self, lsh: np.ndarray, base_gid: int, new_gids: np.ndarray, new_low: np.ndarray
+                          ) -> np.ndarray:
         """LSH candidates less those with a stored group whose estimate cannot reach the floor.
 
         Two signatures' low nibbles agree wherever their compact bins do (and by chance more
@@ -819,15 +821,16 @@ class Index:
         stored = lsh[:, 0] < base_gid
         if not stored.any():
             return lsh
-        old = distinct(lsh[stored, 0])
-        known = dict(self._select_in("SELECT gid, nibbles FROM groups WHERE gid IN ({})", old.tolist()))
-        a = np.stack([np.frombuffer(known[g], np.uint8) for g in lsh[stored, 0].tolist()])
-        b = np.stack([new_nibbles[g] for g in lsh[stored, 1].tolist()])
-        agree = _nibbles_agreeing(a, b)
-        s = self.settings
-        floor = s.threshold - estimate_margin(s.threshold, s.num_perm) if s.verify else s.threshold
+        rows = self._select_in("SELECT gid, nibbles FROM groups WHERE gid IN ({}) ORDER BY gid",
+                               distinct(lsh[stored, 0]).tolist())
+        old_low = _unpack_nibbles(np.frombuffer(b"".join(r[1] for r in rows), np.uint8).reshape(len(rows), -1),
+                                  self.settings.num_perm)
+        # Stored gids all come before new ones: one sorted row index for both. ``estimate`` on the low
+        # nibbles is the share of agreeing nibbles, never below the share of agreeing bins.
+        ids = np.concatenate([np.array([r[0] for r in rows], np.int64), new_gids])
+        low = np.concatenate([old_low, new_low])
         keep = np.ones(len(lsh), bool)
-        keep[np.flatnonzero(stored)] = agree / s.num_perm >= floor
+        keep[np.flatnonzero(stored)] = estimate(low, np.searchsorted(ids, lsh[stored])) >= estimate_floor(self.settings)
         return lsh[keep]
 
     def _containment_candidates(self, owner_gid: np.ndarray, skey: np.ndarray, base_gid: int,
@@ -922,7 +925,7 @@ class Index:
             involved, local = np.unique(lsh, return_inverse=True)
             compact = np.stack([groups.compact[g] for g in involved.tolist()])
             estimates = estimate(compact, local.reshape(-1, 2))
-            floor = s.threshold - estimate_margin(s.threshold, s.num_perm) if s.verify else s.threshold
+            floor = estimate_floor(s)
             keep = estimates >= floor
             lsh, estimates = lsh[keep], estimates[keep]
         else:

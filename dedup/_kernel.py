@@ -29,7 +29,7 @@ from ._arrays import distinct, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
-__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_slot_chunks", "held_slots", "map_characters",
+__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_slot_chunks", "map_characters",
            "overlap_texts", "sign_texts", "slots_in", "smallest_hashes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
@@ -264,22 +264,17 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np
     return (rows.reshape(-1) if (counts == k).all() else rows[np.arange(k)[None, :] < counts[:, None]]), counts
 
 
-def held_slots(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where every text's distinct character n-gram hashes that are in *table* (sorted, distinct
-    uint64 hashes) sit in it: ``(slots, owner)`` (int32), by text, ascending within each. Compiled kernels only.
+def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where every text's distinct character n-gram hashes that are in *table* (sorted, distinct uint64
+    hashes) sit in it: ``(slots, owner)`` (int32) by text, ascending within each, a chunk of texts at a
+    time, in text order: a caller that consumes the chunks one by one never holds them twice (joined,
+    they are the containment search's largest array). Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd"], 3, 1)
-    >>> [a.tolist() for a in held_slots(["abcd", "zzabcd", "xy"], 3, hashes)]
-    [[0, 0], [0, 1]]
+    >>> [[a.tolist() for a in chunk] for chunk in held_slot_chunks(["abcd", "zzabcd", "xy"], 3, hashes)]
+    [[[0, 0], [0, 1]]]
     """
-    found = held_slot_chunks(texts, shingle_size, table)
-    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
-
-
-def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``held_slots`` as it is made, a chunk of texts at a time, in text order: a caller that consumes the
-    chunks one by one never holds them twice (joined, they are the containment search's largest array)."""
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     starts, shift = _buckets(table)
     # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the

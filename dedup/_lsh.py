@@ -160,6 +160,18 @@ def estimate_margin(threshold: float, num_perm: int) -> float:
     return 4 * float(np.sqrt(threshold * (1 - threshold) / num_perm)) + 1 / num_perm
 
 
+def estimate_floor(settings: Settings) -> float:
+    """The lowest MinHash estimate a candidate may have and stay one: with verification, the threshold
+    less ``estimate_margin`` (the exact check decides); without, the threshold itself.
+
+    >>> from dedup._settings import Settings
+    >>> round(estimate_floor(Settings(threshold=0.5)), 4), estimate_floor(Settings(threshold=0.5, verify=False))
+    (0.3154, 0.5)
+    """
+    return settings.threshold - estimate_margin(settings.threshold, settings.num_perm) if settings.verify \
+        else settings.threshold
+
+
 def bucket(settings: Settings, keys: np.ndarray, compact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs (local row positions) from equal band keys, and their MinHash estimates.
 
@@ -177,7 +189,5 @@ def bucket(settings: Settings, keys: np.ndarray, compact: np.ndarray) -> tuple[n
 
     local = band_candidates(keys, settings.max_bucket)
     estimates = estimate(compact, local)
-    floor = settings.threshold - estimate_margin(settings.threshold, settings.num_perm) if settings.verify \
-        else settings.threshold
-    keep = estimates >= floor
+    keep = estimates >= estimate_floor(settings)
     return local[keep], estimates[keep]

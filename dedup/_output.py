@@ -84,7 +84,8 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
     """
     if not isinstance(cleaned, Cleaned):
         raise UsageError(f"cleaned must be the Cleaned that clean() returned, not {type(cleaned).__name__}")
-    if source is not None and any(d.row >= 0 for d in cleaned.result.documents):
+    # Rows read from table files name their file; documents given in memory are rows too, but of no file.
+    if source is not None and any(d.source for d in cleaned.result.documents):
         raise UsageError(f"{source} holds tables: write them back as tables with write_cleaned_tabular "
                          "(what `dedup --clean` does), not a file a row")
     out, out_real = _target_arg(target)

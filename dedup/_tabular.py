@@ -61,7 +61,6 @@ from ._output import (
     json_reason,
     log_line,
     manifest_bytes,
-    manifest_format,
     open_stored,
     read_manifest,
     record_problem,
@@ -70,7 +69,7 @@ from ._output import (
 from ._read import Document, ReadError, _reason, folder_root, read_file
 
 __all__ = [
-    "BATCH_ROWS", "PassageLinks", "TableFormat", "TableSet", "is_tabular_output", "passage_links",
+    "BATCH_ROWS", "PassageLinks", "TableFormat", "TableSet", "passage_links",
     "read_objects", "read_path", "read_text_file", "restore_tabular", "row_annotations", "table_files",
     "table_format", "warn_if_jsonl", "write_annotated", "write_cleaned_tabular", "write_table",
 ]
@@ -1299,11 +1298,6 @@ def _digest_text(digest: Any, text: Any) -> None:
     data = b"\x00" if text is None else text.encode("utf-8", "surrogatepass") if isinstance(text, str) \
         else repr(text).encode("utf-8")
     digest.update(len(data).to_bytes(8, "little") + data)
-
-
-def is_tabular_output(folder: str | os.PathLike[str]) -> bool:
-    """Whether *folder* was written by ``write_cleaned_tabular`` (so ``restore_tabular`` reads it back)."""
-    return manifest_format(folder) == TABLES_FORMAT
 
 
 def restore_tabular(cleaned_dir: str | os.PathLike[str], target: str | os.PathLike[str], force: bool = False) -> int:

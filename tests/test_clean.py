@@ -94,3 +94,15 @@ def test_removal_log_round_trips_and_a_misfit_is_refused(seeds):
         restore(edited, cleaned.removed)
     with pytest.raises(IntegrityError, match="not among the cleaned documents"):
         restore({}, cleaned.removed)
+
+
+def test_documents_given_in_memory_are_written_as_files(tmp_path):
+    # They carry row numbers as any rows do, but of no table file: written a file each, not refused as tables.
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "other.md").write_text("未读的文件", "utf-8")
+    cleaned = clean([("a.txt", "同一段文字，出现两次。\n别的"), ("b.txt", "同一段文字，出现两次。")])
+    dedup.write_cleaned(cleaned, source, tmp_path / "out")
+    assert (tmp_path / "out" / "a.txt").read_text("utf-8") == "同一段文字，出现两次。\n别的"
+    assert (tmp_path / "out" / "b.txt").read_text("utf-8") == ""
+    assert (tmp_path / "out" / "other.md").read_text("utf-8") == "未读的文件"

@@ -215,13 +215,16 @@ def test_report_and_restore_exit_codes(tmp_path, capsys):
 
 
 def test_reading_errors_are_the_inputs_only_when_a_file_failed():
-    from dedup import InputError
+    from dedup import InputError, OutputError
     from dedup.__main__ import exit_codes
 
-    with pytest.raises(InputError, match="No such file"), exit_codes("corpus", reading=True):
+    with pytest.raises(InputError, match="No such file"), exit_codes("/no/such", reading=True):
         open("/no/such/dir/x.txt")  # noqa: SIM115
-    with pytest.raises(InputError, match=r"cannot read /x\.txt: Permission denied"), exit_codes("corpus", reading=True):
-        raise PermissionError(13, "Permission denied", "/x.txt")
+    with pytest.raises(InputError, match=r"cannot read /in/x\.txt: Permission denied"), exit_codes("/in", reading=True):
+        raise PermissionError(13, "Permission denied", "/in/x.txt")
+    # A file of dedup's own that failed (a Dask spool in a full /tmp) is a write error, not the input's.
+    with pytest.raises(OutputError, match=r"cannot write /tmp/spool/0\.pickle"), exit_codes("/in", reading=True):
+        raise OSError(28, "No space left on device", "/tmp/spool/0.pickle")
     # Not a file of the input's (a lost connection, a bug): passed on as it is, not blamed on the input.
     with pytest.raises(ConnectionResetError), exit_codes("corpus", reading=True):
         raise ConnectionResetError("peer went away")

@@ -88,8 +88,8 @@ def test_exact_containment_join_equals_brute_force(texts, contained, n, count):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10**6), st.integers(2, 40), st.sampled_from([2, 3, 5]), st.sampled_from([1, 4, 16]),
-       st.integers(1, 9), st.sampled_from([1, 2, 3, 32]))
-def test_the_two_pass_search_gives_the_pairs_of_the_whole_index(seed, count, n, sample, batch, max_posting):
+       st.integers(1, 9), st.sampled_from([1, 2, 3, 32]), st.sampled_from([50, 10**6]))
+def test_the_two_pass_search_gives_the_pairs_of_the_whole_index(seed, count, n, sample, batch, max_posting, chunk):
     # The index cut to queried hashes (less those asked by more than max_posting texts) finds what an
     # index of every shingle, built batch by batch, finds.
     from dedup._contain import sample_batch
@@ -97,7 +97,8 @@ def test_the_two_pass_search_gives_the_pairs_of_the_whole_index(seed, count, n, 
     _kernel._load()
     texts = corpus(np.random.default_rng(seed), count)
     whole = [sample_batch(Shingler("char", n)(texts[i:i + batch]), i, sample) for i in range(0, len(texts), batch)]
-    got = contained_candidates(texts, n, 0.8, sample, max_posting)
+    with patch.object(_kernel, "_CHUNK_CHARS", chunk):  # the index in one chunk or in many, counted together
+        got = contained_candidates(texts, n, 0.8, sample, max_posting)
     with patch.object(_kernel, "use_kernels", lambda chars: False):  # the reference: the numpy path
         assert got.tolist() == candidates_from_samples(whole, 0.8, max_posting).tolist()
     # The compiled path of candidates_from_samples, the parts in any order (askers out of order): the same.

@@ -166,9 +166,14 @@ def test_a_folder_is_read_on_the_workers_with_the_local_engine_answer(corpus, cl
     monkeypatch.chdir(tmp_path)  # a relative folder: the workers get absolute paths
     local = dedup.find_duplicates("corpus")
     assert len(local.errors) == 3 and local.skipped == ["notes.csv"] and len(local.pair_index)
-    for size, read_bytes in ((40, 20_000), (1, 1), (10**9, 1 << 25)):  # reads and partitions of every size
-        monkeypatch.setattr("dedup._dask.READ_BYTES", read_bytes)
-        assert_same(local, find_duplicates_dask("corpus", client=client, partition_size=size))
+    def no_driver_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the driver read the folder")
+
+    with monkeypatch.context() as patched:  # the workers read it: the driver's read_corpus is never called
+        patched.setattr("dedup._dask.read_corpus", no_driver_reading)
+        for size, read_bytes in ((40, 20_000), (1, 1), (10**9, 1 << 25)):  # reads and partitions of every size
+            patched.setattr("dedup._dask.READ_BYTES", read_bytes)
+            assert_same(local, find_duplicates_dask("corpus", client=client, partition_size=size))
     assert_same(local, find_duplicates_dask("corpus", client=client, read_on_workers=False))
     only = ["part1/*", "part2/*"]
     assert_same(dedup.find_duplicates("corpus", include=only), find_duplicates_dask("corpus", client=client,

@@ -155,6 +155,8 @@ def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
     assert hashes.tolist() == [h for w in want for h in w]
     # The table: some texts' smallest hashes and some hashes nobody has.
     table = np.unique(np.concatenate([hashes[::2], np.array([1, 2**63, 2**64 - 1], np.uint64)]))
-    slots, owner = _kernel.held_slots(texts, n, table)
+    with patch.object(_kernel, "_CHUNK_CHARS", 7):  # several chunks, in text order, whatever their sizes
+        chunks = _kernel.held_slot_chunks(texts, n, table)
+    slots, owner = (np.concatenate([chunk[k] for chunk in chunks]) for k in (0, 1))
     wanted = [(i, h) for i, s in enumerate(sets) for h in sorted(s & set(table.tolist()))]
     assert list(zip(owner.tolist(), table[slots].tolist())) == wanted

@@ -24,6 +24,7 @@ from dedup import (
     UsageError,
     read_corpus,
     restore_tabular,
+    row_annotations,
     write_annotated,
     write_cleaned_tabular,
     write_table,
@@ -531,6 +532,9 @@ def test_passage_table(tmp_path, name):
     # The near pair shares a cluster label; the table's labels are as many as the result's clusters.
     assert _int_or_none(near["cluster"]) is not None
     assert _int_or_none(near["cluster"]) == _int_or_none(by_place[("11", 0)]["cluster"])
+    # The annotations written into the rows say the same of each passage as the table.
+    per_document = {a["id"]: a["dedup_passages"] for a in row_annotations(result)}
+    assert [p["cluster"] for p in per_document[13]] == [_int_or_none(by_place[("13", i)]["cluster"]) for i in range(3)]
     clusters = {str(r["cluster"]) for r in rows if str(r["cluster"]) not in ("", "None")}
     assert len(clusters) == len(result.clusters) + len(result.boilerplate_clusters)
 
