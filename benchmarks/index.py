@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         saved.write_text(json.dumps({k: v for k, v in rows.items() if k.endswith(f" {size}")}))
 
     if not args.report and (not args.only or "index" in args.only):
-        # A fresh checkout compiles its kernels on first use (numba's cache, about 6 s): not in a timing.
+        # A fresh checkout compiles its kernels on first use (numba's cache, seconds): not in a timing.
         run_method(["batch", "10000"])
         rows["seeds"] = seeds_containment()
         (out / "index-seeds.json").write_text(json.dumps({"seeds": rows["seeds"]}))
@@ -583,7 +583,7 @@ Texts: one zlib call per text costs about 60 us (its set-up), more than signing;
   is still found, and every pair is verified as the batch engine verifies it; the containment
   search's pairs across adds (contained ones, and the odd near pair LSH missed) come from shared
   sampled shingles instead of the batch engine's index of every shingle (which would cost about
-  2.8 KB a passage on disk), so the index finds most but not all of them (counts above; a test
+  2.8 KB a passage on disk, an estimate: about 230 rows of some 12 bytes), so the index finds most but not all of them (counts above; a test
   checks a short passage inside a long one is found across adds, either one first). No
   incremental index could give the batch answer for every split: whether a sampled shingle
   counts (held by at most `max_posting` texts) depends on documents not yet added.
