@@ -103,7 +103,10 @@ def test_batch_signer_equals_reference(sets, num_perm, seed):
 def test_minhash_estimate_within_error_bound(size, share, seed):
     """With k bins the estimate's standard error is sqrt(J(1-J)/k); allow 5 of them plus one bin."""
     rng = np.random.default_rng(seed)
-    pool = rng.choice(2**62, size=3 * size, replace=False).astype(np.uint64)
+    # Shingle hashes as the shingler makes them: spread over all 64 bits. (Hashes below 2**62 fill only
+    # a quarter of the bins where the seed's multiplier is 1, as it is for seed 0.)
+    pool = np.unique(rng.integers(0, 2**64 - 1, size=4 * size, dtype=np.uint64, endpoint=True))
+    pool = rng.permutation(pool)[:3 * size]
     common = int(share * size)
     a = pool[:size]
     b = np.concatenate((pool[:common], pool[size:2 * size - common]))
