@@ -30,7 +30,7 @@ from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
 __all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_slot_chunks", "map_characters",
-           "overlap_texts", "sign_texts", "slots_in", "smallest_hashes"]
+           "overlap_texts", "sampled_hashes", "sign_texts", "slots_in", "smallest_hashes"]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -80,7 +80,7 @@ def _load() -> None:
 
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
-             "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts",
+             "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts", "_sampled_kernel",
              "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_slot_of", "_held_kernel",
              "_slots_kernel")
     space = globals()
@@ -264,6 +264,31 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np
     return (rows.reshape(-1) if (counts == k).all() else rows[np.arange(k)[None, :] < counts[:, None]]), counts
 
 
+def sampled_hashes(texts: Sequence[str], shingle_size: int, below: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's character n-gram hashes under *below*, shifted right by *shift*, distinct and ascending,
+    laid end to end, and how many each text has: ``(values, counts)`` (a fixed-rate sample of the
+    shingles, the same in every text that holds them). Compiled kernels only.
+
+    >>> _load()
+    >>> values, counts = sampled_hashes(["abcd", "xy", ""], 3, 2**64 - 1, 0)  # (nearly) every shingle
+    >>> counts.tolist(), bool(values[0] < values[1])
+    ([2, 1, 0], True)
+    """
+    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
+    counts = np.zeros(len(texts), np.int64)
+
+    def work(chunk: tuple[int, int]) -> np.ndarray:
+        start, end = chunk
+        codes, offsets = _codes(texts[start:end])
+        scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
+        out = np.empty(max(1, len(codes)), np.uint64)  # a text has no more shingles than characters
+        filled = _sampled_kernel(codes, offsets, shingle_size, gram_tag, short_tag, np.uint64(below),
+                                 np.uint64(shift), scratch, out, counts[start:end])
+        return out[:filled].copy()
+
+    return np.concatenate(each(work, _chunks(texts))), counts
+
+
 def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Where every text's distinct character n-gram hashes that are in *table* (sorted, distinct uint64
     hashes) sit in it: ``(slots, owner)`` (int32) by text, ascending within each, a chunk of texts at a
@@ -359,6 +384,29 @@ def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, k, scratch, out, co
             if filled < k:
                 filled += 1
         counts[i] = filled
+
+
+@no_type_check  # typed by numba, not by mypy
+def _sampled_kernel(codes, offsets, n, gram_tag, short_tag, below, shift, scratch, out, counts):
+    """Each text's hashes under *below*, shifted, sorted and made distinct in place in ``out``; returns
+    how many were written in all."""
+    filled = 0
+    for i in range(len(offsets) - 1):
+        total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
+        first = filled
+        for p in range(total):
+            if scratch[p] < below:
+                out[filled] = scratch[p] >> shift
+                filled += 1
+        out[first:filled].sort()
+        kept = first
+        for p in range(first, filled):
+            if kept == first or out[p] != out[kept - 1]:
+                out[kept] = out[p]
+                kept += 1
+        counts[i] = kept - first
+        filled = kept
+    return filled
 
 
 @no_type_check  # typed by numba, not by mypy

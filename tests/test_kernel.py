@@ -160,3 +160,16 @@ def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
     slots, owner = (np.concatenate([chunk[k] for chunk in chunks]) for k in (0, 1))
     wanted = [(i, h) for i, s in enumerate(sets) for h in sorted(s & set(table.tolist()))]
     assert list(zip(owner.tolist(), table[slots].tolist())) == wanted
+
+
+@needs_numba
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS, st.integers(1, 6), st.integers(0, 63), st.sampled_from([0, 3, 29]))
+def test_sampled_hashes_equal_python_sets(texts, n, below_bits, shift):
+    batch = Shingler("char", n)(texts)
+    below = 1 << below_bits
+    want = [sorted({h >> shift for h in batch.of(i).tolist() if h < below}) for i in range(len(texts))]
+    with patch.object(_kernel, "_CHUNK_CHARS", 7):  # several chunks, joined in text order
+        values, counts = _kernel.sampled_hashes(texts, n, below, shift)
+    assert counts.tolist() == [len(w) for w in want]
+    assert values.tolist() == [h for w in want for h in w]
