@@ -770,10 +770,8 @@ class Index:
         if len(old_lsh):
             again = sign_passages(self._signing, [groups.norm[g] for g in old_lsh.tolist()], np.arange(len(old_lsh)))
             groups.compact.update(zip(old_lsh.tolist(), again.compact))
-        for k, g in enumerate(new_gids.tolist()):
-            groups.norm[g] = norms[int(new_first_arr[k])]
-        for k, g in enumerate(banded_gids.tolist()):
-            groups.compact[g] = signed.compact[k]
+        groups.norm.update(zip(new_gids.tolist(), [norms[i] for i in new_first_arr.tolist()]))
+        groups.compact.update(zip(banded_gids.tolist(), signed.compact))
         links = self._verify(lsh, cont, groups)
 
         # The passage pairs this add gives: equal texts, and links expanded to members.
@@ -1114,15 +1112,15 @@ class Index:
             range(plan.base_pid, plan.base_pid + len(gid)), (base_did + passages.doc_pos).tolist(),
             passages.line.tolist(), passages.start.tolist(), passages.end.tolist(),
             [None if g < 0 else g for g in gid.tolist()]])
-        sizes = dict(zip(*np.unique(gid[gid >= 0], return_counts=True)))
-        banded_at = np.full(len(plan.new_gids), -1, np.int64)
-        banded_at[plan.banded] = np.arange(int(plan.banded.sum()))
-        nsample = np.bincount(plan.sample_owner, minlength=len(plan.new_gids))
-        nibbles = _nibbles(plan.compact)
-        new_gids = plan.new_gids.tolist()
-        _insert_rows(con, "groups", [
-            new_gids, plan.new_hash, [int(sizes[g]) for g in new_gids], [len(plan.norms[i]) for i in plan.new_first.tolist()],
-            nsample.tolist(), [nibbles[k].tobytes() if k >= 0 else None for k in banded_at.tolist()]])
+        new_count = len(plan.new_gids)
+        if new_count:  # new groups are numbered on from the stored ones
+            sizes = np.bincount(gid[gid >= plan.new_gids[0]] - plan.new_gids[0], minlength=new_count)
+            nibbles: list[bytes | None] = [None] * new_count
+            for k, row in zip(np.flatnonzero(plan.banded).tolist(), _nibbles(plan.compact)):
+                nibbles[k] = row.tobytes()
+            _insert_rows(con, "groups", [
+                plan.new_gids.tolist(), plan.new_hash, sizes.tolist(), [len(plan.norms[i]) for i in plan.new_first.tolist()],
+                np.bincount(plan.sample_owner, minlength=new_count).tolist(), nibbles])
         con.executemany("UPDATE groups SET size = size + ? WHERE gid = ?",
                         ((c, g) for g, c in plan.old_growth.items()))
         # Sorted keys fill the B-trees page by page.
