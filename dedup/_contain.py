@@ -97,10 +97,11 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     # A hash that more than max_posting texts ask for is held by each of them (a text's queries are its
     # own distinct shingles): never usable, so it is not looked for. On zh 1M, 150,000 such hashes
     # held 17 million of the 37 million index entries.
-    # The table is made in the sorted copy's own memory (a compiled pass): at 1M texts, arrays of run
-    # starts and lengths would add about 400 MB at what is the search's peak.
     ordered = np.sort(query)
-    table = ordered[:_rare_kernel(ordered, max_posting)]
+    runs = np.flatnonzero(first_of_runs(ordered))
+    askers_of = np.diff(np.append(runs, len(ordered)))
+    table = ordered[runs[askers_of <= max_posting]]
+    del ordered, runs, askers_of
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
@@ -288,23 +289,6 @@ def _holders_kernel(firsts, at, usable, starts, holders, needed, max_posting, x_
 
 
 @no_type_check  # typed by numba, not by mypy
-def _rare_kernel(values, max_run):
-    """The distinct values of sorted *values* that occur at most *max_run* times, moved to its front
-    in order; returns how many."""
-    kept = 0
-    i = 0
-    while i < len(values):
-        j = i + 1
-        while j < len(values) and values[j] == values[i]:
-            j += 1
-        if j - i <= max_run:
-            values[kept] = values[i]
-            kept += 1
-        i = j
-    return kept
-
-
-@no_type_check  # typed by numba, not by mypy
 def _group_kernel(slot, owner, fill, out):
     """Lay owners out by slot (a counting sort): each goes to ``out[fill[slot]]``, which then moves on."""
     for k in range(len(slot)):
@@ -321,10 +305,9 @@ def _count_kernel(slot, counts):
 
 def _compile(jit) -> None:
     """Have numba compile this module's kernels."""
-    global _holders_kernel, _group_kernel, _count_kernel, _rare_kernel
+    global _holders_kernel, _group_kernel, _count_kernel
     if not hasattr(_holders_kernel, "py_func"):
         _holders_kernel, _group_kernel, _count_kernel = jit(_holders_kernel), jit(_group_kernel), jit(_count_kernel)
-        _rare_kernel = jit(_rare_kernel)
 
 
 _kernel.register(_compile)
