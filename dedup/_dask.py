@@ -384,10 +384,47 @@ def _samples(signed: _Signed, rep_start: int) -> tuple[np.ndarray, ...]:
             _cat([s.queries for s in samples], np.uint64), _cat([s.askers for s in samples], np.int64) + rep_start)
 
 
+def _queries(signed: _Signed) -> np.ndarray:
+    """The partition's query hashes."""
+    return _cat([s.queries for s in signed.signed.samples], np.uint64)
+
+
 @_trimmed
-def _contain_split(signed: _Signed, rep_start: int, reducers: int) -> list[tuple[np.ndarray, ...]]:
-    """The partition's postings and queries, by reducer (hash range)."""
+def _asked_bitmap(*queries: np.ndarray) -> np.ndarray:
+    """A bitmap of the top bits of every asked hash, at least 16 bits an asked hash, so that a posting
+    of a hash nobody asks about passes it about one time in 16 or less. Top bits: the containment
+    search ignores low bits (``candidates_from_samples``), and ``_contain_reduce`` matches by the top
+    32, so every posting it would send passes.
+
+    >>> bitmap = _asked_bitmap(np.array([2**63, 5], np.uint64))
+    >>> len(bitmap) * 8, bool(_asked(bitmap, np.array([2**63 + 7, 2**62], np.uint64)).tolist() == [True, False])
+    (65536, True)
+    """
+    asked = _cat(list(queries), np.uint64)
+    bits = min(32, max(16, (16 * len(asked) - 1).bit_length()))
+    slots = distinct(asked >> np.uint64(64 - bits))
+    byte = slots >> np.uint64(3)
+    masks = (np.uint8(1) << (slots & np.uint64(7)).astype(np.uint8)).astype(np.uint8)
+    runs = np.flatnonzero(first_of_runs(byte))
+    bitmap = np.zeros(1 << (bits - 3), np.uint8)
+    if len(runs):
+        bitmap[byte[runs]] = np.bitwise_or.reduceat(masks, runs)
+    return bitmap
+
+
+def _asked(bitmap: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Whether each hash's top bits are set in *bitmap* (``_asked_bitmap``)."""
+    slots = hashes >> np.uint64(64 - (len(bitmap) * 8).bit_length() + 1)
+    return ((bitmap[slots >> np.uint64(3)] >> (slots & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
+
+
+@_trimmed
+def _contain_split(signed: _Signed, rep_start: int, reducers: int, bitmap: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """The partition's queries, and its postings of hashes some text may ask about (``_asked``), by
+    reducer (hash range): the postings of hashes nobody asks about never travel."""
     hashes, owners, queries, _ = _samples(signed, rep_start)
+    wanted = _asked(bitmap, hashes)
+    hashes, owners = hashes[wanted], owners[wanted]
     post, ask = _route(hashes, reducers), _route(queries, reducers)
     return [(hashes[post == r], owners[post == r], queries[ask == r]) for r in range(reducers)]
 
@@ -860,13 +897,15 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
     # Containment candidates: postings and queries shuffled by hash.
     contain: list[Any] = [None] * P
     if settings.containment and settings.verify:
-        split = [submit("contain-split", _contain_split, signed[p], int(rep_starts[p]), R, key=(p,))
+        bitmap = submit("contain-asked", _asked_bitmap, *[submit("contain-queries", _queries, signed[p], key=(p,))
+                                                         for p in range(P)])
+        split = [submit("contain-split", _contain_split, signed[p], int(rep_starts[p]), R, bitmap, key=(p,))
                  for p in range(P)]
         found = run.shuffle("contain", split, getitem, range(R), _contain_reduce)
         contain = [submit("contain", _contain_pairs, settings, m, signed[p], int(rep_starts[p]),
                           *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(R)], key=(p,))
                    for p in range(P)]
-        del split, found
+        del split, found, bitmap
 
     # Verification: fetch the other sides of each partition's pairs from their partitions.
     candidates = [submit("candidates", _candidates, rep_starts, p, lsh[p], contain[p], key=(p,)) for p in range(P)]
