@@ -13,9 +13,11 @@ goes through a shuffle of arrays, keyed so that the global answer is the local o
 - LSH candidates: band keys are shuffled by band; each reducer calls ``band_candidates`` on its
   bands over all representatives (giant buckets become stars around their first member there,
   as locally), and sends each pair to the partition of its first member;
-- containment candidates: shingle postings and queries are shuffled by hash; each reducer sends
-  a partition the postings of every hash its queries ask about, and the partition calls
-  ``candidates_from_samples`` on them (the global inverted index is never in one place);
+- containment candidates: one task makes a bitmap of every partition's queries (``_asked_bitmap``);
+  the shingle postings that pass it (those of asked hashes, and a few others) and the queries
+  are shuffled by hash; each reducer sends a partition the postings of every hash its queries
+  ask about, and the partition calls ``candidates_from_samples`` on them (the global inverted
+  index is never in one place);
 - verification: each partition fetches the compact signatures of the other sides of its LSH
   pairs from their partitions (a join by representative number), drops the pairs whose
   estimate is hopeless as ``bucket`` does, then fetches the normal forms of the other sides
