@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "ranks", "weighted_ranges"]
+__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "in_top_bits", "ranks", "top_bits_bitmap",
+           "weighted_ranges"]
 
 
 def ranks(sizes: np.ndarray) -> np.ndarray:
@@ -75,3 +76,32 @@ def weighted_ranges(weights: np.ndarray, budget: int) -> list[tuple[int, int]]:
     closing = np.searchsorted(ends, np.arange(budget, int(ends[-1]) + budget, budget, dtype=np.int64), "left") + 1
     edges = distinct(np.concatenate(([0], closing, [len(ends)])).clip(0, len(ends)))
     return [(int(a), int(b)) for a, b in zip(edges[:-1].tolist(), edges[1:].tolist())]
+
+
+def top_bits_bitmap(hashes: np.ndarray, bits: int) -> np.ndarray:
+    """A bitmap of ``2**bits`` bits (uint8, little-endian bits) with the bit of each uint64 hash's top
+    *bits* bits set: a set of hashes by prefix, with no false negatives.
+
+    >>> top_bits_bitmap(np.array([0, 2**63, 2**63 + 5], np.uint64), 4).tolist()  # prefixes 0 and 8
+    [1, 1]
+    """
+    if not 3 <= bits <= 40:
+        raise ValueError(f"bits must lie in 3..40, not {bits!r}")
+    slots = distinct(np.asarray(hashes, np.uint64) >> np.uint64(64 - bits))
+    byte = slots >> np.uint64(3)
+    masks = (np.uint8(1) << (slots & np.uint64(7)).astype(np.uint8)).astype(np.uint8)
+    runs = np.flatnonzero(first_of_runs(byte))
+    bitmap = np.zeros(1 << (bits - 3), np.uint8)
+    if len(runs):
+        bitmap[byte[runs]] = np.bitwise_or.reduceat(masks, runs)
+    return bitmap
+
+
+def in_top_bits(bitmap: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Whether each uint64 hash's top bits are set in *bitmap* (``top_bits_bitmap``).
+
+    >>> in_top_bits(top_bits_bitmap(np.array([2**63], np.uint64), 4), np.array([2**63 + 9, 2**62], np.uint64)).tolist()
+    [True, False]
+    """
+    slots = np.asarray(hashes, np.uint64) >> np.uint64(65 - (len(bitmap) * 8).bit_length())
+    return ((bitmap[slots >> np.uint64(3)] >> (slots & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)

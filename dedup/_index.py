@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, _kernel
-from ._arrays import distinct, first_of_runs, gather_ranges, ranks
+from ._arrays import distinct, first_of_runs, gather_ranges, ranks, top_bits_bitmap
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
 from ._contain import required_hits, with_contained
@@ -87,6 +87,7 @@ _APPLICATION_ID = 0x64656475  # "dedu": tells an index from any other SQLite fil
 # hand run while choosing, not recorded there: ten adds of zh 100k, 0.9994 of the batch engine's
 # contained pairs at 1/16 against 0.9998 at 1/8, the seeds 47 against 49 of 59.
 _SAMPLE_BELOW = 1 << 60
+_SAMPLE_BITMAP = top_bits_bitmap(np.zeros(1, np.uint64), 4)  # the same sample: the top four bits zero
 _SAMPLE_SHIFT = 29  # stored as 31 bits: a chance collision only adds a candidate, which is verified
 _MAX_POSTING = 32  # sampled shingles held by more groups say little (common phrases): not used
 # Normal forms are stored 16 to a zlib block (by gid): one short text compresses poorly alone, and
@@ -242,7 +243,7 @@ def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tup
     (True, True, True)
     """
     if settings.shingle_kind == "char" and _kernel.use_kernels(sum(map(len, texts))):
-        values, counts = _kernel.sampled_hashes(texts, settings.shingle_size, _SAMPLE_BELOW, _SAMPLE_SHIFT)
+        values, counts = _kernel.sampled_hashes(texts, settings.shingle_size, _SAMPLE_BITMAP, _SAMPLE_SHIFT)
         return np.repeat(np.arange(len(texts), dtype=np.int64), counts), values.astype(np.int64)
     owners, keys = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for start in range(0, len(texts), chunk):

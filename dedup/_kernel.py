@@ -264,25 +264,30 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np
     return (rows.reshape(-1) if (counts == k).all() else rows[np.arange(k)[None, :] < counts[:, None]]), counts
 
 
-def sampled_hashes(texts: Sequence[str], shingle_size: int, below: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's character n-gram hashes under *below*, shifted right by *shift*, distinct and ascending,
-    laid end to end, and how many each text has: ``(values, counts)`` (a fixed-rate sample of the
-    shingles, the same in every text that holds them). Compiled kernels only.
+def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, shift: int = 0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's character n-gram hashes whose top bits are set in *bitmap* (``_arrays.top_bits_bitmap``),
+    shifted right by *shift*, distinct and ascending, laid end to end, and how many each text has:
+    ``(values, counts)``. A sample of the shingles that depends on the shingle only (the same in
+    every text that holds it): a fixed rate, or the hashes that some text asks about. Compiled
+    kernels only.
 
     >>> _load()
-    >>> values, counts = sampled_hashes(["abcd", "xy", ""], 3, 2**64 - 1, 0)  # (nearly) every shingle
+    >>> every = np.full(2, 255, np.uint8)  # a 16-bit bitmap of every prefix
+    >>> values, counts = sampled_hashes(["abcd", "xy", ""], 3, every)
     >>> counts.tolist(), bool(values[0] < values[1])
     ([2, 1, 0], True)
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     counts = np.zeros(len(texts), np.int64)
+    top_shift = np.uint64(65 - (len(bitmap) * 8).bit_length())
 
     def work(chunk: tuple[int, int]) -> np.ndarray:
         start, end = chunk
         codes, offsets = _codes(texts[start:end])
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
         out = np.empty(max(1, len(codes)), np.uint64)  # a text has no more shingles than characters
-        filled = _sampled_kernel(codes, offsets, shingle_size, gram_tag, short_tag, np.uint64(below),
+        filled = _sampled_kernel(codes, offsets, shingle_size, gram_tag, short_tag, bitmap, top_shift,
                                  np.uint64(shift), scratch, out, counts[start:end])
         return out[:filled].copy()
 
@@ -387,15 +392,16 @@ def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, k, scratch, out, co
 
 
 @no_type_check  # typed by numba, not by mypy
-def _sampled_kernel(codes, offsets, n, gram_tag, short_tag, below, shift, scratch, out, counts):
-    """Each text's hashes under *below*, shifted, sorted and made distinct in place in ``out``; returns
-    how many were written in all."""
+def _sampled_kernel(codes, offsets, n, gram_tag, short_tag, bitmap, top_shift, shift, scratch, out, counts):
+    """Each text's hashes whose prefix (``h >> top_shift``) is set in *bitmap*, shifted, sorted and made
+    distinct in place in ``out``; returns how many were written in all."""
     filled = 0
     for i in range(len(offsets) - 1):
         total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
         first = filled
         for p in range(total):
-            if scratch[p] < below:
+            slot = scratch[p] >> top_shift
+            if (bitmap[slot >> np.uint64(3)] >> (slot & np.uint64(7))) & 1:
                 out[filled] = scratch[p] >> shift
                 filled += 1
         out[first:filled].sort()

@@ -436,3 +436,19 @@ def test_texts_stay_right_when_blocks_fill_up_empty_and_fill_again(tmp_path):
         assert index.check() == []
         result = index.query([("probe", docs[1][1].splitlines()[2] + "\n" + docs[6][1].splitlines()[4])])
     assert sorted((p.a.doc, p.a.index, p.kind) for p in result.pairs) == [("again", 4, "exact"), ("t00001", 2, "exact")]
+
+
+@pytest.mark.skipif(not dedup._kernel.HAVE_NUMBA, reason="numba is not installed")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.text(st.sampled_from("甲乙丙丁戊己庚辛壬癸ab"), max_size=300), max_size=20))
+def test_fixed_rate_samples_compiled_equal_numpy(texts):
+    from unittest.mock import patch
+
+    from dedup import _kernel
+    from dedup._index import _samples
+
+    _kernel._load()
+    compiled = _samples(Settings(), texts)
+    with patch.object(_kernel, "use_kernels", lambda chars: False):
+        reference = _samples(Settings(), texts)
+    assert all(np.array_equal(a, b) for a, b in zip(compiled, reference))

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedup import _kernel
+from dedup._arrays import in_top_bits
 from dedup.stages import Normalizer, Shingler, band_keys, candidate_pairs, overlap, sign
 
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
@@ -164,12 +165,14 @@ def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
 
 @needs_numba
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(TEXTS, st.integers(1, 6), st.integers(0, 63), st.sampled_from([0, 3, 29]))
-def test_sampled_hashes_equal_python_sets(texts, n, below_bits, shift):
+@given(TEXTS, st.integers(1, 6), st.sampled_from([3, 4, 8]), st.integers(0, 2**32 - 1), st.sampled_from([0, 3, 29]))
+def test_sampled_hashes_equal_python_sets(texts, n, bits, seed, shift):
+    bitmap = np.random.default_rng(seed).integers(0, 256, 1 << (bits - 3)).astype(np.uint8)
     batch = Shingler("char", n)(texts)
-    below = 1 << below_bits
-    want = [sorted({h >> shift for h in batch.of(i).tolist() if h < below}) for i in range(len(texts))]
+    chosen = {p for p in range(1 << bits) if bitmap[p >> 3] >> (p & 7) & 1}
+    want = [sorted({h >> shift for h in batch.of(i).tolist() if h >> (64 - bits) in chosen}) for i in range(len(texts))]
     with patch.object(_kernel, "_CHUNK_CHARS", 7):  # several chunks, joined in text order
-        values, counts = _kernel.sampled_hashes(texts, n, below, shift)
+        values, counts = _kernel.sampled_hashes(texts, n, bitmap, shift)
     assert counts.tolist() == [len(w) for w in want]
     assert values.tolist() == [h for w in want for h in w]
+    assert np.array_equal(in_top_bits(bitmap, batch.hashes), [h >> (64 - bits) in chosen for h in batch.hashes.tolist()])
