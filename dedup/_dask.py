@@ -57,10 +57,11 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
+from . import _kernel
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
-from ._contain import MAX_POSTING, Sample, candidates_from_samples
+from ._contain import MAX_POSTING, SAMPLE, Sample, candidates_from_samples
 from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
@@ -226,10 +227,13 @@ class _Part:
 
 @dataclass(frozen=True, slots=True)
 class _Signed:
-    """A partition's representatives (local positions) and what signing left for them."""
+    """A partition's representatives (local positions), what signing left for them, and their normal
+    forms where the containment search reads them with the compiled kernels (else None: signing
+    made the postings)."""
 
     reps: np.ndarray
     signed: Signed
+    texts: list[str] | None = None
 
 
 _SETTINGS: dict[Settings, Settings] = {}
@@ -346,7 +350,13 @@ def _exact_join(split: _ExactSplit, *answers: np.ndarray) -> np.ndarray:
 def _sign(settings: Settings, part: _Part, reps: np.ndarray, batch_size: int) -> _Signed:
     """``sign_passages`` for the partition's representatives."""
     settings = _here(settings)
-    return _Signed(reps, sign_passages(settings, part.norms, reps, batch_size, every_shingle=True))
+    texts = [part.norms[i] for i in reps.tolist()]
+    # Character shingles with the kernels: the containment search reads the texts in compiled passes
+    # (``_queries``, ``_contain_split``), as locally; otherwise signing makes every posting.
+    compiled = settings.shingle_kind == "char" and _kernel.use_kernels(sum(map(len, texts)))
+    contain = settings.containment and settings.verify
+    signed = sign_passages(settings, part.norms, reps, batch_size, every_shingle=contain and not compiled)
+    return _Signed(reps, signed, texts if contain and compiled else None)
 
 
 def _band_piece(signed: _Signed, bands: list[int]) -> np.ndarray:
@@ -386,9 +396,15 @@ def _samples(signed: _Signed, rep_start: int) -> tuple[np.ndarray, ...]:
             _cat([s.queries for s in samples], np.uint64), _cat([s.askers for s in samples], np.int64) + rep_start)
 
 
-def _queries(signed: _Signed) -> np.ndarray:
-    """The partition's query hashes."""
-    return _cat([s.queries for s in signed.signed.samples], np.uint64)
+@_trimmed
+def _queries(settings: Settings, signed: _Signed, rep_start: int) -> tuple[np.ndarray, np.ndarray]:
+    """The partition's queries and their askers (numbered globally): each text's ``SAMPLE`` smallest
+    shingle hashes."""
+    if signed.texts is None:
+        _, _, queries, askers = _samples(signed, rep_start)
+        return queries, askers
+    queries, counts = _kernel.smallest_hashes(signed.texts, settings.shingle_size, SAMPLE)
+    return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
 
 
 @_trimmed
@@ -399,34 +415,27 @@ def _asked_bitmap(*queries: np.ndarray) -> np.ndarray:
     32, so every posting it would send passes.
 
     >>> bitmap = _asked_bitmap(np.array([2**63, 5], np.uint64))
-    >>> len(bitmap) * 8, bool(_asked(bitmap, np.array([2**63 + 7, 2**62], np.uint64)).tolist() == [True, False])
-    (65536, True)
+    >>> len(bitmap) * 8, in_top_bits(bitmap, np.array([2**63 + 7, 2**62], np.uint64)).tolist()
+    (65536, [True, False])
     """
     asked = _cat(list(queries), np.uint64)
-    bits = min(32, max(16, (16 * len(asked) - 1).bit_length()))
-    slots = distinct(asked >> np.uint64(64 - bits))
-    byte = slots >> np.uint64(3)
-    masks = (np.uint8(1) << (slots & np.uint64(7)).astype(np.uint8)).astype(np.uint8)
-    runs = np.flatnonzero(first_of_runs(byte))
-    bitmap = np.zeros(1 << (bits - 3), np.uint8)
-    if len(runs):
-        bitmap[byte[runs]] = np.bitwise_or.reduceat(masks, runs)
-    return bitmap
-
-
-def _asked(bitmap: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    """Whether each hash's top bits are set in *bitmap* (``_asked_bitmap``)."""
-    slots = hashes >> np.uint64(64 - (len(bitmap) * 8).bit_length() + 1)
-    return ((bitmap[slots >> np.uint64(3)] >> (slots & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
+    return top_bits_bitmap(asked, min(32, max(16, (16 * len(asked) - 1).bit_length())))
 
 
 @_trimmed
-def _contain_split(signed: _Signed, rep_start: int, reducers: int, bitmap: np.ndarray) -> list[tuple[np.ndarray, ...]]:
-    """The partition's queries, and its postings of hashes some text may ask about (``_asked``), by
-    reducer (hash range): the postings of hashes nobody asks about never travel."""
-    hashes, owners, queries, _ = _samples(signed, rep_start)
-    wanted = _asked(bitmap, hashes)
-    hashes, owners = hashes[wanted], owners[wanted]
+def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers: int, bitmap: np.ndarray,
+                   asked: tuple[np.ndarray, np.ndarray]) -> list[tuple[np.ndarray, ...]]:
+    """The partition's queries, and its postings of hashes some text may ask about (``in_top_bits``),
+    by reducer (hash range): the postings of hashes nobody asks about never travel (with the
+    kernels they are not even made)."""
+    if signed.texts is None:
+        hashes, owners, _, _ = _samples(signed, rep_start)
+        wanted = in_top_bits(bitmap, hashes)
+        hashes, owners = hashes[wanted], owners[wanted]
+    else:
+        hashes, counts = _kernel.sampled_hashes(signed.texts, settings.shingle_size, bitmap)
+        owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
+    queries = asked[0]
     post, ask = _route(hashes, reducers), _route(queries, reducers)
     return [(hashes[post == r], owners[post == r], queries[ask == r]) for r in range(reducers)]
 
@@ -455,11 +464,11 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
 
 
 @_trimmed
-def _contain_pairs(settings: Settings, m: int, signed: _Signed, rep_start: int,
+def _contain_pairs(settings: Settings, m: int, asked: tuple[np.ndarray, np.ndarray],
                    *answers: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """``candidates_from_samples`` for the partition's queries against the postings they ask about:
     exactly the global answer's pairs in which a text of this partition asked."""
-    _, _, queries, askers = _samples(signed, rep_start)
+    queries, askers = asked
     index = Sample(m, _cat([a[0] for a in answers], np.uint64), _cat([a[1] for a in answers], np.int64),
                    queries, askers)
     return candidates_from_samples([index], settings.contained_ratio)
@@ -899,15 +908,17 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
     # Containment candidates: postings and queries shuffled by hash.
     contain: list[Any] = [None] * P
     if settings.containment and settings.verify:
-        bitmap = submit("contain-asked", _asked_bitmap, *[submit("contain-queries", _queries, signed[p], key=(p,))
-                                                         for p in range(P)])
-        split = [submit("contain-split", _contain_split, signed[p], int(rep_starts[p]), R, bitmap, key=(p,))
+        asked = [submit("contain-queries", _queries, settings, signed[p], int(rep_starts[p]), key=(p,))
                  for p in range(P)]
+        bitmap = submit("contain-asked", _asked_bitmap, *[submit("contain-hashes", getitem, a, 0, key=(p,))
+                                                         for p, a in enumerate(asked)])
+        split = [submit("contain-split", _contain_split, settings, signed[p], int(rep_starts[p]), R, bitmap, asked[p],
+                        key=(p,)) for p in range(P)]
         found = run.shuffle("contain", split, getitem, range(R), _contain_reduce)
-        contain = [submit("contain", _contain_pairs, settings, m, signed[p], int(rep_starts[p]),
+        contain = [submit("contain", _contain_pairs, settings, m, asked[p],
                           *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(R)], key=(p,))
                    for p in range(P)]
-        del split, found, bitmap
+        del asked, split, found, bitmap
 
     # Verification: fetch the other sides of each partition's pairs from their partitions.
     candidates = [submit("candidates", _candidates, rep_starts, p, lsh[p], contain[p], key=(p,)) for p in range(P)]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -265,3 +266,37 @@ def test_a_worker_killed_mid_run_changes_nothing(client):
     assert_same(local, result)
     client.wait_for_workers(2, timeout=60)
     assert killed[0][1] not in client.run(os.getpid).values()  # the nanny started a new process
+
+
+@pytest.mark.skipif(not dedup._kernel.HAVE_NUMBA, reason="numba is not installed")
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_containment_stages_give_the_local_candidates(compiled, partitions):
+    """The Dask containment stages, run in this process over partitions (the compiled path, which reads
+    the texts, and the one from signing's postings), give the local engine's containment candidates."""
+    from unittest.mock import patch
+
+    from dedup import _dask, _kernel
+    from dedup._contain import contained_candidates
+
+    rng = random.Random(7)
+    pieces = [_paragraph(rng, 10, 40) for _ in range(30)]
+    texts = ["".join(rng.sample(pieces, rng.randint(1, 4))) for _ in range(400)]
+    settings = Settings(min_chars=1)
+    _kernel._load()
+    with patch.object(_kernel, "use_kernels", lambda chars: compiled):
+        cuts = [len(texts) * p // partitions for p in range(partitions + 1)]
+        parts = [_dask._load(settings, [dedup.Document(str(i), texts[i]) for i in range(a, b)])
+                 for a, b in pairwise(cuts)]
+        signed = [_dask._sign(settings, part, np.arange(len(part.norms)), 4096) for part in parts]
+        assert all((s.texts is not None) == compiled for s in signed)
+        asked = [_dask._queries(settings, s, start) for s, start in zip(signed, cuts)]
+        bitmap = _dask._asked_bitmap(*[a[0] for a in asked])
+        splits = [_dask._contain_split(settings, s, start, 2, bitmap, a) for s, start, a in zip(signed, cuts, asked)]
+        found = [_dask._contain_reduce(*[split[r] for split in splits]) for r in range(2)]
+        pairs = np.concatenate([_dask._contain_pairs(settings, len(texts), a, *[f[p] for f in found])
+                                for p, a in enumerate(asked)])
+    norms = [t for part in parts for t in part.norms]
+    want = contained_candidates(norms, settings.shingle_size, settings.contained_ratio)
+    assert len(want) > 20
+    assert sorted(set(map(tuple, pairs.tolist()))) == sorted(map(tuple, want.tolist()))
