@@ -419,8 +419,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.report and (not args.only or "index" in args.only):
             # A fresh checkout compiles its kernels on first use (numba's cache, seconds): not in a timing.
             # Each is compiled when first called, so the index's own are warmed by an index build.
-            run_method(["batch", "10000"])
-            run_method(["build", "10000", work])
+            for warm in (["batch", "10000"], ["build", "10000", work]):
+                if "error" in run_method(warm):  # else the compiling would land in the first timing, unseen
+                    raise SystemExit(f"the warm-up {warm[0]} failed; run it alone to see why")
             rows["seeds"] = seeds_containment()
             (out / "index-seeds.json").write_text(json.dumps({"seeds": rows["seeds"]}))
         for size in [] if args.report else sizes:
@@ -432,7 +433,11 @@ def main(argv: list[str] | None = None) -> int:
                 # The machine is noisy: the build and the batch run again, alternating, for a median.
                 print(f"build-repeats {size}", flush=True)
                 runs = [{"index": run_method(["build", str(size), work]).get("seconds"),
-                         "batch": run_method(["batch", str(size)]).get("seconds")} for _ in range(REPEATS)]
+                         "batch": run_method(["batch", str(size)]).get("seconds"),
+                         "load": os.getloadavg()[0]} for _ in range(REPEATS)]
+                failed = sum(1 for r in runs if not (r["index"] and r["batch"]))
+                if failed:
+                    print(f"  {failed} repeat(s) failed: the median is of fewer runs", file=sys.stderr)
                 rows[f"build-repeats {size}"] = {"runs": runs}
                 (out / f"index-{size}.json").write_text(json.dumps({k: v for k, v in rows.items()
                                                                     if k.endswith(f" {size}")}))
@@ -523,7 +528,8 @@ def write_report(path: Path, rows: dict[str, dict[str, Any]], sizes: list[int], 
         if speed:
             ratio, index_runs, batch_runs = speed
             lines += ["", f"Index build speed against the batch engine: {ratio:.2f} of its speed (goal: at least 0.5), "
-                      f"the median of {len(index_runs)} paired runs, each in its own process, alternating (index "
+                      f"the median of {len(index_runs)} paired runs (of {REPEATS + 1}), each in its own process, "
+                      f"alternating (index "
                       f"build {', '.join(f'{x:.1f}' for x in index_runs)} s for {built:,} paragraphs; batch "
                       f"{', '.join(f'{x:.1f}' for x in batch_runs)} s for {n:,}); the table shows the first pair."]
         tables = ix.get("tables", {})
@@ -616,6 +622,9 @@ are packed on a thread of their own while the rows go in (zlib and SQLite's step
 GIL); the fixed-rate samples come from a compiled pass; the bucket search ranks only keys that
 two groups share. In hand runs of the 89,992-paragraph first add (in one process, beside the
 batch engine in the same run) these took the add from 9.1-11.4 s to 5.2-5.5 s (batch 2.6-3.4 s).
+The build-speed goal is judged on the median of three paired runs since 29fc656: one pair moved
+between 0.47 and 0.54 from run to run on this machine, and the goal (0.5) lies inside that spread,
+so it is met by a thin margin, not a wide one.
 
 ## What holds (tests/test_index.py)
 

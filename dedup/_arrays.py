@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "in_top_bits", "ranks", "top_bits_bitmap",
+__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "in_top_bits", "prefix_shift", "ranks",
+           "top_bits_bitmap",
            "weighted_ranges"]
 
 
@@ -103,5 +104,18 @@ def in_top_bits(bitmap: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     >>> in_top_bits(top_bits_bitmap(np.array([2**63], np.uint64), 4), np.array([2**63 + 9, 2**62], np.uint64)).tolist()
     [True, False]
     """
-    slots = np.asarray(hashes, np.uint64) >> np.uint64(65 - (len(bitmap) * 8).bit_length())
+    slots = np.asarray(hashes, np.uint64) >> np.uint64(prefix_shift(bitmap))
     return ((bitmap[slots >> np.uint64(3)] >> (slots & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
+
+
+def prefix_shift(bitmap: np.ndarray) -> int:
+    """How far a uint64 hash is shifted right to give its slot in *bitmap* (``top_bits_bitmap``: a power
+    of two of bits, at least 8).
+
+    >>> prefix_shift(np.zeros(2, np.uint8))  # 16 bits: the top 4 bits of a hash
+    60
+    """
+    bits = len(bitmap) * 8
+    if bits < 8 or bits & (bits - 1):
+        raise ValueError(f"a bitmap holds a power of two of bytes, not {len(bitmap)}")
+    return 65 - bits.bit_length()

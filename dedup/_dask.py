@@ -61,7 +61,7 @@ from . import _kernel
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
-from ._contain import MAX_POSTING, SAMPLE, Sample, candidates_from_samples
+from ._contain import MAX_POSTING, SAMPLE, Sample, candidates_from_samples, sample_batch
 from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
@@ -228,8 +228,8 @@ class _Part:
 @dataclass(frozen=True, slots=True)
 class _Signed:
     """A partition's representatives (local positions), what signing left for them, and their normal
-    forms where the containment search reads them with the compiled kernels (else None: signing
-    made the postings)."""
+    forms where the containment search reads them with the compiled kernels (None without the
+    containment search, or where signing made the postings)."""
 
     reps: np.ndarray
     signed: Signed
@@ -403,14 +403,25 @@ def _queries(settings: Settings, signed: _Signed, rep_start: int) -> tuple[np.nd
     if signed.texts is None:
         _, _, queries, askers = _samples(signed, rep_start)
         return queries, askers
+    if not _kernel.HAVE_NUMBA:
+        sample = _text_sample(settings, signed, rep_start)
+        return sample.queries, sample.askers
+    _kernel._load()  # this worker may not have loaded them yet (a moved or retried task)
     queries, counts = _kernel.smallest_hashes(signed.texts, settings.shingle_size, SAMPLE)
     return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
 
 
+def _text_sample(settings: Settings, signed: _Signed, rep_start: int) -> Sample:
+    """The containment sample of the partition's texts by the numpy stages: for a task on a worker
+    without numba (in a mixed cluster) where signing left the texts; the same answer."""
+    return sample_batch(_here(settings).shingler(signed.texts or []), rep_start)
+
+
 @_trimmed
 def _asked_bitmap(*queries: np.ndarray) -> np.ndarray:
-    """A bitmap of the top bits of every asked hash, at least 16 bits an asked hash, so that a posting
-    of a hash nobody asks about passes it about one time in 16 or less. Top bits: the containment
+    """A bitmap of the top bits of every asked hash, 16 bits an asked hash up to 2**32 bits (about
+    17 million passages' queries), so that a posting of a hash nobody asks about passes it about one
+    time in 16 or less (more often past the cap). Top bits: the containment
     search ignores low bits (``candidates_from_samples``), and ``_contain_reduce`` matches by the top
     32, so every posting it would send passes.
 
@@ -428,11 +439,16 @@ def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers
     """The partition's queries, and its postings of hashes some text may ask about (``in_top_bits``),
     by reducer (hash range): the postings of hashes nobody asks about never travel (with the
     kernels they are not even made)."""
-    if signed.texts is None:
-        hashes, owners, _, _ = _samples(signed, rep_start)
+    if signed.texts is None or not _kernel.HAVE_NUMBA:
+        if signed.texts is None:
+            hashes, owners, _, _ = _samples(signed, rep_start)
+        else:
+            sample = _text_sample(settings, signed, rep_start)
+            hashes, owners = sample.hashes, sample.owner
         wanted = in_top_bits(bitmap, hashes)
         hashes, owners = hashes[wanted], owners[wanted]
     else:
+        _kernel._load()
         hashes, counts = _kernel.sampled_hashes(signed.texts, settings.shingle_size, bitmap)
         owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
     queries = asked[0]

@@ -47,18 +47,18 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from . import __version__, _kernel
-from ._arrays import distinct, first_of_runs, gather_ranges, ranks, top_bits_bitmap
+from ._arrays import distinct, first_of_runs, gather_ranges, in_top_bits, ranks, top_bits_bitmap
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
 from ._contain import required_hits, with_contained
@@ -86,8 +86,7 @@ _APPLICATION_ID = 0x64656475  # "dedu": tells an index from any other SQLite fil
 # contained pairs across adds is in INDEX.md (zh 100k in two adds, the seeds a document an add); a
 # hand run while choosing, not recorded there: ten adds of zh 100k, 0.9994 of the batch engine's
 # contained pairs at 1/16 against 0.9998 at 1/8, the seeds 47 against 49 of 59.
-_SAMPLE_BELOW = 1 << 60
-_SAMPLE_BITMAP = top_bits_bitmap(np.zeros(1, np.uint64), 4)  # the same sample: the top four bits zero
+_SAMPLE_BITMAP = top_bits_bitmap(np.zeros(1, np.uint64), 4)  # the hashes whose top four bits are zero
 _SAMPLE_SHIFT = 29  # stored as 31 bits: a chance collision only adds a candidate, which is verified
 _MAX_POSTING = 32  # sampled shingles held by more groups say little (common phrases): not used
 # Normal forms are stored 16 to a zlib block (by gid): one short text compresses poorly alone, and
@@ -183,13 +182,13 @@ def _unpack(data: bytes, slots: Iterable[int] = range(_BLOCK)) -> list[str | Non
     return [None if sizes[k] < 0 else _decode_text(raw[starts[k]:ends[k]]) for k in slots]
 
 
-def _insert_rows(con: sqlite3.Connection, table: str, columns: Sequence[Sequence[Any]] | np.ndarray,
+def _insert_rows(con: sqlite3.Connection, table: str, columns: Sequence[Iterable[Any]] | np.ndarray,
                  verb: str = "INSERT") -> None:
-    """Insert rows given column by column (or as the rows of a 2-D integer array) into *table*, many
-    rows a statement.
+    """Insert rows given column by column (the first with a length; the others may be iterators) or as
+    the rows of a 2-D int64 array into *table*, many rows a statement.
 
     ``executemany`` with one row a statement spends most of its time binding and stepping row
-    by row: 1.7M band rows took 1.6 s that way and 0.6 s a hundred rows a statement.
+    by row: 1.7M band rows took 1.6 s that way and 0.6 s two hundred rows a statement.
 
     >>> con = sqlite3.connect(":memory:")
     >>> _ = con.execute("CREATE TABLE t(a, b)")
@@ -198,24 +197,24 @@ def _insert_rows(con: sqlite3.Connection, table: str, columns: Sequence[Sequence
     >>> con.execute("SELECT count(*), sum(a), min(b) FROM t").fetchone()
     (252, 31129, 2)
     """
-    if isinstance(columns, np.ndarray):  # one list of Python ints, made in C
+    if isinstance(columns, np.ndarray):
+        if columns.dtype != np.int64:
+            raise TypeError(f"rows as an array are int64 (what SQLite stores exactly), not {columns.dtype}")
         rows, width = columns.shape
-        flat = columns.ravel().tolist()
+        values: Iterator[Any] = iter(columns.ravel().tolist())  # one list of Python ints, made in C
     else:
-        width, rows = len(columns), len(columns[0])
-        flat = list(chain.from_iterable(zip(*columns)))
-    if rows == 0:
-        return
-    # At most 999 values a statement: the oldest SQLite that Python ships with allows no more.
+        width, rows = len(columns), len(cast(Sized, columns[0]))
+        values = chain.from_iterable(zip(*columns))  # lazily: a column may be made row by row (texts)
+    # 400 values a statement at most: under the 999 of the oldest SQLite Python ships with; more rows
+    # a statement gained nothing measured.
     per_statement = max(1, 400 // width)
     row = "(" + ",".join("?" * width) + ")"
-    full = rows - rows % per_statement
-    step = per_statement * width
+    full, rest = divmod(rows, per_statement)
     if full:
         con.executemany(f"{verb} INTO {table} VALUES " + ",".join([row] * per_statement),
-                        (flat[i:i + step] for i in range(0, full * width, step)))
-    if full < rows:
-        con.execute(f"{verb} INTO {table} VALUES " + ",".join([row] * (rows - full)), flat[full * width:])
+                        (list(islice(values, per_statement * width)) for _ in range(full)))
+    if rest:
+        con.execute(f"{verb} INTO {table} VALUES " + ",".join([row] * rest), list(values))
 
 
 def _pack_blocks(blocks: dict[int, list[str | None]]) -> dict[int, bytes | None]:
@@ -234,7 +233,7 @@ def _text_hash(text: str) -> int:
 
 
 def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """``(owner, key)`` of each distinct sampled shingle of each text (see ``_SAMPLE_BELOW``).
+    """``(owner, key)`` of each distinct sampled shingle of each text (see ``_SAMPLE_BITMAP``).
 
     >>> rng = np.random.default_rng(0)
     >>> text = "".join(chr(c) for c in rng.integers(0x4E00, 0x9FA5, 20_000))
@@ -249,7 +248,7 @@ def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tup
     for start in range(0, len(texts), chunk):
         batch = settings.shingler(list(texts[start:start + chunk]))
         owner = np.repeat(np.arange(start, start + len(batch), dtype=np.uint64), batch.counts())
-        low = batch.hashes < np.uint64(_SAMPLE_BELOW)
+        low = in_top_bits(_SAMPLE_BITMAP, batch.hashes)
         codes = distinct((owner[low] << np.uint64(31)) | (batch.hashes[low] >> np.uint64(_SAMPLE_SHIFT)))
         owners.append((codes >> np.uint64(31)).astype(np.int64))
         keys.append((codes & np.uint64((1 << 31) - 1)).astype(np.int64))
@@ -897,7 +896,7 @@ class Index:
 
         This is the index's containment search, in one place: it assumes only the shingler and
         the settings' ``contained_ratio``. Each compared group stores its fixed-rate sample
-        (``_SAMPLE_BELOW``); two groups sharing a sampled shingle are counted, and a pair is a
+        (``_SAMPLE_BITMAP``); two groups sharing a sampled shingle are counted, and a pair is a
         candidate when the shared samples reach the batch engine's bar (``required_hits``) for either
         side. Sampled shingles held by more than ``_MAX_POSTING`` groups are not counted.
         """
@@ -1107,7 +1106,7 @@ class Index:
         _insert_rows(con, "docs", [range(base_did, base_did + len(documents)), [d.id for d in documents],
                                    first.tolist(), counts.tolist(), [plan.batch] * len(documents),
                                    [len(d.text) for d in documents], [d.encoding for d in documents],
-                                   [_encode_text(d.text) if self.keep_text else None for d in documents]])
+                                   (_encode_text(d.text) if self.keep_text else None for d in documents)])
         gid = plan.gid
         _insert_rows(con, "passages", [
             range(plan.base_pid, plan.base_pid + len(gid)), (base_did + passages.doc_pos).tolist(),

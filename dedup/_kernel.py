@@ -25,7 +25,7 @@ from typing import NamedTuple, TypeVar, no_type_check
 
 import numpy as np
 
-from ._arrays import distinct, weighted_ranges
+from ._arrays import distinct, prefix_shift, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
@@ -280,7 +280,7 @@ def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, 
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     counts = np.zeros(len(texts), np.int64)
-    top_shift = np.uint64(65 - (len(bitmap) * 8).bit_length())
+    top_shift = np.uint64(prefix_shift(bitmap))
 
     def work(chunk: tuple[int, int]) -> np.ndarray:
         start, end = chunk

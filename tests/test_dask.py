@@ -269,11 +269,12 @@ def test_a_worker_killed_mid_run_changes_nothing(client):
 
 
 @pytest.mark.skipif(not dedup._kernel.HAVE_NUMBA, reason="numba is not installed")
-@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("path", ["compiled", "signing", "texts without numba"])
 @pytest.mark.parametrize("partitions", [1, 3])
-def test_containment_stages_give_the_local_candidates(compiled, partitions):
-    """The Dask containment stages, run in this process over partitions (the compiled path, which reads
-    the texts, and the one from signing's postings), give the local engine's containment candidates."""
+def test_containment_stages_give_the_local_candidates(path, partitions):
+    """The Dask containment stages, run in this process over partitions, give the local engine's
+    containment candidates: on the compiled path (which reads the texts), from signing's postings,
+    and from the texts on a worker without numba (a task moved within a mixed cluster)."""
     from unittest.mock import patch
 
     from dedup import _dask, _kernel
@@ -284,12 +285,14 @@ def test_containment_stages_give_the_local_candidates(compiled, partitions):
     texts = ["".join(rng.sample(pieces, rng.randint(1, 4))) for _ in range(400)]
     settings = Settings(min_chars=1)
     _kernel._load()
+    compiled = path != "signing"
     with patch.object(_kernel, "use_kernels", lambda chars: compiled):
         cuts = [len(texts) * p // partitions for p in range(partitions + 1)]
         parts = [_dask._load(settings, [dedup.Document(str(i), texts[i]) for i in range(a, b)])
                  for a, b in pairwise(cuts)]
         signed = [_dask._sign(settings, part, np.arange(len(part.norms)), 4096) for part in parts]
-        assert all((s.texts is not None) == compiled for s in signed)
+    assert all((s.texts is not None) == compiled for s in signed)
+    with patch.object(_kernel, "HAVE_NUMBA", path != "texts without numba"):
         asked = [_dask._queries(settings, s, start) for s, start in zip(signed, cuts)]
         bitmap = _dask._asked_bitmap(*[a[0] for a in asked])
         splits = [_dask._contain_split(settings, s, start, 2, bitmap, a) for s, start, a in zip(signed, cuts, asked)]
