@@ -81,6 +81,7 @@ __all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicat
 # 10k-50k passages a partition: big enough that a task's work (about a second) dwarfs Dask's
 # few milliseconds of overhead per task, small enough for many tasks per worker and cheap retries.
 PARTITION_SIZE = 50_000
+CONTAIN_REDUCERS = 32  # at most this many reducers for the containment postings (see _pipeline)
 # A folder read on the workers is read by tasks of about this many bytes of files each; the
 # partitions are then cut from the documents as for a corpus read on the driver.
 READ_BYTES = 32 << 20
@@ -928,11 +929,15 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
                  for p in range(P)]
         bitmap = submit("contain-asked", _asked_bitmap, *[submit("contain-hashes", getitem, a, 0, key=(p,))
                                                          for p, a in enumerate(asked)])
-        split = [submit("contain-split", _contain_split, settings, signed[p], int(rep_starts[p]), R, bitmap, asked[p],
-                        key=(p,)) for p in range(P)]
-        found = run.shuffle("contain", split, getitem, range(R), _contain_reduce)
+        # Postings are the largest shuffle: spread over a reducer a partition (up to CONTAIN_REDUCERS), so
+        # that no reducer holds more than a partition's share (at zh 1M, two reducers of 4 GiB workers
+        # were killed for memory).
+        RC = max(R, min(P, CONTAIN_REDUCERS))
+        split = [submit("contain-split", _contain_split, settings, signed[p], int(rep_starts[p]), RC, bitmap,
+                        asked[p], key=(p,)) for p in range(P)]
+        found = run.shuffle("contain", split, getitem, range(RC), _contain_reduce)
         contain = [submit("contain", _contain_pairs, settings, m, asked[p],
-                          *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(R)], key=(p,))
+                          *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(RC)], key=(p,))
                    for p in range(P)]
         del asked, split, found, bitmap
 
