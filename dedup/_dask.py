@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, ranks, top_bits_bitmap
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import MAX_POSTING, SAMPLE, Sample, candidates_from_samples, sample_batch
@@ -452,24 +452,9 @@ def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers
         _kernel._load()
         hashes, counts = _kernel.sampled_hashes(signed.texts, settings.shingle_size, bitmap)
         owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
-    hashes, owners = _cut_postings(hashes, owners)
     queries = asked[0]
     post, ask = _route(hashes, reducers), _route(queries, reducers)
     return [(hashes[post == r], owners[post == r], queries[ask == r]) for r in range(reducers)]
-
-
-def _cut_postings(hashes: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Postings sorted by hash, each hash's list cut to its first ``MAX_POSTING + 1`` entries: a list that
-    long is over the limit wherever the others come from, and ``_contain_reduce`` keeps no more.
-
-    >>> _cut_postings(np.array([5] * 40 + [3], np.uint64), np.arange(41))[0].tolist().count(5)
-    33
-    """
-    order = np.argsort(hashes, kind="stable")
-    hashes, owners = hashes[order], owners[order]
-    starts = np.flatnonzero(first_of_runs(hashes))
-    keep = ranks(np.diff(np.append(starts, len(hashes)))) <= MAX_POSTING
-    return hashes[keep], owners[keep]
 
 
 @_trimmed
@@ -479,7 +464,12 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
     whatever bits ``candidates_from_samples`` ignores (posting lists cut to max_posting + 1)."""
     hashes = _cat([p[0] for p in pieces], np.uint64)
     owners = _cat([p[1] for p in pieces], np.int64)
-    hashes, owners = _cut_postings(hashes, owners)  # a list cut to MAX_POSTING + 1 entries is still over
+    order = np.argsort(hashes, kind="stable")
+    hashes, owners = hashes[order], owners[order]
+    first = first_of_runs(hashes)
+    rank = np.arange(len(hashes)) - np.maximum.accumulate(np.where(first, np.arange(len(hashes)), 0))
+    keep = rank <= MAX_POSTING  # a list cut to MAX_POSTING + 1 entries is still over the limit
+    hashes, owners = hashes[keep], owners[keep]
     top = hashes >> np.uint64(32)
     out = []
     for piece in pieces:
