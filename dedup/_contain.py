@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple, no_type_check
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits
 from ._exact import unique_pairs
 from ._shingle import ShingleBatch
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ._settings import Settings
 
 __all__ = ["MAX_POSTING", "SAMPLE", "Sample", "candidates_from_samples", "contained_candidates", "containment_candidates",
-           "required_hits", "sample_batch", "with_contained"]
+           "prefix_sample", "required_hits", "sample_batch", "with_contained"]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
@@ -107,6 +107,38 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
     return _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at, asker, len(texts),
                          contained, max_posting)
+
+
+def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, shift: int = 0,
+                  chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """``(owner, value)``: each text's distinct shingle hashes whose top bits are set in *bitmap*
+    (``_arrays.top_bits_bitmap``), shifted right by *shift*, by text, then value (uint64). A sample
+    that depends on the shingle only, the same in every text that holds it: the index's fixed-rate
+    sample, the Dask engine's asked hashes. Compiled for character shingles, else the numpy stages.
+
+    >>> from dedup._settings import Settings
+    >>> from dedup._arrays import top_bits_bitmap
+    >>> every = np.full(2, 255, np.uint8)  # every 4-bit prefix
+    >>> owner, value = prefix_sample(Settings(), ["一二三四五六七", ""], every)
+    >>> owner.tolist(), len(value)
+    ([0, 0, 0], 3)
+    """
+    if settings.shingle_kind == "char" and _kernel.use_kernels(sum(map(len, texts))):
+        sampled, counts = _kernel.sampled_hashes(texts, settings.shingle_size, bitmap, shift)
+        return np.repeat(np.arange(len(texts), dtype=np.int64), counts), sampled
+    owners, values = [np.zeros(0, np.int64)], [np.zeros(0, np.uint64)]
+    for start in range(0, len(texts), chunk):
+        batch = settings.shingler(list(texts[start:start + chunk]))
+        keep = in_top_bits(bitmap, batch.hashes)
+        owner = np.repeat(np.arange(start, start + len(batch), dtype=np.int64), batch.counts())[keep]
+        value = batch.hashes[keep] >> np.uint64(shift)
+        order = np.lexsort((value, owner))
+        owner, value = owner[order], value[order]
+        new = np.ones(len(owner), bool)
+        new[1:] = (owner[1:] != owner[:-1]) | (value[1:] != value[:-1])
+        owners.append(owner[new])
+        values.append(value[new])
+    return np.concatenate(owners), np.concatenate(values)
 
 
 def required_hits(asked: np.ndarray, contained: float) -> np.ndarray:

@@ -61,7 +61,7 @@ from . import _kernel
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
-from ._contain import MAX_POSTING, SAMPLE, Sample, candidates_from_samples, sample_batch
+from ._contain import MAX_POSTING, SAMPLE, Sample, candidates_from_samples, prefix_sample, sample_batch
 from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
@@ -440,18 +440,13 @@ def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers
     """The partition's queries, and its postings of hashes some text may ask about (``in_top_bits``),
     by reducer (hash range): the postings of hashes nobody asks about never travel (with the
     kernels they are not even made)."""
-    if signed.texts is None or not _kernel.HAVE_NUMBA:
-        if signed.texts is None:
-            hashes, owners, _, _ = _samples(signed, rep_start)
-        else:
-            sample = _text_sample(settings, signed, rep_start)
-            hashes, owners = sample.hashes, sample.owner
+    if signed.texts is None:
+        hashes, owners, _, _ = _samples(signed, rep_start)
         wanted = in_top_bits(bitmap, hashes)
         hashes, owners = hashes[wanted], owners[wanted]
     else:
-        _kernel._load()
-        hashes, counts = _kernel.sampled_hashes(signed.texts, settings.shingle_size, bitmap)
-        owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
+        owners, hashes = prefix_sample(_here(settings), signed.texts, bitmap)
+        owners += rep_start
     queries = asked[0]
     post, ask = _route(hashes, reducers), _route(queries, reducers)
     return [(hashes[post == r], owners[post == r], queries[ask == r]) for r in range(reducers)]

@@ -57,11 +57,11 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import __version__, _kernel
-from ._arrays import distinct, first_of_runs, gather_ranges, in_top_bits, ranks, top_bits_bitmap
+from . import __version__
+from ._arrays import distinct, first_of_runs, gather_ranges, ranks, top_bits_bitmap
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
-from ._contain import required_hits, with_contained
+from ._contain import prefix_sample, required_hits, with_contained
 from ._errors import DedupError
 from ._exact import exact_groups, oversized, unique_pairs
 from ._find import Corpus
@@ -232,7 +232,7 @@ def _text_hash(text: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def _samples(settings: Settings, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """``(owner, key)`` of each distinct sampled shingle of each text (see ``_SAMPLE_BITMAP``).
 
     >>> rng = np.random.default_rng(0)
@@ -241,18 +241,8 @@ def _samples(settings: Settings, texts: Sequence[str], chunk: int = 4096) -> tup
     >>> bool((owner == 0).all()), 0.05 < len(key) / 20_000 < 0.075, bool(key.max() < 2**31)
     (True, True, True)
     """
-    if settings.shingle_kind == "char" and _kernel.use_kernels(sum(map(len, texts))):
-        values, counts = _kernel.sampled_hashes(texts, settings.shingle_size, _SAMPLE_BITMAP, _SAMPLE_SHIFT)
-        return np.repeat(np.arange(len(texts), dtype=np.int64), counts), values.astype(np.int64)
-    owners, keys = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for start in range(0, len(texts), chunk):
-        batch = settings.shingler(list(texts[start:start + chunk]))
-        owner = np.repeat(np.arange(start, start + len(batch), dtype=np.uint64), batch.counts())
-        low = in_top_bits(_SAMPLE_BITMAP, batch.hashes)
-        codes = distinct((owner[low] << np.uint64(31)) | (batch.hashes[low] >> np.uint64(_SAMPLE_SHIFT)))
-        owners.append((codes >> np.uint64(31)).astype(np.int64))
-        keys.append((codes & np.uint64((1 << 31) - 1)).astype(np.int64))
-    return np.concatenate(owners), np.concatenate(keys)
+    owner, key = prefix_sample(settings, texts, _SAMPLE_BITMAP, _SAMPLE_SHIFT)
+    return owner, key.astype(np.int64)
 
 
 def _nibbles(compact: np.ndarray) -> np.ndarray:
@@ -748,7 +738,7 @@ class Index:
         band_key, band_gid = band_key[order], band_gid[order]
         contain = s.containment and s.verify
         if contain:
-            owner, skey = _samples(s, [norms[i] for i in reps.tolist()], batch_size)
+            owner, skey = _samples(s, [norms[i] for i in reps.tolist()])
             owner = np.flatnonzero(banded)[owner]
         else:
             owner, skey = np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -828,21 +818,17 @@ class Index:
         if len(key) == 0:
             return np.zeros((0, 2), np.int64)
         found, counts, starts, old = self._members_of("bands", key, limit)
+        old_count = old_start = np.zeros(len(key), np.int64)
         if len(found):
             at = np.searchsorted(found, key)
             at[at == len(found)] = 0
             hit = found[at] == key
             old_count, old_start = np.where(hit, counts[at], 0), np.where(hit, starts[at], 0)
-        else:
-            hit = np.zeros(len(key), bool)
         # Only buckets with two members or more (counting the stored ones) give pairs: most have one.
-        shared = np.zeros(len(key), bool)
-        shared[1:] = key[1:] == key[:-1]
-        shared[:-1] |= shared[1:]
-        take = np.flatnonzero(shared | hit)
-        key, pos_owner = key[take], owner[take]
-        o = old_count[take] if len(found) else np.zeros(len(take), np.int64)
-        o_start = old_start[take] if len(found) else np.zeros(len(take), np.int64)
+        run_start = np.flatnonzero(first_of_runs(key))
+        sizes = np.diff(np.append(run_start, len(key)))
+        take = np.flatnonzero(np.repeat(sizes > 1, sizes) | (old_count > 0))
+        key, pos_owner, o, o_start = key[take], owner[take], old_count[take], old_start[take]
         # New members of each bucket in gid order; rank k counts the old members too.
         run_start = np.flatnonzero(first_of_runs(key))
         sizes = np.diff(np.append(run_start, len(key)))
