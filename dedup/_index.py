@@ -825,9 +825,11 @@ class Index:
             hit = found[at] == key
             old_count, old_start = np.where(hit, counts[at], 0), np.where(hit, starts[at], 0)
         # Only buckets with two members or more (counting the stored ones) give pairs: most have one.
-        run_start = np.flatnonzero(first_of_runs(key))
-        sizes = np.diff(np.append(run_start, len(key)))
-        take = np.flatnonzero(np.repeat(sizes > 1, sizes) | (old_count > 0))
+        # Neighbours compared directly: run sizes spread back over 1.7M rows took 0.09 s, this 0.01 s.
+        shared = np.zeros(len(key), bool)
+        shared[1:] = key[1:] == key[:-1]
+        shared[:-1] |= shared[1:]
+        take = np.flatnonzero(shared | (old_count > 0))
         key, pos_owner, o, o_start = key[take], owner[take], old_count[take], old_start[take]
         # New members of each bucket in gid order; rank k counts the old members too.
         run_start = np.flatnonzero(first_of_runs(key))
