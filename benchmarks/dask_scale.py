@@ -5,6 +5,7 @@ per-partition cost, shuffle bytes per passage, memory; the measurements behind b
     python benchmarks/dask_scale.py --quick      # zh 10k and 100k (a few minutes)
     python benchmarks/dask_scale.py --spill      # also 1M with workers limited to 1.5 GiB (spilling)
     python benchmarks/dask_scale.py --sizes 1000000 --no-extra   # only the local/dask pair at 1M
+    python benchmarks/dask_scale.py --folders | --tables  # input from files: a folder, or JSON Lines shards
 
 Every run is a fresh process (spawned): the local engine alone, or the driver of a 2-worker
 LocalCluster (processes, one thread each, memory limit per worker), timed after the cluster
@@ -47,6 +48,7 @@ DATA = HERE / "data"
 OPTIONS = {"threshold": 0.5, "num_perm": 128, "min_chars": 1, "containment": False}
 # Stages whose task results travel between partitions: sources to reducers or relays, and back.
 SHUFFLED = ("-piece", "-pick", "-answer", "-codes", "-get")
+TABLE_SHARDS = 20
 
 
 def load(size: int) -> list[tuple[str, str]]:
@@ -105,14 +107,32 @@ class Peaks:
 
 
 def corpus(size: int, source: str) -> Any:
-    """What the runs are given: the documents (read on the driver) or run.py's folder of files (read, by
-    the Dask engine, on the workers)."""
+    """What the runs are given: the documents (read on the driver), run.py's folder of files, or the same
+    files as rows of JSON Lines shards (both read, by the Dask engine, on the workers)."""
+    if source == "docs":
+        return load(size)
+    folder = DATA / "folders" / f"zh-{size}"
+    if not folder.is_dir():
+        raise SystemExit(f"{folder} is missing: python benchmarks/run.py --only zh:{size} makes it")
     if source == "folder":
-        folder = DATA / "folders" / f"zh-{size}"
-        if not folder.is_dir():
-            raise SystemExit(f"{folder} is missing: python benchmarks/run.py --only zh:{size} makes it")
         return str(folder)
-    return load(size)
+    return str(shards(folder, DATA / "tables" / f"zh-{size}"))
+
+
+def shards(folder: Path, target: Path, count: int = TABLE_SHARDS) -> Path:
+    """*folder*'s text files as rows of *count* JSON Lines shards (``{"text": ...}``, no id: rows are
+    numbered across the shards), made once; the same passages as the folder."""
+    if target.is_dir():
+        return target
+    files = sorted(folder.rglob("*.txt"))
+    staging = target.with_name(target.name + ".part")
+    staging.mkdir(parents=True, exist_ok=True)
+    for k in range(count):
+        with open(staging / f"{k:03}.jsonl", "w", encoding="utf-8") as out:
+            for path in files[k * len(files) // count:(k + 1) * len(files) // count]:
+                out.write(json.dumps({"text": path.read_text("utf-8")}, ensure_ascii=False) + "\n")
+    staging.rename(target)
+    return target
 
 
 def _local(size: int, options: dict[str, Any], source: str) -> dict[str, Any]:
@@ -254,10 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help="corpus sizes, comma-separated (default: 100000,1000000)")
     parser.add_argument("--no-extra", action="store_true", help="no containment row, no 200-partition row")
     parser.add_argument("--out", type=Path, help="also write the measurements as JSON to this file")
-    parser.add_argument("--folders", action="store_true", help="give both engines run.py's folders of files "
-                        "(benchmarks/data/folders/zh-SIZE), which the Dask engine reads on its workers")
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--folders", action="store_true", help="give both engines run.py's folders of files "
+                       "(benchmarks/data/folders/zh-SIZE), which the Dask engine reads on its workers")
+    given.add_argument("--tables", action="store_true", help="give both engines those files as rows of "
+                       f"{TABLE_SHARDS} JSON Lines shards (made once in benchmarks/data/tables/zh-SIZE)")
     args = parser.parse_args(argv)
-    source = "folder" if args.folders else "docs"
+    source = "folder" if args.folders else "tables" if args.tables else "docs"
     sizes = [10_000, 100_000] if args.quick else [100_000, 1_000_000]
     if args.sizes:
         sizes = [int(x) for x in args.sizes.split(",")]

@@ -278,16 +278,24 @@ def write_to(target: str, fill: Callable[[Any], object]) -> None:
             text.detach()  # the file is atomic_file's to sync, close and rename
 
 
+@contextmanager
+def _warnings_printed() -> Iterator[None]:
+    """Warnings raised in the block, printed as ``dedup: warning: ...`` once it ends, however it ends."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                print(f"dedup: warning: {warning.message}", file=sys.stderr)
+
+
 def _scan(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = not args.quiet and sys.stderr.isatty()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        with exit_codes(args.input, reading=True):
-            cleaned = clean(args.input, settings, level=args.level, scope=args.scope, progress=progress,
-                            engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
-    for warning in caught:
-        print(f"dedup: warning: {warning.message}", file=sys.stderr)
+    with _warnings_printed(), exit_codes(args.input, reading=True):
+        cleaned = clean(args.input, settings, level=args.level, scope=args.scope, progress=progress,
+                        engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
     result = cleaned.result
     for error in result.errors:
         print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
@@ -295,7 +303,7 @@ def _scan(args: argparse.Namespace) -> int:
         why = "none could be read" if result.errors else f"no files match {' '.join(args.include or ['*.txt'])}"
         raise InputError(f"{args.input}: no text to work on ({why})")
     include = args.include or "*.txt"
-    with exit_codes("output"):
+    with _warnings_printed(), exit_codes("output"):
         for output in (args.json if args.json != "-" else None, args.html, args.table):
             if output is not None:
                 check_outside(Path(output), args.input)

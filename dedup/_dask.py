@@ -1,8 +1,8 @@
 """The pipeline on a Dask cluster: the local engine's stages, run per partition of documents, same answer.
 
 ``find_duplicates(corpus, engine="dask")`` lands here. The documents are cut into partitions
-of about ``partition_size`` passages (a folder of text files is read on the workers when they
-share this machine's files); each partition is segmented, normalised, signed and verified on a worker, with the
+of about ``partition_size`` passages (a folder of text files or of table shards is read on the
+workers when they share this machine's files); each partition is segmented, normalised, signed and verified on a worker, with the
 stage functions of the local engine. What crosses partitions
 goes through a shuffle of arrays, keyed so that the global answer is the local one:
 
@@ -42,18 +42,19 @@ import ctypes
 import dataclasses
 import functools
 import hashlib
+import itertools
 import os
 import pickle
 import sys
 import tempfile
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import getitem
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,11 +70,14 @@ from ._lsh import estimate, estimate_floor
 from ._minhash import Signed, sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
-from ._read import Document, FolderEntry, ReadError, list_folder, read_corpus, read_entries
+from ._read import Document, FolderEntry, ReadError, check_unique_ids, list_folder, read_corpus, read_entries
 from ._result import Kind, Result
 from ._segment import Passages, segment
 from ._settings import Settings
 from ._verify import Verified, judge
+
+if TYPE_CHECKING:
+    from ._tabular import TableFormat, TableSet
 
 __all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicates_dask", "local_cluster",
            "plan_partitions"]
@@ -82,8 +86,8 @@ __all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicat
 # few milliseconds of overhead per task, small enough for many tasks per worker and cheap retries.
 PARTITION_SIZE = 50_000
 CONTAIN_REDUCERS = 32  # at most this many reducers for the containment postings (see _pipeline)
-# A folder read on the workers is read by tasks of about this many bytes of files each; the
-# partitions are then cut from the documents as for a corpus read on the driver.
+# A folder (of text files or table shards) read on the workers is read by tasks of about this many
+# bytes of files each; the partitions are then cut from the documents as for a corpus read on the driver.
 READ_BYTES = 32 << 20
 # Seconds to wait for a scheduler given by address before giving up.
 CONNECT_TIMEOUT = 10.0
@@ -719,10 +723,12 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     disk). *partition_size*: passages a partition (about; partitions hold whole documents).
     *reducers*: tasks a shuffle is spread over (default: one a worker). *driver_edges*: with
     ``clusters="components"``, above this many linking pairs components are found on the
-    cluster. *read_on_workers*: whether a folder of text files is read and decoded on the workers
-    (tasks of about ``READ_BYTES`` of files; the documents come back for the ``Result``), which
-    needs the folder at the same path there; default: when the cluster is a local one, whose
-    workers share this machine's files. Other corpora are read on the driver. The other arguments
+    cluster. *read_on_workers*: whether a folder of text files, or a table or folder of table
+    shards, is read and decoded on the workers (tasks of about ``READ_BYTES`` of files; the
+    documents come back for the ``Result``; ids of rows without one are numbered across the
+    shards, as locally), which needs the files at the same paths there; default: when the cluster
+    is a local one, whose workers share this machine's files. Other corpora (a text file, data in
+    memory) are read on the driver. The other arguments
     are those of ``find_duplicates``.
 
     >>> r = find_duplicates_dask([("a", "重复的一段话，足够长。"), ("b", "重复的一段话,足够长。")], client=1)  # doctest: +SKIP
@@ -734,24 +740,26 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     settings = resolve_settings(settings, overrides)
     _check_partition_size(partition_size)  # before any cluster starts
     clock = Clock(timings)
-    # A folder of text files is listed here (a missing folder fails before any cluster starts) and read
-    # on the workers when they see this machine's files; anything else is read here, as locally.
-    folder = _folder_listing(corpus, glob or include, encoding)
-    scan = None if folder is not None else read_corpus(corpus, glob or include, progress, encoding=encoding,
-                                                       text_field=text_field, id_field=id_field)
+    # A folder of text files or of tables is listed here (a missing folder fails before any cluster
+    # starts) and read on the workers when they see this machine's files; anything else is read here,
+    # as locally.
+    listing = _listing(corpus, glob or include, encoding)
+    scan = None if listing is not None else read_corpus(corpus, glob or include, progress, encoding=encoding,
+                                                        text_field=text_field, id_field=id_field)
     with _connect(client, memory_limit, timeout) as (dask_client, local), \
             tempfile.TemporaryDirectory(prefix="dedup-dask-") as spool:
         run = _Run(dask_client, settings, reducers)
         clock("connect")
-        if folder is not None and (local if read_on_workers is None else read_on_workers):
-            skipped = folder[2]
-            documents, errors, reads = _read_on_workers(run, folder, encoding)
+        if listing is not None and (local if read_on_workers is None else read_on_workers):
+            skipped = listing.skipped
+            documents, errors, reads = _read_on_workers(run, listing, encoding, text_field, id_field)
             bounds = plan_partitions(documents, settings.unit, partition_size)
             sources = _read_slices(run, reads, bounds)
             del reads  # the load tasks hold them now: freed on the workers once loaded
         else:
-            if scan is None:  # a folder the workers cannot see: read here, as the local engine reads it
-                scan = read_corpus(corpus, glob or include, progress, encoding=encoding)
+            if scan is None:  # files the workers cannot see: read here, as the local engine reads them
+                scan = read_corpus(corpus, glob or include, progress, encoding=encoding, text_field=text_field,
+                                   id_field=id_field)
             documents, errors, skipped = scan.documents, scan.errors, scan.skipped
             bounds = plan_partitions(documents, settings.unit, partition_size)
             sources = _document_sources(documents, bounds, Path(spool) if local else None)
@@ -760,66 +768,140 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     return dataclasses.replace(result, skipped=skipped)
 
 
-def _folder_listing(corpus: Any, include: Any, encoding: str | None
-                    ) -> tuple[list[FolderEntry], list[ReadError], list[str]] | None:
-    """For a folder of text files, ``list_folder``'s answer (its files, the walk's error entries, the
-    skipped ids); None for any other corpus. Only names are read here."""
+def _listing(corpus: Any, include: Any, encoding: str | None) -> TableSet | _Folder | None:
+    """What the workers can read: the table files of a table or folder of shards (``table_files``), or
+    the files of a folder of text files (``list_folder``); None for any other corpus (a text file,
+    data in memory). Only names are read here."""
     from ._tabular import table_files
 
-    if not isinstance(corpus, (str, os.PathLike)) or not Path(corpus).is_dir() or \
-            table_files(corpus, include) is not None:
+    if not isinstance(corpus, (str, os.PathLike)):
         return None
-    return list_folder(corpus, include, encoding)
+    tables = table_files(corpus, include)
+    if tables is not None:
+        return tables
+    if not Path(corpus).is_dir():
+        return None
+    return _Folder(*list_folder(corpus, include, encoding))
+
+
+@dataclass(frozen=True, slots=True)
+class _Folder:
+    """``list_folder``'s answer: the files to read, the walk's error entries, the files left out."""
+
+    files: list[FolderEntry]
+    errors: list[ReadError]
+    skipped: list[str]
 
 
 @dataclass(frozen=True, slots=True)
 class _Read:
     """What a read task found: documents, error entries, and each file's size and modification time
     as they were before it was read (to tell, when a lost worker's read is done again, whether the
-    files changed meanwhile)."""
+    files changed meanwhile); for tables, the rows it read and how many of its documents are
+    numbered (``_RowNumber``)."""
 
     documents: list[Document]
     errors: list[ReadError]
     stamps: list[tuple[int, int] | None]
+    rows: int = 0
+    numbered: int = 0
+
+
+class _RowNumber(int):
+    """The id of a table row without one, counted within its read task: ``_numbered`` adds the rows of
+    the read tasks before it, so that ids are row numbers across the whole input, as read in one go."""
+
+
+def _stamps(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[int, int] | None]:
+    """Each file's size and modification time (None for one that cannot be reached)."""
+    stamps: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+            stamps.append((info.st_size, info.st_mtime_ns))
+        except OSError:
+            stamps.append(None)
+    return stamps
 
 
 def _read_files(entries: list[FolderEntry], encoding: str | None) -> _Read:
     """``read_entries`` on a worker, with the files' stamps."""
-    stamps: list[tuple[int, int] | None] = []
-    for entry in entries:
-        try:
-            info = os.stat(entry.path)
-            stamps.append((info.st_size, info.st_mtime_ns))
-        except OSError:
-            stamps.append(None)
-    documents, errors = read_entries(entries, encoding)
-    return _Read(documents, errors, stamps)
+    stamps = _stamps(entry.path for entry in entries)
+    return _Read(*read_entries(entries, encoding), stamps)
 
 
-def _read_on_workers(run: _Run, folder: tuple[list[FolderEntry], list[ReadError], list[str]], encoding: str | None
-                     ) -> tuple[list[Document], list[ReadError], list[tuple[Any, _Read]]]:
-    """The folder's files read and decoded by tasks of about ``READ_BYTES`` each (absolute paths: the
-    workers' working folder may be another); the documents come back to the driver, which the
-    ``Result`` needs. Returns them, the error entries as ``read_folder`` orders them, and each read's
-    future with what it gave."""
-    from ._tabular import warn_if_jsonl
+def _read_tables(files: list[tuple[str, Path, TableFormat]], text_field: str, id_field: str | None) -> _Read:
+    """``read_path`` on a worker, rows without an id numbered from 0 as ``_RowNumber``."""
+    from ._tabular import read_path
 
-    wanted, walk_errors, _ = folder
-    groups: list[list[FolderEntry]] = [[]]
+    stamps = _stamps(path for _, path, _ in files)
+    counter = itertools.count()
+    documents: list[Document] = []
+    errors: list[ReadError] = []
+    for item in read_path(files, text_field, id_field, numbers=map(_RowNumber, counter)):
+        (errors if isinstance(item, ReadError) else documents).append(item)  # type: ignore[arg-type]
+    # map draws from counter one row at a time, so its next value is the number of rows read.
+    return _Read(documents, errors, stamps, next(counter), sum(type(d.key) is _RowNumber for d in documents))
+
+
+def _numbered(read: _Read, first: int) -> _Read:
+    """*read* with its row numbers counted from *first*, the rows of the reads before it, as plain ints."""
+    documents = [d if type(d.key) is not _RowNumber else
+                 Document(str(int(d.key) + first), d.text, d.encoding, d.source, d.row, int(d.key) + first)
+                 for d in read.documents]
+    return dataclasses.replace(read, documents=documents, numbered=0)
+
+
+def _read_counts(read: _Read) -> tuple[int, int]:
+    return read.rows, read.numbered
+
+
+def _read_groups(paths: list[str]) -> list[list[int]]:
+    """Positions of *paths* in runs of about ``READ_BYTES`` of files (at least one file a run)."""
+    groups: list[list[int]] = [[]]
     filled = 0
-    for entry in wanted:
+    for position, path in enumerate(paths):
         if filled >= READ_BYTES:
             groups.append([])
             filled = 0
-        groups[-1].append(dataclasses.replace(entry, path=os.path.abspath(entry.path)))
+        groups[-1].append(position)
         with contextlib.suppress(OSError):  # its read task reports it
-            filled += os.path.getsize(entry.path)
-    reads = [run.submit("read", _read_files, group, encoding, key=(r,)) for r, group in enumerate(groups)]
+            filled += os.path.getsize(path)
+    return groups
+
+
+def _read_on_workers(run: _Run, listing: TableSet | _Folder, encoding: str | None, text_field: str,
+                     id_field: str | None) -> tuple[list[Document], list[ReadError], list[tuple[Any, _Read]]]:
+    """The listed files read and decoded by tasks of about ``READ_BYTES`` each (absolute paths: the
+    workers' working folder may be another); the documents come back to the driver, which the
+    ``Result`` needs. Returns them, the error entries as ``read_corpus`` orders them, and each read's
+    future with what it gave. Ids of table rows without one are numbered across all reads, and must
+    be unique across them, as when read in one go."""
+    from ._tabular import warn_if_jsonl
+
+    if isinstance(listing, _Folder):
+        entries = [dataclasses.replace(e, path=os.path.abspath(e.path)) for e in listing.files]
+        reads = [run.submit("read", _read_files, [entries[i] for i in group], encoding, key=(r,))
+                 for r, group in enumerate(_read_groups([e.path for e in entries]))]
+    else:
+        files = [(name, Path(os.path.abspath(path)), fmt) for name, path, fmt in listing.files]
+        reads = [run.submit("read", _read_tables, [files[i] for i in group], text_field, id_field, key=(r,))
+                 for r, group in enumerate(_read_groups([str(path) for _, path, _ in files]))]
+        counts = run.client.gather([run.submit("read-rows", _read_counts, read, key=(r,))
+                                    for r, read in enumerate(reads)])
+        firsts = np.concatenate(([0], np.cumsum([rows for rows, _ in counts]))).tolist()
+        reads = [run.submit("read-numbered", _numbered, read, firsts[r], key=(r,)) if numbered else read
+                 for r, (read, (_, numbered)) in enumerate(zip(reads, counts))]
     gathered: list[_Read] = run.client.gather(reads)
     documents = [d for read in gathered for d in read.documents]
-    # As read_folder: the walk's entries, then the reads' in file order, sorted by path (stably).
-    errors = sorted(walk_errors + [e for read in gathered for e in read.errors], key=lambda e: e.path)
-    warn_if_jsonl(documents)
+    read_errors = [e for read in gathered for e in read.errors]
+    if isinstance(listing, _Folder):
+        # As read_folder: the walk's entries, then the reads' in file order, sorted by path (stably).
+        errors = sorted(listing.errors + read_errors, key=lambda e: e.path)
+        warn_if_jsonl(documents)
+    else:
+        errors = listing.errors + read_errors  # as read_corpus: the walk's, then the rows' in order
+        check_unique_ids(documents)
     return documents, errors, list(zip(reads, gathered))
 
 

@@ -8,7 +8,7 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,9 @@ from typing import Any
 from ._errors import InputError, UsageError
 from ._progress import steps
 
-__all__ = ["DEFAULT_INCLUDE", "Document", "FolderEntry", "FolderScan", "ReadError", "decode", "decode_as", "encode",
-           "folder_root", "include_matcher", "read_corpus", "read_file", "read_folder", "walk_folder"]
+__all__ = ["DEFAULT_INCLUDE", "Document", "FolderEntry", "FolderScan", "ReadError", "check_unique_ids", "decode",
+           "decode_as", "encode", "folder_root", "include_matcher", "read_corpus", "read_file", "read_folder",
+           "walk_folder"]
 
 _SNIFF_BYTES = 8192
 # Share of C0 control characters (other than tab, newline, carriage return, form
@@ -512,17 +513,23 @@ def _collect(items: Iterable[Document | ReadError], errors: Iterable[ReadError] 
     """Split *items* into documents and errors, refusing an id used twice (naming both rows)."""
     documents: list[Document] = []
     errors = list(errors)
-    seen: dict[str, int] = {}
     for item in items:
-        if isinstance(item, ReadError):
-            errors.append(item)
-            continue
-        first = seen.setdefault(item.id, len(documents))
-        if first != len(documents):
-            raise UsageError(f"document ids must be unique: id {item.id!r} is used by {_where(documents[first])} "
-                             f"and by {_where(item)} (name another id field, or none to number the rows)")
-        documents.append(item)
+        (errors if isinstance(item, ReadError) else documents).append(item)  # type: ignore[arg-type]
+    check_unique_ids(documents)
     return FolderScan(documents, errors, list(skipped))
+
+
+def check_unique_ids(documents: Sequence[Document]) -> None:
+    """Raise ``UsageError`` naming the first two documents that share an id.
+
+    >>> check_unique_ids([Document("a", "x"), Document("b", "y")])
+    """
+    seen: dict[str, int] = {}
+    for position, document in enumerate(documents):
+        first = seen.setdefault(document.id, position)
+        if first != position:
+            raise UsageError(f"document ids must be unique: id {document.id!r} is used by {_where(documents[first])} "
+                             f"and by {_where(document)} (name another id field, or none to number the rows)")
 
 
 def _where(document: Document) -> str:

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 
@@ -355,21 +355,25 @@ def _where(row: int, line: int = 0, key: Any = _MISSING) -> str:
 
 
 def _row_item(source: str, row: int, text: Any, key: Any, text_field: str, id_field: str | None,
-              line: int = 0) -> Document | ReadError:
-    """The document of one row, or the error entry saying why it is none."""
+              line: int = 0, numbered: bool = False) -> Document | ReadError:
+    """The document of one row, or the error entry saying why it is none. A *numbered* row's id (*key*)
+    is its number across all the tables read: its error entry leaves it out (``row`` and ``line`` say
+    where the row is), so that what one file's rows say does not depend on the files before it."""
     path = source or INPUT
-    if key is _MISSING:
-        return ReadError(path, f"{_where(row, line)}: no id field {id_field!r}")
-    if key is None or (isinstance(key, float) and math.isnan(key)):
-        return ReadError(path, f"{_where(row, line)}: id is null")
-    if isinstance(key, (list, tuple, dict, set, bytearray)):
-        return ReadError(path, f"{_where(row, line)}: id is {_a(type(key).__name__)}, not a scalar")
+    if not numbered:
+        if key is _MISSING:
+            return ReadError(path, f"{_where(row, line)}: no id field {id_field!r}")
+        if key is None or (isinstance(key, float) and math.isnan(key)):
+            return ReadError(path, f"{_where(row, line)}: id is null")
+        if isinstance(key, (list, tuple, dict, set, bytearray)):
+            return ReadError(path, f"{_where(row, line)}: id is {_a(type(key).__name__)}, not a scalar")
+    where = _where(row, line) if numbered else _where(row, line, key)
     if text is _MISSING:
-        return ReadError(path, f"{_where(row, line, key)}: no field {text_field!r}")
+        return ReadError(path, f"{where}: no field {text_field!r}")
     if not isinstance(text, str):
         what = "null" if text is None else "missing (NaN)" if isinstance(text, float) and math.isnan(text) \
             else _a(type(text).__name__)
-        return ReadError(path, f"{_where(row, line, key)}: text is {what}, not a string")
+        return ReadError(path, f"{where}: text is {what}, not a string")
     return Document(str(key), text, "utf-8", source, row, key)
 
 
@@ -386,13 +390,14 @@ def _scalar(value: Any) -> Any:
 
 
 def read_path(tables: list[tuple[str, Path, TableFormat]], text_field: str = "text", id_field: str | None = None,
-              progress: bool = False) -> Iterator[Document | ReadError]:
+              progress: bool = False, numbers: Iterator[int] | None = None) -> Iterator[Document | ReadError]:
     """Every row of the table files *tables* (from ``table_files``), in order, as documents or error entries.
 
     A file that cannot be opened or breaks off (truncated, corrupt) is one error entry; the
-    rows read from it before stay.
+    rows read from it before stay. Rows of a table without an id column take their id from
+    *numbers*, which every row of every file advances (default: 0, 1, 2, ...).
     """
-    numbers = itertools.count()
+    numbers = itertools.count() if numbers is None else numbers
     bar = _ByteBar(sum(path.stat().st_size for _, path, _ in tables), progress)
     try:
         for name, path, fmt in tables:
@@ -403,12 +408,11 @@ def read_path(tables: list[tuple[str, Path, TableFormat]], text_field: str = "te
                     yield from _read_lines(name, path, fmt, text_field, id_field, numbers, bar)
             except ImportError:
                 raise
-            except (OSError, EOFError, ValueError, csv.Error) as exc:
-                yield ReadError(name, _reason(exc))
-            except Exception as exc:  # a decompressor's own error class (zstandard.ZstdError)
-                if type(exc).__module__.split(".")[0] not in ("zstandard", "pyarrow"):
+            except Exception as exc:
+                if not _cannot_read(exc):
                     raise
-                yield ReadError(name, f"cannot be read: {exc}")
+                yield ReadError(name, _reason(exc) if isinstance(exc, (OSError, EOFError, ValueError, csv.Error))
+                                else f"cannot be read: {exc}")
             bar.done_file(path)
     finally:
         bar.close()
@@ -481,10 +485,11 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    yield ReadError(name, f"{_where(segment.row, segment.line, key)}: text holds an unpaired "
+                    where = _where(segment.row, segment.line, *(() if id_key is None else (key,)))
+                    yield ReadError(name, f"{where}: text holds an unpaired "
                                           f"surrogate escape (\\ud800-\\udfff), not a character")
                     continue
-            item = _row_item(name, segment.row, text, key, text_field, id_key, segment.line)
+            item = _row_item(name, segment.row, text, key, text_field, id_key, segment.line, id_key is None)
             if text is _MISSING and key is not _MISSING and not good:
                 waiting.append(item)  # type: ignore[arg-type]
                 continue
@@ -513,7 +518,8 @@ def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
         keys = batch.column(id_key).to_pylist() if id_key is not None else None
         for i, text in enumerate(texts):
             number = next(numbers)
-            yield _row_item(name, row, text, keys[i] if keys is not None else number, text_field, id_key)
+            yield _row_item(name, row, text, keys[i] if keys is not None else number, text_field, id_key, 0,
+                            keys is None)
             row += 1
 
 
@@ -837,15 +843,25 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
         if out_fmt is None or out_fmt.format != fmt.format:
             raise UsageError(f"{target}: name the annotated file like the input ({fmt.format}), "
                              f"e.g. {source_path.name}")
-        with atomic_file(target) as handle:
-            annotate(name, path, fmt, handle, out_fmt.compression)
+        try:
+            with atomic_file(target) as handle:
+                annotate(name, path, fmt, handle, out_fmt.compression)
+        except _ReadFailure as failure:
+            raise InputError(f"{path}: cannot be read to its end ({_reason(failure.__cause__ or failure)}); "
+                             f"nothing was annotated") from None
         return [target]
     out_path, out_real = _target_arg(target)
     mode = _target_mode(out_path, out_real, force, replace=False)
     with Staging(out_path, out_real) as staging:
         for name, path, fmt in tables:
-            with staging.open(name) as handle:
-                annotate(name, path, fmt, handle, fmt.compression)
+            try:
+                with staging.open(name) as handle:
+                    annotate(name, path, fmt, handle, fmt.compression)
+            except _ReadFailure as failure:
+                # As --clean does: a shard that breaks off (as when it was read) is copied as it is.
+                _copy_as_is(staging, name, path)
+                warnings.warn(f"{name}: cannot be read to its end ({_reason(failure.__cause__ or failure)}); "
+                              f"copied unchanged, not annotated", stacklevel=2)
         staging.commit(mode)
     return [target / name for name, _, _ in tables]
 
@@ -866,7 +882,7 @@ def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression:
                     annotator: _Annotator) -> None:
     names = [_PASSAGES_FIELD] if annotator.by_passage else list(_DEDUP_FIELDS)
     with _reading(path, fmt.compression) as (stream, _), _compressing(handle, compression) as out:
-        for segment in _segments(stream, fmt):
+        for segment in _read_guarded(_segments(stream, fmt)):
             if segment.kind == "header":
                 clash = sorted(set(names) & set(segment.values or []))
                 if clash:
@@ -906,7 +922,7 @@ def _csv_append(raw: bytes, cells: list[str], delimiter: str) -> bytes:
 
 def _annotate_parquet(path: Path, handle: BinaryIO, cursor: _Cursor, annotator: _Annotator) -> None:
     pa, pq = _pyarrow(), _parquet()
-    parquet = pq.ParquetFile(path)
+    parquet = _open_parquet(path)
     schema = parquet.schema_arrow
     id_type = _id_type(pa, annotator)
     if annotator.by_passage:
@@ -925,7 +941,7 @@ def _annotate_parquet(path: Path, handle: BinaryIO, cursor: _Cursor, annotator: 
     out_schema = pa.schema(list(schema) + added, metadata=schema.metadata)
     with pq.ParquetWriter(handle, out_schema, compression=_parquet_codec(parquet)) as writer:
         row = 0
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        for batch in _read_guarded(parquet.iter_batches(batch_size=BATCH_ROWS)):
             rows = [annotator.fields(cursor.take(row + i)) for i in range(batch.num_rows)]
             row += batch.num_rows
             columns = [pa.array([r[f.name] for r in rows], type=f.type) for f in added]
@@ -1150,10 +1166,7 @@ def _clean_file(staging: Staging, log: BinaryIO, name: str, path: Path, fmt: Tab
                                        file_log)
         except _ReadFailure as failure:
             # The input breaks off (as when it was read): copy it as it is, cut nothing from it.
-            try:
-                digest, size = staging.copy(name, path)
-            except _SourceError as exc:
-                raise InputError(f"{path}: cannot be read ({exc})") from None
+            digest, size = _copy_as_is(staging, name, path)
             return {**record, "copied": True, "why": _reason(failure.__cause__ or failure), "removals": 0,
                     "sha256": digest, "cleaned_sha256": digest, "cleaned_size": size}
         spool.seek(0)
@@ -1163,17 +1176,46 @@ def _clean_file(staging: Staging, log: BinaryIO, name: str, path: Path, fmt: Tab
             "cleaned_sha256": written.sha256, "cleaned_size": written.size}
 
 
+def _copy_as_is(staging: Staging, name: str, path: Path) -> tuple[str, int]:
+    """Copy the input *path* to *name* in *staging*; its SHA-256 and size. ``InputError`` when it cannot be read."""
+    try:
+        return staging.copy(name, path)
+    except _SourceError as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from None
+
+
+_Item = TypeVar("_Item")
+
+
 class _ReadFailure(Exception):
     """Reading an input again failed (its cause says why); writing failures are not this."""
 
 
-def _read_guarded(items: Iterable[Any]) -> Iterator[Any]:
+def _cannot_read(exc: BaseException) -> bool:
+    """Whether *exc*, raised while reading an input, says it cannot be read (to its end): a system
+    error, a truncated or corrupt stream, or a decompressor's or pyarrow's own error class."""
+    return isinstance(exc, (OSError, EOFError, ValueError, csv.Error)) or \
+        (isinstance(exc, Exception) and type(exc).__module__.split(".")[0] in ("zstandard", "pyarrow"))
+
+
+def _read_guarded(items: Iterable[_Item]) -> Iterator[_Item]:
+    """*items*, a failure to read them raised as ``_ReadFailure`` (only the reading is guarded: what the
+    caller does with each item is not)."""
     try:
         yield from items
-    except (OSError, EOFError, ValueError, csv.Error) as exc:
+    except Exception as exc:
+        if not _cannot_read(exc):
+            raise
         raise _ReadFailure() from exc
-    except Exception as exc:  # a decompressor's or pyarrow's own error class
-        if type(exc).__module__.split(".")[0] not in ("zstandard", "pyarrow"):
+
+
+def _open_parquet(path: Path) -> Any:
+    """``ParquetFile(path)``, a file that cannot be opened as one raised as ``_ReadFailure``."""
+    parquet = _parquet()
+    try:
+        return parquet.ParquetFile(path)
+    except Exception as exc:
+        if not _cannot_read(exc):
             raise
         raise _ReadFailure() from exc
 
@@ -1249,7 +1291,7 @@ def _clean_parquet(name: str, path: Path, staging: Staging, cursor: _Cursor, cle
                    ) -> tuple[StagedFile, dict[str, Any] | None]:
     """Clean one Parquet file; return the file written and the record of its dropped rows' file (or ``None``)."""
     pa, pq = _pyarrow(), _parquet()
-    parquet = pq.ParquetFile(path)
+    parquet = _open_parquet(path)
     schema, codec = parquet.schema_arrow, _parquet_codec(parquet)
     column = schema.get_field_index(text_field)
     removed_name = f"{REMOVED_ROWS}/{name}"

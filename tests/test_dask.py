@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -180,6 +181,64 @@ def test_a_folder_is_read_on_the_workers_with_the_local_engine_answer(corpus, cl
     assert_same(dedup.find_duplicates("corpus", include=only), find_duplicates_dask("corpus", client=client,
                                                                                    include=only))
     assert_same(dedup.find_duplicates("empty"), find_duplicates_dask("empty", client=client))
+
+
+def test_table_shards_are_read_on_the_workers_with_the_local_engine_answer(corpus, client, tmp_path, monkeypatch):
+    # Shards of every kind, some without an id column (ids are row numbers across all shards, bad rows
+    # included), bad rows, a truncated gzip shard, and a README left out: the same documents, keys,
+    # errors and answer as the local engine reading them in one go, for reads of any size.
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "shards"
+    (root / "b").mkdir(parents=True)
+    rows = [{"text": text, "url": name} for name, text in corpus[:150]]
+    (root / "a.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:40])
+                                  + '{"text": 5}\n[1]\n', "utf-8")
+    with gzip.open(root / "b" / "c.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps({"id": f"k{i}", "text": r["text"]}, ensure_ascii=False) + "\n"
+                     for i, r in enumerate(rows[40:80]))
+    (root / "b" / "d.csv").write_text("text,url\n" + "".join(f'"{r["text"]}",{r["url"]}\n' for r in rows[80:110]),
+                                      "utf-8")
+    pq.write_table(pa.table({"text": [r["text"] for r in rows[110:150]]}), root / "e.parquet", row_group_size=7)
+    whole = gzip.compress(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows[:30]))
+    (root / "f.jsonl.gz").write_bytes(whole[:len(whole) // 2])  # breaks off: its first rows stay, one entry
+    (root / "README.md").write_text("left out", "utf-8")
+    monkeypatch.chdir(tmp_path)  # a relative folder: the workers get absolute paths
+    local = dedup.find_duplicates("shards")
+    assert len(local.pair_index) and local.skipped == ["README.md"] and len(local.errors) == 3
+    assert {type(d.key) for d in local.documents} == {int, str} and local.documents[-1].key > 150
+
+    def no_driver_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the driver read the tables")
+
+    with monkeypatch.context() as patched:  # the workers read them: the driver's read_corpus is never called
+        patched.setattr("dedup._dask.read_corpus", no_driver_reading)
+        for size, read_bytes in ((40, 1), (10**9, 1 << 25)):  # a read a shard, and one read of all
+            patched.setattr("dedup._dask.READ_BYTES", read_bytes)
+            other = find_duplicates_dask("shards", client=client, partition_size=size)
+            assert_same(local, other)
+            assert [type(d.key) for d in other.documents] == [type(d.key) for d in local.documents]
+        assert_same(dedup.find_duplicates("shards/a.jsonl"), find_duplicates_dask("shards/a.jsonl", client=client))
+        (root / "g.jsonl").write_text(json.dumps({"id": "k3", "text": "又一段"}) + "\n", "utf-8")
+        twice = re.escape("id 'k3' is used by b/c.jsonl.gz row 3 and by g.jsonl row 0")
+        for read_bytes in (1, 1 << 25):  # ids unique across every read, named as the local engine names them
+            patched.setattr("dedup._dask.READ_BYTES", read_bytes)
+            with pytest.raises(dedup.UsageError, match=twice):
+                find_duplicates_dask("shards", client=client)
+    with pytest.raises(dedup.UsageError, match=twice):
+        dedup.find_duplicates("shards")
+    (root / "g.jsonl").unlink()
+    written = {}
+    for engine in ("local", "dask"):  # the command's outputs from shards read on the workers: the same bytes
+        out = tmp_path / engine
+        engine_args = ["--engine", "dask", "--scheduler", client.scheduler.address] if engine == "dask" else []
+        code = main(["shards", "--json", str(out / "report.json"), "--clean", str(out / "clean"), "--annotate",
+                     str(out / "annotated"), "--quiet", *engine_args])
+        written[engine] = (code, {str(f.relative_to(out)): f.read_bytes() for f in sorted(out.rglob("*")) if f.is_file()})
+    assert written["dask"] == written["local"] and len(written["local"][1]) > 10
 
 
 def test_a_read_done_again_on_changed_files_is_an_error():

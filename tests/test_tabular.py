@@ -150,6 +150,53 @@ def test_pandas_escaped_jsonl_gives_the_same_pairs(tmp_path):
     assert _links(dedup.find_duplicates(escaped)) == _links(dedup.find_duplicates(plain))
 
 
+def test_shards_that_break_off_are_copied_by_annotate_and_clean(tmp_path):
+    # A truncated gzip shard and a Parquet file cut short: read as error entries; --annotate and
+    # --clean copy them as they are (with a warning from annotate) and annotate or clean the rest.
+    # A single such file cannot be annotated: a clear error, nothing written.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_bytes(_jsonl(ROWS))
+    whole = gzip.compress(_jsonl([{"id": f"g{i}", "text": f"{A}{i}"} for i in range(2000)]), mtime=0)
+    (data / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": ["p1", "p2"], "text": [A, A + "。"]}), buffer)
+    (data / "short.parquet").write_bytes(buffer.getvalue()[:-40])
+    result = dedup.find_duplicates(data)
+    assert sorted(e.path for e in result.errors) == ["a.jsonl", "cut.jsonl.gz", "short.parquet"]
+    with pytest.warns(UserWarning) as caught:
+        write_annotated(result, data, tmp_path / "notes")
+    assert sorted(str(w.message).split(":")[0] for w in caught) == ["cut.jsonl.gz", "short.parquet"]
+    assert all("copied unchanged, not annotated" in str(w.message) for w in caught)
+    for name in ("cut.jsonl.gz", "short.parquet"):
+        assert (tmp_path / "notes" / name).read_bytes() == (data / name).read_bytes()
+    assert all("dedup_passages" in json.loads(line) for line in (tmp_path / "notes" / "a.jsonl").read_text().splitlines()
+               if line.strip().startswith("{"))
+    write_cleaned_tabular(dedup.clean(data), data, tmp_path / "clean")
+    assert (tmp_path / "clean" / "short.parquet").read_bytes() == (data / "short.parquet").read_bytes()
+    restore_tabular(tmp_path / "clean", tmp_path / "back")
+    assert {f.name: f.read_bytes() for f in (tmp_path / "back").iterdir()} == \
+        {f.name: f.read_bytes() for f in data.iterdir()}
+    with pytest.raises(dedup.InputError, match=r"cannot be read to its end .* nothing was annotated"):
+        write_annotated(dedup.find_duplicates(data / "cut.jsonl.gz"), data / "cut.jsonl.gz", tmp_path / "one.jsonl.gz")
+    assert not (tmp_path / "one.jsonl.gz").exists()
+
+
+def test_numbered_rows_errors_do_not_name_their_number(tmp_path):
+    # A row without an id takes its number across the files as its id; an entry for a bad row says
+    # where it is, not that number, so one file's entries do not depend on the files before it.
+    (tmp_path / "a.jsonl").write_text('{"text": "甲"}\n{"text": "乙"}\n', "utf-8")
+    (tmp_path / "b.jsonl").write_text('{"text": "丙"}\n{"text": null}\n{"body": 1}\n', "utf-8")
+    documents, errors = read_corpus(tmp_path)
+    assert [(d.id, d.key, d.source, d.row) for d in documents] == [
+        ("0", 0, "a.jsonl", 0), ("1", 1, "a.jsonl", 1), ("2", 2, "b.jsonl", 0)]
+    assert [(e.path, e.error) for e in errors] == [("b.jsonl", "row 1 (line 2): text is null, not a string"),
+                                                   ("b.jsonl", "row 2 (line 3): no field 'text'")]
+
+
 def test_bad_rows_are_error_entries_and_the_run_goes_on(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(_jsonl(ROWS[:2]) + b'{"id": 20, "text": 5}\n[1, 2]\n{"id": 21\n\n{"id": 22}\n'
