@@ -201,11 +201,17 @@ def table_files(corpus: str | os.PathLike[str], include: str | Iterable[str] | N
 
 
 @contextmanager
-def _reading(path: Path, compression: str | None) -> Iterator[tuple[Any, BinaryIO]]:
+def _reading(path: Path, compression: str | None, guarded: bool = False) -> Iterator[tuple[Any, BinaryIO]]:
     """The decompressed content of *path* as a buffered stream, and the raw file (whose position
-    tells how far reading has come)."""
+    tells how far reading has come). *guarded*: a file that cannot be opened raises ``_ReadFailure``
+    (an output being written from it copies what it can, and says so), not ``OSError``."""
     with ExitStack() as stack:
-        raw = stack.enter_context(open(path, "rb"))
+        try:
+            raw = stack.enter_context(open(path, "rb"))
+        except OSError as exc:
+            if guarded:
+                raise _ReadFailure() from exc
+            raise
         if compression is None:
             yield raw, raw
         elif compression == "gzip":
@@ -847,7 +853,7 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
             with atomic_file(target) as handle:
                 annotate(name, path, fmt, handle, out_fmt.compression)
         except _ReadFailure as failure:
-            raise InputError(f"{path}: cannot be read to its end ({_reason(failure.__cause__ or failure)}); "
+            raise InputError(f"{path}: cannot be read ({_reason(failure.__cause__ or failure)}); "
                              f"nothing was annotated") from None
         return [target]
     out_path, out_real = _target_arg(target)
@@ -860,7 +866,7 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
             except _ReadFailure as failure:
                 # As --clean does: a shard that breaks off (as when it was read) is copied as it is.
                 _copy_as_is(staging, name, path)
-                warnings.warn(f"{name}: cannot be read to its end ({_reason(failure.__cause__ or failure)}); "
+                warnings.warn(f"{name}: cannot be read ({_reason(failure.__cause__ or failure)}); "
                               f"copied unchanged, not annotated", stacklevel=2)
         staging.commit(mode)
     return [target / name for name, _, _ in tables]
@@ -881,7 +887,7 @@ def _tables(source: str | os.PathLike[str], include: str | Iterable[str] | None,
 def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression: str | None, cursor: _Cursor,
                     annotator: _Annotator) -> None:
     names = [_PASSAGES_FIELD] if annotator.by_passage else list(_DEDUP_FIELDS)
-    with _reading(path, fmt.compression) as (stream, _), _compressing(handle, compression) as out:
+    with _reading(path, fmt.compression, guarded=True) as (stream, _), _compressing(handle, compression) as out:
         for segment in _read_guarded(_segments(stream, fmt)):
             if segment.kind == "header":
                 clash = sorted(set(names) & set(segment.values or []))
@@ -1244,7 +1250,7 @@ def _jsonable(value: Any) -> bool:
 def _clean_lines(name: str, path: Path, fmt: TableFormat, staging: Staging, cursor: _Cursor, cleaned: Any,
                  removals: dict[str, list[Any]], by_row: bool, text_field: str, file_log: _FileLog) -> StagedFile:
     header: list[str] = []
-    with _reading(path, fmt.compression) as (stream, _), staging.open(name) as written, \
+    with _reading(path, fmt.compression, guarded=True) as (stream, _), staging.open(name) as written, \
             _compressing(written, fmt.compression) as out:
         for segment in _read_guarded(_segments(stream, fmt)):
             file_log.original.update(segment.raw)

@@ -25,7 +25,8 @@ from dedup.__main__ import main
 
 distributed = pytest.importorskip("distributed")
 
-from dedup.stages import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions  # noqa: E402
+from dedup._dask import _read_groups  # noqa: E402
+from dedup.stages import SchedulerError, find_duplicates_dask, local_cluster, plan_partitions, table_files  # noqa: E402
 
 HAN = ("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能"
        "好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把"
@@ -200,15 +201,19 @@ def test_table_shards_are_read_on_the_workers_with_the_local_engine_answer(corpu
     with gzip.open(root / "b" / "c.jsonl.gz", "wt", encoding="utf-8") as f:
         f.writelines(json.dumps({"id": f"k{i}", "text": r["text"]}, ensure_ascii=False) + "\n"
                      for i, r in enumerate(rows[40:80]))
-    (root / "b" / "d.csv").write_text("text,url\n" + "".join(f'"{r["text"]}",{r["url"]}\n' for r in rows[80:110]),
+    (root / "b" / "d.csv").write_text("text,url\n" + "".join(f'"{r["text"]}",{r["url"]}\n' for r in rows[80:110])
+                                      + "only one field\n", "utf-8")
+    (root / "b" / "e.csv").write_text("id,text\n" + "".join(f'i{i},"{r["text"]}"\n' for i, r in enumerate(rows[:5])),
                                       "utf-8")
-    pq.write_table(pa.table({"text": [r["text"] for r in rows[110:150]]}), root / "e.parquet", row_group_size=7)
+    (root / "b" / "empty.jsonl").write_text("", "utf-8")
+    pq.write_table(pa.table({"text": [r["text"] for r in rows[110:150]] + [None]}), root / "e.parquet",
+                   row_group_size=7)
     whole = gzip.compress(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in rows[:30]))
     (root / "f.jsonl.gz").write_bytes(whole[:len(whole) // 2])  # breaks off: its first rows stay, one entry
     (root / "README.md").write_text("left out", "utf-8")
     monkeypatch.chdir(tmp_path)  # a relative folder: the workers get absolute paths
     local = dedup.find_duplicates("shards")
-    assert len(local.pair_index) and local.skipped == ["README.md"] and len(local.errors) == 3
+    assert len(local.pair_index) and local.skipped == ["README.md"] and len(local.errors) == 5
     assert {type(d.key) for d in local.documents} == {int, str} and local.documents[-1].key > 150
 
     def no_driver_reading(*args: object, **kwargs: object) -> None:
@@ -216,11 +221,24 @@ def test_table_shards_are_read_on_the_workers_with_the_local_engine_answer(corpu
 
     with monkeypatch.context() as patched:  # the workers read them: the driver's read_corpus is never called
         patched.setattr("dedup._dask.read_corpus", no_driver_reading)
-        for size, read_bytes in ((40, 1), (10**9, 1 << 25)):  # a read a shard, and one read of all
+        # A read a shard; reads of several shards, numbered from past 0; one read of all.
+        paths = [str(path) for _, path, _ in table_files("shards").files]
+        several = os.path.getsize(paths[0]) + 1
+        for size, read_bytes in ((40, 1), (100, several), (10**9, 1 << 25)):
             patched.setattr("dedup._dask.READ_BYTES", read_bytes)
+            if read_bytes == several:
+                assert any(len(group) > 1 and group[0] > 0 for group in _read_groups(paths))
             other = find_duplicates_dask("shards", client=client, partition_size=size)
             assert_same(local, other)
             assert [type(d.key) for d in other.documents] == [type(d.key) for d in local.documents]
+        # The fields are passed on to the workers' reads: another text field; an id field whose values repeat.
+        assert_same(dedup.find_duplicates("shards", text_field="url"),
+                    find_duplicates_dask("shards", client=client, text_field="url"))
+        with pytest.raises(dedup.UsageError) as locally:
+            dedup.find_duplicates("shards", id_field="url")
+        with pytest.raises(dedup.UsageError) as on_workers:
+            find_duplicates_dask("shards", client=client, id_field="url")
+        assert str(on_workers.value) == str(locally.value)
         assert_same(dedup.find_duplicates("shards/a.jsonl"), find_duplicates_dask("shards/a.jsonl", client=client))
         (root / "g.jsonl").write_text(json.dumps({"id": "k3", "text": "又一段"}) + "\n", "utf-8")
         twice = re.escape("id 'k3' is used by b/c.jsonl.gz row 3 and by g.jsonl row 0")
@@ -231,6 +249,7 @@ def test_table_shards_are_read_on_the_workers_with_the_local_engine_answer(corpu
     with pytest.raises(dedup.UsageError, match=twice):
         dedup.find_duplicates("shards")
     (root / "g.jsonl").unlink()
+    assert_same(local, find_duplicates_dask("shards", client=client, read_on_workers=False))
     written = {}
     for engine in ("local", "dask"):  # the command's outputs from shards read on the workers: the same bytes
         out = tmp_path / engine

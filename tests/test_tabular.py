@@ -150,7 +150,7 @@ def test_pandas_escaped_jsonl_gives_the_same_pairs(tmp_path):
     assert _links(dedup.find_duplicates(escaped)) == _links(dedup.find_duplicates(plain))
 
 
-def test_shards_that_break_off_are_copied_by_annotate_and_clean(tmp_path):
+def test_shards_that_break_off_are_copied_by_annotate_and_clean(tmp_path, capsys):
     # A truncated gzip shard and a Parquet file cut short: read as error entries; --annotate and
     # --clean copy them as they are (with a warning from annotate) and annotate or clean the rest.
     # A single such file cannot be annotated: a clear error, nothing written.
@@ -180,7 +180,13 @@ def test_shards_that_break_off_are_copied_by_annotate_and_clean(tmp_path):
     restore_tabular(tmp_path / "clean", tmp_path / "back")
     assert {f.name: f.read_bytes() for f in (tmp_path / "back").iterdir()} == \
         {f.name: f.read_bytes() for f in data.iterdir()}
-    with pytest.raises(dedup.InputError, match=r"cannot be read to its end .* nothing was annotated"):
+    from dedup.__main__ import main
+
+    assert main([str(data), "--annotate", str(tmp_path / "notes2"), "--quiet"]) == 0  # the command says so
+    said = capsys.readouterr().err
+    assert "dedup: warning: cut.jsonl.gz: cannot be read (Compressed file ended" in said
+    assert "dedup: warning: short.parquet: cannot be read (" in said and "copied unchanged, not annotated" in said
+    with pytest.raises(dedup.InputError, match=r"cannot be read \(Compressed file ended.*\); nothing was annotated"):
         write_annotated(dedup.find_duplicates(data / "cut.jsonl.gz"), data / "cut.jsonl.gz", tmp_path / "one.jsonl.gz")
     assert not (tmp_path / "one.jsonl.gz").exists()
 
