@@ -13,7 +13,8 @@ long paragraph, 32 of the 59 contained pairs of the seeds.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple, no_type_check
 
@@ -93,20 +94,32 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
         return candidates_from_samples([sample_batch(Shingler("char", shingle_size)(texts), 0, sample)], contained,
                                        max_posting)
     query, counts = _kernel.smallest_hashes(texts, shingle_size, sample)
-    asker = np.repeat(np.arange(len(texts), dtype=np.int32), counts)
     # A hash that more than max_posting texts ask for is held by each of them (a text's queries are its
     # own distinct shingles): never usable, so it is not looked for. On zh 1M, 150,000 such hashes
     # held 17 million of the 37 million index entries.
-    ordered = np.sort(query)
-    runs = np.flatnonzero(first_of_runs(ordered))
-    askers_of = np.diff(np.append(runs, len(ordered)))
-    table = ordered[runs[askers_of <= max_posting]]
-    del ordered, runs, askers_of
+    table = _kernel.rare_values(query, max_posting)
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
-    return _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at, asker, len(texts),
-                         contained, max_posting)
+    entries: list[tuple[np.ndarray, Callable[[], np.ndarray]]] = []
+    first = 0
+    for slots, held in _kernel.held_slot_chunks(texts, shingle_size, table):
+        # A chunk's owners are made when it is laid out: 4 bytes an entry never held for all of them.
+        entries.append((slots, functools.partial(np.repeat, np.arange(first, first + len(held), dtype=np.int32),
+                                                 held)))
+        first += len(held)
+    return _holder_pairs(len(table), entries, at, _starts(counts), contained, max_posting)
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Where each run of *counts* items starts, and the end: ``len(counts) + 1`` offsets (int64).
+
+    >>> _starts(np.array([2, 0, 3])).tolist()
+    [0, 2, 2, 5]
+    """
+    starts = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return starts
 
 
 def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, shift: int = 0,
@@ -206,39 +219,49 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
     found = slot >= 0
-    return _holder_pairs(len(table), [(slot[found], np.concatenate(owners).astype(np.int64)[found])],
-                         _kernel.slots_in(queries, table), askers, total, contained, max_posting)
+    owner = np.concatenate(owners)[found]
+    entries = [(slot[found], lambda: owner)]
+    if len(askers) and (askers[1:] < askers[:-1]).any():  # each text's queries together
+        by_asker = np.argsort(askers, kind="stable")
+        queries, askers = queries[by_asker], askers[by_asker]
+    return _holder_pairs(len(table), entries, _kernel.slots_in(queries, table),
+                         _starts(np.bincount(askers, minlength=total)), contained, max_posting)
 
 
-def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: np.ndarray, askers: np.ndarray,
-                  total: int, contained: float, max_posting: int) -> np.ndarray:
+def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, Callable[[], np.ndarray]]], at: np.ndarray,
+                  firsts: np.ndarray, contained: float, max_posting: int) -> np.ndarray:
     """The pairs of texts x and y where y holds at least ``required_hits`` of x's usable queries. *entries*:
-    chunks ``(slot, owner)`` of the index, in text order (consumed): text ``owner[k]`` holds queried hash
-    ``slot[k]``; query q of text ``askers[q]``
-    asks for hash ``at[q]`` (-1: a hash known to be held too widely, never usable). Postings grouped
-    by a counting sort; each text's holders counted in a row of its own, compiled, a block of texts a
-    thread."""
+    chunks ``(slot, owners)`` of the index (consumed): text ``owners()[k]`` holds queried hash
+    ``slot[k]``. Text x's queries are ``firsts[x]:firsts[x + 1]``; query q asks for hash ``at[q]``
+    (-1: a hash known to be held too widely, never usable; *at* is consumed, overwritten in place).
+    Postings grouped by a counting sort; each text's holders counted in a row of its own, compiled, a
+    block of texts a thread. Everything here is sized by the queries or the index, none of it twice:
+    this is the containment search's peak."""
+    total = len(firsts) - 1
     starts = np.zeros(slots + 1, np.int64)
     for slot, _ in entries:  # counted entry by entry: a bincount would cost the whole table a chunk
         _count_kernel(slot, starts[1:])
     np.cumsum(starts, out=starts)
     # Each posting's texts together, in slot order (a counting sort), the entries' chunks taken in order
     # and let go of one by one: they are never held twice.
-    holders = np.empty(int(starts[-1]), entries[0][1].dtype)
+    holders = np.empty(int(starts[-1]), np.int64 if total >= 2**31 else np.int32)
     fill = starts[:-1].copy()
     while entries:
-        _group_kernel(*entries.pop(0), fill, holders)
+        slot, owners = entries.pop(0)
+        _group_kernel(slot, owners(), fill, holders)
+        del slot, owners
+    del fill
     asked_for = at >= 0
     if not asked_for.any():  # every query held too widely (or none): no table to look in
         return np.zeros((0, 2), np.int64)
-    at = np.where(asked_for, at, 0)
-    usable = asked_for & (np.diff(starts)[at] <= max_posting)
-    if len(askers) and (askers[1:] < askers[:-1]).any():  # in text order already when made from texts
-        by_asker = np.argsort(askers, kind="stable")
-        askers, at, usable = askers[by_asker], at[by_asker], usable[by_asker]
-    firsts = np.zeros(total + 1, np.int64)
-    np.cumsum(np.bincount(askers, minlength=total), out=firsts[1:])
-    needed = required_hits(np.bincount(askers[usable], minlength=total), contained)
+    at[~asked_for] = 0
+    usable = asked_for & (np.diff(starts) <= max_posting)[at]
+    del asked_for
+    # Usable queries a text: differences of a running count at the texts' first queries.
+    running = np.zeros(len(usable) + 1, np.int32 if len(usable) < 2**31 else np.int64)
+    np.cumsum(usable, out=running[1:])
+    needed = required_hits(running[firsts[1:]] - running[firsts[:-1]], contained)
+    del running
     bounds = np.linspace(0, total, min(total, 8) + 1).astype(np.int64).tolist()
     pairs = _kernel.each(lambda block: _holders_kernel(firsts, at, usable, starts, holders, needed, max_posting,
                                                        *block), list(pairwise(bounds)))

@@ -25,12 +25,26 @@ from typing import NamedTuple, TypeVar, no_type_check
 
 import numpy as np
 
-from ._arrays import distinct, prefix_shift, weighted_ranges
+from ._arrays import decode_pairs, distinct, prefix_shift, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
-__all__ = ["HAVE_NUMBA", "KERNEL_MIN_CHARS", "SignedTexts", "band_candidates", "each", "held_slot_chunks", "map_characters",
-           "overlap_texts", "sampled_hashes", "sign_texts", "slots_in", "smallest_hashes"]
+__all__ = [
+    "HAVE_NUMBA",
+    "KERNEL_MIN_CHARS",
+    "SignedTexts",
+    "band_candidates",
+    "band_pair_codes",
+    "each",
+    "held_slot_chunks",
+    "map_characters",
+    "overlap_texts",
+    "rare_values",
+    "sampled_hashes",
+    "sign_texts",
+    "slots_in",
+    "smallest_hashes",
+]
 
 # numba is optional: the numpy stages compute the same results, more slowly.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
@@ -82,7 +96,7 @@ def _load() -> None:
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
              "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts", "_sampled_kernel",
              "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_slot_of", "_held_kernel",
-             "_slots_kernel")
+             "_slots_kernel", "_pack_rows", "_first_of_sparse_runs")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
         if not hasattr(space[name], "py_func"):
@@ -261,7 +275,10 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np
                          counts[start:end])
 
     each(work, _chunks(texts))
-    return (rows.reshape(-1) if (counts == k).all() else rows[np.arange(k)[None, :] < counts[:, None]]), counts
+    flat = rows.reshape(-1)
+    # Texts with fewer than k shingles: their rows packed to the front in place (a masked copy would hold
+    # the rows twice, at the containment search's peak).
+    return (flat if (counts == k).all() else flat[:_pack_rows(flat, counts, k)]), counts
 
 
 def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, shift: int = 0
@@ -296,14 +313,15 @@ def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, 
 
 def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Where every text's distinct character n-gram hashes that are in *table* (sorted, distinct uint64
-    hashes) sit in it: ``(slots, owner)`` (int32) by text, ascending within each, a chunk of texts at a
-    time, in text order: a caller that consumes the chunks one by one never holds them twice (joined,
-    they are the containment search's largest array). Compiled kernels only.
+    hashes) sit in it: ``(slots, counts)`` (int32) a chunk of texts at a time, in text order: the slots
+    text by text, ascending within each, and how many each text of the chunk has. A caller that
+    consumes the chunks one by one never holds them twice (joined, they are the containment search's
+    largest array). Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd"], 3, 1)
     >>> [[a.tolist() for a in chunk] for chunk in held_slot_chunks(["abcd", "zzabcd", "xy"], 3, hashes)]
-    [[[0, 0], [0, 1]]]
+    [[[0, 0], [1, 1, 0]]]
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     starts, shift = _buckets(table)
@@ -319,9 +337,8 @@ def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray)
         start, end = chunk
         codes, offsets = _codes(texts[start:end])
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
-        slots, owner = _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap,
-                                    mask, scratch)
-        return slots, owner + np.int32(start)  # int32 texts: fewer than 2**31 in one process
+        return _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap, mask,
+                            scratch)
 
     return each(work, _chunks(texts))
 
@@ -417,11 +434,12 @@ def _sampled_kernel(codes, offsets, n, gram_tag, short_tag, bitmap, top_shift, s
 
 @no_type_check  # typed by numba, not by mypy
 def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch):
-    """Where each text's distinct hashes found in *table* sit in it, ascending within a text, and their text
-    (int32: a table and a chunk of texts stay far below 2**31 entries; half the memory of the search's peak)."""
+    """Where each text's distinct hashes found in *table* sit in it, ascending within a text, and how
+    many each text has (int32: a table and a chunk of texts stay far below 2**31 entries; counts, not
+    an owner an entry, since the slots are the containment search's peak)."""
     cap = 1024
     slots = np.empty(cap, np.int32)
-    owner = np.empty(cap, np.int32)
+    counts = np.zeros(len(offsets) - 1, np.int32)
     found = 0
     for i in range(len(offsets) - 1):
         total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
@@ -436,9 +454,7 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
                 if found == cap:
                     cap *= 2
                     slots = np.concatenate((slots, np.empty(cap - found, np.int32)))
-                    owner = np.concatenate((owner, np.empty(cap - found, np.int32)))
                 slots[found] = j
-                owner[found] = i
                 found += 1
         # This text's hits: sorted and repeats dropped (a handful).
         part = slots[first:found]
@@ -449,7 +465,8 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
                 slots[distinct] = slots[p]
                 distinct += 1
         found = distinct
-    return slots[:found].copy(), owner[:found].copy()
+        counts[i] = found - first
+    return slots[:found].copy(), counts
 
 
 def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> tuple[np.ndarray, np.ndarray,
@@ -474,18 +491,29 @@ def band_candidates(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     >>> band_candidates(np.array([[5, 1], [5, 2], [7, 2]], np.uint32)).tolist()
     [[0, 1], [1, 2]]
     """
+    return decode_pairs(band_pair_codes(keys, max_bucket), len(keys))
+
+
+def band_pair_codes(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
+    """``band_candidates`` as codes ``i * len(keys) + j`` (uint64, ascending): half the memory of the pairs.
+
+    >>> band_pair_codes(np.array([[5, 1], [5, 2], [7, 2]], np.uint32)).tolist()
+    [1, 5]
+    """
     from ._lsh import candidate_pairs
 
     keys = np.asarray(keys)
     if max_bucket < 2:
         raise ValueError(f"max_bucket must be at least 2, not {max_bucket!r}")
-    # About 200 characters a passage: the kernels pay for their loading from about 5,000 passages.
-    if keys.dtype != np.uint32 or not use_kernels(200 * len(keys)):
-        return candidate_pairs(keys, max_bucket)
     n = len(keys)
-    codes = _band_codes(np.ascontiguousarray(keys.T), max_bucket)
-    codes = _unique_sorted(_radix_sort64(codes, np.uint64(max(n, 1)) * np.uint64(max(n, 1))))
-    return np.stack(np.divmod(codes.astype(np.int64), n), axis=1).reshape(-1, 2)
+    # About 200 characters a passage: the kernels pay for their loading from about 5,000 passages.
+    if keys.dtype != np.uint32 or not use_kernels(200 * n):
+        pairs = candidate_pairs(keys, max_bucket).astype(np.uint64)
+        return pairs[:, 0] * np.uint64(n) + pairs[:, 1]
+    # Read a band at a time from the rows as they are: a transposed copy would cost 4 bytes a band a row
+    # at the bucket stage's peak, for the same strided pass over them.
+    codes = _band_codes(np.ascontiguousarray(keys), max_bucket)
+    return _unique_sorted(_radix_sort64(codes, np.uint64(max(n, 1)) * np.uint64(max(n, 1))))
 
 
 def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -640,10 +668,10 @@ def _merge_counts(hashes, set_offsets, set_sizes, pairs):
 
 
 @no_type_check  # typed by numba, not by mypy
-def _band_codes(columns, max_bucket):
-    """Pair codes ``i * n + j`` of every band (*columns*: one row of keys a band), duplicates kept:
+def _band_codes(table, max_bucket):
+    """Pair codes ``i * n + j`` of every band (*table*: a row of band keys a passage), duplicates kept:
     every pair of a bucket of at most *max_bucket* rows, else its rows paired with its first."""
-    bands, n = columns.shape
+    n, bands = table.shape
     out = np.empty(max(1024, 4 * n), np.uint64)
     found = 0
     rows = np.empty(n, np.int64)
@@ -655,7 +683,7 @@ def _band_codes(columns, max_bucket):
     for band in range(bands):
         for i in range(n):
             rows[i] = i
-            keys[i] = columns[band, i]
+            keys[i] = table[i, band]
         for digit in range(3):  # stable: rows stay ascending among equal keys
             _radix_pass(keys, rows, np.uint64(11 * digit), spare_keys, spare_rows, count)
             rows, spare_rows = spare_rows, rows
@@ -705,6 +733,47 @@ def _radix_sort64(values, bound):
 
 
 @no_type_check  # typed by numba, not by mypy
+def _pack_rows(flat, counts, k):
+    """Move the first ``counts[i]`` values of each row of *k* (of the rows laid end to end in *flat*) to
+    the front, in order, in place; the number moved."""
+    filled = 0
+    for i in range(len(counts)):
+        for j in range(counts[i]):
+            flat[filled] = flat[i * k + j]
+            filled += 1
+    return filled
+
+
+@no_type_check  # typed by numba, not by mypy
+def _first_of_sparse_runs(values, most):
+    """Move the values of the sorted *values* that occur at most *most* times, once each, to the front
+    in place; how many there are."""
+    kept = 0
+    p = 0
+    while p < len(values):
+        q = p + 1
+        while q < len(values) and values[q] == values[p]:
+            q += 1
+        if q - p <= most:
+            values[kept] = values[p]
+            kept += 1
+        p = q
+    return kept
+
+
+def rare_values(values: np.ndarray, most: int) -> np.ndarray:
+    """The distinct values of *values* that occur at most *most* times, sorted (one sorted copy, packed
+    in place: no run arrays beside it). Compiled kernels only.
+
+    >>> _load()
+    >>> rare_values(np.array([5, 1, 5, 5, 2, 1], np.uint64), 2).tolist()
+    [1, 2]
+    """
+    ordered = np.sort(values)
+    return ordered[:_first_of_sparse_runs(ordered, most)].copy()  # a copy: the sorted buffer is let go
+
+
+@no_type_check  # typed by numba, not by mypy
 def _radix_pass(keys, items, shift, out_keys, out_items, count):
     """One stable counting-sort pass of *keys* (with *items* moving along) by their 11-bit digit at
     *shift* (uint64) into *out_keys* and *out_items*; *count* is scratch of 2049 counters."""
@@ -740,14 +809,14 @@ def _longest(offsets):
 
 @no_type_check  # typed by numba, not by mypy
 def _unique_sorted(values):
-    """The distinct values of a sorted array."""
-    out = np.empty(len(values), np.uint64)
+    """The distinct values of a sorted array, moved to its front in place (a second array of pair codes
+    would sit at the bucket stage's peak): the prefix that holds them."""
     k = 0
     for i in range(len(values)):
-        if i == 0 or values[i] != values[i - 1]:
-            out[k] = values[i]
+        if i == 0 or values[i] != values[k - 1]:
+            values[k] = values[i]
             k += 1
-    return out[:k]
+    return values[:k]
 
 
 _BMP = 0x10000

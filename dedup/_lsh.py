@@ -20,6 +20,8 @@ FALSE_POSITIVE_WEIGHT = 0.1
 FALSE_NEGATIVE_WEIGHT = 0.9
 # A pair of exactly threshold similarity becomes a candidate at least this often.
 MIN_RECALL = 0.99
+# Candidate pairs decoded and estimated this many at a time by bucket (16 MB of pairs).
+_CHUNK_PAIRS = 1 << 20
 
 
 def _candidate_probability(similarity: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -146,7 +148,8 @@ def estimate(compact: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 16) -> np
     for start in range(0, len(pairs), chunk):
         part = pairs[start:start + chunk]
         out[start:start + chunk] = np.count_nonzero(compact[part[:, 0]] == compact[part[:, 1]], axis=1)
-    return out / compact.shape[1]
+    out /= compact.shape[1]
+    return out
 
 
 def estimate_margin(threshold: float, num_perm: int) -> float:
@@ -185,9 +188,17 @@ def bucket(settings: Settings, keys: np.ndarray, compact: np.ndarray) -> tuple[n
     >>> pairs.tolist(), est.tolist()
     ([[0, 1]], [1.0])
     """
-    from ._kernel import band_candidates  # compiled when it pays (the same pairs as candidate_pairs)
+    from ._kernel import band_pair_codes  # compiled when it pays (the same pairs as candidate_pairs)
 
-    local = band_candidates(keys, settings.max_bucket)
-    estimates = estimate(compact, local)
-    keep = estimates >= estimate_floor(settings)
-    return local[keep], estimates[keep]
+    codes = band_pair_codes(keys, settings.max_bucket)
+    floor = estimate_floor(settings)
+    # Pairs and estimates a chunk at a time: most candidates are dropped here, and all of them at once
+    # (24 bytes a candidate) would sit at the stage's peak.
+    kept, estimates = [np.zeros((0, 2), np.int64)], [np.zeros(0)]
+    for start in range(0, len(codes), _CHUNK_PAIRS):
+        pairs = decode_pairs(codes[start:start + _CHUNK_PAIRS], len(keys))
+        found = estimate(compact, pairs)
+        keep = found >= floor
+        kept.append(pairs[keep])
+        estimates.append(found[keep])
+    return np.concatenate(kept), np.concatenate(estimates)

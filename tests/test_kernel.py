@@ -158,9 +158,19 @@ def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
     table = np.unique(np.concatenate([hashes[::2], np.array([1, 2**63, 2**64 - 1], np.uint64)]))
     with patch.object(_kernel, "_CHUNK_CHARS", 7):  # several chunks, in text order, whatever their sizes
         chunks = _kernel.held_slot_chunks(texts, n, table)
-    slots, owner = (np.concatenate([chunk[k] for chunk in chunks]) for k in (0, 1))
+    slots, counts = (np.concatenate([chunk[k] for chunk in chunks]) for k in (0, 1))
+    owner = np.repeat(np.arange(len(texts)), counts)
     wanted = [(i, h) for i, s in enumerate(sets) for h in sorted(s & set(table.tolist()))]
     assert list(zip(owner.tolist(), table[slots].tolist())) == wanted
+
+
+@needs_numba
+@given(st.lists(st.integers(0, 40), max_size=300), st.integers(1, 5))
+def test_rare_values_equal_counting(values, most):
+    data = np.array(values, np.uint64)
+    distinct_values, counts = np.unique(data, return_counts=True)
+    assert _kernel.rare_values(data, most).tolist() == distinct_values[counts <= most].tolist()
+    assert data.tolist() == values  # the input is left as it was
 
 
 @needs_numba
