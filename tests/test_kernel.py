@@ -165,6 +165,7 @@ def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
 
 
 @needs_numba
+@settings(deadline=None)  # the first example compiles the kernel on a fresh checkout
 @given(st.lists(st.integers(0, 40), max_size=300), st.integers(1, 5))
 def test_rare_values_equal_counting(values, most):
     data = np.array(values, np.uint64)
