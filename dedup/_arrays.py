@@ -45,7 +45,7 @@ def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:
     >>> decode_pairs(np.array([7, 2]), 5).tolist()
     [[1, 2], [0, 2]]
     """
-    codes = np.asarray(codes).ravel()
+    codes, n = np.asarray(codes).ravel(), int(n)  # a numpy n would send uint64 codes through float64
     pairs = np.empty((len(codes), 2), np.int64)  # written in place: no quotient, remainder and stacked copies
     np.floor_divide(codes, n, out=pairs[:, 0], casting="unsafe")
     np.remainder(codes, n, out=pairs[:, 1], casting="unsafe")

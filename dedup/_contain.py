@@ -108,6 +108,7 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
         entries.append((slots, functools.partial(np.repeat, np.arange(first, first + len(held), dtype=np.int32),
                                                  held)))
         first += len(held)
+    del slots, held  # the last chunk's, which the entries hold now
     return _holder_pairs(len(table), entries, at, _starts(counts), contained, max_posting)
 
 
@@ -219,8 +220,10 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
     found = slot >= 0
-    owner = np.concatenate(owners)[found]
-    entries = [(slot[found], lambda: owner)]
+    # The owners live in the entry alone, so that _holder_pairs lets go of them once laid out.
+    entries: list[tuple[np.ndarray, Callable[[], np.ndarray]]] = [
+        (slot[found], functools.partial(np.asarray, np.concatenate(owners)[found]))]
+    del slot, found
     if len(askers) and (askers[1:] < askers[:-1]).any():  # each text's queries together
         by_asker = np.argsort(askers, kind="stable")
         queries, askers = queries[by_asker], askers[by_asker]

@@ -142,6 +142,10 @@ def test_band_candidates_equal_candidate_pairs(n, bands, values, max_bucket, dat
     seed = data.draw(st.integers(0, 2**32 - 1))
     keys = np.random.default_rng(seed).integers(0, values, (n, bands)).astype(np.uint32)
     assert np.array_equal(_kernel.band_candidates(keys, max_bucket), candidate_pairs(keys, max_bucket))
+    # The codes, compiled (uint32 keys) and by the numpy stages (other keys): the same, ascending.
+    codes = _kernel.band_pair_codes(keys, max_bucket)
+    assert np.array_equal(codes, _kernel.band_pair_codes(keys.astype(np.uint64), max_bucket))
+    assert codes.dtype == np.uint64 and (np.diff(codes.astype(np.int64)) > 0).all()
 
 
 @needs_numba

@@ -70,3 +70,18 @@ def test_signatures_work_in_datasketch_indexes():
     for i, m in enumerate(minhashes):
         lsh.insert(f"t{i}", m)
     assert "t1" in lsh.query(minhashes[0]) and "t2" not in lsh.query(minhashes[0])
+
+
+def test_bucket_in_chunks_gives_the_whole_answer(monkeypatch):
+    # Candidates decoded and estimated a chunk at a time: the same pairs and estimates as in one go.
+    from dedup import _lsh
+
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 6, (300, 4)).astype(np.uint32)
+    compact = rng.integers(0, 3, (300, 16)).astype(np.uint8)
+    settings = dedup.Settings(num_perm=16, threshold=0.3)
+    whole = _lsh.bucket(settings, keys, compact)
+    assert len(whole[0]) > 20
+    monkeypatch.setattr(_lsh, "_CHUNK_PAIRS", 7)
+    chunked = _lsh.bucket(settings, keys, compact)
+    assert np.array_equal(chunked[0], whole[0]) and np.array_equal(chunked[1], whole[1])
