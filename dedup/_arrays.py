@@ -79,7 +79,8 @@ def weighted_ranges(weights: np.ndarray, budget: int) -> list[tuple[int, int]]:
     if len(ends) == 0:
         return []
     closing = np.searchsorted(ends, np.arange(budget, int(ends[-1]) + budget, budget, dtype=np.int64), "left") + 1
-    edges = distinct(np.concatenate(([0], closing, [len(ends)])).clip(0, len(ends)))
+    edges = np.concatenate(([0], closing, [len(ends)])).clip(0, len(ends))  # ascending already: no sort
+    edges = edges[first_of_runs(edges)]
     return [(int(a), int(b)) for a, b in zip(edges[:-1].tolist(), edges[1:].tolist())]
 
 

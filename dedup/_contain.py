@@ -249,8 +249,9 @@ def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, Callable[[], np.nd
     # and let go of one by one: they are never held twice.
     holders = np.empty(int(starts[-1]), np.int64 if total >= 2**31 else np.int32)
     fill = starts[:-1].copy()
+    entries.reverse()  # taken from the end, in order
     while entries:
-        slot, owners = entries.pop(0)
+        slot, owners = entries.pop()
         _group_kernel(slot, owners(), fill, holders)
         del slot, owners
     del fill

@@ -500,7 +500,7 @@ def band_pair_codes(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     >>> band_pair_codes(np.array([[5, 1], [5, 2], [7, 2]], np.uint32)).tolist()
     [1, 5]
     """
-    from ._lsh import candidate_pairs
+    from ._lsh import candidate_codes
 
     keys = np.asarray(keys)
     if max_bucket < 2:
@@ -508,8 +508,7 @@ def band_pair_codes(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     n = len(keys)
     # About 200 characters a passage: the kernels pay for their loading from about 5,000 passages.
     if keys.dtype != np.uint32 or not use_kernels(200 * n):
-        pairs = candidate_pairs(keys, max_bucket).astype(np.uint64)
-        return pairs[:, 0] * np.uint64(n) + pairs[:, 1]
+        return candidate_codes(keys, max_bucket).astype(np.uint64)
     # Read a band at a time from the rows as they are: a transposed copy would cost 4 bytes a band a row
     # at the bucket stage's peak, for the same strided pass over them.
     codes = _band_codes(np.ascontiguousarray(keys), max_bucket)

@@ -12,7 +12,7 @@ from ._hash import POLY, mix64
 if TYPE_CHECKING:
     from ._settings import Settings
 
-__all__ = ["band_keys", "bucket", "candidate_pairs", "estimate", "estimate_margin", "group_pairs", "optimal_params"]
+__all__ = ["band_keys", "bucket", "candidate_codes", "candidate_pairs", "estimate", "estimate_margin", "group_pairs", "optimal_params"]
 
 # Candidates are verified exactly afterwards, so a missed pair costs far more than
 # a spurious one: false negatives weigh nine times as much as false positives.
@@ -95,6 +95,15 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     >>> candidate_pairs(keys).tolist()
     [[0, 1], [1, 2]]
     """
+    return decode_pairs(candidate_codes(keys, max_bucket), keys.shape[0])
+
+
+def candidate_codes(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
+    """``candidate_pairs`` as distinct codes ``i * len(keys) + j``, ascending (int64).
+
+    >>> candidate_codes(np.array([[5, 1], [5, 2], [7, 2]], np.uint64)).tolist()
+    [1, 5]
+    """
     if max_bucket < 2:
         raise ValueError(f"max_bucket must be at least 2, not {max_bucket!r}")
     n = keys.shape[0]
@@ -107,8 +116,7 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
         shared = sizes > 1
         if shared.any():
             found.append(group_pairs(order, starts[shared], sizes[shared], max_bucket, n))
-    codes = distinct(np.concatenate(found))
-    return decode_pairs(codes, n)
+    return distinct(np.concatenate(found))
 
 
 def group_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int, n: int) -> np.ndarray:

@@ -154,3 +154,18 @@ def test_offsets_of_normalised_characters(text, options):
     assert len(offsets) == len(norm)
     assert all(normalizer(text[o]) for o in offsets.tolist())
     assert offsets.tolist() == sorted(offsets.tolist())
+
+
+@given(st.lists(st.integers(0, 20), max_size=60), st.integers(1, 30))
+def test_weighted_ranges_end_where_the_running_total_crosses_the_budget(weights, budget):
+    from dedup._arrays import weighted_ranges
+
+    expected, start, total, mark = [], 0, 0, budget
+    for i, weight in enumerate(weights):
+        total += weight
+        if total >= mark:  # this item brings the total to a multiple of the budget or past it
+            expected.append((start, i + 1))
+            start, mark = i + 1, (total // budget + 1) * budget
+    if start < len(weights):
+        expected.append((start, len(weights)))
+    assert weighted_ranges(np.array(weights, np.int64), budget) == expected
