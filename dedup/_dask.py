@@ -691,18 +691,19 @@ class _Run:
                             key=(r,))
                 for r, choice in enumerate(choices)]
 
-    def exchange(self, stage: str, sources: list[Any]) -> list[Any]:
+    def exchange(self, stage: str, sources: list[Any], relays: int | None = None) -> list[Any]:
         """All to all: destination d receives ``[source[d] for source in sources]`` (each source a
-        list with one piece a destination), through one relay a reducer, so that the tasks number
-        about ``2 * partitions * reducers``, not ``partitions ** 2``."""
+        list with one piece a destination), through *relays* relay tasks (default: one a reducer),
+        so that the tasks number about ``2 * partitions * relays``, not ``partitions ** 2``. A relay
+        holds what its destinations receive: more relays, less of it in one place."""
         P = len(sources)
-        R = max(1, min(self.reducers, P))
+        R = max(1, min(relays or self.reducers, P))
         cuts = [P * r // R for r in range(R + 1)]
-        relays = [self.submit(f"{stage}-relay", _relay,
-                              *[self.submit(f"{stage}-pick", _pick, source, cuts[r], cuts[r + 1], key=(p, r))
-                                for p, source in enumerate(sources)], key=(r,))
-                  for r in range(R)]
-        return [self.submit(f"{stage}-get", getitem, relays[r], d - cuts[r], key=(d,))
+        held = [self.submit(f"{stage}-relay", _relay,
+                            *[self.submit(f"{stage}-pick", _pick, source, cuts[r], cuts[r + 1], key=(p, r))
+                              for p, source in enumerate(sources)], key=(r,))
+                for r in range(R)]
+        return [self.submit(f"{stage}-get", getitem, held[r], d - cuts[r], key=(d,))
                 for r in range(R) for d in range(cuts[r], cuts[r + 1])]
 
 
@@ -1029,9 +1030,12 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
                         candidates[p], compact[p], key=(p,)) for p in range(P)]
     del compact, candidates
     if settings.verify:
+        # The texts are the largest exchange (at zh 1M with containment, 1.9-2.3 KB a passage): a relay a
+        # partition, up to CONTAIN_REDUCERS, as for the postings (two relays of 4 GiB workers were lost).
         texts = run.exchange("texts", [submit("serve-texts", _serve_texts, parts[q], signed[q], int(rep_starts[q]),
                                               need, key=(q,))
-                                       for q, need in enumerate(run.exchange("need-texts", estimated))])
+                                       for q, need in enumerate(run.exchange("need-texts", estimated))],
+                             relays=max(R, min(P, CONTAIN_REDUCERS)))
         verified_futures = [submit("judge", _judge, settings, parts[p], signed[p], int(rep_starts[p]), estimated[p],
                                    texts[p], key=(p,)) for p in range(P)]
         del texts
