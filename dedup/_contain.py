@@ -103,12 +103,12 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
     entries: list[tuple[np.ndarray, Callable[[], np.ndarray]]] = []
     first = 0
-    for slots, held in _kernel.held_slot_chunks(texts, shingle_size, table):
+    for slots, per_text in _kernel.held_slot_chunks(texts, shingle_size, table):
         # A chunk's owners are made when it is laid out: 4 bytes an entry never held for all of them.
-        entries.append((slots, functools.partial(np.repeat, np.arange(first, first + len(held), dtype=np.int32),
-                                                 held)))
-        first += len(held)
-    del slots, held  # the last chunk's, which the entries hold now
+        entries.append((slots, functools.partial(np.repeat, np.arange(first, first + len(per_text), dtype=np.int32),
+                                                 per_text)))
+        first += len(per_text)
+    del slots, per_text  # the last chunk's, which the entries hold now
     return _holder_pairs(len(table), entries, at, _starts(counts), contained, max_posting)
 
 
@@ -249,7 +249,7 @@ def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, Callable[[], np.nd
     # and let go of one by one: they are never held twice.
     holders = np.empty(int(starts[-1]), np.int64 if total >= 2**31 else np.int32)
     fill = starts[:-1].copy()
-    entries.reverse()  # taken from the end, in order
+    entries.reverse()  # popped from the end, in order: pop(0) would move the whole list each time
     while entries:
         slot, owners = entries.pop()
         _group_kernel(slot, owners(), fill, holders)

@@ -85,7 +85,7 @@ __all__ = ["CONNECT_TIMEOUT", "PARTITION_SIZE", "SchedulerError", "find_duplicat
 # 10k-50k passages a partition: big enough that a task's work (about a second) dwarfs Dask's
 # few milliseconds of overhead per task, small enough for many tasks per worker and cheap retries.
 PARTITION_SIZE = 50_000
-CONTAIN_REDUCERS = 32  # at most this many reducers for the containment postings (see _pipeline)
+WIDE_TASKS = 32  # at most this many reducers or relays for the largest exchanges (see _pipeline)
 # A folder (of text files or table shards) read on the workers is read by tasks of about this many
 # bytes of files each; the partitions are then cut from the documents as for a corpus read on the driver.
 READ_BYTES = 32 << 20
@@ -845,16 +845,19 @@ def _read_tables(files: list[tuple[str, Path, TableFormat]], text_field: str, id
     return _Read(documents, errors, stamps, next(counter), sum(type(d.key) is _RowNumber for d in documents))
 
 
-def _numbered(read: _Read, first: int) -> _Read:
-    """*read* with its row numbers counted from *first*, the rows of the reads before it, as plain ints."""
+def _numbered(read: _Read, first: int, stamps: list[tuple[int, int] | None]) -> _Read:
+    """*read* with its row numbers counted from *first*, the rows of the reads before it, as plain ints;
+    an error if the read was done again (a lost worker) on files changed since the driver counted
+    its rows (*stamps*: theirs then), which would shift every number after them."""
+    _check_stamps(read, stamps)
     documents = [d if type(d.key) is not _RowNumber else
                  Document(str(int(d.key) + first), d.text, d.encoding, d.source, d.row, int(d.key) + first)
                  for d in read.documents]
     return dataclasses.replace(read, documents=documents, numbered=0)
 
 
-def _read_counts(read: _Read) -> tuple[int, int]:
-    return read.rows, read.numbered
+def _read_counts(read: _Read) -> tuple[int, int, list[tuple[int, int] | None]]:
+    return read.rows, read.numbered, read.stamps
 
 
 def _read_groups(paths: list[str]) -> list[list[int]]:
@@ -890,9 +893,9 @@ def _read_on_workers(run: _Run, listing: TableSet | _Folder, encoding: str | Non
                  for r, group in enumerate(_read_groups([str(path) for _, path, _ in files]))]
         counts = run.client.gather([run.submit("read-rows", _read_counts, read, key=(r,))
                                     for r, read in enumerate(reads)])
-        firsts = np.concatenate(([0], np.cumsum([rows for rows, _ in counts]))).tolist()
-        reads = [run.submit("read-numbered", _numbered, read, firsts[r], key=(r,)) if numbered else read
-                 for r, (read, (_, numbered)) in enumerate(zip(reads, counts))]
+        firsts = np.concatenate(([0], np.cumsum([rows for rows, _, _ in counts]))).tolist()
+        reads = [run.submit("read-numbered", _numbered, read, firsts[r], stamps, key=(r,)) if numbered else read
+                 for r, (read, (_, numbered, stamps)) in enumerate(zip(reads, counts))]
     gathered: list[_Read] = run.client.gather(reads)
     documents = [d for read in gathered for d in read.documents]
     read_errors = [e for read in gathered for e in read.errors]
@@ -927,10 +930,15 @@ def _documents_of(ranges: list[tuple[int, int]], stamps: list[list[tuple[int, in
     """One partition's documents from the reads that hold them; an error if a read done again (a lost
     worker) found its files changed since the driver received them."""
     for read, expected in zip(reads, stamps):
-        if read.stamps != expected:
-            raise InputError("input files changed while the run was reading them (a lost worker read them again); "
-                             "run it again on files that stay as they are")
+        _check_stamps(read, expected)
     return [d for read, (a, b) in zip(reads, ranges) for d in read.documents[a:b]]
+
+
+def _check_stamps(read: _Read, expected: list[tuple[int, int] | None]) -> None:
+    """An error if *read* found its files with other sizes or times than *expected* (a read done again)."""
+    if read.stamps != expected:
+        raise InputError("input files changed while the run was reading them (a lost worker read them again); "
+                         "run it again on files that stay as they are")
 
 
 def _document_sources(documents: list[Document], bounds: list[int], spool: Path | None) -> list[Any]:
@@ -975,6 +983,10 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
 
     # Exact groups: digests shuffled by value.
     R = run.reducers
+    # The two largest exchanges (containment postings, 2.8 KB a passage at zh 1M; verification texts,
+    # 2.3-2.6 KB) spread over a task a partition, up to WIDE_TASKS, so that none holds more than about a
+    # partition's share: with one a worker, zh 1M with containment lost 4 GiB workers in both.
+    wide = max(R, min(P, WIDE_TASKS))
     splits = [submit("exact-split", _exact_split, settings, parts[p], flags[p], R, key=(p,)) for p in range(P)]
     answers = run.shuffle("exact", splits, _exact_piece, range(R), _exact_reduce, starts[:-1])
     group_futures = [submit("exact-join", _exact_join, splits[p],
@@ -1007,15 +1019,11 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
                  for p in range(P)]
         bitmap = submit("contain-asked", _asked_bitmap, *[submit("contain-hashes", getitem, a, 0, key=(p,))
                                                          for p, a in enumerate(asked)])
-        # Postings are the largest shuffle: spread over a reducer a partition (up to CONTAIN_REDUCERS), so
-        # that no reducer holds more than a partition's share (at zh 1M, two reducers of 4 GiB workers
-        # were killed for memory).
-        RC = max(R, min(P, CONTAIN_REDUCERS))
-        split = [submit("contain-split", _contain_split, settings, signed[p], int(rep_starts[p]), RC, bitmap,
+        split = [submit("contain-split", _contain_split, settings, signed[p], int(rep_starts[p]), wide, bitmap,
                         asked[p], key=(p,)) for p in range(P)]
-        found = run.shuffle("contain", split, getitem, range(RC), _contain_reduce)
+        found = run.shuffle("contain", split, getitem, range(wide), _contain_reduce)
         contain = [submit("contain", _contain_pairs, settings, m, asked[p],
-                          *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(RC)], key=(p,))
+                          *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(wide)], key=(p,))
                    for p in range(P)]
         del asked, split, found, bitmap
 
@@ -1030,12 +1038,10 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
                         candidates[p], compact[p], key=(p,)) for p in range(P)]
     del compact, candidates
     if settings.verify:
-        # The texts are the largest exchange (at zh 1M with containment, 1.9-2.3 KB a passage): a relay a
-        # partition, up to CONTAIN_REDUCERS, as for the postings (two relays of 4 GiB workers were lost).
         texts = run.exchange("texts", [submit("serve-texts", _serve_texts, parts[q], signed[q], int(rep_starts[q]),
                                               need, key=(q,))
                                        for q, need in enumerate(run.exchange("need-texts", estimated))],
-                             relays=max(R, min(P, CONTAIN_REDUCERS)))
+                             relays=wide)
         verified_futures = [submit("judge", _judge, settings, parts[p], signed[p], int(rep_starts[p]), estimated[p],
                                    texts[p], key=(p,)) for p in range(P)]
         del texts

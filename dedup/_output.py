@@ -660,8 +660,8 @@ class Staging:
                 yield handle
         except BaseException as exc:
             self._discard(name)
-            if isinstance(exc, OSError) and exc.filename is None:
-                exc.filename = name
+            if isinstance(exc, OSError) and not isinstance(exc, DedupError) and exc.filename is None:
+                exc.filename = name  # a system error writing this file; dedup's own errors say what they mean
             raise
 
     def write(self, name: str, data: bytes) -> tuple[str, int]:

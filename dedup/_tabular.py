@@ -853,7 +853,7 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
             with atomic_file(target) as handle:
                 annotate(name, path, fmt, handle, out_fmt.compression)
         except _ReadFailure as failure:
-            raise InputError(f"{path}: cannot be read ({_reason(failure.__cause__ or failure)}); "
+            raise InputError(f"{path}: cannot be read ({_failure_reason(failure)}); "
                              f"nothing was annotated") from None
         return [target]
     out_path, out_real = _target_arg(target)
@@ -866,7 +866,7 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
             except _ReadFailure as failure:
                 # As --clean does: a shard that breaks off (as when it was read) is copied as it is.
                 _copy_as_is(staging, name, path)
-                warnings.warn(f"{name}: cannot be read ({_reason(failure.__cause__ or failure)}); "
+                warnings.warn(f"{name}: cannot be read ({_failure_reason(failure)}); "
                               f"copied unchanged, not annotated", stacklevel=2)
         staging.commit(mode)
     return [target / name for name, _, _ in tables]
@@ -1173,13 +1173,18 @@ def _clean_file(staging: Staging, log: BinaryIO, name: str, path: Path, fmt: Tab
         except _ReadFailure as failure:
             # The input breaks off (as when it was read): copy it as it is, cut nothing from it.
             digest, size = _copy_as_is(staging, name, path)
-            return {**record, "copied": True, "why": _reason(failure.__cause__ or failure), "removals": 0,
+            return {**record, "copied": True, "why": _failure_reason(failure), "removals": 0,
                     "sha256": digest, "cleaned_sha256": digest, "cleaned_size": size}
         spool.seek(0)
         shutil.copyfileobj(spool, log)
     return {**record, "removals": file_log.dropped + file_log.edited, "rows": file_log.rows,
             "dropped": file_log.dropped, "edited": file_log.edited, "sha256": file_log.original.hexdigest(),
             "cleaned_sha256": written.sha256, "cleaned_size": written.size}
+
+
+def _failure_reason(failure: _ReadFailure) -> str:
+    """Why an input could not be read, from the error behind *failure*."""
+    return _reason(failure.__cause__ or failure)
 
 
 def _copy_as_is(staging: Staging, name: str, path: Path) -> tuple[str, int]:

@@ -253,11 +253,15 @@ def test_table_shards_are_read_on_the_workers_with_the_local_engine_answer(corpu
     written = {}
     for engine in ("local", "dask"):  # the command's outputs from shards read on the workers: the same bytes
         out = tmp_path / engine
-        engine_args = ["--engine", "dask", "--scheduler", client.scheduler.address] if engine == "dask" else []
-        code = main(["shards", "--json", str(out / "report.json"), "--clean", str(out / "clean"), "--annotate",
-                     str(out / "annotated"), "--quiet", *engine_args])
+        # --workers: a local cluster of the command's own, whose workers read the shards (the driver cannot).
+        engine_args = ["--engine", "dask", "--workers", "2"] if engine == "dask" else []
+        with monkeypatch.context() as patched:
+            if engine == "dask":
+                patched.setattr("dedup._dask.read_corpus", no_driver_reading)
+            code = main(["shards", "--json", str(out / "report.json"), "--clean", str(out / "clean"), "--annotate",
+                         str(out / "annotated"), "--quiet", *engine_args])
         written[engine] = (code, {str(f.relative_to(out)): f.read_bytes() for f in sorted(out.rglob("*")) if f.is_file()})
-    assert written["dask"] == written["local"] and len(written["local"][1]) > 10
+    assert written["dask"] == written["local"] and written["local"][0] == 0 and len(written["local"][1]) > 10
 
 
 def test_a_read_done_again_on_changed_files_is_an_error():
@@ -267,6 +271,14 @@ def test_a_read_done_again_on_changed_files_is_an_error():
     assert _documents_of([(0, 1)], [[(9, 1)]], read) == read.documents
     with pytest.raises(dedup.InputError, match="changed while the run was reading them"):
         _documents_of([(0, 1)], [[(9, 2)]], read)
+
+    # A table read done again before its rows are numbered: counted on other files, so an error too.
+    from dedup._dask import _numbered, _RowNumber
+
+    rows = _Read([dedup.Document("0", "甲乙丙", source="t.jsonl", row=0, key=_RowNumber(0))], [], [(9, 1)], 1, 1)
+    assert [(d.id, type(d.key)) for d in _numbered(rows, 5, [(9, 1)]).documents] == [("5", int)]
+    with pytest.raises(dedup.InputError, match="changed while the run was reading them"):
+        _numbered(rows, 5, [(9, 2)])
 
 
 def test_components_on_the_cluster_match_the_driver(corpus, client):

@@ -191,6 +191,39 @@ def test_shards_that_break_off_are_copied_by_annotate_and_clean(tmp_path, capsys
     assert not (tmp_path / "one.jsonl.gz").exists()
 
 
+def test_a_shard_that_cannot_be_opened_stops_annotate_and_clean_clearly(tmp_path, monkeypatch, capsys):
+    # Readable when scanned, then refused (permissions changed meanwhile; root reads any file, so open
+    # is made to refuse it): neither output can copy it, so each stops with an input error naming it,
+    # and nothing is written.
+    import builtins
+
+    from dedup.__main__ import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_bytes(_jsonl(ROWS))
+    (data / "b.jsonl").write_bytes(_jsonl([{"id": 100 + i, "text": row["text"]} for i, row in enumerate(ROWS[:2])]))
+    result = dedup.find_duplicates(data)
+
+    def refusing(path, *args, **kwargs):
+        if Path(path).name == "b.jsonl":
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr("dedup._tabular.open", refusing, raising=False)
+    monkeypatch.setattr("dedup._output.open", refusing, raising=False)
+    for write in (lambda: write_annotated(result, data, tmp_path / "notes"),
+                  lambda: write_cleaned_tabular(dedup.clean(result), data, tmp_path / "clean")):
+        with pytest.raises(dedup.InputError, match=r"b\.jsonl: cannot be read \(Permission denied\)"):
+            write()
+    assert not (tmp_path / "notes").exists() and not (tmp_path / "clean").exists()
+    for option in ("--annotate", "--clean"):  # the command: its scan lists the shard as an error entry, then stops
+        assert main([str(data), option, str(tmp_path / "out"), "--quiet"]) == 2
+        said = capsys.readouterr().err
+        assert "b.jsonl: cannot be read (Permission denied)" in said and "None" not in said, said
+        assert not (tmp_path / "out").exists()
+
+
 def test_numbered_rows_errors_do_not_name_their_number(tmp_path):
     # A row without an id takes its number across the files as its id; an entry for a bad row says
     # where it is, not that number, so one file's entries do not depend on the files before it.
