@@ -277,7 +277,13 @@ class Verified:
         return self.take(np.argsort(self.index[:, 0] * n + self.index[:, 1], kind="stable"))
 
 
-def judge(settings: Settings, candidates: np.ndarray, norms: Sequence[str], chunk_pairs: int = 5_000) -> Verified:
+# Candidates verified together: enough that the overlap kernel's chunks of texts keep every core busy
+# (zh 1M, 1.34M candidates, hand runs: 12.0 s at 50,000 against 18.8 s at 5,000, the same CPU seconds).
+CHUNK_PAIRS = 50_000
+
+
+def judge(settings: Settings, candidates: np.ndarray, norms: Sequence[str], chunk_pairs: int = CHUNK_PAIRS
+          ) -> Verified:
     """Verify candidate pairs exactly and keep those that are near or contained, telling one from the other.
 
     A pair is ``near`` when the Jaccard similarity of its shingle sets reaches the threshold,

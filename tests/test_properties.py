@@ -169,3 +169,17 @@ def test_weighted_ranges_end_where_the_running_total_crosses_the_budget(weights,
     if start < len(weights):
         expected.append((start, len(weights)))
     assert weighted_ranges(np.array(weights, np.int64), budget) == expected
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.lists(st.text(alphabet="甲乙丙丁戊己庚", min_size=5, max_size=40), min_size=2, max_size=12),
+       st.integers(1, 7))
+def test_judge_in_chunks_gives_the_whole_answer(texts, chunk_pairs):
+    from dedup._verify import judge
+
+    settings = dedup.Settings(threshold=0.3)
+    candidates = np.array([(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))], np.int64)
+    whole, chunked = judge(settings, candidates, texts), judge(settings, candidates, texts, chunk_pairs)
+    for name in ("index", "similarity", "containment", "kind"):
+        assert np.array_equal(getattr(chunked, name), getattr(whole, name), equal_nan=name != "index" and
+                              getattr(whole, name).dtype.kind == "f"), name
