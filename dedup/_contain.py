@@ -13,8 +13,7 @@ long paragraph, 32 of the 59 contained pairs of the seeds.)
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple, no_type_check
 
@@ -101,15 +100,8 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
-    entries: list[tuple[np.ndarray, Callable[[], np.ndarray]]] = []
-    first = 0
-    for slots, per_text in _kernel.held_slot_chunks(texts, shingle_size, table):
-        # A chunk's owners are made when it is laid out: 4 bytes an entry never held for all of them.
-        entries.append((slots, functools.partial(np.repeat, np.arange(first, first + len(per_text), dtype=np.int32),
-                                                 per_text)))
-        first += len(per_text)
-    del slots, per_text  # the last chunk's, which the entries hold now
-    return _holder_pairs(len(table), entries, at, _starts(counts), contained, max_posting)
+    return _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at, _starts(counts),
+                         contained, max_posting)
 
 
 def _starts(counts: np.ndarray) -> np.ndarray:
@@ -148,8 +140,7 @@ def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, 
         value = batch.hashes[keep] >> np.uint64(shift)
         order = np.lexsort((value, owner))
         owner, value = owner[order], value[order]
-        new = np.ones(len(owner), bool)
-        new[1:] = (owner[1:] != owner[:-1]) | (value[1:] != value[:-1])
+        new = first_of_runs(owner) | first_of_runs(value)
         owners.append(owner[new])
         values.append(value[new])
     return np.concatenate(owners), np.concatenate(values)
@@ -220,10 +211,13 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
     found = slot >= 0
-    # The owners live in the entry alone, so that _holder_pairs lets go of them once laid out.
-    entries: list[tuple[np.ndarray, Callable[[], np.ndarray]]] = [
-        (slot[found], functools.partial(np.asarray, np.concatenate(owners)[found]))]
-    del slot, found
+    owner = np.concatenate(owners)[found]
+    slot = slot[found]
+    if len(owner) and (owner[1:] < owner[:-1]).any():  # the entries text by text, as _holder_pairs takes them
+        by_owner = np.argsort(owner, kind="stable")
+        owner, slot = owner[by_owner], slot[by_owner]
+    entries = [(slot, np.bincount(owner, minlength=total))]
+    del owner, found
     if len(askers) and (askers[1:] < askers[:-1]).any():  # each text's queries together
         by_asker = np.argsort(askers, kind="stable")
         queries, askers = queries[by_asker], askers[by_asker]
@@ -231,11 +225,12 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
                          _starts(np.bincount(askers, minlength=total)), contained, max_posting)
 
 
-def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, Callable[[], np.ndarray]]], at: np.ndarray,
+def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: np.ndarray,
                   firsts: np.ndarray, contained: float, max_posting: int) -> np.ndarray:
     """The pairs of texts x and y where y holds at least ``required_hits`` of x's usable queries. *entries*:
-    chunks ``(slot, owners)`` of the index (consumed): text ``owners()[k]`` holds queried hash
-    ``slot[k]``. Text x's queries are ``firsts[x]:firsts[x + 1]``; query q asks for hash ``at[q]``
+    chunks ``(slot, per_text)`` of the index, text by text from text 0 (consumed): each text's entries
+    are the next ``per_text`` of the slots, the queried hashes it holds (no owner an entry: 4 bytes each
+    at the search's peak). Text x's queries are ``firsts[x]:firsts[x + 1]``; query q asks for hash ``at[q]``
     (-1: a hash known to be held too widely, never usable; *at* is consumed, overwritten in place).
     Postings grouped by a counting sort; each text's holders counted in a row of its own, compiled, a
     block of texts a thread. Everything here is sized by the queries or the index, none of it twice:
@@ -250,10 +245,12 @@ def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, Callable[[], np.nd
     holders = np.empty(int(starts[-1]), np.int64 if total >= 2**31 else np.int32)
     fill = starts[:-1].copy()
     entries.reverse()  # popped from the end, in order: pop(0) would move the whole list each time
+    first = 0
     while entries:
-        slot, owners = entries.pop()
-        _group_kernel(slot, owners(), fill, holders)
-        del slot, owners
+        slot, per_text = entries.pop()
+        _group_kernel(slot, per_text, first, fill, holders)
+        first += len(per_text)
+        del slot, per_text
     del fill
     asked_for = at >= 0
     if not asked_for.any():  # every query held too widely (or none): no table to look in
@@ -348,11 +345,15 @@ def _holders_kernel(firsts, at, usable, starts, holders, needed, max_posting, x_
 
 
 @no_type_check  # typed by numba, not by mypy
-def _group_kernel(slot, owner, fill, out):
-    """Lay owners out by slot (a counting sort): each goes to ``out[fill[slot]]``, which then moves on."""
-    for k in range(len(slot)):
-        out[fill[slot[k]]] = owner[k]
-        fill[slot[k]] += 1
+def _group_kernel(slot, per_text, first, fill, out):
+    """Lay owners out by slot (a counting sort): text ``first + t`` holds the next ``per_text[t]`` slots;
+    each goes to ``out[fill[slot]]``, which then moves on."""
+    k = 0
+    for t in range(len(per_text)):
+        for _ in range(per_text[t]):
+            out[fill[slot[k]]] = first + t
+            fill[slot[k]] += 1
+            k += 1
 
 
 @no_type_check  # typed by numba, not by mypy

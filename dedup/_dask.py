@@ -22,7 +22,8 @@ goes through a shuffle of arrays, keyed so that the global answer is the local o
   pairs from their partitions (a join by representative number), drops the pairs whose
   estimate is hopeless as ``bucket`` does, then fetches the normal forms of the other sides
   of what is left and of its containment candidates, and calls ``judge``. The all-to-all
-  exchanges go through one relay task a reducer (``_Run.exchange``), not a task a pair of
+  exchanges go through relay tasks (``_Run.exchange``: one a reducer, or one a partition up to
+  ``WIDE_TASKS`` for the texts), not a task a pair of
   partitions.
 The driver holds arrays (about 60 bytes a passage), the documents the ``Result`` refers to,
 and the verified pairs; it runs ``expand_exact``, the keep rule and ``cluster_labels`` as the
@@ -851,7 +852,7 @@ def _numbered(read: _Read, first: int, stamps: list[tuple[int, int] | None]) -> 
     its rows (*stamps*: theirs then), which would shift every number after them."""
     _check_stamps(read, stamps)
     documents = [d if type(d.key) is not _RowNumber else
-                 Document(str(int(d.key) + first), d.text, d.encoding, d.source, d.row, int(d.key) + first)
+                 dataclasses.replace(d, id=str(int(d.key) + first), key=int(d.key) + first)
                  for d in read.documents]
     return dataclasses.replace(read, documents=documents, numbered=0)
 

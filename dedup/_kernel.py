@@ -95,7 +95,7 @@ def _load() -> None:
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
              "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts", "_sampled_kernel",
-             "_map_lengths", "_map_write", "_band_codes", "_unique_sorted", "_smallest_kernel", "_slot_of", "_held_kernel",
+             "_map_lengths", "_map_write", "_band_codes", "_smallest_kernel", "_slot_of", "_held_kernel",
              "_slots_kernel", "_pack_rows", "_first_of_sparse_runs")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
@@ -512,7 +512,8 @@ def band_pair_codes(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     # Read a band at a time from the rows as they are: a transposed copy would cost 4 bytes a band a row
     # at the bucket stage's peak, for the same strided pass over them.
     codes = _band_codes(np.ascontiguousarray(keys), max_bucket)
-    return _unique_sorted(_radix_sort64(codes, np.uint64(max(n, 1)) * np.uint64(max(n, 1))))
+    codes = _radix_sort64(codes, np.uint64(max(n, 1)) * np.uint64(max(n, 1)))
+    return codes[:_first_of_sparse_runs(codes, len(codes))]  # each code once, moved to the front in place
 
 
 def map_characters(texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -804,18 +805,6 @@ def _longest(offsets):
     for i in range(len(offsets) - 1):
         longest = max(longest, offsets[i + 1] - offsets[i])
     return longest
-
-
-@no_type_check  # typed by numba, not by mypy
-def _unique_sorted(values):
-    """The distinct values of a sorted array, moved to its front in place (a second array of pair codes
-    would sit at the bucket stage's peak): the prefix that holds them."""
-    k = 0
-    for i in range(len(values)):
-        if i == 0 or values[i] != values[k - 1]:
-            values[k] = values[i]
-            k += 1
-    return values[:k]
 
 
 _BMP = 0x10000
