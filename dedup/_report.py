@@ -39,7 +39,9 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     rows = np.arange(len(result.pair_index)) if all_pairs else reported_pairs(result)
     assignment = result.assignment
     p = result.passages
-    locator = _Locator(result)
+    members = result.cluster_members()
+    boilerplate = np.flatnonzero(result.boilerplate)
+    locator = _Locator(result, np.concatenate([result.pair_index[rows].ravel(), boilerplate, *members]))
     locate = locator.span if offsets else locator
     removed_passages, removed_chars = _removals(result)
     report: dict[str, Any] = {
@@ -57,10 +59,10 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
         "pairs": _pair_rows(result, rows, locator),
         "clusters": [{"kept": locate(int(group[np.argmin(result.keep_rank[group])])),
                       "members": [{**locate(m), **_to_kept(result, m)} for m in group.tolist()]}
-                     for group in result.cluster_members()],
+                     for group in members],
         "errors": [{"path": e.path, "error": e.error} for e in result.errors],
         "skipped": list(result.skipped),
-        "boilerplate": [locate(int(i)) for i in np.flatnonzero(result.boilerplate)],
+        "boilerplate": [locate(i) for i in boilerplate.tolist()],
     }
     if spans:
         aligned = PairSpans(result)  # one alignment per pair, shared by the three views below
@@ -89,21 +91,25 @@ def reported_pairs(result: Result) -> np.ndarray:
 
 
 class _Locator:
-    """Where passage i is, as plain data, read from the passage arrays (no Passage objects)."""
+    """Where each of the passages at *positions* is, as plain data, read from the passage arrays (no
+    Passage objects, and nothing for a passage the report does not name: lists over every passage
+    held 150 MB at 1M)."""
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result, positions: np.ndarray) -> None:
         p = result.passages
         ids = [d.id for d in p.documents]
-        self.doc = [ids[d] for d in p.doc_pos.tolist()]
-        self.index, self.line = p.index_in_doc.tolist(), p.line.tolist()
-        self.start, self.end = p.start.tolist(), p.end.tolist()
+        wanted = np.unique(positions)
+        located = zip([ids[d] for d in p.doc_pos[wanted].tolist()], p.index_in_doc[wanted].tolist(),
+                      p.line[wanted].tolist(), p.start[wanted].tolist(), p.end[wanted].tolist())
+        self._at = dict(zip(wanted.tolist(), located))
 
     def __call__(self, i: int) -> dict[str, Any]:
-        return {"doc": self.doc[i], "index": self.index[i], "line": self.line[i]}
+        doc, index, line, _, _ = self._at[i]
+        return {"doc": doc, "index": index, "line": line}
 
     def span(self, i: int) -> dict[str, Any]:
-        return {"doc": self.doc[i], "index": self.index[i], "line": self.line[i], "start": self.start[i],
-                "end": self.end[i]}
+        doc, index, line, start, end = self._at[i]
+        return {"doc": doc, "index": index, "line": line, "start": start, "end": end}
 
 
 def _removals(result: Result) -> tuple[int, int]:
