@@ -93,7 +93,7 @@ def _load() -> None:
     import numba
 
     jit = numba.njit(cache=True, nogil=True)
-    names = ("_mix", "_longest", "_run_end", "_radix_pass", "_radix_sort64",
+    names = ("_mix", "_longest", "_run_end", "_radix_pass", "_sort_in_place",
              "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts", "_sampled_kernel",
              "_map_lengths", "_map_write", "_band_codes", "_smallest_kernel", "_slot_of", "_held_kernel",
              "_slots_kernel", "_pack_rows", "_first_of_sparse_runs")
@@ -512,7 +512,7 @@ def band_pair_codes(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     # Read a band at a time from the rows as they are: a transposed copy would cost 4 bytes a band a row
     # at the bucket stage's peak, for the same strided pass over them.
     codes = _band_codes(np.ascontiguousarray(keys), max_bucket)
-    codes = _radix_sort64(codes, np.uint64(max(n, 1)) * np.uint64(max(n, 1)))
+    _sort_in_place(codes, np.uint64(max(n, 1)) * np.uint64(max(n, 1)))
     return codes[:_first_of_sparse_runs(codes, len(codes))]  # each code once, moved to the front in place
 
 
@@ -712,24 +712,61 @@ def _band_codes(table, max_bucket):
 
 
 @no_type_check  # typed by numba, not by mypy
-def _radix_sort64(values, bound):
-    """*values* (uint64, all below *bound*) sorted, by 11-bit digits from the lowest."""
-    spare = np.empty_like(values)
+def _sort_in_place(values, bound):
+    """Sort *values* (uint64, all below *bound*) in place: an in-place counting pass on the top 12 bits
+    (American flag sort: each value swapped along its cycle into its bucket), then each bucket by
+    11-bit digits from the lowest with a scratch the size of the largest bucket. An LSD radix sort of
+    the whole array is a little faster (0.12 s against 0.15 for zh 1M's 5.4 million band codes) but
+    needs a second array as large (41 MB at the bucket stage's peak)."""
+    top = 0
+    while top < 64 and (bound - np.uint64(1)) >> np.uint64(top) > np.uint64(0):
+        top += 1
+    digit_bits = min(top, 12)
+    shift = np.uint64(top - digit_bits)
+    buckets = 1 << digit_bits
+    ends = np.zeros(buckets + 1, np.int64)
+    for v in values:
+        ends[np.int64(v >> shift) + 1] += 1
+    for d in range(buckets):
+        ends[d + 1] += ends[d]
+    fill = ends[:-1].copy()
+    for d in range(buckets):
+        while fill[d] < ends[d + 1]:
+            v = values[fill[d]]
+            b = np.int64(v >> shift)
+            while b != d:  # put v where its bucket fills next and carry on with the value that was there
+                values[fill[b]], v = v, values[fill[b]]
+                fill[b] += 1
+                b = np.int64(v >> shift)
+            values[fill[d]] = v
+            fill[d] += 1
+    widest = 0
+    for d in range(buckets):
+        widest = max(widest, ends[d + 1] - ends[d])
+    spare = np.empty(widest, np.uint64)
     count = np.zeros(2049, np.int64)
-    shift = np.uint64(0)
-    while shift < np.uint64(64) and (bound - np.uint64(1)) >> shift:
-        count[:] = 0
-        for v in values:
-            count[np.int64((v >> shift) & np.uint64(2047)) + 1] += 1
-        for d in range(2048):
-            count[d + 1] += count[d]
-        for v in values:
-            d = np.int64((v >> shift) & np.uint64(2047))
-            spare[count[d]] = v
-            count[d] += 1
-        values, spare = spare, values
-        shift += np.uint64(11)
-    return values
+    for d in range(buckets):
+        part = values[ends[d]:ends[d + 1]]
+        if len(part) < 64:
+            part.sort()
+            continue
+        source, target = part, spare[:len(part)]
+        low, passes = np.uint64(0), 0
+        while low < shift:
+            count[:] = 0
+            for v in source:
+                count[np.int64((v >> low) & np.uint64(2047)) + 1] += 1
+            for k in range(2048):
+                count[k + 1] += count[k]
+            for v in source:
+                k = np.int64((v >> low) & np.uint64(2047))
+                target[count[k]] = v
+                count[k] += 1
+            source, target = target, source
+            low += np.uint64(11)
+            passes += 1
+        if passes % 2:
+            part[:] = source
 
 
 @no_type_check  # typed by numba, not by mypy

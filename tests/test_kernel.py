@@ -149,6 +149,21 @@ def test_band_candidates_equal_candidate_pairs(n, bands, values, max_bucket, dat
 
 
 @needs_numba
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 64), st.integers(0, 5000), st.data())
+def test_sort_in_place_equals_numpy_sort(bits, n, data):
+    # Bounds from 1 to 2**64, values packed in few buckets or spread: the in-place sort is np.sort's.
+    bound = np.uint64(2**bits - 1 if bits == 64 else 2**bits) if bits else np.uint64(1)
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    values = np.random.default_rng(seed).integers(0, int(bound), n, dtype=np.uint64, endpoint=False)
+    if data.draw(st.booleans()):  # runs of equal values and one crowded bucket
+        values[: n // 2] = values[0] if n else 0
+    want = np.sort(values)
+    _kernel._sort_in_place(values, bound)
+    assert np.array_equal(values, want)
+
+
+@needs_numba
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTS, st.integers(1, 6), st.integers(0, 20))
 def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
