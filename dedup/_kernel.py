@@ -94,7 +94,7 @@ def _load() -> None:
 
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_sort_in_place",
-             "_text_hashes", "_sign_kernel", "_sorted_sets", "_merge_counts", "_sampled_kernel",
+             "_text_hashes", "_sign_kernel", "_sort_hashes", "_sorted_sets", "_merge_counts", "_sampled_kernel",
              "_map_lengths", "_map_write", "_band_codes", "_smallest_kernel", "_slot_of", "_held_kernel",
              "_slots_kernel", "_pack_rows", "_first_of_sparse_runs")
     space = globals()
@@ -243,7 +243,9 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int) ->
         np.cumsum(_shingle_counts(np.diff(offsets), shingle_size), out=set_offsets[1:])
         hashes = np.zeros(int(set_offsets[-1]), np.uint64)
         set_sizes = np.zeros(len(involved), np.int64)
-        _sorted_sets(codes, offsets, shingle_size, gram_tag, short_tag, set_offsets, hashes, set_sizes)
+        widest = int(np.diff(set_offsets).max())
+        _sorted_sets(codes, offsets, shingle_size, gram_tag, short_tag, set_offsets, hashes, set_sizes,
+                     np.empty(widest, np.uint64), np.zeros((1 << max(1, widest.bit_length())) + 1, np.int64))
         local = local.reshape(-1, 2)
         size_a[rows], size_b[rows] = set_sizes[local[:, 0]], set_sizes[local[:, 1]]
         shared[rows] = _merge_counts(hashes, set_offsets, set_sizes, local)
@@ -422,13 +424,8 @@ def _sampled_kernel(codes, offsets, n, gram_tag, short_tag, bitmap, top_shift, s
                 out[filled] = scratch[p] >> shift
                 filled += 1
         out[first:filled].sort()
-        kept = first
-        for p in range(first, filled):
-            if kept == first or out[p] != out[kept - 1]:
-                out[kept] = out[p]
-                kept += 1
-        counts[i] = kept - first
-        filled = kept
+        counts[i] = _first_of_sparse_runs(out[first:filled], filled - first)
+        filled = first + counts[i]
     return filled
 
 
@@ -459,13 +456,8 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
         # This text's hits: sorted and repeats dropped (a handful).
         part = slots[first:found]
         part.sort()
-        distinct = first
-        for p in range(first, found):
-            if p == first or slots[p] != slots[p - 1]:
-                slots[distinct] = slots[p]
-                distinct += 1
-        found = distinct
-        counts[i] = found - first
+        counts[i] = _first_of_sparse_runs(part, found - first)
+        found = first + counts[i]
     return slots[:found].copy(), counts
 
 
@@ -628,20 +620,50 @@ def _sign_kernel(codes, offsets, n, num_perm, gram_tag, short_tag, multiplier, p
 
 
 @no_type_check  # typed by numba, not by mypy
-def _sorted_sets(codes, offsets, n, gram_tag, short_tag, set_offsets, hashes, set_sizes):
-    """Each text's distinct shingle hashes, ascending, at ``hashes[set_offsets[i]:][:set_sizes[i]]``."""
+def _sorted_sets(codes, offsets, n, gram_tag, short_tag, set_offsets, hashes, set_sizes, scratch, count):
+    """Each text's distinct shingle hashes, ascending, at ``hashes[set_offsets[i]:][:set_sizes[i]]``
+    (*scratch* and *count*: ``_sort_hashes``'s, for the longest text)."""
     for i in range(len(offsets) - 1):
         start = set_offsets[i]
-        count = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag,
+        total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag,
                              hashes[start:set_offsets[i + 1]])
-        part = hashes[start:start + count]
+        part = hashes[start:start + total]
+        _sort_hashes(part, scratch, count)
+        set_sizes[i] = _first_of_sparse_runs(part, total)
+
+
+@no_type_check  # typed by numba, not by mypy
+def _sort_hashes(part, scratch, count):
+    """Sort *part* (uniform 64-bit hashes) in place: a counting pass on as many top bits as it has values
+    (about one a bucket) into *scratch*, then an insertion sort back, which has almost nothing to move.
+    3.6 times numba's quicksort on zh 1M's verification (a text's 233 shingles on average), where the
+    sort was three quarters of the time. *scratch* holds ``len(part)`` values, *count* ``2 ** bits + 1``
+    for the least ``bits`` with ``2 ** bits >= len(part)``."""
+    n = len(part)
+    if n < 16:
         part.sort()
-        distinct = 0
-        for p in range(count):
-            if p == 0 or part[p] != part[p - 1]:
-                part[distinct] = part[p]
-                distinct += 1
-        set_sizes[i] = distinct
+        return
+    bits = 1
+    while (1 << bits) < n:
+        bits += 1
+    shift = np.uint64(64 - bits)
+    buckets = 1 << bits
+    count[:buckets + 1] = 0
+    for v in part:
+        count[np.int64(v >> shift) + 1] += 1
+    for d in range(buckets):
+        count[d + 1] += count[d]
+    for v in part:
+        d = np.int64(v >> shift)
+        scratch[count[d]] = v
+        count[d] += 1
+    for i in range(n):
+        v = scratch[i]
+        j = i
+        while j > 0 and part[j - 1] > v:
+            part[j] = part[j - 1]
+            j -= 1
+        part[j] = v
 
 
 @no_type_check  # typed by numba, not by mypy

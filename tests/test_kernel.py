@@ -164,6 +164,20 @@ def test_sort_in_place_equals_numpy_sort(bits, n, data):
 
 
 @needs_numba
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 3000), st.integers(1, 64), st.data())
+def test_sort_hashes_equals_numpy_sort(n, spread_bits, data):
+    # Hashes drawn from the top spread_bits only (crowded buckets, many repeats) or spread over all 64.
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    values = np.random.default_rng(seed).integers(0, 2**spread_bits, n, dtype=np.uint64, endpoint=False)
+    values <<= np.uint64(64 - spread_bits)
+    want = np.sort(values)
+    scratch, count = np.empty(n, np.uint64), np.zeros((1 << max(1, n.bit_length())) + 1, np.int64)
+    _kernel._sort_hashes(values, scratch, count)
+    assert np.array_equal(values, want)
+
+
+@needs_numba
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTS, st.integers(1, 6), st.integers(0, 20))
 def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
