@@ -92,24 +92,29 @@ def reported_pairs(result: Result) -> np.ndarray:
 
 class _Locator:
     """Where each of the passages at *positions* is, as plain data, read from the passage arrays (no
-    Passage objects, and nothing for a passage the report does not name: lists over every passage
-    held 150 MB at 1M)."""
+    Passage objects; lists over only the passages the report names, unless that is most of them:
+    lists over every passage held 150 MB at 1M)."""
 
     def __init__(self, result: Result, positions: np.ndarray) -> None:
         p = result.passages
         ids = [d.id for d in p.documents]
         wanted = np.unique(positions)
-        located = zip([ids[d] for d in p.doc_pos[wanted].tolist()], p.index_in_doc[wanted].tolist(),
-                      p.line[wanted].tolist(), p.start[wanted].tolist(), p.end[wanted].tolist())
-        self._at = dict(zip(wanted.tolist(), located))
+        # A row a named passage; where most are named, every passage's row is its position (no mapping).
+        if 2 * len(wanted) > len(p):
+            wanted = np.arange(len(p))
+        self._row = None if len(wanted) == len(p) else dict(zip(wanted.tolist(), range(len(wanted))))
+        self.doc = [ids[d] for d in p.doc_pos[wanted].tolist()]
+        self.index, self.line = p.index_in_doc[wanted].tolist(), p.line[wanted].tolist()
+        self.start, self.end = p.start[wanted].tolist(), p.end[wanted].tolist()
 
     def __call__(self, i: int) -> dict[str, Any]:
-        doc, index, line, _, _ = self._at[i]
-        return {"doc": doc, "index": index, "line": line}
+        r = i if self._row is None else self._row[i]
+        return {"doc": self.doc[r], "index": self.index[r], "line": self.line[r]}
 
     def span(self, i: int) -> dict[str, Any]:
-        doc, index, line, start, end = self._at[i]
-        return {"doc": doc, "index": index, "line": line, "start": start, "end": end}
+        r = i if self._row is None else self._row[i]
+        return {"doc": self.doc[r], "index": self.index[r], "line": self.line[r], "start": self.start[r],
+                "end": self.end[r]}
 
 
 def _removals(result: Result) -> tuple[int, int]:

@@ -152,12 +152,17 @@ def test_band_candidates_equal_candidate_pairs(n, bands, values, max_bucket, dat
 @settings(max_examples=80, deadline=None)
 @given(st.integers(0, 64), st.integers(0, 5000), st.data())
 def test_sort_in_place_equals_numpy_sort(bits, n, data):
-    # Bounds from 1 to 2**64, values packed in few buckets or spread: the in-place sort is np.sort's.
+    # Bounds from 1 to 2**64 - 1, values spread or crowding one top-12-bit bucket (distinct values there,
+    # so the bucket's radix passes decide the order; or all equal): the in-place sort is np.sort's.
     bound = np.uint64(2**bits - 1 if bits == 64 else 2**bits) if bits else np.uint64(1)
     seed = data.draw(st.integers(0, 2**32 - 1))
-    values = np.random.default_rng(seed).integers(0, int(bound), n, dtype=np.uint64, endpoint=False)
-    if data.draw(st.booleans()):  # runs of equal values and one crowded bucket
-        values[: n // 2] = values[0] if n else 0
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, int(bound), n, dtype=np.uint64, endpoint=False)
+    crowd = data.draw(st.sampled_from(["spread", "distinct", "equal"]))
+    if n and crowd != "spread":
+        low = np.uint64((1 << max(0, bits - 12)) - 1)  # the bits below the bucket's
+        fill = rng.integers(0, int(low) + 1, n // 2, dtype=np.uint64) if crowd == "distinct" else np.uint64(0)
+        values[: n // 2] = (values[0] & ~low) | fill
     want = np.sort(values)
     _kernel._sort_in_place(values, bound)
     assert np.array_equal(values, want)
