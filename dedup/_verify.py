@@ -312,7 +312,9 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
     local = local.reshape(-1, 2)
     texts = [norms[i] for i in involved.tolist()]
     if settings.shingle_kind == "char":
-        found = Overlap(*overlap_texts(texts, local, settings.shingle_size))  # compiled: sorted sets merged
+        # Compiled: sorted sets merged, a merge stopped once its pair can be neither near nor contained.
+        found = Overlap(*overlap_texts(texts, local, settings.shingle_size,
+                                       (settings.threshold, settings.contained_ratio)))
     else:
         found = overlap(settings.shingler(texts), local)
     union = found.size_a + found.size_b - found.shared

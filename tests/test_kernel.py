@@ -149,6 +149,26 @@ def test_band_candidates_equal_candidate_pairs(n, bands, values, max_bucket, dat
 
 
 @needs_numba
+@settings(max_examples=100, deadline=None)
+@given(TEXTS.filter(lambda t: len(t) >= 1), st.integers(1, 4), st.floats(0.05, 1.0), st.floats(0.05, 1.0), st.data())
+def test_overlap_texts_stopped_early_decides_as_exact(texts, n, threshold, contained, data):
+    # Texts drawn from few characters share many shingles, so merges both finish and stop early.
+    pairs = np.array(data.draw(st.lists(st.tuples(st.integers(0, len(texts) - 1), st.integers(0, len(texts) - 1)),
+                                        max_size=30)), np.int64).reshape(-1, 2)
+    size_a, size_b, exact = _kernel.overlap_texts(texts, pairs, n)
+    _, _, found = _kernel.overlap_texts(texts, pairs, n, (threshold, contained))
+
+    def accepted(shared):  # judge's two tests
+        near = shared >= threshold * (size_a + size_b - shared) - 1e-9
+        inside = shared >= (contained - 1e-9) * np.minimum(size_a, size_b)
+        return near | inside
+
+    assert accepted(found).tolist() == accepted(exact).tolist()
+    assert found[accepted(exact)].tolist() == exact[accepted(exact)].tolist()
+    assert (found <= exact).all()
+
+
+@needs_numba
 @settings(max_examples=80, deadline=None)
 @given(st.integers(0, 64), st.integers(0, 5000), st.data())
 def test_sort_in_place_equals_numpy_sort(bits, n, data):
