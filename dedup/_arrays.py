@@ -5,8 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "in_top_bits", "prefix_shift", "ranks",
-           "top_bits_bitmap",
-           "weighted_ranges"]
+           "run_offsets", "top_bits_bitmap", "weighted_ranges"]
+
+
+def run_offsets(counts: np.ndarray, dtype: type[np.integer] = np.int64) -> np.ndarray:
+    """Where each run of *counts* items laid end to end starts, and the end: ``len(counts) + 1`` offsets.
+
+    >>> run_offsets(np.array([2, 0, 3])).tolist()
+    [0, 2, 2, 5]
+    """
+    out: np.ndarray = np.zeros(len(counts) + 1, dtype)
+    np.cumsum(counts, out=out[1:])
+    return out
 
 
 def ranks(sizes: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Candidates for containment: texts whose shingles lie mostly inside another, longer text.
 
-Each text queries its 16 smallest shingle hashes (a random sample of it, the same sample
+Each text queries its 16 smallest shingle hashes, a long text up to 64 (a random sample of it, the same sample
 whichever text it sits in) against an inverted index of the shingles of every text; a text
 holding enough of another's queries makes a candidate pair, whatever their sizes. The index
 needs only the shingles that some text queries: ``contained_candidates`` finds them in a second
@@ -20,20 +20,24 @@ from typing import TYPE_CHECKING, NamedTuple, no_type_check
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, run_offsets
 from ._exact import unique_pairs
 from ._shingle import ShingleBatch
 
 if TYPE_CHECKING:
     from ._settings import Settings
 
-__all__ = ["MAX_POSTING", "SAMPLE", "Sample", "candidates_from_samples", "contained_candidates", "containment_candidates",
-           "prefix_sample", "required_hits", "sample_batch", "with_contained"]
+__all__ = ["LONG_SPAN", "MAX_POSTING", "MAX_SAMPLE", "SAMPLE", "Sample", "candidates_from_samples", "contained_candidates",
+           "containment_candidates", "containment_queries", "prefix_sample", "query_counts", "required_hits",
+           "sample_batch", "with_contained"]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
-# Shingles each text queries the index with: its 16 smallest hashes.
+# Shingles each text queries the index with: its 16 smallest hashes, and a long text one for each
+# LONG_SPAN of its shingles, up to MAX_SAMPLE (see query_counts).
 SAMPLE = 16
+MAX_SAMPLE = 64
+LONG_SPAN = 32
 
 
 class Sample(NamedTuple):
@@ -46,9 +50,41 @@ class Sample(NamedTuple):
     askers: np.ndarray
 
 
+def query_counts(shingles: np.ndarray, least: int = SAMPLE) -> np.ndarray:
+    """How many of its smallest shingle hashes a text of these many *shingles* (repeats counted) asks
+    about: *least*, or one for each ``LONG_SPAN`` shingles of a longer text, up to ``MAX_SAMPLE``;
+    never more than it has.
+
+    A text needs about half its sample back (``required_hits``). With 16 queries, a pair sharing a third
+    of a text passes one time in 8, two fifths one time in 3.5, and a text contained at 0.8 is missed
+    one time in 700; long documents share that much with thousands of others (their common phrases),
+    and each such pair costs verification a merge of two whole documents. With 64 queries: one time
+    in 2,800, one in 80, and one in 800,000.
+
+    >>> query_counts(np.array([5, 233, 1000, 6000])).tolist()
+    [5, 16, 31, 64]
+    """
+    return np.minimum(shingles, np.maximum(least, np.minimum(shingles // LONG_SPAN, MAX_SAMPLE)))
+
+
+def containment_queries(texts: Sequence[str], shingle_size: int, sample: int = SAMPLE
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's queries, ``query_counts`` of its smallest character n-gram hashes, laid end to end,
+    and how many each text has: ``(hashes, counts)``. Compiled kernels only.
+
+    >>> _kernel._load()
+    >>> containment_queries(["abcdefgh", "xy"], 3)[1].tolist()
+    [6, 1]
+    """
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    return _kernel.smallest_hashes(texts, shingle_size, query_counts(_kernel._shingle_counts(lengths, shingle_size),
+                                                                     sample))
+
+
 def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sample:
     """The index part of *batch*, whose texts are numbered from *first*: every distinct shingle,
-    and each text's *sample* smallest shingle hashes as its queries.
+    and each text's ``query_counts`` smallest shingle hashes as its queries (*sample* for texts up to
+    ``LONG_SPAN * sample`` shingles).
 
     >>> from dedup._shingle import Shingler
     >>> part = sample_batch(Shingler("char", 3)(["abcd", "xy"]), first=10, sample=1)
@@ -65,14 +101,14 @@ def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sampl
     owner = (keys >> (np.uint64(64) - local_bits)).astype(np.int64) + first
     hashes = keys << local_bits
     sizes = np.bincount(owner - first, minlength=n)
-    take = gather_ranges(np.cumsum(sizes) - sizes, np.minimum(sizes, sample))
+    take = gather_ranges(np.cumsum(sizes) - sizes, np.minimum(sizes, query_counts(batch.counts(), sample)))
     return Sample(n, hashes, owner, hashes[take], owner[take])
 
 
 def contained_candidates(texts: Sequence[str], shingle_size: int, contained: float = 0.8, sample: int = SAMPLE,
                          max_posting: int = MAX_POSTING) -> np.ndarray:
     """``candidates_from_samples`` for *texts* (character n-grams) in two compiled passes: each text's
-    *sample* smallest hashes are its queries, then every text's shingles that some text queries are
+    ``query_counts`` smallest hashes are its queries (``containment_queries``), then every text's shingles that some text queries are
     the index, found by their place among the distinct queries (no index of every shingle, nothing
     sorted but a few entries a text). A hash that more than *max_posting* texts query is left out of
     the index: its askers hold it, so it is never usable. The numpy stages where numba is missing or
@@ -85,14 +121,14 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
         raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
     if len(texts) < 2:
         return np.zeros((0, 2), np.int64)
-    if len(texts) * sample >= 2**31:
-        raise ValueError(f"{len(texts):,} texts is too many for one containment search (under {2**31 // sample:,})")
+    if len(texts) * MAX_SAMPLE >= 2**31:
+        raise ValueError(f"{len(texts):,} texts is too many for one containment search (under {2**31 // MAX_SAMPLE:,})")
     if not _kernel.use_kernels(sum(map(len, texts))):
         from ._shingle import Shingler
 
         return candidates_from_samples([sample_batch(Shingler("char", shingle_size)(texts), 0, sample)], contained,
                                        max_posting)
-    query, counts = _kernel.smallest_hashes(texts, shingle_size, sample)
+    query, counts = containment_queries(texts, shingle_size, sample)
     # A hash that more than max_posting texts ask for is held by each of them (a text's queries are its
     # own distinct shingles): never usable, so it is not looked for. On zh 1M, 150,000 such hashes
     # held 17 million of the 37 million index entries.
@@ -100,19 +136,8 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
-    return _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at, _starts(counts),
+    return _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at, run_offsets(counts),
                          contained, max_posting)
-
-
-def _starts(counts: np.ndarray) -> np.ndarray:
-    """Where each run of *counts* items starts, and the end: ``len(counts) + 1`` offsets (int64).
-
-    >>> _starts(np.array([2, 0, 3])).tolist()
-    [0, 2, 2, 5]
-    """
-    starts = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(counts, out=starts[1:])
-    return starts
 
 
 def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, shift: int = 0,
@@ -222,7 +247,7 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
         by_asker = np.argsort(askers, kind="stable")
         queries, askers = queries[by_asker], askers[by_asker]
     return _holder_pairs(len(table), entries, _kernel.slots_in(queries, table),
-                         _starts(np.bincount(askers, minlength=total)), contained, max_posting)
+                         run_offsets(np.bincount(askers, minlength=total)), contained, max_posting)
 
 
 def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: np.ndarray,
@@ -244,8 +269,7 @@ def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: 
     # Only postings that can make a pair are laid out: those of 2 to max_posting texts (a text holds its
     # own queries, so a posting of one is its asker alone). On zh 100k, 11% of the entries go.
     sizes[(sizes < 2) | (sizes > max_posting)] = 0
-    starts = np.zeros(slots + 1, np.int64 if int(sizes.sum(dtype=np.int64)) >= 2**31 else np.int32)
-    np.cumsum(sizes, out=starts[1:])
+    starts = run_offsets(sizes, np.int64 if int(sizes.sum(dtype=np.int64)) >= 2**31 else np.int32)
     # Each posting's texts together, in slot order (a counting sort), the entries' chunks taken in order,
     # cut to the useful ones and let go of one by one: they are never held twice.
     holders = np.empty(int(starts[-1]), np.int64 if total >= 2**31 else np.int32)

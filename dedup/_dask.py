@@ -63,7 +63,7 @@ from . import _kernel
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
-from ._contain import MAX_POSTING, SAMPLE, Sample, candidates_from_samples, prefix_sample, sample_batch
+from ._contain import MAX_POSTING, Sample, candidates_from_samples, containment_queries, prefix_sample, sample_batch
 from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
@@ -404,8 +404,8 @@ def _samples(signed: _Signed, rep_start: int) -> tuple[np.ndarray, ...]:
 
 @_trimmed
 def _queries(settings: Settings, signed: _Signed, rep_start: int) -> tuple[np.ndarray, np.ndarray]:
-    """The partition's queries and their askers (numbered globally): each text's ``SAMPLE`` smallest
-    shingle hashes."""
+    """The partition's queries and their askers (numbered globally): each text's ``query_counts``
+    smallest shingle hashes (``containment_queries``)."""
     if signed.texts is None:
         _, _, queries, askers = _samples(signed, rep_start)
         return queries, askers
@@ -413,7 +413,7 @@ def _queries(settings: Settings, signed: _Signed, rep_start: int) -> tuple[np.nd
         sample = _text_sample(settings, signed, rep_start)
         return sample.queries, sample.askers
     _kernel._load()  # this worker may not have loaded them yet (a moved or retried task)
-    queries, counts = _kernel.smallest_hashes(signed.texts, settings.shingle_size, SAMPLE)
+    queries, counts = containment_queries(signed.texts, settings.shingle_size)
     return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
 
 

@@ -25,7 +25,7 @@ from typing import NamedTuple, TypeVar, no_type_check
 
 import numpy as np
 
-from ._arrays import decode_pairs, distinct, prefix_shift, weighted_ranges
+from ._arrays import decode_pairs, distinct, prefix_shift, run_offsets, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
@@ -127,8 +127,7 @@ def _shingle_counts(lengths: np.ndarray, n: int) -> np.ndarray:
 def _codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The code points of *texts* laid end to end (uint32) and each text's offsets into them."""
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    offsets = np.zeros(len(texts) + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    offsets = run_offsets(lengths)
     # surrogatepass: a lone surrogate (possible in text made in memory) is one code point, as len() counts it.
     codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
     return codes, offsets
@@ -242,8 +241,7 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int,
         rows = slice(*chunk)
         involved, local = np.unique(pairs[rows], return_inverse=True)
         codes, offsets = _codes([texts[i] for i in involved])
-        set_offsets = np.zeros(len(involved) + 1, np.int64)
-        np.cumsum(_shingle_counts(np.diff(offsets), shingle_size), out=set_offsets[1:])
+        set_offsets = run_offsets(_shingle_counts(np.diff(offsets), shingle_size))
         hashes = np.zeros(int(set_offsets[-1]), np.uint64)
         set_sizes = np.zeros(len(involved), np.int64)
         widest = int(np.diff(set_offsets).max())
@@ -258,33 +256,37 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int,
     return size_a, size_b, shared
 
 
-def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each text's *k* smallest distinct character n-gram hashes, ascending, and how many it has
-    (fewer when it has fewer shingles): ``(hashes, counts)``. Compiled kernels only.
+def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's *k* smallest distinct character n-gram hashes (*k*: one number for every text, or one
+    a text), ascending, and how many it has (fewer when it has fewer shingles): ``(hashes, counts)``.
+    Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd", "xy"], 3, 1)
     >>> counts.tolist(), len(hashes)
     ([1, 1], 2)
+    >>> smallest_hashes(["abcd", "abcdefg"], 3, np.array([1, 3]))[1].tolist()
+    [1, 3]
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     counts = np.zeros(len(texts), np.int64)
-    if k == 0 or not texts:
+    wanted = np.broadcast_to(np.asarray(k, np.int64), (len(texts),))
+    row_starts = run_offsets(wanted)
+    if row_starts[-1] == 0:
         return np.zeros(0, np.uint64), counts
-    rows = np.zeros((len(texts), k), np.uint64)  # each chunk fills its own rows: no copies to join
+    flat = np.zeros(int(row_starts[-1]), np.uint64)  # each chunk fills its own rows: no copies to join
 
     def work(chunk: tuple[int, int]) -> None:
         start, end = chunk
         codes, offsets = _codes(texts[start:end])
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
-        _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, k, scratch, rows[start:end].reshape(-1),
-                         counts[start:end])
+        _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, row_starts[start:end + 1] - row_starts[start],
+                         scratch, flat[row_starts[start]:row_starts[end]], counts[start:end])
 
     each(work, _chunks(texts))
-    flat = rows.reshape(-1)
-    # Texts with fewer than k shingles: their rows packed to the front in place (a masked copy would hold
-    # the rows twice, at the containment search's peak).
-    return (flat if (counts == k).all() else flat[:_pack_rows(flat, counts, k)]), counts
+    # Texts with fewer shingles than their k: their rows packed to the front in place (a masked copy would
+    # hold the rows twice, at the containment search's peak).
+    return (flat if (counts == wanted).all() else flat[:_pack_rows(flat, counts, row_starts)]), counts
 
 
 def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, shift: int = 0
@@ -389,12 +391,15 @@ def _slot_of(table, starts, shift, value):
 
 
 @no_type_check  # typed by numba, not by mypy
-def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, k, scratch, out, counts):
-    """Each text's k smallest distinct hashes into ``out[i * k:]``, ascending (insertion into a sorted
-    row that most hashes fail to enter at its first comparison)."""
+def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, row_starts, scratch, out, counts):
+    """Each text's k smallest distinct hashes into its row ``out[row_starts[i]:row_starts[i + 1]]`` (of k),
+    ascending (insertion into a sorted row that most hashes fail to enter at its first comparison)."""
     for i in range(len(offsets) - 1):
+        row = out[row_starts[i]:row_starts[i + 1]]
+        k = len(row)
+        if k == 0:
+            continue
         total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
-        row = out[i * k:(i + 1) * k]
         filled = 0
         for p in range(total):
             h = scratch[p]
@@ -824,13 +829,13 @@ def _sort_in_place(values, bound):
 
 
 @no_type_check  # typed by numba, not by mypy
-def _pack_rows(flat, counts, k):
-    """Move the first ``counts[i]`` values of each row of *k* (of the rows laid end to end in *flat*) to
-    the front, in order, in place; the number moved."""
+def _pack_rows(flat, counts, row_starts):
+    """Move the first ``counts[i]`` values of each row (``flat[row_starts[i]:row_starts[i + 1]]``) to the
+    front, in order, in place; the number moved."""
     filled = 0
     for i in range(len(counts)):
         for j in range(counts[i]):
-            flat[filled] = flat[i * k + j]
+            flat[filled] = flat[row_starts[i] + j]
             filled += 1
     return filled
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._arrays import run_offsets
 from ._hash import POLY, hash_token, mix64, rolling
 
 __all__ = ["ShingleBatch", "Shingler", "WordTokenizer", "parse_shingle"]
@@ -151,8 +152,7 @@ def _ngrams(tokens: np.ndarray, lengths: np.ndarray, n: int) -> ShingleBatch:
         keep[starts[short]] = True
     grams += np.uint64(n * GRAM_TAG % 2**64)
     counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
-    offsets = np.zeros(len(lengths) + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    offsets = run_offsets(counts)
     return ShingleBatch(offsets, mix64(grams[keep]))
 
 

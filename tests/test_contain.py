@@ -22,11 +22,11 @@ from engine import brute_containment_pairs, exact_containment_pairs
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
 
 
-def corpus(rng: np.random.Generator, bases: int = 40) -> list[str]:
+def corpus(rng: np.random.Generator, bases: int = 40, longest: int = 60) -> list[str]:
     """Texts over a small alphabet (so unrelated texts share shingles too), with planted
     containment: pieces of texts, texts glued together, copies with a few edits."""
     alphabet = list("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉")
-    texts = ["".join(rng.choice(alphabet, int(rng.integers(1, 60)))) for _ in range(bases)]
+    texts = ["".join(rng.choice(alphabet, int(rng.integers(1, longest)))) for _ in range(bases)]
     for _ in range(bases):
         a, b = texts[int(rng.integers(bases))], texts[int(rng.integers(bases))]
         kind = int(rng.integers(4))
@@ -88,14 +88,15 @@ def test_exact_containment_join_equals_brute_force(texts, contained, n, count):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 10**6), st.integers(2, 40), st.sampled_from([2, 3, 5]), st.sampled_from([1, 4, 16]),
-       st.integers(1, 9), st.sampled_from([1, 2, 3, 32]), st.sampled_from([50, 10**6]))
-def test_the_two_pass_search_gives_the_pairs_of_the_whole_index(seed, count, n, sample, batch, max_posting, chunk):
+       st.integers(1, 9), st.sampled_from([1, 2, 3, 32]), st.sampled_from([50, 10**6]), st.sampled_from([60, 3000]))
+def test_the_two_pass_search_gives_the_pairs_of_the_whole_index(seed, count, n, sample, batch, max_posting, chunk,
+                                                                longest):
     # The index cut to queried hashes (less those asked by more than max_posting texts) finds what an
-    # index of every shingle, built batch by batch, finds.
+    # index of every shingle, built batch by batch, finds; long texts ask more queries (query_counts).
     from dedup._contain import sample_batch
 
     _kernel._load()
-    texts = corpus(np.random.default_rng(seed), count)
+    texts = corpus(np.random.default_rng(seed), count, longest)
     whole = [sample_batch(Shingler("char", n)(texts[i:i + batch]), i, sample) for i in range(0, len(texts), batch)]
     with patch.object(_kernel, "_CHUNK_CHARS", chunk):  # the index in one chunk or in many, counted together
         got = contained_candidates(texts, n, 0.8, sample, max_posting)
