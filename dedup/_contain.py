@@ -77,14 +77,17 @@ def containment_queries(texts: Sequence[str], shingle_size: int, sample: int = S
     [6, 1]
     """
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    return _kernel.smallest_hashes(texts, shingle_size, query_counts(_kernel._shingle_counts(lengths, shingle_size),
-                                                                     sample))
+    wanted = query_counts(_kernel._shingle_counts(lengths, shingle_size), sample)
+    if int(wanted.sum()) >= 2**31:  # the search's entries are int32
+        raise ValueError(f"{len(texts):,} texts ask {int(wanted.sum()):,} queries, too many for one containment "
+                         f"search (under 2**31)")
+    return _kernel.smallest_hashes(texts, shingle_size, wanted)
 
 
 def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sample:
     """The index part of *batch*, whose texts are numbered from *first*: every distinct shingle,
-    and each text's ``query_counts`` smallest shingle hashes as its queries (*sample* for texts up to
-    ``LONG_SPAN * sample`` shingles).
+    and each text's ``query_counts`` smallest shingle hashes as its queries (*sample* for a text of
+    fewer than ``LONG_SPAN * (sample + 1)`` shingles).
 
     >>> from dedup._shingle import Shingler
     >>> part = sample_batch(Shingler("char", 3)(["abcd", "xy"]), first=10, sample=1)
@@ -112,7 +115,7 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     the index, found by their place among the distinct queries (no index of every shingle, nothing
     sorted but a few entries a text). A hash that more than *max_posting* texts query is left out of
     the index: its askers hold it, so it is never usable. The numpy stages where numba is missing or
-    the input is small. Fewer than 2**31 texts (int32 entries).
+    the input is small. Compiled, fewer than 2**31 queries in all (int32 entries).
 
     >>> contained_candidates(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"], 3).tolist()
     [[0, 1]]
@@ -121,8 +124,6 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
         raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
     if len(texts) < 2:
         return np.zeros((0, 2), np.int64)
-    if len(texts) * MAX_SAMPLE >= 2**31:
-        raise ValueError(f"{len(texts):,} texts is too many for one containment search (under {2**31 // MAX_SAMPLE:,})")
     if not _kernel.use_kernels(sum(map(len, texts))):
         from ._shingle import Shingler
 
@@ -342,7 +343,7 @@ def _holders_kernel(firsts, at, starts, holders, needed, max_posting, x_start, x
     least ``needed[x]`` of x's usable queries (query k of x, when ``at[k] >= 0``: the postings of slot
     ``at[k]``, ``holders[starts[at[k]]:starts[at[k] + 1]]``)."""
     m = len(firsts) - 1
-    row = np.empty(16 * max_posting + 1, np.int64)
+    row = np.empty(SAMPLE * max_posting + 1, np.int64)  # grown for a text of more queries
     out = np.empty(1024, np.int64)
     found = 0
     for x in range(x_start, x_end):

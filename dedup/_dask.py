@@ -426,7 +426,7 @@ def _text_sample(settings: Settings, signed: _Signed, rep_start: int) -> Sample:
 @_trimmed
 def _asked_bitmap(*queries: np.ndarray) -> np.ndarray:
     """A bitmap of the top bits of every asked hash, 16 bits an asked hash up to 2**32 bits (about
-    17 million passages' queries), so that a posting of a hash nobody asks about passes it about one
+    17 million paragraphs' queries at 16 each; long texts ask up to 64), so that a posting of a hash nobody asks about passes it about one
     time in 16 or less (more often past the cap). Top bits: the containment
     search ignores low bits (``candidates_from_samples``), and ``_contain_reduce`` matches by the top
     32, so every posting it would send passes.

@@ -158,14 +158,30 @@ def test_overlap_texts_stopped_early_decides_as_exact(texts, n, threshold, conta
     size_a, size_b, exact = _kernel.overlap_texts(texts, pairs, n)
     _, _, found = _kernel.overlap_texts(texts, pairs, n, (threshold, contained))
 
-    def accepted(shared):  # judge's two tests
+    def accepted(shared):  # judge's two tests (Overlap's containment is 0 for an empty side)
         near = shared >= threshold * (size_a + size_b - shared) - 1e-9
-        inside = shared >= (contained - 1e-9) * np.minimum(size_a, size_b)
+        smaller = np.minimum(size_a, size_b)
+        inside = (smaller > 0) & (shared >= (contained - 1e-9) * smaller)
         return near | inside
 
     assert accepted(found).tolist() == accepted(exact).tolist()
     assert found[accepted(exact)].tolist() == exact[accepted(exact)].tolist()
     assert (found <= exact).all()
+
+
+@needs_numba
+def test_overlap_texts_stops_merges_that_cannot_qualify():
+    # Large sets sharing a fifth of their shingles: neither near (0.6) nor contained (0.8), so the merges
+    # stop early, below the exact count; a copy with a few edits is near and counted exactly.
+    rng = np.random.default_rng(3)
+    base = "".join(rng.choice(list("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉"), 3000))
+    other = base[:600] + "".join(rng.choice(list("ABCDEFGHIJKLMNOPQRST"), 2400))
+    edited = base[:1500] + "X" + base[1501:]
+    texts = [base, other, edited]
+    pairs = np.array([[0, 1], [0, 2]])
+    _, _, exact = _kernel.overlap_texts(texts, pairs, 5)
+    _, _, found = _kernel.overlap_texts(texts, pairs, 5, (0.6, 0.8))
+    assert found[0] < exact[0] and found[1] == exact[1]
 
 
 @needs_numba
@@ -204,12 +220,14 @@ def test_sort_hashes_equals_numpy_sort(n, spread_bits, data):
 
 @needs_numba
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(TEXTS, st.integers(1, 6), st.integers(0, 20))
-def test_smallest_and_held_hashes_equal_python_sets(texts, n, k):
+@given(TEXTS, st.integers(1, 6), st.integers(0, 20), st.data())
+def test_smallest_and_held_hashes_equal_python_sets(texts, n, k, data):
     batch = Shingler("char", n)(texts)
     sets = [set(batch.of(i).tolist()) for i in range(len(texts))]
+    if data.draw(st.booleans()):  # a k a text, zeros included
+        k = np.array(data.draw(st.lists(st.integers(0, 20), min_size=len(texts), max_size=len(texts))), np.int64)
     hashes, counts = _kernel.smallest_hashes(texts, n, k)
-    want = [sorted(s)[:k] for s in sets]
+    want = [sorted(s)[:int(np.broadcast_to(k, len(texts))[i])] for i, s in enumerate(sets)]
     assert counts.tolist() == [len(w) for w in want]
     assert hashes.tolist() == [h for w in want for h in w]
     # The table: some texts' smallest hashes and some hashes nobody has.
