@@ -37,7 +37,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -206,12 +206,8 @@ def _reading(path: Path, compression: str | None, guarded: bool = False) -> Iter
     tells how far reading has come). *guarded*: a file that cannot be opened raises ``_ReadFailure``
     (an output being written from it copies what it can, and says so), not ``OSError``."""
     with ExitStack() as stack:
-        try:
+        with _read_failures() if guarded else nullcontext():
             raw = stack.enter_context(open(path, "rb"))
-        except OSError as exc:
-            if guarded:
-                raise _ReadFailure() from exc
-            raise
         if compression is None:
             yield raw, raw
         elif compression == "gzip":
@@ -417,8 +413,7 @@ def read_path(tables: list[tuple[str, Path, TableFormat]], text_field: str = "te
             except Exception as exc:
                 if not _cannot_read(exc):
                     raise
-                yield ReadError(name, _reason(exc) if isinstance(exc, (OSError, EOFError, ValueError, csv.Error))
-                                else f"cannot be read: {exc}")
+                yield ReadError(name, _reason(exc) if isinstance(exc, _READ_ERRORS) else f"cannot be read: {exc}")
             bar.done_file(path)
     finally:
         bar.close()
@@ -1202,33 +1197,40 @@ class _ReadFailure(Exception):
     """Reading an input again failed (its cause says why); writing failures are not this."""
 
 
+# What reading a file raises when it cannot be read (to its end), beside decompressors' and pyarrow's own.
+_READ_ERRORS = (OSError, EOFError, ValueError, csv.Error)
+
+
 def _cannot_read(exc: BaseException) -> bool:
     """Whether *exc*, raised while reading an input, says it cannot be read (to its end): a system
     error, a truncated or corrupt stream, or a decompressor's or pyarrow's own error class."""
-    return isinstance(exc, (OSError, EOFError, ValueError, csv.Error)) or \
+    return isinstance(exc, _READ_ERRORS) or \
         (isinstance(exc, Exception) and type(exc).__module__.split(".")[0] in ("zstandard", "pyarrow"))
+
+
+@contextmanager
+def _read_failures() -> Iterator[None]:
+    """Raise what says an input cannot be read (``_cannot_read``) as ``_ReadFailure``; anything else as it is."""
+    try:
+        yield
+    except Exception as exc:
+        if not _cannot_read(exc):
+            raise
+        raise _ReadFailure() from exc
 
 
 def _read_guarded(items: Iterable[_Item]) -> Iterator[_Item]:
     """*items*, a failure to read them raised as ``_ReadFailure`` (only the reading is guarded: what the
     caller does with each item is not)."""
-    try:
+    with _read_failures():
         yield from items
-    except Exception as exc:
-        if not _cannot_read(exc):
-            raise
-        raise _ReadFailure() from exc
 
 
 def _open_parquet(path: Path) -> Any:
     """``ParquetFile(path)``, a file that cannot be opened as one raised as ``_ReadFailure``."""
     parquet = _parquet()
-    try:
+    with _read_failures():
         return parquet.ParquetFile(path)
-    except Exception as exc:
-        if not _cannot_read(exc):
-            raise
-        raise _ReadFailure() from exc
 
 
 def _plan_row(document: Document | None, removals: dict[str, list[Any]], by_row: bool) -> str | None:
