@@ -94,7 +94,7 @@ def _load() -> None:
 
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_sort_in_place",
-             "_text_hashes", "_sign_kernel", "_sort_hashes", "_sorted_sets", "_merge_counts", "_sampled_kernel",
+             "_text_hashes", "_sign_kernel", "_sort_hashes", "_sorted_sets", "_extra_kernel", "_merge_counts", "_sampled_kernel",
              "_map_lengths", "_map_write", "_band_codes", "_smallest_kernel", "_slot_of", "_held_kernel",
              "_slots_kernel", "_pack_rows", "_first_of_sparse_runs")
     space = globals()
@@ -682,6 +682,68 @@ def _sort_hashes(part, scratch, count):
                 scratch[j] = v
         start = end
     part[:] = scratch[:n]
+
+
+def extra_runs(texts: Sequence[str], pairs: np.ndarray, shingle_size: int, pad: int = 0) -> np.ndarray:
+    """``_verify.longest_extra_run`` for character n-grams of *texts*, compiled: for each pair ``(i, j)``,
+    the longest run of consecutive shingles of text i not among text j's, a run touching either end of
+    i counting *pad* more for each. Each text involved is hashed into a sorted set once a chunk of
+    pairs; i's shingles are looked up in j's by binary search. Shingles compare by their whole hash
+    (the numpy path by its top bits: they differ only where two shingles' hashes collide there).
+    Compiled kernels only.
+
+    >>> _load()
+    >>> extra_runs(["abXYZc", "abc"], np.array([[0, 1], [1, 0]]), 1).tolist()
+    [3, 0]
+    >>> extra_runs(["XYZabc", "abc"], np.array([[0, 1]]), 2, pad=1).tolist()
+    [4]
+    """
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+    out = np.zeros(len(pairs), np.int64)
+    if len(pairs) == 0:
+        return out
+    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+
+    def work(chunk: tuple[int, int]) -> None:
+        rows = slice(*chunk)
+        involved, local = np.unique(pairs[rows], return_inverse=True)
+        codes, offsets = _codes([texts[i] for i in involved])
+        set_offsets = run_offsets(_shingle_counts(np.diff(offsets), shingle_size))
+        hashes = np.zeros(int(set_offsets[-1]), np.uint64)
+        set_sizes = np.zeros(len(involved), np.int64)
+        widest = max(1, int(np.diff(set_offsets).max()))
+        _sorted_sets(codes, offsets, shingle_size, gram_tag, short_tag, set_offsets, hashes, set_sizes,
+                     np.empty(widest, np.uint64), np.zeros((1 << widest.bit_length()) + 1, np.int64))
+        out[rows] = _extra_kernel(codes, offsets, shingle_size, gram_tag, short_tag, hashes, set_offsets, set_sizes,
+                                  local.reshape(-1, 2), pad, np.empty(widest, np.uint64))
+
+    each(work, _pair_chunks(lengths, pairs))
+    return out
+
+
+@no_type_check  # typed by numba, not by mypy
+def _extra_kernel(codes, offsets, n, gram_tag, short_tag, hashes, set_offsets, set_sizes, pairs, pad, scratch):
+    """``extra_runs`` of each pair ``(a, b)`` of texts given by *codes* and *offsets*, b's distinct
+    hashes sorted in ``hashes[set_offsets[b]:][:set_sizes[b]]``."""
+    out = np.zeros(len(pairs), np.int64)
+    for k in range(len(pairs)):
+        a, b = pairs[k, 0], pairs[k, 1]
+        total = _text_hashes(codes, offsets[a], offsets[a + 1] - offsets[a], n, gram_tag, short_tag, scratch)
+        table = hashes[set_offsets[b]:set_offsets[b] + set_sizes[b]]
+        best = 0
+        run = 0
+        for p in range(total):
+            if len(table) and table[min(np.searchsorted(table, scratch[p]), len(table) - 1)] == scratch[p]:
+                if run:
+                    best = max(best, run + (pad if run == p else 0))
+                run = 0
+            else:
+                run += 1
+        if run:
+            best = max(best, run + pad + (pad if run == total else 0))
+        out[k] = best
+    return out
 
 
 def _least_shared(size_a: np.ndarray, size_b: np.ndarray, least: tuple[float, float] | None) -> np.ndarray:
