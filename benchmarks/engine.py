@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +42,15 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 from run import DATA, PeakSampler, load_corpus, machine, resident_bytes  # noqa: E402
 
 from dedup import _kernel  # noqa: E402
-from dedup._contain import candidates_from_samples, contained_candidates, sample_batch  # noqa: E402
+from dedup._contain import MAX_SAMPLE, SAMPLE, candidates_from_samples, contained_candidates, sample_batch  # noqa: E402
 from dedup._lsh import band_keys, candidate_pairs, optimal_params  # noqa: E402
 from dedup._minhash import sign  # noqa: E402
 from dedup._normalize import Normalizer  # noqa: E402
 from dedup._shingle import Shingler  # noqa: E402
-from dedup._verify import overlap  # noqa: E402
+from dedup._verify import needed_shared, overlap  # noqa: E402
 
 THRESHOLD, NUM_PERM, N, SEED, CONTAINED, MIN_CHARS = 0.5, 128, 5, 1, 0.8, 8
-SAMPLE = 16
+NEEDED = partial(needed_shared, THRESHOLD, CONTAINED)  # what judge passes overlap_texts: merges stopped early
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -280,7 +281,7 @@ def run_size(lang: str, size: int, repeats: int) -> dict[str, Any]:
             seconds, a = cpu(lambda pairs=pairs: overlap_numpy(reps, pairs))
             times.setdefault(f"verify numpy {label}", []).append(seconds)
             # Timed as judge runs it (merges stopped once a pair cannot qualify); checked exact.
-            seconds, _ = cpu(lambda pairs=pairs: _kernel.overlap_texts(reps, pairs, N, (THRESHOLD, CONTAINED)))
+            seconds, _ = cpu(lambda pairs=pairs: _kernel.overlap_texts(reps, pairs, N, NEEDED))
             times.setdefault(f"verify kernel {label}", []).append(seconds)
             assert np.array_equal(a, np.stack(_kernel.overlap_texts(reps, pairs, N), axis=1))
     seconds, truth = cpu(lambda: exact_containment_pairs(reps))
@@ -330,8 +331,8 @@ def run_kernels_only(lang: str, size: int) -> dict[str, Any]:
     stage("bucket kernel", lambda: bucket(signed.keys, signed.compact, kernel=True))
     new = stage("contain new", lambda: contained_candidates(reps, N, CONTAINED))
     both = union(near, new)
-    stage("verify kernel near", lambda: _kernel.overlap_texts(reps, near, N, (THRESHOLD, CONTAINED)))
-    stage("verify kernel near+new", lambda: _kernel.overlap_texts(reps, both, N, (THRESHOLD, CONTAINED)))
+    stage("verify kernel near", lambda: _kernel.overlap_texts(reps, near, N, NEEDED))
+    stage("verify kernel near+new", lambda: _kernel.overlap_texts(reps, both, N, NEEDED))
     held = (resident_bytes() - before) / len(reps)
     sampler.done()
     return {"name": f"{lang}:{size}", "paragraphs": len(texts), "reps": len(reps), "times": times,
@@ -418,13 +419,13 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
              "CPU seconds of this process (`time.process_time`; the machine is shared, so wall-clock time "
              f"measures the neighbours), median of {repeats} interleaved runs. Distinct paragraphs of at least "
              f"{MIN_CHARS} characters, character {N}-grams, Jaccard >= {THRESHOLD}, {NUM_PERM} bins, containment "
-             f">= {CONTAINED}, each text's {SAMPLE} smallest shingle hashes (a long text's up to 64) as its "
+             f">= {CONTAINED}, each text's {SAMPLE} smallest shingle hashes (a long text's up to {MAX_SAMPLE}) as its "
              "containment queries.", "",
              "## What is compared", "",
              "- **numpy stages**: what the pipeline ran before the kernels: `Shingler` -> `sign` -> `band_keys` per "
              "batch of 4,096 texts; verification by `_verify.overlap` on each chunk of 5,000 candidates, shingling "
-             "the chunk's texts again; containment by `sample_batch` in signing (each text's 16 smallest shingle "
-             "hashes, a long text's up to 64, and every distinct shingle) and `candidates_from_samples` (the samples looked up in a sorted "
+             f"the chunk's texts again; containment by `sample_batch` in signing (each text's {SAMPLE} smallest "
+             f"shingle hashes, a long text's up to {MAX_SAMPLE}, and every distinct shingle) and `candidates_from_samples` (the samples looked up in a sorted "
              "index of every shingle of every text).",
              "- **kernels** (what the pipeline runs): `_kernel.sign_texts` (one compiled pass a text: n-gram "
              "hashes, one-permutation bins, densification, band keys, compact signature; bit for bit the numpy "
@@ -432,7 +433,7 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
              "sorted once, by a counting pass on their top bits; pairs counted by merging, a merge stopped once "
              "its pair cannot qualify), `_kernel.map_characters` (the normaliser's per-character "
              "table in one pass), and the same containment search compiled: `_contain.contained_candidates` (pass 1: each "
-             "text's 16 smallest hashes, a long text's up to 64; pass 2: every text's shingles that some text "
+             f"text's {SAMPLE} smallest hashes, a long text's up to {MAX_SAMPLE}; pass 2: every text's shingles that some text "
              "queries, found through a bitmap and a bucketed table) and `candidates_from_samples` counting each text's holders in a "
              "compiled loop. The same candidates as the numpy stages' (asserted on every run).",
              "- **truth**: an exact prefix-filter containment join on the exact n-grams (`exact_containment_pairs`, "

@@ -104,7 +104,7 @@ def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sampl
     owner = (keys >> (np.uint64(64) - local_bits)).astype(np.int64) + first
     hashes = keys << local_bits
     sizes = np.bincount(owner - first, minlength=n)
-    take = gather_ranges(np.cumsum(sizes) - sizes, np.minimum(sizes, query_counts(batch.counts(), sample)))
+    take = gather_ranges(run_offsets(sizes)[:-1], np.minimum(sizes, query_counts(batch.counts(), sample)))
     return Sample(n, hashes, owner, hashes[take], owner[take])
 
 
@@ -297,8 +297,6 @@ def _usable_queries(at: np.ndarray, sizes: np.ndarray, firsts: np.ndarray, max_p
     >>> _usable_queries(at, np.array([2, 40], np.int32), np.array([0, 3, 4]), 32).tolist(), at.tolist()
     ([1, 0], [0, -1, -1, -1])
     """
-    if len(at) == 0:
-        return np.zeros(len(firsts) - 1, np.int64)
     return _usable_kernel(at, sizes, firsts, max_posting)
 
 

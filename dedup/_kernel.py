@@ -208,16 +208,41 @@ def _sign_numpy(texts: Sequence[str], n: int, num_perm: int, seed: int, bands: i
     return SignedTexts(keys, compact)
 
 
+class _TextSets(NamedTuple):
+    """Texts' code points (``codes``, ``text_offsets``) and each one's distinct shingle hashes, sorted, at
+    ``hashes[offsets[i]:][:sizes[i]]``."""
+
+    codes: np.ndarray
+    text_offsets: np.ndarray
+    hashes: np.ndarray
+    offsets: np.ndarray
+    sizes: np.ndarray
+
+
+def _text_sets(texts: Sequence[str], shingle_size: int) -> _TextSets:
+    """Each of *texts* hashed into the sorted set of its distinct character n-grams (``_sorted_sets``)."""
+    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
+    codes, text_offsets = _codes(texts)
+    offsets = run_offsets(_shingle_counts(np.diff(text_offsets), shingle_size))
+    hashes = np.zeros(int(offsets[-1]), np.uint64)
+    sizes = np.zeros(len(texts), np.int64)
+    widest = max(1, int(np.diff(offsets).max(initial=0)))
+    _sorted_sets(codes, text_offsets, shingle_size, gram_tag, short_tag, offsets, hashes, sizes,
+                 np.empty(widest, np.uint64), np.zeros((1 << widest.bit_length()) + 1, np.int64))
+    return _TextSets(codes, text_offsets, hashes, offsets, sizes)
+
+
 def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int,
-                  least: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  least: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct shingles of each side and shared shingles of each pair ``(i, j)`` of *texts*
     (character n-grams): ``(size_a, size_b, shared)``, int64 arrays, as ``_verify.overlap`` gives.
 
     Each text involved is hashed once into a sorted array of its distinct shingle hashes; a
-    pair's shared shingles are counted by merging the two arrays. With *least* ``(threshold,
-    contained)``, a pair that can reach neither Jaccard *threshold* nor containment *contained*
-    (of its smaller side) may stop its merge early: its ``shared`` is then a count too small for
-    either, not the exact one (what verification needs, at a fraction of the merge).
+    pair's shared shingles are counted by merging the two arrays. With *least* (the fewest shared
+    shingles pairs of these set sizes need to be kept: ``_verify.needed_shared``), a pair that cannot
+    reach it may stop its merge early: its ``shared`` is then a count below it, not the exact one
+    (what verification needs, at a fraction of the merge).
 
     >>> [a.tolist() for a in overlap_texts(["abcd", "abce", "xy"], np.array([[0, 1], [0, 2]]), 2)]
     [[3, 3], [3, 1], [2, 0]]
@@ -235,22 +260,16 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int,
     shared = np.zeros(len(pairs), np.int64)
     if len(pairs) == 0:
         return size_a, size_b, shared
-    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
 
     def work(chunk: tuple[int, int]) -> None:
         rows = slice(*chunk)
         involved, local = np.unique(pairs[rows], return_inverse=True)
-        codes, offsets = _codes([texts[i] for i in involved])
-        set_offsets = run_offsets(_shingle_counts(np.diff(offsets), shingle_size))
-        hashes = np.zeros(int(set_offsets[-1]), np.uint64)
-        set_sizes = np.zeros(len(involved), np.int64)
-        widest = int(np.diff(set_offsets).max())
-        _sorted_sets(codes, offsets, shingle_size, gram_tag, short_tag, set_offsets, hashes, set_sizes,
-                     np.empty(widest, np.uint64), np.zeros((1 << max(1, widest.bit_length())) + 1, np.int64))
+        sets = _text_sets([texts[i] for i in involved], shingle_size)
         local = local.reshape(-1, 2)
-        size_a[rows], size_b[rows] = set_sizes[local[:, 0]], set_sizes[local[:, 1]]
-        shared[rows] = _merge_counts(hashes, set_offsets, set_sizes, local, _least_shared(size_a[rows], size_b[rows],
-                                                                                          least))
+        size_a[rows], size_b[rows] = sets.sizes[local[:, 0]], sets.sizes[local[:, 1]]
+        shared[rows] = _merge_counts(sets.hashes, sets.offsets, sets.sizes, local,
+                                     np.zeros(len(local), np.int64) if least is None else
+                                     least(size_a[rows], size_b[rows]))
 
     each(work, _pair_chunks(lengths, pairs))
     return size_a, size_b, shared
@@ -690,9 +709,8 @@ def extra_runs(texts: Sequence[str], pairs: np.ndarray, shingle_size: int, pad: 
     i counting *pad* more for each. Each text involved is hashed into a sorted set once a chunk of
     pairs; i's shingles are looked up in j's by binary search. Shingles compare by their whole hash
     (the numpy path by its top bits: they differ only where two shingles' hashes collide there).
-    Compiled kernels only.
+    The numpy stages (``longest_extra_run``) where numba is missing or the input is small.
 
-    >>> _load()
     >>> extra_runs(["abXYZc", "abc"], np.array([[0, 1], [1, 0]]), 1).tolist()
     [3, 0]
     >>> extra_runs(["XYZabc", "abc"], np.array([[0, 1]]), 2, pad=1).tolist()
@@ -702,21 +720,22 @@ def extra_runs(texts: Sequence[str], pairs: np.ndarray, shingle_size: int, pad: 
     out = np.zeros(len(pairs), np.int64)
     if len(pairs) == 0:
         return out
-    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    if not use_kernels(int(lengths[distinct(pairs)].sum())):
+        from ._verify import longest_extra_run
+
+        involved, local = np.unique(pairs, return_inverse=True)
+        return longest_extra_run(Shingler("char", shingle_size)([texts[i] for i in involved]), local.reshape(-1, 2),
+                                 pad)
+    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
 
     def work(chunk: tuple[int, int]) -> None:
         rows = slice(*chunk)
         involved, local = np.unique(pairs[rows], return_inverse=True)
-        codes, offsets = _codes([texts[i] for i in involved])
-        set_offsets = run_offsets(_shingle_counts(np.diff(offsets), shingle_size))
-        hashes = np.zeros(int(set_offsets[-1]), np.uint64)
-        set_sizes = np.zeros(len(involved), np.int64)
-        widest = max(1, int(np.diff(set_offsets).max()))
-        _sorted_sets(codes, offsets, shingle_size, gram_tag, short_tag, set_offsets, hashes, set_sizes,
-                     np.empty(widest, np.uint64), np.zeros((1 << widest.bit_length()) + 1, np.int64))
-        out[rows] = _extra_kernel(codes, offsets, shingle_size, gram_tag, short_tag, hashes, set_offsets, set_sizes,
-                                  local.reshape(-1, 2), pad, np.empty(widest, np.uint64))
+        sets = _text_sets([texts[i] for i in involved], shingle_size)
+        out[rows] = _extra_kernel(sets.codes, sets.text_offsets, shingle_size, gram_tag, short_tag, sets.hashes,
+                                  sets.offsets, sets.sizes, local.reshape(-1, 2), pad,
+                                  np.empty(max(1, int(np.diff(sets.offsets).max())), np.uint64))
 
     each(work, _pair_chunks(lengths, pairs))
     return out
@@ -744,22 +763,6 @@ def _extra_kernel(codes, offsets, n, gram_tag, short_tag, hashes, set_offsets, s
             best = max(best, run + pad + (pad if run == total else 0))
         out[k] = best
     return out
-
-
-def _least_shared(size_a: np.ndarray, size_b: np.ndarray, least: tuple[float, float] | None) -> np.ndarray:
-    """Fewer shared shingles than this and a pair of these set sizes reaches neither the Jaccard
-    threshold nor the containment of *least* (0 where *least* is None); one less than the exact
-    bound, so that rounding never stops a merge that could succeed.
-
-    >>> _least_shared(np.array([10, 4]), np.array([10, 100]), (0.6, 0.8)).tolist()
-    [7, 3]
-    """
-    if least is None:
-        return np.zeros(len(size_a), np.int64)
-    threshold, contained = least
-    near = np.ceil(threshold * (size_a + size_b) / (1 + threshold) - 1e-6)
-    inside = np.ceil(contained * np.minimum(size_a, size_b) - 1e-6)
-    return np.maximum(np.minimum(near, inside) - 1, 0).astype(np.int64)
 
 
 @no_type_check  # typed by numba, not by mypy
@@ -838,7 +841,8 @@ def _sort_in_place(values, bound):
     (American flag sort: each value swapped along its cycle into its bucket), then each bucket by
     11-bit digits from the lowest with a scratch the size of the largest bucket. An LSD radix sort of
     the whole array is a little faster (0.12 s against 0.15 for zh 1M's 5.4 million band codes) but
-    needs a second array as large (41 MB at the bucket stage's peak)."""
+    needs a second array as large (41 MB at the bucket stage's peak); numba's sort of each bucket
+    instead of the radix passes takes 0.27 s."""
     top = 0
     while top < 64 and (bound - np.uint64(1)) >> np.uint64(top) > np.uint64(0):
         top += 1

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ._arrays import distinct
 from ._clean import Cleaned, planned_cuts
 from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
 from ._result import Kind, Result
@@ -98,7 +99,7 @@ class _Locator:
     def __init__(self, result: Result, positions: np.ndarray) -> None:
         p = result.passages
         ids = [d.id for d in p.documents]
-        wanted = np.unique(positions)
+        wanted = distinct(positions)
         # A row a named passage; where most are named, every passage's row is its position (no mapping).
         if 2 * len(wanted) > len(p):
             wanted = np.arange(len(p))

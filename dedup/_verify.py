@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ._arrays import distinct, first_of_runs, gather_ranges, weighted_ranges
-from ._kernel import extra_runs, overlap_texts, use_kernels
+from ._kernel import extra_runs, overlap_texts
 from ._result import Kind
 from ._settings import Settings
 from ._shingle import ShingleBatch
 
-__all__ = ["Overlap", "SetIndex", "Verified", "judge", "longest_extra_run", "overlap"]
+__all__ = ["Overlap", "SetIndex", "Verified", "judge", "longest_extra_run", "needed_shared", "overlap"]
 
 # Pairs are processed in chunks of about this many shingle look-ups, to bound memory.
 _CHUNK = 1 << 22
@@ -305,6 +306,19 @@ def judge(settings: Settings, candidates: np.ndarray, norms: Sequence[str], chun
                             for start in range(0, len(candidates), chunk_pairs)])
 
 
+def needed_shared(threshold: float, contained: float, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
+    """Fewer shared shingles than this and a pair of these set sizes passes neither of ``judge``'s tests
+    (Jaccard *threshold*; containment *contained* of its smaller side): one less than the exact
+    bound, so that rounding never stops a merge that could pass. Keep it beside those tests.
+
+    >>> needed_shared(0.6, 0.8, np.array([10, 4]), np.array([10, 100])).tolist()
+    [7, 3]
+    """
+    near = np.ceil(threshold * (size_a + size_b) / (1 + threshold) - 1e-6)
+    inside = np.ceil(contained * np.minimum(size_a, size_b) - 1e-6)
+    return np.maximum(np.minimum(near, inside) - 1, 0).astype(np.int64)
+
+
 def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str]) -> Verified:
     # Shingles are made again for the passages of this chunk: keeping every passage's shingles
     # from signing would cost 8 bytes a character for the whole corpus.
@@ -314,9 +328,10 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
     if settings.shingle_kind == "char":
         # Compiled: sorted sets merged, a merge stopped once its pair can be neither near nor contained.
         found = Overlap(*overlap_texts(texts, local, settings.shingle_size,
-                                       (settings.threshold, settings.contained_ratio)))
+                                       partial(needed_shared, settings.threshold, settings.contained_ratio)))
     else:
         found = overlap(settings.shingler(texts), local)
+    # The two tests a pair passes to be kept (``needed_shared`` bounds them from below).
     union = found.size_a + found.size_b - found.shared
     near = found.shared >= settings.threshold * union - 1e-9
     inside = np.maximum(found.containment_ab, found.containment_ba) >= settings.contained_ratio - 1e-9
@@ -350,6 +365,6 @@ def _extra_runs(settings: Settings, texts: Sequence[str], pairs: np.ndarray, pad
     compiled for character shingles (``_kernel.extra_runs``, 2.5 s of the numpy stages' at zh 1M)."""
     named, local = np.unique(pairs, return_inverse=True)
     chosen = [texts[i] for i in named.tolist()]
-    if settings.shingle_kind == "char" and use_kernels(sum(map(len, chosen))):
+    if settings.shingle_kind == "char":
         return extra_runs(chosen, local.reshape(-1, 2), settings.shingle_size, pad)
     return longest_extra_run(settings.shingler(chosen), local.reshape(-1, 2), pad)

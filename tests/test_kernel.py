@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from unittest.mock import patch
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from dedup import _kernel
 from dedup._arrays import in_top_bits
+from dedup._verify import needed_shared
 from dedup.stages import Normalizer, Shingler, band_keys, candidate_pairs, overlap, sign
 
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
@@ -156,7 +158,7 @@ def test_overlap_texts_stopped_early_decides_as_exact(texts, n, threshold, conta
     pairs = np.array(data.draw(st.lists(st.tuples(st.integers(0, len(texts) - 1), st.integers(0, len(texts) - 1)),
                                         max_size=30)), np.int64).reshape(-1, 2)
     size_a, size_b, exact = _kernel.overlap_texts(texts, pairs, n)
-    _, _, found = _kernel.overlap_texts(texts, pairs, n, (threshold, contained))
+    _, _, found = _kernel.overlap_texts(texts, pairs, n, partial(needed_shared, threshold, contained))
 
     def accepted(shared):  # judge's two tests (Overlap's containment is 0 for an empty side)
         near = shared >= threshold * (size_a + size_b - shared) - 1e-9
@@ -180,7 +182,7 @@ def test_overlap_texts_stops_merges_that_cannot_qualify():
     texts = [base, other, edited]
     pairs = np.array([[0, 1], [0, 2]])
     _, _, exact = _kernel.overlap_texts(texts, pairs, 5)
-    _, _, found = _kernel.overlap_texts(texts, pairs, 5, (0.6, 0.8))
+    _, _, found = _kernel.overlap_texts(texts, pairs, 5, partial(needed_shared, 0.6, 0.8))
     assert found[0] < exact[0] and found[1] == exact[1]
 
 
