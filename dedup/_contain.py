@@ -6,6 +6,12 @@ holding enough of another's queries makes a candidate pair, whatever their sizes
 needs only the shingles that some text queries: ``contained_candidates`` finds them in a second
 compiled pass over the texts, so nothing is sorted but a few entries a text.
 
+Shingles held by more than ``MAX_POSTING`` texts are common phrases and are not used. A text all of
+whose queries are common asks again, ``EXTEND`` times as many (``second_counts``): in a corpus that
+reuses its sentences, such as zh 1M (each sentence about 86 times), 27% of the texts are in that case
+and 11% of their contained pairs were missed; the second round finds them from the shingles that
+join one sentence to the next.
+
 (A search on coordinated samples of both sides, in the manner of LSH Ensemble, was measured
 too and left out: it misses containment across very different sizes, a sentence inside a
 long paragraph, 32 of the 59 contained pairs of the seeds.)
@@ -27,9 +33,9 @@ from ._shingle import ShingleBatch
 if TYPE_CHECKING:
     from ._settings import Settings
 
-__all__ = ["LONG_SPAN", "MAX_POSTING", "MAX_SAMPLE", "SAMPLE", "Sample", "candidates_from_samples", "contained_candidates",
-           "containment_candidates", "containment_queries", "prefix_sample", "query_counts", "required_hits",
-           "sample_batch", "with_contained"]
+__all__ = ["EXTEND", "LONG_SPAN", "MAX_POSTING", "MAX_SAMPLE", "SAMPLE", "Sample", "candidates_from_samples",
+           "contained_candidates", "containment_candidates", "containment_queries", "prefix_sample", "query_counts",
+           "required_hits", "sample_batch", "sample_search", "second_counts", "smallest_of", "smallest_queries", "with_contained"]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
@@ -38,16 +44,21 @@ MAX_POSTING = 32
 SAMPLE = 16
 MAX_SAMPLE = 64
 LONG_SPAN = 32
+# A text with no usable query asks this many times as many in a second round (second_counts).
+EXTEND = 4
 
 
 class Sample(NamedTuple):
-    """One batch's part of the containment index: its texts' distinct shingles and query shingles."""
+    """One batch's part of the containment index: its texts (numbered from *first*), their distinct
+    shingles by text and hash, their queries, and how many each asks in a second round (``second_counts``)."""
 
+    first: int
     size: int
     hashes: np.ndarray
     owner: np.ndarray
     queries: np.ndarray
     askers: np.ndarray
+    second: np.ndarray
 
 
 def query_counts(shingles: np.ndarray, least: int = SAMPLE) -> np.ndarray:
@@ -67,18 +78,65 @@ def query_counts(shingles: np.ndarray, least: int = SAMPLE) -> np.ndarray:
     return np.minimum(shingles, np.maximum(least, np.minimum(shingles // LONG_SPAN, MAX_SAMPLE)))
 
 
+def second_counts(shingles: np.ndarray, asked: np.ndarray, sample: int = SAMPLE) -> np.ndarray:
+    """How many of its smallest hashes a text of these many *shingles* (repeats counted) asks in the
+    second round, should none of the *asked* queries of its first be usable: ``EXTEND`` times its first
+    round's ``query_counts``, never more than it has; 0 where it has no more to ask.
+
+    With 64 queries a paragraph whose sentences each recur in hundreds of texts still draws a few of
+    the shingles that span two of its sentences (one in 12 of a paragraph's shingles at zh 1M): what
+    finds its containers.
+
+    >>> second_counts(np.array([100, 100, 5, 16, 6000]), np.array([16, 9, 5, 16, 64])).tolist()
+    [64, 0, 0, 0, 256]
+    """
+    first = query_counts(shingles, sample)
+    return np.where((asked >= first) & (shingles > first), np.minimum(shingles, EXTEND * first), 0)
+
+
+def smallest_of(sample: Sample, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, owners)``: the *wanted* smallest distinct hashes (one number a text of *sample*) of
+    each text of *sample*, or all it has.
+
+    >>> from dedup._shingle import Shingler
+    >>> part = sample_batch(Shingler("char", 3)(["abcd", "xy"]), first=10, sample=1)
+    >>> smallest_of(part, np.array([2, 0]))[1].tolist()
+    [10, 10]
+    """
+    sizes = np.bincount(sample.owner - sample.first, minlength=sample.size)
+    take = gather_ranges(run_offsets(sizes)[:-1], np.minimum(sizes, wanted))
+    return sample.hashes[take], sample.owner[take]
+
+
 def containment_queries(texts: Sequence[str], shingle_size: int, sample: int = SAMPLE
-                        ) -> tuple[np.ndarray, np.ndarray]:
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each text's queries, ``query_counts`` of its smallest character n-gram hashes, laid end to end,
-    and how many each text has: ``(hashes, counts)``. Compiled kernels only.
+    how many each text has, and how many it asks in a second round should none be usable
+    (``second_counts``): ``(hashes, counts, second)``. Compiled kernels only.
 
     >>> _kernel._load()
-    >>> containment_queries(["abcdefgh", "xy"], 3)[1].tolist()
-    [6, 1]
+    >>> [a.tolist() for a in containment_queries(["abcdefgh", "xy"], 3, sample=2)[1:]]
+    [[2, 1], [6, 0]]
     """
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    wanted = query_counts(_kernel._shingle_counts(lengths, shingle_size), sample)
-    if int(wanted.sum()) >= 2**31:  # the search's entries are int32
+    shingles = _shingles(texts, shingle_size)
+    queries, counts = smallest_queries(texts, shingle_size, query_counts(shingles, sample))
+    return queries, counts, second_counts(shingles, counts, sample)
+
+
+def _shingles(texts: Sequence[str], shingle_size: int) -> np.ndarray:
+    """Each text's character n-grams, repeats counted."""
+    return _kernel._shingle_counts(np.fromiter(map(len, texts), np.int64, len(texts)), shingle_size)
+
+
+def smallest_queries(texts: Sequence[str], shingle_size: int, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_kernel.smallest_hashes`` for a containment search (*wanted*: how many a text), whose entries are
+    int32: ``(hashes, counts)``. Compiled kernels only.
+
+    >>> _kernel._load()
+    >>> smallest_queries(["abcdefgh", "xy"], 3, np.array([0, 4]))[1].tolist()
+    [0, 1]
+    """
+    if int(wanted.sum()) >= 2**31:
         raise ValueError(f"{len(texts):,} texts ask {int(wanted.sum()):,} queries, too many for one containment "
                          f"search (under 2**31)")
     return _kernel.smallest_hashes(texts, shingle_size, wanted)
@@ -91,8 +149,8 @@ def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sampl
 
     >>> from dedup._shingle import Shingler
     >>> part = sample_batch(Shingler("char", 3)(["abcd", "xy"]), first=10, sample=1)
-    >>> part.size, part.owner.tolist(), part.askers.tolist()
-    (2, [10, 10, 11], [10, 11])
+    >>> part.size, part.owner.tolist(), part.askers.tolist(), part.second.tolist()
+    (2, [10, 10, 11], [10, 11], [2, 0])
     """
     n = len(batch)
     # Distinct shingles of each text, smallest hash first: one sort of (text, hash) keys,
@@ -103,9 +161,10 @@ def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sampl
     keys = keys[first_of_runs(keys)]
     owner = (keys >> (np.uint64(64) - local_bits)).astype(np.int64) + first
     hashes = keys << local_bits
-    sizes = np.bincount(owner - first, minlength=n)
-    take = gather_ranges(run_offsets(sizes)[:-1], np.minimum(sizes, query_counts(batch.counts(), sample)))
-    return Sample(n, hashes, owner, hashes[take], owner[take])
+    part = Sample(first, n, hashes, owner, hashes[:0], owner[:0], np.zeros(n, np.int64))
+    queries, askers = smallest_of(part, query_counts(batch.counts(), sample))
+    asked = np.bincount(askers - first, minlength=n)
+    return part._replace(queries=queries, askers=askers, second=second_counts(batch.counts(), asked, sample))
 
 
 def contained_candidates(texts: Sequence[str], shingle_size: int, contained: float = 0.8, sample: int = SAMPLE,
@@ -129,16 +188,36 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
 
         return candidates_from_samples([sample_batch(Shingler("char", shingle_size)(texts), 0, sample)], contained,
                                        max_posting)
-    query, counts = containment_queries(texts, shingle_size, sample)
+    shingles = _shingles(texts, shingle_size)
+    pairs, asked, usable = _text_search(texts, shingle_size, query_counts(shingles, sample), contained, max_posting)
+    # The second round asks as containment_queries says, from what the first asked.
+    wanted = np.where(usable == 0, second_counts(shingles, asked, sample), 0)
+    if not wanted.any():
+        return pairs
+    more, _, _ = _text_search(texts, shingle_size, wanted, contained, max_posting, count_first=True)
+    return unique_pairs(np.concatenate((pairs, more)), len(texts))
+
+
+def _text_search(texts: Sequence[str], shingle_size: int, wanted: np.ndarray, contained: float, max_posting: int,
+                 count_first: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs of *texts* where one holds enough of the other's queries, each text's *wanted* smallest
+    hashes, found among the texts' shingles that are asked; how many queries each text asked, and how many
+    of them were usable (``_holder_pairs``). *count_first*: count each asked hash's holders in a pass of
+    its own and look only for the usable ones (a second round's queries are mostly common phrases: at
+    zh 1M it would lay out 61 million entries for 1.8 million of use)."""
+    query, counts = smallest_queries(texts, shingle_size, wanted)
     # A hash that more than max_posting texts ask for is held by each of them (a text's queries are its
     # own distinct shingles): never usable, so it is not looked for. On zh 1M, 150,000 such hashes
     # held 17 million of the 37 million index entries.
     table = _kernel.rare_values(query, max_posting)
+    if count_first:
+        table = table[_kernel.held_counts(texts, shingle_size, table) <= max_posting]
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
-    return _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at, run_offsets(counts),
-                         contained, max_posting)
+    pairs, usable = _holder_pairs(len(table), _kernel.held_slot_chunks(texts, shingle_size, table), at,
+                                  run_offsets(counts), contained, max_posting)
+    return pairs, counts, usable
 
 
 def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, shift: int = 0,
@@ -189,27 +268,55 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
 
     Each text queries its sampled shingles (the smallest hashes: a random sample, the
     same whichever text it sits in) against an inverted index of every shingle of
-    every text. If x is contained in y at level c, each sampled shingle of x is in y
-    with chance >= c, so y must answer at least ``(c - 0.25) * k`` of x's k queries.
-    Shingles held by more than *max_posting* texts (boilerplate phrases) are not
-    queried: they say little and would cost a quadratic number of pairs. The
-    candidates still have to be verified.
+    every text (``sample_search``). If x is contained in y at level c, each sampled
+    shingle of x is in y with chance >= c, so y must answer at least ``(c - 0.25) * k``
+    of x's k queries. Shingles held by more than *max_posting* texts (boilerplate
+    phrases) are not queried: they say little and would cost a quadratic number of
+    pairs. A text none of whose queries is usable asks again, more of its smallest
+    hashes (``Sample.second``). The candidates still have to be verified.
+
+    >>> from dedup._shingle import Shingler
+    >>> texts = ["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"]
+    >>> candidates_from_samples([sample_batch(Shingler("char", 3)(texts), 0)]).tolist()
+    [[0, 1]]
     """
     if not 0.0 < contained <= 1.0:
         raise ValueError(f"contained must lie in (0, 1], not {contained!r}")
     total = sum(s.size for s in samples)
     if total == 0:
         return np.zeros((0, 2), np.int64)
+    hashes, owners = [s.hashes for s in samples], [s.owner for s in samples]
+    pairs, usable = sample_search(hashes, owners, np.concatenate([s.queries for s in samples]),
+                                  np.concatenate([s.askers for s in samples]), total, contained, max_posting)
+    wanted = [np.where(usable[s.first:s.first + s.size] == 0, s.second, 0) for s in samples]
+    if not any(w.any() for w in wanted):
+        return pairs
+    more = [smallest_of(s, w) for s, w in zip(samples, wanted)]
+    extra, _ = sample_search(hashes, owners, np.concatenate([q for q, _ in more]), np.concatenate([a for _, a in more]),
+                             total, contained, max_posting)
+    return unique_pairs(np.concatenate((pairs, extra)), total)
+
+
+def sample_search(hashes: Sequence[np.ndarray], owners: Sequence[np.ndarray], queries: np.ndarray, askers: np.ndarray,
+                  total: int, contained: float = 0.8, max_posting: int = MAX_POSTING) -> tuple[np.ndarray, np.ndarray]:
+    """One round of ``candidates_from_samples``: the pairs where a text holds ``required_hits`` of another's
+    usable *queries* (asked by *askers*), the index given in parts (*hashes* and their *owners*: every
+    posting of every asked hash), and how many usable queries each of the *total* texts asked.
+
+    >>> pairs, usable = sample_search([np.array([8, 8, 16], np.uint64)], [np.array([0, 1, 1])],
+    ...                               np.array([8], np.uint64), np.array([0]), 2)
+    >>> pairs.tolist(), usable.tolist()
+    ([[0, 1]], [1, 0])
+    """
     owner_bits = max(1, (total - 1).bit_length())
     shift, owner_mask = np.uint64(owner_bits), np.uint64((1 << owner_bits) - 1)
     # Hashes are compared without their low bits (room for the text number in the numpy path's keys).
-    queries = np.concatenate([s.queries for s in samples]) >> shift << shift
-    askers = np.concatenate([s.askers for s in samples])
+    queries = queries >> shift << shift
     if _kernel.use_kernels(len(queries) * 16):
-        return _compiled_candidates([s.hashes >> shift << shift for s in samples], [s.owner for s in samples],
-                                    queries, askers, total, contained, max_posting)
+        return _compiled_candidates([h >> shift << shift for h in hashes], list(owners), queries, askers, total,
+                                    contained, max_posting)
     # One sorted array of (hash, text) keys: a shingle's texts are a contiguous run.
-    index = np.sort(np.concatenate([(s.hashes >> shift << shift) | s.owner.astype(np.uint64) for s in samples]))
+    index = np.sort(np.concatenate([(h >> shift << shift) | o.astype(np.uint64) for h, o in zip(hashes, owners)]))
     # Sorted queries make the binary searches walk the index in one direction (far fewer cache misses).
     by_query = np.argsort(queries)
     queries, askers = queries[by_query], askers[by_query]
@@ -227,12 +334,13 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     x, y = decode_pairs(codes[firsts], total).T
     needed = required_hits(asked[x], contained)
     x, y = x[hits >= needed], y[hits >= needed]
-    return decode_pairs(distinct(np.minimum(x, y) * total + np.maximum(x, y)), total)
+    return decode_pairs(distinct(np.minimum(x, y) * total + np.maximum(x, y)), total), asked
 
 
 def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], queries: np.ndarray,
-                         askers: np.ndarray, total: int, contained: float, max_posting: int) -> np.ndarray:
-    """``candidates_from_samples`` with the kernels: each index entry's place among the distinct queried
+                         askers: np.ndarray, total: int, contained: float, max_posting: int
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """``sample_search`` with the kernels: each index entry's place among the distinct queried
     hashes by a bucketed look-up (no sort of the index), then ``_holder_pairs``."""
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
@@ -252,8 +360,9 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
 
 
 def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: np.ndarray,
-                  firsts: np.ndarray, contained: float, max_posting: int) -> np.ndarray:
-    """The pairs of texts x and y where y holds at least ``required_hits`` of x's usable queries. *entries*:
+                  firsts: np.ndarray, contained: float, max_posting: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of texts x and y where y holds at least ``required_hits`` of x's usable queries, and how many
+    usable queries each text asked. *entries*:
     chunks ``(slot, per_text)`` of the index, text by text from text 0 (consumed): each text's entries
     are the next ``per_text`` of the slots, the queried hashes it holds (no owner an entry: 4 bytes each
     at the search's peak). Text x's queries are ``firsts[x]:firsts[x + 1]``; query q asks for hash ``at[q]``
@@ -266,7 +375,8 @@ def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: 
     for slot, _ in entries:  # counted entry by entry: a bincount would cost the whole table a chunk
         _count_kernel(slot, sizes)
     # A query is usable when its hash is held by at most max_posting texts (at is -1 where not).
-    needed = required_hits(_usable_queries(at, sizes, firsts, max_posting), contained)
+    usable = _usable_queries(at, sizes, firsts, max_posting)
+    needed = required_hits(usable, contained)
     # Only postings that can make a pair are laid out: those of 2 to max_posting texts (a text holds its
     # own queries, so a posting of one is its asker alone). On zh 100k, 11% of the entries go.
     sizes[(sizes < 2) | (sizes > max_posting)] = 0
@@ -286,7 +396,7 @@ def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: 
     bounds = np.linspace(0, total, min(total, 8) + 1).astype(np.int64).tolist()
     pairs = _kernel.each(lambda block: _holders_kernel(firsts, at, starts, holders, needed, max_posting, *block),
                          list(pairwise(bounds)))
-    return decode_pairs(distinct(np.concatenate(pairs)), total)
+    return decode_pairs(distinct(np.concatenate(pairs)), total), usable
 
 
 def _usable_queries(at: np.ndarray, sizes: np.ndarray, firsts: np.ndarray, max_posting: int) -> np.ndarray:

@@ -16,8 +16,9 @@ goes through a shuffle of arrays, keyed so that the global answer is the local o
 - containment candidates: one task makes a bitmap of every partition's queries (``_asked_bitmap``);
   the shingle postings that pass it (those of asked hashes, and a few others) and the queries
   are shuffled by hash; each reducer sends a partition the postings of every hash its queries
-  ask about, and the partition calls ``candidates_from_samples`` on them (the global inverted
-  index is never in one place);
+  ask about, and the partition calls ``sample_search`` on them (the global inverted
+  index is never in one place); when some text had no usable query, the driver waits for the
+  count and a second round asks again for those texts (``_second_queries``), as locally;
 - verification: each partition fetches the compact signatures of the other sides of its LSH
   pairs from their partitions (a join by representative number), drops the pairs whose
   estimate is hopeless as ``bucket`` does, then fetches the normal forms of the other sides
@@ -63,7 +64,16 @@ from . import _kernel
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
-from ._contain import MAX_POSTING, Sample, candidates_from_samples, containment_queries, prefix_sample, sample_batch
+from ._contain import (
+    MAX_POSTING,
+    Sample,
+    containment_queries,
+    prefix_sample,
+    sample_batch,
+    sample_search,
+    smallest_of,
+    smallest_queries,
+)
 from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
 from ._kernel import band_candidates
@@ -395,32 +405,47 @@ def _route(hashes: np.ndarray, reducers: int) -> np.ndarray:
     return (((hashes >> np.uint64(32)) * np.uint64(reducers)) >> np.uint64(32)).astype(np.int64)
 
 
-def _samples(signed: _Signed, rep_start: int) -> tuple[np.ndarray, ...]:
-    """The partition's postings and queries, owners and askers numbered globally."""
-    samples = signed.signed.samples
-    return (_cat([s.hashes for s in samples], np.uint64), _cat([s.owner for s in samples], np.int64) + rep_start,
-            _cat([s.queries for s in samples], np.uint64), _cat([s.askers for s in samples], np.int64) + rep_start)
+def _samples(signed: _Signed, rep_start: int) -> list[Sample]:
+    """The partition's containment samples, from signing or its texts, texts numbered globally."""
+    return [sample._replace(first=sample.first + rep_start, owner=sample.owner + rep_start,
+                            askers=sample.askers + rep_start) for sample in signed.signed.samples]
 
 
 @_trimmed
-def _queries(settings: Settings, signed: _Signed, rep_start: int) -> tuple[np.ndarray, np.ndarray]:
-    """The partition's queries and their askers (numbered globally): each text's ``query_counts``
-    smallest shingle hashes (``containment_queries``)."""
+def _queries(settings: Settings, signed: _Signed, rep_start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The partition's queries, their askers (numbered globally), and how many queries each of its texts
+    asks in a second round (``second_counts``): each text's ``query_counts`` smallest shingle hashes
+    (``containment_queries``)."""
+    if signed.texts is not None and _kernel.HAVE_NUMBA:
+        _kernel._load()  # this worker may not have loaded them yet (a moved or retried task)
+        queries, counts, second = containment_queries(signed.texts, settings.shingle_size)
+        return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start, second
+    samples = _text_samples(settings, signed, rep_start)
+    return (_cat([s.queries for s in samples], np.uint64), _cat([s.askers for s in samples], np.int64),
+            _cat([s.second for s in samples], np.int64))
+
+
+@_trimmed
+def _second_queries(settings: Settings, signed: _Signed, rep_start: int, asked: tuple[np.ndarray, ...],
+                    found: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The second round's queries of the partition's texts none of whose first queries was usable (*found*:
+    the first round's pairs and usable queries a text), in the form of ``_queries``: as the local engine asks."""
+    wanted = np.where(found[1] == 0, asked[2], 0)
+    if signed.texts is not None and _kernel.HAVE_NUMBA:
+        _kernel._load()
+        queries, counts = smallest_queries(signed.texts, settings.shingle_size, wanted)
+        return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start, wanted[:0]
+    more = [smallest_of(s, wanted[s.first - rep_start:s.first - rep_start + s.size])
+            for s in _text_samples(settings, signed, rep_start)]
+    return _cat([q for q, _ in more], np.uint64), _cat([a for _, a in more], np.int64), wanted[:0]
+
+
+def _text_samples(settings: Settings, signed: _Signed, rep_start: int) -> list[Sample]:
+    """The partition's containment samples: signing's, or made from its texts by the numpy stages (a task
+    on a worker without numba, in a mixed cluster, where signing left the texts; the same answer)."""
     if signed.texts is None:
-        _, _, queries, askers = _samples(signed, rep_start)
-        return queries, askers
-    if not _kernel.HAVE_NUMBA:
-        sample = _text_sample(settings, signed, rep_start)
-        return sample.queries, sample.askers
-    _kernel._load()  # this worker may not have loaded them yet (a moved or retried task)
-    queries, counts = containment_queries(signed.texts, settings.shingle_size)
-    return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start
-
-
-def _text_sample(settings: Settings, signed: _Signed, rep_start: int) -> Sample:
-    """The containment sample of the partition's texts by the numpy stages: for a task on a worker
-    without numba (in a mixed cluster) where signing left the texts; the same answer."""
-    return sample_batch(_here(settings).shingler(signed.texts or []), rep_start)
+        return _samples(signed, rep_start)
+    return [sample_batch(_here(settings).shingler(signed.texts), rep_start)]
 
 
 @_trimmed
@@ -446,7 +471,8 @@ def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers
     by reducer (hash range): the postings of hashes nobody asks about never travel (with the
     kernels they are not even made)."""
     if signed.texts is None:
-        hashes, owners, _, _ = _samples(signed, rep_start)
+        samples = _samples(signed, rep_start)
+        hashes, owners = _cat([s.hashes for s in samples], np.uint64), _cat([s.owner for s in samples], np.int64)
         wanted = in_top_bits(bitmap, hashes)
         hashes, owners = hashes[wanted], owners[wanted]
     else:
@@ -481,14 +507,35 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
 
 
 @_trimmed
-def _contain_pairs(settings: Settings, m: int, asked: tuple[np.ndarray, np.ndarray],
-                   *answers: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """``candidates_from_samples`` for the partition's queries against the postings they ask about:
-    exactly the global answer's pairs in which a text of this partition asked."""
-    queries, askers = asked
-    index = Sample(m, _cat([a[0] for a in answers], np.uint64), _cat([a[1] for a in answers], np.int64),
-                   queries, askers)
-    return candidates_from_samples([index], settings.contained_ratio)
+def _contain_pairs(settings: Settings, m: int, rep_start: int, count: int, asked: tuple[np.ndarray, ...],
+                   *answers: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``sample_search`` for the partition's queries against the postings they ask about: exactly the
+    global answer's pairs in which a text of this partition asked, and how many usable queries each of
+    its *count* texts asked."""
+    pairs, usable = sample_search([_cat([a[0] for a in answers], np.uint64)], [_cat([a[1] for a in answers], np.int64)],
+                                  asked[0], asked[1], m, settings.contained_ratio, MAX_POSTING)
+    return pairs, usable[rep_start:rep_start + count]
+
+
+def _query_total(asked: tuple[np.ndarray, ...]) -> int:
+    """How many queries a partition asks."""
+    return len(asked[0])
+
+
+def _contain_round(run: _Run, stage: str, signed: list[Any], rep_starts: np.ndarray, m: int, wide: int,
+                   asked: list[Any]) -> list[Any]:
+    """One round of the containment search on the cluster, the partitions' queries *asked*: the postings
+    of the asked hashes shuffled by hash over *wide* tasks, then ``_contain_pairs`` a partition."""
+    submit, settings, P = run.submit, run.settings, len(asked)
+    bitmap = submit(f"{stage}-asked", _asked_bitmap, *[submit(f"{stage}-hashes", getitem, a, 0, key=(p,))
+                                                       for p, a in enumerate(asked)])
+    split = [submit(f"{stage}-split", _contain_split, settings, signed[p], int(rep_starts[p]), wide, bitmap,
+                    asked[p], key=(p,)) for p in range(P)]
+    found = run.shuffle(stage, split, getitem, range(wide), _contain_reduce)
+    return [submit(stage, _contain_pairs, settings, m, int(rep_starts[p]), int(rep_starts[p + 1] - rep_starts[p]),
+                   asked[p], *[submit(f"{stage}-answer", getitem, found[r], p, key=(p, r)) for r in range(wide)],
+                   key=(p,))
+            for p in range(P)]
 
 
 def _foreign(ids: np.ndarray, rep_starts: np.ndarray, p: int) -> list[np.ndarray]:
@@ -509,10 +556,12 @@ class _Candidates:
 
 
 @_trimmed
-def _candidates(rep_starts: np.ndarray, p: int, lsh: np.ndarray, contain: np.ndarray | None) -> _Candidates:
-    """Collect the partition's candidates and list what it must fetch for the estimates."""
-    contain = np.zeros((0, 2), np.int64) if contain is None else contain
-    return _Candidates(lsh, contain, _foreign(lsh.ravel(), rep_starts, p))
+def _candidates(rep_starts: np.ndarray, p: int, lsh: np.ndarray, *contain: tuple[np.ndarray, np.ndarray]
+                ) -> _Candidates:
+    """Collect the partition's candidates (*contain*: each containment round's pairs and usable queries)
+    and list what it must fetch for the estimates."""
+    return _Candidates(lsh, _cat([found[0] for found in contain], np.int64).reshape(-1, 2),
+                       _foreign(lsh.ravel(), rep_starts, p))
 
 
 def _serve_compact(signed: _Signed, rep_start: int, requests: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
@@ -1013,23 +1062,25 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
     lsh = [submit("lsh", _lsh_pairs, m, *pieces[p], key=(p,)) for p in range(P)]
     del codes, pieces
 
-    # Containment candidates: postings and queries shuffled by hash.
-    contain: list[Any] = [None] * P
+    # Containment candidates: postings and queries shuffled by hash, in a second round for the texts with
+    # no usable query when there are any (a wait for a few numbers on the driver).
+    contain: list[list[Any]] = [[] for _ in range(P)]
     if settings.containment and settings.verify:
         asked = [submit("contain-queries", _queries, settings, signed[p], int(rep_starts[p]), key=(p,))
                  for p in range(P)]
-        bitmap = submit("contain-asked", _asked_bitmap, *[submit("contain-hashes", getitem, a, 0, key=(p,))
-                                                         for p, a in enumerate(asked)])
-        split = [submit("contain-split", _contain_split, settings, signed[p], int(rep_starts[p]), wide, bitmap,
-                        asked[p], key=(p,)) for p in range(P)]
-        found = run.shuffle("contain", split, getitem, range(wide), _contain_reduce)
-        contain = [submit("contain", _contain_pairs, settings, m, asked[p],
-                          *[submit("contain-answer", getitem, found[r], p, key=(p, r)) for r in range(wide)], key=(p,))
-                   for p in range(P)]
-        del asked, split, found, bitmap
+        found = _contain_round(run, "contain", signed, rep_starts, m, wide, asked)
+        more = [submit("contain-more", _second_queries, settings, signed[p], int(rep_starts[p]), asked[p], found[p],
+                       key=(p,)) for p in range(P)]
+        for p in range(P):
+            contain[p].append(found[p])
+        if sum(run.client.gather([submit("contain-more-total", _query_total, q, key=(p,))
+                                  for p, q in enumerate(more)])):
+            for p, again in enumerate(_contain_round(run, "contain-again", signed, rep_starts, m, wide, more)):
+                contain[p].append(again)
+        del asked, found, more
 
     # Verification: fetch the other sides of each partition's pairs from their partitions.
-    candidates = [submit("candidates", _candidates, rep_starts, p, lsh[p], contain[p], key=(p,)) for p in range(P)]
+    candidates = [submit("candidates", _candidates, rep_starts, p, lsh[p], *contain[p], key=(p,)) for p in range(P)]
     del lsh, contain
     # Compact signatures for the estimates, then normal forms for verification: most LSH
     # candidates are dropped by their estimate, so their texts never travel.

@@ -95,7 +95,8 @@ def _load() -> None:
     jit = numba.njit(cache=True, nogil=True)
     names = ("_mix", "_longest", "_run_end", "_radix_pass", "_sort_in_place",
              "_text_hashes", "_sign_kernel", "_sort_hashes", "_sorted_sets", "_extra_kernel", "_merge_counts", "_sampled_kernel",
-             "_map_lengths", "_map_write", "_band_codes", "_smallest_kernel", "_slot_of", "_held_kernel",
+             "_map_lengths", "_map_write", "_band_codes", "_smallest_kernel", "_slot_of", "_text_held", "_held_kernel",
+             "_held_count_kernel",
              "_slots_kernel", "_pack_rows", "_first_of_sparse_runs")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
@@ -350,24 +351,74 @@ def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray)
     >>> [[a.tolist() for a in chunk] for chunk in held_slot_chunks(["abcd", "zzabcd", "xy"], 3, hashes)]
     [[[0, 0], [1, 1, 0]]]
     """
-    gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
-    starts, shift = _buckets(table)
-    # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the
-    # table itself is read (with a tenth of its bits set, nine hashes in ten).
-    filter_bits = max(16, min(26, (len(table) * 10).bit_length()))
-    bitmap = np.zeros(1 << (filter_bits - 6), np.uint64)
-    low = (table & np.uint64((1 << filter_bits) - 1)).astype(np.int64)
-    np.bitwise_or.at(bitmap, low >> 6, np.left_shift(np.uint64(1), (low & 63).astype(np.uint64)))
-    mask = np.uint64((1 << filter_bits) - 1)
+    look_up = _LookUp.of(table, shingle_size)
 
     def work(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         start, end = chunk
         codes, offsets = _codes(texts[start:end])
-        scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
-        return _held_kernel(codes, offsets, shingle_size, gram_tag, short_tag, table, starts, shift, bitmap, mask,
-                            scratch)
+        return _held_kernel(codes, offsets, *look_up, *_held_buffers(offsets))
 
     return each(work, _chunks(texts))
+
+
+def held_counts(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> np.ndarray:
+    """How many of *texts* hold each hash of *table* (sorted, distinct uint64) among their character
+    n-grams: int32 counts, made without laying out who holds what (``held_slot_chunks`` would, and a
+    table of common hashes is held hundreds of times a hash). Compiled kernels only.
+
+    >>> _load()
+    >>> hashes, counts = smallest_hashes(["abcd"], 3, 2)
+    >>> sorted(held_counts(["abcd", "zzabcd", "xy", "abcabc"], 3, hashes).tolist())  # abc thrice, bcd twice
+    [2, 3]
+    """
+    look_up = _LookUp.of(table, shingle_size)
+    chunks = _chunks(texts)
+    lanes = max(1, min(_THREADS, len(chunks)))
+
+    def work(lane: tuple[int, int]) -> np.ndarray:
+        # One count array a thread, added up at the end: a thread's chunks are every lanes-th.
+        counts = np.zeros(len(table), np.int32)
+        for start, end in chunks[lane[0]::lane[1]]:
+            codes, offsets = _codes(texts[start:end])
+            _held_count_kernel(codes, offsets, *look_up, *_held_buffers(offsets), counts)
+        return counts
+
+    total = np.zeros(len(table), np.int32)
+    for counts in each(work, [(lane, lanes) for lane in range(lanes)]):
+        total += counts
+    return total
+
+
+class _LookUp(NamedTuple):
+    """What the held kernels need to find a text's n-gram hashes in a table: the n-gram constants, the
+    table, its buckets (``_buckets``) and a bitmap of its low bits."""
+
+    n: int
+    gram_tag: np.uint64
+    short_tag: np.uint64
+    table: np.ndarray
+    starts: np.ndarray
+    shift: np.uint64
+    bitmap: np.ndarray
+    mask: np.uint64
+
+    @classmethod
+    def of(cls, table: np.ndarray, shingle_size: int) -> _LookUp:
+        gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
+        starts, shift = _buckets(table)
+        # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the
+        # table itself is read (with a tenth of its bits set, nine hashes in ten).
+        filter_bits = max(16, min(26, (len(table) * 10).bit_length()))
+        bitmap = np.zeros(1 << (filter_bits - 6), np.uint64)
+        low = (table & np.uint64((1 << filter_bits) - 1)).astype(np.int64)
+        np.bitwise_or.at(bitmap, low >> 6, np.left_shift(np.uint64(1), (low & 63).astype(np.uint64)))
+        return cls(shingle_size, gram_tag, short_tag, table, starts, shift, bitmap, np.uint64((1 << filter_bits) - 1))
+
+
+def _held_buffers(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scratch for the held kernels: room for the hashes of the chunk's longest text, and for its hits."""
+    longest = max(1, int(np.diff(offsets).max(initial=0)))
+    return np.zeros(longest, np.uint64), np.zeros(longest, np.int32)
 
 
 def _buckets(table: np.ndarray) -> tuple[np.ndarray, np.uint64]:
@@ -458,7 +509,27 @@ def _sampled_kernel(codes, offsets, n, gram_tag, short_tag, bitmap, top_shift, s
 
 
 @no_type_check  # typed by numba, not by mypy
-def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch):
+def _text_held(codes, start, length, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch, hits):
+    """Where one text's distinct hashes found in *table* sit in it: written ascending to the front of
+    *hits* (as long as the text); returns how many."""
+    total = _text_hashes(codes, start, length, n, gram_tag, short_tag, scratch)
+    found = 0
+    for p in range(total):
+        h = scratch[p]
+        low = h & mask
+        if not (bitmap[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
+            continue
+        j = _slot_of(table, starts, shift, h)
+        if j >= 0:
+            hits[found] = j
+            found += 1
+    part = hits[:found]  # sorted and repeats dropped (a handful)
+    part.sort()
+    return _first_of_sparse_runs(part, found)
+
+
+@no_type_check  # typed by numba, not by mypy
+def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch, hits):
     """Where each text's distinct hashes found in *table* sit in it, ascending within a text, and how
     many each text has (int32: a table and a chunk of texts stay far below 2**31 entries; counts, not
     an owner an entry, since the slots are the containment search's peak)."""
@@ -467,26 +538,26 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
     counts = np.zeros(len(offsets) - 1, np.int32)
     found = 0
     for i in range(len(offsets) - 1):
-        total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
-        first = found
-        for p in range(total):
-            h = scratch[p]
-            low = h & mask
-            if not (bitmap[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
-                continue
-            j = _slot_of(table, starts, shift, h)
-            if j >= 0:
-                if found == cap:
-                    cap *= 2
-                    slots = np.concatenate((slots, np.empty(cap - found, np.int32)))
-                slots[found] = j
-                found += 1
-        # This text's hits: sorted and repeats dropped (a handful).
-        part = slots[first:found]
-        part.sort()
-        counts[i] = _first_of_sparse_runs(part, found - first)
-        found = first + counts[i]
+        k = _text_held(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, table, starts, shift,
+                       bitmap, mask, scratch, hits)
+        if found + k > cap:
+            cap = max(2 * cap, found + k)
+            slots = np.concatenate((slots[:found], np.empty(cap - found, np.int32)))
+        slots[found:found + k] = hits[:k]
+        found += k
+        counts[i] = k
     return slots[:found].copy(), counts
+
+
+@no_type_check  # typed by numba, not by mypy
+def _held_count_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch, hits,
+                       counts):
+    """Add one to *counts* at each slot of *table* a text of the chunk holds (once a text)."""
+    for i in range(len(offsets) - 1):
+        k = _text_held(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, table, starts, shift,
+                       bitmap, mask, scratch, hits)
+        for q in range(k):
+            counts[hits[q]] += 1
 
 
 def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> tuple[np.ndarray, np.ndarray,
