@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, NamedTuple, no_type_check
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, run_offsets
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, run_offsets, trim_heap
 from ._exact import unique_pairs
 from ._shingle import ShingleBatch
 
@@ -94,17 +94,19 @@ def second_counts(shingles: np.ndarray, asked: np.ndarray, sample: int = SAMPLE)
     return np.where((asked >= first) & (shingles > first), np.minimum(shingles, EXTEND * first), 0)
 
 
-def smallest_of(sample: Sample, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def smallest_of(sample: Sample, wanted: np.ndarray, skip: np.ndarray | int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(hashes, owners)``: the *wanted* smallest distinct hashes (one number a text of *sample*) of
-    each text of *sample*, or all it has.
+    each text of *sample*, or all it has, less its *skip* smallest.
 
     >>> from dedup._shingle import Shingler
     >>> part = sample_batch(Shingler("char", 3)(["abcd", "xy"]), first=10, sample=1)
-    >>> smallest_of(part, np.array([2, 0]))[1].tolist()
-    [10, 10]
+    >>> smallest_of(part, np.array([2, 0]))[1].tolist(), smallest_of(part, np.array([2, 0]), 1)[1].tolist()
+    ([10, 10], [10])
     """
     sizes = np.bincount(sample.owner - sample.first, minlength=sample.size)
-    take = gather_ranges(run_offsets(sizes)[:-1], np.minimum(sizes, wanted))
+    last = np.minimum(sizes, wanted)
+    first = np.minimum(skip, last)
+    take = gather_ranges(run_offsets(sizes)[:-1] + first, last - first)
     return sample.hashes[take], sample.owner[take]
 
 
@@ -128,9 +130,10 @@ def _shingles(texts: Sequence[str], shingle_size: int) -> np.ndarray:
     return _kernel._shingle_counts(np.fromiter(map(len, texts), np.int64, len(texts)), shingle_size)
 
 
-def smallest_queries(texts: Sequence[str], shingle_size: int, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``_kernel.smallest_hashes`` for a containment search (*wanted*: how many a text), whose entries are
-    int32: ``(hashes, counts)``. Compiled kernels only.
+def smallest_queries(texts: Sequence[str], shingle_size: int, wanted: np.ndarray, skip: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``_kernel.smallest_hashes`` for a containment search (*wanted*: how many a text, less the *skip* an
+    earlier round asked), whose entries are int32: ``(hashes, counts)``. Compiled kernels only.
 
     >>> _kernel._load()
     >>> smallest_queries(["abcdefgh", "xy"], 3, np.array([0, 4]))[1].tolist()
@@ -139,7 +142,7 @@ def smallest_queries(texts: Sequence[str], shingle_size: int, wanted: np.ndarray
     if int(wanted.sum()) >= 2**31:
         raise ValueError(f"{len(texts):,} texts ask {int(wanted.sum()):,} queries, too many for one containment "
                          f"search (under 2**31)")
-    return _kernel.smallest_hashes(texts, shingle_size, wanted)
+    return _kernel.smallest_hashes(texts, shingle_size, wanted, skip)
 
 
 def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sample:
@@ -190,28 +193,31 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
                                        max_posting)
     shingles = _shingles(texts, shingle_size)
     pairs, asked, usable = _text_search(texts, shingle_size, query_counts(shingles, sample), contained, max_posting)
-    # The second round asks as containment_queries says, from what the first asked.
+    # The second round asks as containment_queries says, from what the first asked; not again the first
+    # round's queries, which it knows to be common (the same pairs, a quarter less to hold).
     wanted = np.where(usable == 0, second_counts(shingles, asked, sample), 0)
     if not wanted.any():
         return pairs
-    more, _, _ = _text_search(texts, shingle_size, wanted, contained, max_posting, count_first=True)
+    del usable
+    trim_heap()  # the first round's temporaries, before the second's
+    more, _, _ = _text_search(texts, shingle_size, wanted, contained, max_posting, count_first=True, skip=asked)
     return unique_pairs(np.concatenate((pairs, more)), len(texts))
 
 
 def _text_search(texts: Sequence[str], shingle_size: int, wanted: np.ndarray, contained: float, max_posting: int,
-                 count_first: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 count_first: bool = False, skip: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs of *texts* where one holds enough of the other's queries, each text's *wanted* smallest
-    hashes, found among the texts' shingles that are asked; how many queries each text asked, and how many
+    hashes less its *skip* smallest, found among the texts' shingles that are asked; how many queries each text asked, and how many
     of them were usable (``_holder_pairs``). *count_first*: count each asked hash's holders in a pass of
     its own and look only for the usable ones (a second round's queries are mostly common phrases: at
     zh 1M it would lay out 61 million entries for 1.8 million of use)."""
-    query, counts = smallest_queries(texts, shingle_size, wanted)
+    query, counts = smallest_queries(texts, shingle_size, wanted, skip)
     # A hash that more than max_posting texts ask for is held by each of them (a text's queries are its
     # own distinct shingles): never usable, so it is not looked for. On zh 1M, 150,000 such hashes
     # held 17 million of the 37 million index entries.
     table = _kernel.rare_values(query, max_posting)
     if count_first:
-        table = table[_kernel.held_counts(texts, shingle_size, table) <= max_posting]
+        table = table[_kernel.held_counts(texts, shingle_size, table, max_posting) <= max_posting]
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
@@ -291,7 +297,7 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     wanted = [np.where(usable[s.first:s.first + s.size] == 0, s.second, 0) for s in samples]
     if not any(w.any() for w in wanted):
         return pairs
-    more = [smallest_of(s, w) for s, w in zip(samples, wanted)]
+    more = [smallest_of(s, w, np.bincount(s.askers - s.first, minlength=s.size)) for s, w in zip(samples, wanted)]
     extra, _ = sample_search(hashes, owners, np.concatenate([q for q, _ in more]), np.concatenate([a for _, a in more]),
                              total, contained, max_posting)
     return unique_pairs(np.concatenate((pairs, extra)), total)

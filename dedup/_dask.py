@@ -40,14 +40,12 @@ what it held: Dask reruns those tasks from their inputs.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import functools
 import hashlib
 import itertools
 import os
 import pickle
-import sys
 import tempfile
 import uuid
 import warnings
@@ -61,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap, trim_heap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import (
@@ -108,15 +106,6 @@ DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
 DRIVER_EDGES = 50_000_000
 
 
-@functools.cache
-def _libc() -> Any:
-    """glibc, for ``malloc_trim``; None elsewhere."""
-    try:
-        return ctypes.CDLL("libc.so.6") if sys.platform.startswith("linux") else None
-    except OSError:
-        return None
-
-
 def _trimmed(function: Any) -> Any:
     """*function* as a task that hands its freed heap back to the OS when it ends (glibc's
     ``malloc_trim``): its temporaries would otherwise stay in the worker as unmanaged memory,
@@ -129,9 +118,7 @@ def _trimmed(function: Any) -> Any:
         try:
             return function(*args)
         finally:
-            libc = _libc()
-            if libc is not None and hasattr(libc, "malloc_trim"):
-                libc.malloc_trim(0)
+            trim_heap()
 
     return task
 
@@ -431,11 +418,13 @@ def _second_queries(settings: Settings, signed: _Signed, rep_start: int, asked: 
     """The second round's queries of the partition's texts none of whose first queries was usable (*found*:
     the first round's pairs and usable queries a text), in the form of ``_queries``: as the local engine asks."""
     wanted = np.where(found[1] == 0, asked[2], 0)
+    skip = np.bincount(asked[1] - rep_start, minlength=len(wanted))  # the first round's queries, known common
     if signed.texts is not None and _kernel.HAVE_NUMBA:
         _kernel._load()
-        queries, counts = smallest_queries(signed.texts, settings.shingle_size, wanted)
+        queries, counts = smallest_queries(signed.texts, settings.shingle_size, wanted, skip)
         return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start, wanted[:0]
-    more = [smallest_of(s, wanted[s.first - rep_start:s.first - rep_start + s.size])
+    more = [smallest_of(s, wanted[s.first - rep_start:s.first - rep_start + s.size],
+                        skip[s.first - rep_start:s.first - rep_start + s.size])
             for s in _text_samples(settings, signed, rep_start)]
     return _cat([q for q, _ in more], np.uint64), _cat([a for _, a in more], np.int64), wanted[:0]
 

@@ -97,7 +97,7 @@ def _load() -> None:
              "_text_hashes", "_sign_kernel", "_sort_hashes", "_sorted_sets", "_extra_kernel", "_merge_counts", "_sampled_kernel",
              "_map_lengths", "_map_write", "_band_codes", "_smallest_kernel", "_slot_of", "_text_held", "_held_kernel",
              "_held_count_kernel",
-             "_slots_kernel", "_pack_rows", "_first_of_sparse_runs")
+             "_slots_kernel", "_pack_rows", "_first_of_sparse_runs", "_values_in")
     space = globals()
     for name in names:  # callees first: a kernel compiles against the compiled functions it calls
         if not hasattr(space[name], "py_func"):
@@ -276,10 +276,11 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int,
     return size_a, size_b, shared
 
 
-def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int | np.ndarray, skip: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Each text's *k* smallest distinct character n-gram hashes (*k*: one number for every text, or one
-    a text), ascending, and how many it has (fewer when it has fewer shingles): ``(hashes, counts)``.
-    Compiled kernels only.
+    a text), ascending, less its *skip* smallest (one number a text: what an earlier round asked), and
+    how many it has (fewer when it has fewer shingles): ``(hashes, counts)``. Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd", "xy"], 3, 1)
@@ -287,11 +288,14 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int | np.ndarray
     ([1, 1], 2)
     >>> smallest_hashes(["abcd", "abcdefg"], 3, np.array([1, 3]))[1].tolist()
     [1, 3]
+    >>> smallest_hashes(["abcd", "abcdefg"], 3, 3, skip=np.array([1, 1]))[1].tolist()
+    [1, 2]
     """
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
     counts = np.zeros(len(texts), np.int64)
     wanted = np.broadcast_to(np.asarray(k, np.int64), (len(texts),))
-    row_starts = run_offsets(wanted)
+    first = np.zeros(len(texts), np.int64) if skip is None else np.minimum(skip, wanted)
+    row_starts = run_offsets(wanted - first)  # the skipped hashes are never stored: rows of k - skip
     if row_starts[-1] == 0:
         return np.zeros(0, np.uint64), counts
     flat = np.zeros(int(row_starts[-1]), np.uint64)  # each chunk fills its own rows: no copies to join
@@ -300,13 +304,17 @@ def smallest_hashes(texts: Sequence[str], shingle_size: int, k: int | np.ndarray
         start, end = chunk
         codes, offsets = _codes(texts[start:end])
         scratch = np.zeros(max(1, int(np.diff(offsets).max(initial=0))), np.uint64)
-        _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, row_starts[start:end + 1] - row_starts[start],
-                         scratch, flat[row_starts[start]:row_starts[end]], counts[start:end])
+        row = np.zeros(max(1, int(wanted[start:end].max(initial=0))), np.uint64)
+        _smallest_kernel(codes, offsets, shingle_size, gram_tag, short_tag, wanted[start:end], first[start:end],
+                         row_starts[start:end + 1] - row_starts[start], scratch, row,
+                         flat[row_starts[start]:row_starts[end]], counts[start:end])
 
     each(work, _chunks(texts))
+    if (counts == wanted - first).all():
+        return flat, counts
     # Texts with fewer shingles than their k: their rows packed to the front in place (a masked copy would
     # hold the rows twice, at the containment search's peak).
-    return (flat if (counts == wanted).all() else flat[:_pack_rows(flat, counts, row_starts)]), counts
+    return flat[:_pack_rows(flat, counts, row_starts)], counts
 
 
 def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, shift: int = 0
@@ -361,29 +369,48 @@ def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray)
     return each(work, _chunks(texts))
 
 
-def held_counts(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> np.ndarray:
+def held_counts(texts: Sequence[str], shingle_size: int, table: np.ndarray, most: int | None = None) -> np.ndarray:
     """How many of *texts* hold each hash of *table* (sorted, distinct uint64) among their character
     n-grams: int32 counts, made without laying out who holds what (``held_slot_chunks`` would, and a
-    table of common hashes is held hundreds of times a hash). Compiled kernels only.
+    table of common hashes is held hundreds of times a hash). With *most*, a hash is no longer looked
+    for once more than *most* texts are known to hold it (its count is then some number above *most*):
+    the texts are read in ``_COUNT_BLOCKS`` blocks, in order, and such hashes dropped after each (the
+    second containment round's count at zh 1M: 5.9 s in one block, 3.6 s in 8, 4.6 s in 16, where
+    each block's look-up table costs more than it saves). Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd"], 3, 2)
     >>> sorted(held_counts(["abcd", "zzabcd", "xy", "abcabc"], 3, hashes).tolist())  # abc thrice, bcd twice
     [2, 3]
     """
-    look_up = _LookUp.of(table, shingle_size)
     chunks = _chunks(texts)
+    total = np.zeros(len(table), np.int32)
+    counted = np.arange(len(table))  # the slots still looked for
+    for block in np.array_split(np.arange(len(chunks)), 1 if most is None else _COUNT_BLOCKS):
+        if len(block) and len(counted):
+            total[counted] += _count_held(texts, [chunks[b] for b in block], _LookUp.of(table[counted], shingle_size))
+            if most is not None:
+                counted = counted[total[counted] <= most]
+    return total
+
+
+# Blocks of texts between which held_counts drops the hashes already counted past its limit.
+_COUNT_BLOCKS = 8
+
+
+def _count_held(texts: Sequence[str], chunks: list[tuple[int, int]], look_up: _LookUp) -> np.ndarray:
+    """How many texts of *chunks* hold each hash of the look-up's table: one count array a thread (a
+    thread's chunks every lanes-th), added up at the end."""
     lanes = max(1, min(_THREADS, len(chunks)))
 
     def work(lane: tuple[int, int]) -> np.ndarray:
-        # One count array a thread, added up at the end: a thread's chunks are every lanes-th.
-        counts = np.zeros(len(table), np.int32)
+        counts = np.zeros(len(look_up.table), np.int32)
         for start, end in chunks[lane[0]::lane[1]]:
             codes, offsets = _codes(texts[start:end])
             _held_count_kernel(codes, offsets, *look_up, *_held_buffers(offsets), counts)
         return counts
 
-    total = np.zeros(len(table), np.int32)
+    total = np.zeros(len(look_up.table), np.int32)
     for counts in each(work, [(lane, lanes) for lane in range(lanes)]):
         total += counts
     return total
@@ -461,14 +488,15 @@ def _slot_of(table, starts, shift, value):
 
 
 @no_type_check  # typed by numba, not by mypy
-def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, row_starts, scratch, out, counts):
-    """Each text's k smallest distinct hashes into its row ``out[row_starts[i]:row_starts[i + 1]]`` (of k),
-    ascending (insertion into a sorted row that most hashes fail to enter at its first comparison)."""
+def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, ks, first, row_starts, scratch, buffer, out, counts):
+    """Each text's ``ks[i]`` smallest distinct hashes, ascending, less its ``first[i]`` smallest, into its row
+    ``out[row_starts[i]:row_starts[i + 1]]`` (insertion into a sorted row of k in *buffer*, which most hashes
+    fail to enter at its first comparison)."""
     for i in range(len(offsets) - 1):
-        row = out[row_starts[i]:row_starts[i + 1]]
-        k = len(row)
-        if k == 0:
+        k = ks[i]
+        if k - first[i] <= 0:
             continue
+        row = buffer[:k]
         total = _text_hashes(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, scratch)
         filled = 0
         for p in range(total):
@@ -486,7 +514,9 @@ def _smallest_kernel(codes, offsets, n, gram_tag, short_tag, row_starts, scratch
             row[at] = h
             if filled < k:
                 filled += 1
-        counts[i] = filled
+        kept = max(0, filled - first[i])
+        out[row_starts[i]:row_starts[i] + kept] = row[first[i]:filled]
+        counts[i] = kept
 
 
 @no_type_check  # typed by numba, not by mypy
@@ -994,16 +1024,41 @@ def _first_of_sparse_runs(values, most):
     return kept
 
 
-def rare_values(values: np.ndarray, most: int) -> np.ndarray:
-    """The distinct values of *values* that occur at most *most* times, sorted (one sorted copy, packed
-    in place: no run arrays beside it). Compiled kernels only.
+def rare_values(values: np.ndarray, most: int, parts: int = 4) -> np.ndarray:
+    """The distinct values of *values* that occur at most *most* times, sorted. Made a range of values
+    at a time (*parts* ranges of about equal counts, cut at a sample's quantiles), each a sorted copy
+    packed in place: no more than about one range of *values* is held beside it (the whole would double
+    the containment search's queries at its peak: 100 MB at zh 1M). Compiled kernels only.
 
     >>> _load()
     >>> rare_values(np.array([5, 1, 5, 5, 2, 1], np.uint64), 2).tolist()
     [1, 2]
     """
-    ordered = np.sort(values)
-    return ordered[:_first_of_sparse_runs(ordered, most)].copy()  # a copy: the sorted buffer is let go
+    cuts = np.unique(np.sort(values[::max(1, len(values) // (64 * parts))])[::64][1:])  # ~parts - 1 cuts
+    bounds = [np.uint64(0), *cuts.tolist(), None]
+    found = []
+    for low, high in pairwise(bounds):
+        ordered = _values_in(values, np.uint64(low), np.uint64(0 if high is None else high), high is None)
+        ordered.sort()
+        found.append(ordered[:_first_of_sparse_runs(ordered, most)].copy())  # a copy: the range's buffer goes
+        del ordered
+    return np.concatenate(found)
+
+
+@no_type_check  # typed by numba, not by mypy
+def _values_in(values, low, high, to_the_end):
+    """The values from *low* up to *high* (excluded; or to the end of the range), in order."""
+    count = 0
+    for v in values:
+        if v >= low and (to_the_end or v < high):
+            count += 1
+    out = np.empty(count, np.uint64)
+    k = 0
+    for v in values:
+        if v >= low and (to_the_end or v < high):
+            out[k] = v
+            k += 1
+    return out
 
 
 @no_type_check  # typed by numba, not by mypy

@@ -232,6 +232,11 @@ def test_smallest_and_held_hashes_equal_python_sets(texts, n, k, data):
     want = [sorted(s)[:int(np.broadcast_to(k, len(texts))[i])] for i, s in enumerate(sets)]
     assert counts.tolist() == [len(w) for w in want]
     assert hashes.tolist() == [h for w in want for h in w]
+    # Less each text's first few (what a first round asked): the rest of its row.
+    skip = np.array(data.draw(st.lists(st.integers(0, 25), min_size=len(texts), max_size=len(texts))), np.int64)
+    later, later_counts = _kernel.smallest_hashes(texts, n, k, skip)
+    assert later.tolist() == [h for w, first in zip(want, skip.tolist()) for h in w[first:]]
+    assert later_counts.tolist() == [len(w[first:]) for w, first in zip(want, skip.tolist())]
     # The table: some texts' smallest hashes and some hashes nobody has.
     table = np.unique(np.concatenate([hashes[::2], np.array([1, 2**63, 2**64 - 1], np.uint64)]))
     with patch.object(_kernel, "_CHUNK_CHARS", 7):  # several chunks, in text order, whatever their sizes
@@ -240,15 +245,23 @@ def test_smallest_and_held_hashes_equal_python_sets(texts, n, k, data):
     owner = np.repeat(np.arange(len(texts)), counts)
     wanted = [(i, h) for i, s in enumerate(sets) for h in sorted(s & set(table.tolist()))]
     assert list(zip(owner.tolist(), table[slots].tolist())) == wanted
+    # How many texts hold each hash of the table: exact, or with a limit, exact up to it and past it after.
+    holders = [sum(h in s for s in sets) for h in table.tolist()]
+    most = data.draw(st.integers(0, 3))
+    with patch.object(_kernel, "_CHUNK_CHARS", 7), patch.object(_kernel, "_COUNT_BLOCKS", 3):
+        assert _kernel.held_counts(texts, n, table).tolist() == holders
+        limited = _kernel.held_counts(texts, n, table, most).tolist()
+    assert [c if c <= most else "past" for c in limited] == [c if c <= most else "past" for c in holders]
 
 
 @needs_numba
 @settings(deadline=None)  # the first example compiles the kernel on a fresh checkout
-@given(st.lists(st.integers(0, 40), max_size=300), st.integers(1, 5))
-def test_rare_values_equal_counting(values, most):
+@given(st.lists(st.one_of(st.integers(0, 40), st.integers(2**64 - 4, 2**64 - 1)), max_size=300), st.integers(1, 5),
+       st.sampled_from([1, 2, 4, 8]))
+def test_rare_values_equal_counting(values, most, parts):
     data = np.array(values, np.uint64)
     distinct_values, counts = np.unique(data, return_counts=True)
-    assert _kernel.rare_values(data, most).tolist() == distinct_values[counts <= most].tolist()
+    assert _kernel.rare_values(data, most, parts).tolist() == distinct_values[counts <= most].tolist()
     assert data.tolist() == values  # the input is left as it was
 
 
