@@ -393,7 +393,7 @@ def _route(hashes: np.ndarray, reducers: int) -> np.ndarray:
 
 
 def _samples(signed: _Signed, rep_start: int) -> list[Sample]:
-    """The partition's containment samples, from signing or its texts, texts numbered globally."""
+    """The containment samples signing made of the partition, texts numbered globally."""
     return [sample._replace(first=sample.first + rep_start, owner=sample.owner + rep_start,
                             askers=sample.askers + rep_start) for sample in signed.signed.samples]
 
