@@ -314,6 +314,8 @@ def sample_search(hashes: Sequence[np.ndarray], owners: Sequence[np.ndarray], qu
     >>> pairs.tolist(), usable.tolist()
     ([[0, 1]], [1, 0])
     """
+    if total == 0:
+        return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     owner_bits = max(1, (total - 1).bit_length())
     shift, owner_mask = np.uint64(owner_bits), np.uint64((1 << owner_bits) - 1)
     # Hashes are compared without their low bits (room for the text number in the numpy path's keys).

@@ -59,14 +59,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, top_bits_bitmap, trim_heap
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, trim_heap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import (
     MAX_POSTING,
     Sample,
     containment_queries,
-    prefix_sample,
     sample_batch,
     sample_search,
     smallest_of,
@@ -437,72 +436,142 @@ def _text_samples(settings: Settings, signed: _Signed, rep_start: int) -> list[S
     return [sample_batch(_here(settings).shingler(signed.texts), rep_start)]
 
 
-@_trimmed
-def _asked_bitmap(*queries: np.ndarray) -> np.ndarray:
-    """A bitmap of the top bits of every asked hash, 16 bits an asked hash up to 2**32 bits (about
-    17 million paragraphs' queries at 16 each; long texts ask up to 64), so that a posting of a hash nobody asks about passes it about one
-    time in 16 or less (more often past the cap). Top bits: the containment
-    search ignores low bits (``candidates_from_samples``), and ``_contain_reduce`` matches by the top
-    32, so every posting it would send passes.
+def _low_bits(m: int) -> int:
+    """The low bits of a hash that the containment search ignores for *m* texts (``sample_search``'s):
+    cleared everywhere on the cluster, so that hashes from the compiled kernels and from the numpy
+    stages (``sample_batch`` clears some) meet."""
+    return max(1, (m - 1).bit_length())
 
-    >>> bitmap = _asked_bitmap(np.array([2**63, 5], np.uint64))
-    >>> len(bitmap) * 8, in_top_bits(bitmap, np.array([2**63 + 7, 2**62], np.uint64)).tolist()
-    (65536, [True, False])
+
+@_trimmed
+def _asked_table(m: int, *queries: np.ndarray) -> np.ndarray:
+    """The hashes the partitions' *queries* ask (low bits cleared, ``_low_bits``), less those asked by
+    more than ``MAX_POSTING`` texts (each asker holds its own query: never usable), distinct and sorted:
+    the containment search's table, as locally (``rare_values``); about 10 MB at zh 1M, sent to every
+    partition.
+
+    >>> _asked_table(4, np.array([5, 9], np.uint64), np.array([4], np.uint64)).tolist()
+    [4, 8]
     """
-    asked = _cat(list(queries), np.uint64)
-    return top_bits_bitmap(asked, min(32, max(16, (16 * len(asked) - 1).bit_length())))
+    drop = np.uint64(_low_bits(m))
+    asked = _cat(list(queries), np.uint64) >> drop << drop
+    if _kernel.HAVE_NUMBA:
+        _kernel._load()
+        return _kernel.rare_values(asked, MAX_POSTING)
+    values, counts = np.unique(asked, return_counts=True)
+    return values[counts <= MAX_POSTING]
+
+
+def _in_table(hashes: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Where each of *hashes* sits in the sorted *table*, -1 where it is not there (int64).
+
+    >>> _in_table(np.array([4, 5, 9], np.uint64), np.array([4, 9], np.uint64)).tolist()
+    [0, -1, 1]
+    """
+    if _kernel.HAVE_NUMBA:
+        _kernel._load()
+        return _kernel.slots_in(hashes, table).astype(np.int64)
+    at = np.searchsorted(table, hashes)
+    found = at < len(table)
+    found[found] = table[at[found]] == hashes[found]
+    return np.where(found, at, -1)
+
+
+def _held(settings: Settings, signed: _Signed, rep_start: int, table: np.ndarray, m: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """``(slots, owners)``: each hash of *table* that a text of the partition holds (low bits cleared, once
+    a text), and the text (numbered globally); read from the texts with the kernels, as locally
+    (``held_slot_chunks``), or from the containment samples."""
+    drop = _low_bits(m)
+    if signed.texts is not None and _kernel.HAVE_NUMBA:
+        _kernel._load()
+        chunks = _kernel.held_slot_chunks(signed.texts, settings.shingle_size, table, drop)
+        per_text = _cat([chunk[1] for chunk in chunks], np.int64)
+        owners = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text) + rep_start
+        return _cat([chunk[0] for chunk in chunks], np.int64), owners
+    samples = _text_samples(settings, signed, rep_start)
+    slots = _in_table(_cat([s.hashes for s in samples], np.uint64) >> np.uint64(drop) << np.uint64(drop), table)
+    owners = _cat([s.owner for s in samples], np.int64)
+    found = slots >= 0
+    # Once a text: two of its hashes may differ only in the cleared bits.
+    codes = distinct(owners[found] * len(table) + slots[found])
+    return codes % len(table), codes // len(table)
 
 
 @_trimmed
-def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers: int, bitmap: np.ndarray,
-                   asked: tuple[np.ndarray, np.ndarray]) -> list[tuple[np.ndarray, ...]]:
-    """The partition's queries, and its postings of hashes some text may ask about (``in_top_bits``),
-    by reducer (hash range): the postings of hashes nobody asks about never travel (with the
-    kernels they are not even made)."""
-    if signed.texts is None:
-        samples = _samples(signed, rep_start)
-        hashes, owners = _cat([s.hashes for s in samples], np.uint64), _cat([s.owner for s in samples], np.int64)
-        wanted = in_top_bits(bitmap, hashes)
-        hashes, owners = hashes[wanted], owners[wanted]
-    else:
-        owners, hashes = prefix_sample(_here(settings), signed.texts, bitmap)
-        owners += rep_start
-    queries = asked[0]
-    post, ask = _route(hashes, reducers), _route(queries, reducers)
-    return [(hashes[post == r], owners[post == r], queries[ask == r]) for r in range(reducers)]
+def _held_count(settings: Settings, signed: _Signed, rep_start: int, table: np.ndarray, m: int) -> np.ndarray:
+    """How many texts of the partition hold each hash of *table*, counted no further than past
+    ``MAX_POSTING`` (``held_counts``); ``_usable_table`` adds them up."""
+    if signed.texts is not None and _kernel.HAVE_NUMBA:
+        _kernel._load()
+        return _kernel.held_counts(signed.texts, settings.shingle_size, table, MAX_POSTING, _low_bits(m))
+    slots, _ = _held(settings, signed, rep_start, table, m)
+    return np.bincount(slots, minlength=len(table)).astype(np.int32)
+
+
+@_trimmed
+def _usable_table(table: np.ndarray, *counts: np.ndarray) -> np.ndarray:
+    """The hashes of *table* held by at most ``MAX_POSTING`` texts in all (*counts*: a partition's each).
+
+    >>> _usable_table(np.array([4, 8], np.uint64), np.array([30, 1], np.int32), np.array([3, 0], np.int32)).tolist()
+    [8]
+    """
+    total = np.zeros(len(table), np.int64)
+    for part in counts:
+        total += part
+    return table[total <= MAX_POSTING]
+
+
+@_trimmed
+def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers: int, m: int, table: np.ndarray,
+                   asked: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, ...]]:
+    """The partition's postings ``(slot, owner)`` of the asked hashes (*table*) and the slots its queries
+    ask, by reducer (a range of slots): as locally, only the postings of hashes some text asks about
+    (less the common ones) are made, and they travel as int32 pairs."""
+    slots, owners = _held(settings, signed, rep_start, table, m)
+    drop = np.uint64(_low_bits(m))
+    at = _in_table(asked[0] >> drop << drop, table)
+    ask = distinct(at[at >= 0])
+    width = max(1, len(table))
+    post, want = slots * reducers // width, ask * reducers // width
+    narrow = np.int32 if m < 2**31 else np.int64
+    return [(slots[post == r].astype(np.int32), owners[post == r].astype(narrow), ask[want == r])
+            for r in range(reducers)]
 
 
 @_trimmed
 def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each partition: every posting (hash, owner) of this hash range that shares its top 32
-    bits with one of the partition's queries, so that it sees each asked hash's whole posting list
-    whatever bits ``candidates_from_samples`` ignores (posting lists cut to max_posting + 1)."""
-    hashes = _cat([p[0] for p in pieces], np.uint64)
+    """For each partition: the postings ``(slot, owner)`` of this range's slots that it asks, each list
+    cut to ``MAX_POSTING + 1`` holders (a list that long is over the limit, whatever follows)."""
+    slots = _cat([p[0] for p in pieces], np.int64)
     owners = _cat([p[1] for p in pieces], np.int64)
-    order = np.argsort(hashes, kind="stable")
-    hashes, owners = hashes[order], owners[order]
-    first = first_of_runs(hashes)
-    rank = np.arange(len(hashes)) - np.maximum.accumulate(np.where(first, np.arange(len(hashes)), 0))
-    keep = rank <= MAX_POSTING  # a list cut to MAX_POSTING + 1 entries is still over the limit
-    hashes, owners = hashes[keep], owners[keep]
-    top = hashes >> np.uint64(32)
+    order = np.argsort(slots, kind="stable")
+    slots, owners = slots[order], owners[order]
+    first = first_of_runs(slots)
+    rank = np.arange(len(slots)) - np.maximum.accumulate(np.where(first, np.arange(len(slots)), 0))
+    keep = rank <= MAX_POSTING
+    slots, owners = slots[keep], owners[keep]
     out = []
     for piece in pieces:
-        asked = distinct(piece[2] >> np.uint64(32))
-        lo, hi = np.searchsorted(top, asked, "left"), np.searchsorted(top, asked, "right")
+        lo, hi = np.searchsorted(slots, piece[2], "left"), np.searchsorted(slots, piece[2], "right")
         take = gather_ranges(lo, hi - lo)
-        out.append((hashes[take], owners[take]))
+        out.append((slots[take], owners[take]))
     return out
 
 
 @_trimmed
-def _contain_pairs(settings: Settings, m: int, rep_start: int, count: int, asked: tuple[np.ndarray, ...],
-                   *answers: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _contain_pairs(settings: Settings, m: int, rep_start: int, count: int, table: np.ndarray,
+                   asked: tuple[np.ndarray, ...], *answers: tuple[np.ndarray, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """``sample_search`` for the partition's queries against the postings they ask about: exactly the
     global answer's pairs in which a text of this partition asked, and how many usable queries each of
-    its *count* texts asked."""
-    pairs, usable = sample_search([_cat([a[0] for a in answers], np.uint64)], [_cat([a[1] for a in answers], np.int64)],
-                                  asked[0], asked[1], m, settings.contained_ratio, MAX_POSTING)
+    its *count* texts asked. A query not in *table* is asked by too many texts: never usable."""
+    drop = np.uint64(_low_bits(m))
+    queries = asked[0] >> drop << drop
+    known = _in_table(queries, table) >= 0
+    slots = _cat([a[0] for a in answers], np.int64)
+    pairs, usable = sample_search([table[slots]], [_cat([a[1] for a in answers], np.int64)], queries[known],
+                                  asked[1][known], m, settings.contained_ratio, MAX_POSTING)
     return pairs, usable[rep_start:rep_start + count]
 
 
@@ -512,17 +581,23 @@ def _query_total(asked: tuple[np.ndarray, ...]) -> int:
 
 
 def _contain_round(run: _Run, stage: str, signed: list[Any], rep_starts: np.ndarray, m: int, wide: int,
-                   asked: list[Any]) -> list[Any]:
-    """One round of the containment search on the cluster, the partitions' queries *asked*: the postings
-    of the asked hashes shuffled by hash over *wide* tasks, then ``_contain_pairs`` a partition."""
+                   asked: list[Any], count_first: bool = False) -> list[Any]:
+    """One round of the containment search on the cluster, the partitions' queries *asked*, as locally
+    (``_contain._text_search``): one task makes the table of asked hashes, every partition its postings
+    of them, shuffled by slot over *wide* tasks, then ``_contain_pairs`` a partition. *count_first*:
+    the table is cut to the hashes held by at most ``MAX_POSTING`` texts before any posting is made."""
     submit, settings, P = run.submit, run.settings, len(asked)
-    bitmap = submit(f"{stage}-asked", _asked_bitmap, *[submit(f"{stage}-hashes", getitem, a, 0, key=(p,))
-                                                       for p, a in enumerate(asked)])
-    split = [submit(f"{stage}-split", _contain_split, settings, signed[p], int(rep_starts[p]), wide, bitmap,
+    table = submit(f"{stage}-table", _asked_table, m, *[submit(f"{stage}-hashes", getitem, a, 0, key=(p,))
+                                                        for p, a in enumerate(asked)])
+    if count_first:
+        table = submit(f"{stage}-usable", _usable_table, table,
+                       *[submit(f"{stage}-count", _held_count, settings, signed[p], int(rep_starts[p]), table, m,
+                                key=(p,)) for p in range(P)])
+    split = [submit(f"{stage}-split", _contain_split, settings, signed[p], int(rep_starts[p]), wide, m, table,
                     asked[p], key=(p,)) for p in range(P)]
     found = run.shuffle(stage, split, getitem, range(wide), _contain_reduce)
     return [submit(stage, _contain_pairs, settings, m, int(rep_starts[p]), int(rep_starts[p + 1] - rep_starts[p]),
-                   asked[p], *[submit(f"{stage}-answer", getitem, found[r], p, key=(p, r)) for r in range(wide)],
+                   table, asked[p], *[submit(f"{stage}-answer", getitem, found[r], p, key=(p, r)) for r in range(wide)],
                    key=(p,))
             for p in range(P)]
 
@@ -1064,7 +1139,8 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
             contain[p].append(found[p])
         if sum(run.client.gather([submit("contain-more-total", _query_total, q, key=(p,))
                                   for p, q in enumerate(more)])):
-            for p, again in enumerate(_contain_round(run, "contain-again", signed, rep_starts, m, wide, more)):
+            for p, again in enumerate(_contain_round(run, "contain-again", signed, rep_starts, m, wide, more,
+                                                     count_first=True)):
                 contain[p].append(again)
         del asked, found, more
 

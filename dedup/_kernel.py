@@ -347,19 +347,21 @@ def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, 
     return np.concatenate(each(work, _chunks(texts))), counts
 
 
-def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray, drop: int = 0
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Where every text's distinct character n-gram hashes that are in *table* (sorted, distinct uint64
     hashes) sit in it: ``(slots, counts)`` (int32) a chunk of texts at a time, in text order: the slots
     text by text, ascending within each, and how many each text of the chunk has. A caller that
     consumes the chunks one by one never holds them twice (joined, they are the containment search's
-    largest array). Compiled kernels only.
+    largest array). *drop*: low bits cleared from each hash before it is looked for (the Dask engine
+    compares hashes without them). Compiled kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd"], 3, 1)
     >>> [[a.tolist() for a in chunk] for chunk in held_slot_chunks(["abcd", "zzabcd", "xy"], 3, hashes)]
     [[[0, 0], [1, 1, 0]]]
     """
-    look_up = _LookUp.of(table, shingle_size)
+    look_up = _LookUp.of(table, shingle_size, drop)
 
     def work(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         start, end = chunk
@@ -369,14 +371,16 @@ def held_slot_chunks(texts: Sequence[str], shingle_size: int, table: np.ndarray)
     return each(work, _chunks(texts))
 
 
-def held_counts(texts: Sequence[str], shingle_size: int, table: np.ndarray, most: int | None = None) -> np.ndarray:
+def held_counts(texts: Sequence[str], shingle_size: int, table: np.ndarray, most: int | None = None, drop: int = 0
+                ) -> np.ndarray:
     """How many of *texts* hold each hash of *table* (sorted, distinct uint64) among their character
     n-grams: int32 counts, made without laying out who holds what (``held_slot_chunks`` would, and a
     table of common hashes is held hundreds of times a hash). With *most*, a hash is no longer looked
     for once more than *most* texts are known to hold it (its count is then some number above *most*):
     the texts are read in ``_COUNT_BLOCKS`` blocks, in order, and such hashes dropped after each (the
     second containment round's count at zh 1M: 5.9 s in one block, 3.6 s in 8, 4.6 s in 16, where
-    each block's look-up table costs more than it saves). Compiled kernels only.
+    each block's look-up table costs more than it saves). *drop*: as for ``held_slot_chunks``. Compiled
+    kernels only.
 
     >>> _load()
     >>> hashes, counts = smallest_hashes(["abcd"], 3, 2)
@@ -388,7 +392,8 @@ def held_counts(texts: Sequence[str], shingle_size: int, table: np.ndarray, most
     counted = np.arange(len(table))  # the slots still looked for
     for block in np.array_split(np.arange(len(chunks)), 1 if most is None else _COUNT_BLOCKS):
         if len(block) and len(counted):
-            total[counted] += _count_held(texts, [chunks[b] for b in block], _LookUp.of(table[counted], shingle_size))
+            look_up = _LookUp.of(table[counted], shingle_size, drop)
+            total[counted] += _count_held(texts, [chunks[b] for b in block], look_up)
             if most is not None:
                 counted = counted[total[counted] <= most]
     return total
@@ -428,9 +433,10 @@ class _LookUp(NamedTuple):
     shift: np.uint64
     bitmap: np.ndarray
     mask: np.uint64
+    drop: np.uint64
 
     @classmethod
-    def of(cls, table: np.ndarray, shingle_size: int) -> _LookUp:
+    def of(cls, table: np.ndarray, shingle_size: int, drop: int = 0) -> _LookUp:
         gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
         starts, shift = _buckets(table)
         # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the
@@ -439,7 +445,8 @@ class _LookUp(NamedTuple):
         bitmap = np.zeros(1 << (filter_bits - 6), np.uint64)
         low = (table & np.uint64((1 << filter_bits) - 1)).astype(np.int64)
         np.bitwise_or.at(bitmap, low >> 6, np.left_shift(np.uint64(1), (low & 63).astype(np.uint64)))
-        return cls(shingle_size, gram_tag, short_tag, table, starts, shift, bitmap, np.uint64((1 << filter_bits) - 1))
+        return cls(shingle_size, gram_tag, short_tag, table, starts, shift, bitmap, np.uint64((1 << filter_bits) - 1),
+                   np.uint64(drop))
 
 
 def _held_buffers(offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -539,13 +546,13 @@ def _sampled_kernel(codes, offsets, n, gram_tag, short_tag, bitmap, top_shift, s
 
 
 @no_type_check  # typed by numba, not by mypy
-def _text_held(codes, start, length, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch, hits):
-    """Where one text's distinct hashes found in *table* sit in it: written ascending to the front of
-    *hits* (as long as the text); returns how many."""
+def _text_held(codes, start, length, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, drop, scratch, hits):
+    """Where one text's distinct hashes (their low *drop* bits cleared) found in *table* sit in it: written
+    ascending to the front of *hits* (as long as the text); returns how many."""
     total = _text_hashes(codes, start, length, n, gram_tag, short_tag, scratch)
     found = 0
     for p in range(total):
-        h = scratch[p]
+        h = scratch[p] >> drop << drop
         low = h & mask
         if not (bitmap[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
             continue
@@ -559,7 +566,7 @@ def _text_held(codes, start, length, n, gram_tag, short_tag, table, starts, shif
 
 
 @no_type_check  # typed by numba, not by mypy
-def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch, hits):
+def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, drop, scratch, hits):
     """Where each text's distinct hashes found in *table* sit in it, ascending within a text, and how
     many each text has (int32: a table and a chunk of texts stay far below 2**31 entries; counts, not
     an owner an entry, since the slots are the containment search's peak)."""
@@ -569,7 +576,7 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
     found = 0
     for i in range(len(offsets) - 1):
         k = _text_held(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, table, starts, shift,
-                       bitmap, mask, scratch, hits)
+                       bitmap, mask, drop, scratch, hits)
         if found + k > cap:
             cap = max(2 * cap, found + k)
             slots = np.concatenate((slots[:found], np.empty(cap - found, np.int32)))
@@ -580,12 +587,12 @@ def _held_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, b
 
 
 @no_type_check  # typed by numba, not by mypy
-def _held_count_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, scratch, hits,
-                       counts):
+def _held_count_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, shift, bitmap, mask, drop, scratch,
+                       hits, counts):
     """Add one to *counts* at each slot of *table* a text of the chunk holds (once a text)."""
     for i in range(len(offsets) - 1):
         k = _text_held(codes, offsets[i], offsets[i + 1] - offsets[i], n, gram_tag, short_tag, table, starts, shift,
-                       bitmap, mask, scratch, hits)
+                       bitmap, mask, drop, scratch, hits)
         for q in range(k):
             counts[hits[q]] += 1
 

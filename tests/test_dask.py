@@ -383,18 +383,23 @@ def test_containment_stages_give_the_local_candidates(path, partitions):
         signed = [_dask._sign(settings, part, np.arange(len(part.norms)), 4096) for part in parts]
     assert all((s.texts is not None) == compiled for s in signed)
 
-    def search(asked):  # one round, as _contain_round lays it out
-        bitmap = _dask._asked_bitmap(*[a[0] for a in asked])
-        splits = [_dask._contain_split(settings, s, start, 2, bitmap, a) for s, start, a in zip(signed, cuts, asked)]
+    m = len(texts)
+
+    def search(asked, count_first=False):  # one round, as _contain_round lays it out
+        table = _dask._asked_table(m, *[a[0] for a in asked])
+        if count_first:
+            table = _dask._usable_table(table, *[_dask._held_count(settings, s, start, table, m)
+                                                 for s, start in zip(signed, cuts)])
+        splits = [_dask._contain_split(settings, s, start, 2, m, table, a) for s, start, a in zip(signed, cuts, asked)]
         found = [_dask._contain_reduce(*[split[r] for split in splits]) for r in range(2)]
-        return [_dask._contain_pairs(settings, len(texts), cuts[p], cuts[p + 1] - cuts[p], a, *[f[p] for f in found])
+        return [_dask._contain_pairs(settings, m, cuts[p], cuts[p + 1] - cuts[p], table, a, *[f[p] for f in found])
                 for p, a in enumerate(asked)]
 
     with patch.object(_kernel, "HAVE_NUMBA", path != "texts without numba"):
         asked = [_dask._queries(settings, s, start) for s, start in zip(signed, cuts)]
         first = search(asked)
         more = [_dask._second_queries(settings, s, start, a, f) for s, start, a, f in zip(signed, cuts, asked, first)]
-        again = search(more)
+        again = search(more, count_first=True)
     first_pairs = set(map(tuple, np.concatenate([f[0] for f in first]).tolist()))
     pairs = first_pairs | set(map(tuple, np.concatenate([f[0] for f in again]).tolist()))
     norms = [t for part in parts for t in part.norms]
