@@ -13,12 +13,14 @@ goes through a shuffle of arrays, keyed so that the global answer is the local o
 - LSH candidates: band keys are shuffled by band; each reducer calls ``band_candidates`` on its
   bands over all representatives (giant buckets become stars around their first member there,
   as locally), and sends each pair to the partition of its first member;
-- containment candidates: one task makes a bitmap of every partition's queries (``_asked_bitmap``);
-  the shingle postings that pass it (those of asked hashes, and a few others) and the queries
-  are shuffled by hash; each reducer sends a partition the postings of every hash its queries
-  ask about, and the partition calls ``sample_search`` on them (the global inverted
-  index is never in one place); when some text had no usable query, the driver waits for the
-  count and a second round asks again for those texts (``_second_queries``), as locally;
+- containment candidates: one task makes the table of the hashes the partitions' queries ask
+  (``_asked_table``, less those asked too often to be usable); each partition finds its texts'
+  postings of those hashes with the local engine's kernel, and the postings travel as (slot,
+  owner) pairs to a reducer a range of slots, which sends each partition the postings of the
+  slots it asks; the partition calls ``sample_search`` on them (the global inverted index is never
+  in one place). When some text had no usable query, the driver waits for the count and a second
+  round asks again for those texts (``_second_queries``), its table first cut to the hashes held
+  by few enough texts (``_held_count``), as locally;
 - verification: each partition fetches the compact signatures of the other sides of its LSH
   pairs from their partitions (a join by representative number), drops the pairs whose
   estimate is hopeless as ``bucket`` does, then fetches the normal forms of the other sides
