@@ -434,7 +434,8 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
              "its pair cannot qualify), `_kernel.map_characters` (the normaliser's per-character "
              "table in one pass), and the same containment search compiled: `_contain.contained_candidates` (pass 1: each "
              f"text's {SAMPLE} smallest hashes, a long text's up to {MAX_SAMPLE}; pass 2: every text's shingles that some text "
-             "queries, found through a bitmap and a bucketed table) and `candidates_from_samples` counting each text's holders in a "
+             "queries, found through a bitmap and a bucketed table; a second round for the texts none of whose queries "
+             "is usable, which ask four times as many) and `candidates_from_samples` counting each text's holders in a "
              "compiled loop. The same candidates as the numpy stages' (asserted on every run).",
              "- **truth**: an exact prefix-filter containment join on the exact n-grams (`exact_containment_pairs`, "
              "tested against brute force), pairs with `|A & B| / min(|A|, |B|) >= 0.8`.", ""]
