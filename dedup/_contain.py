@@ -33,9 +33,28 @@ from ._shingle import ShingleBatch
 if TYPE_CHECKING:
     from ._settings import Settings
 
-__all__ = ["EXTEND", "LONG_SPAN", "MAX_POSTING", "MAX_SAMPLE", "SAMPLE", "Sample", "candidates_from_samples",
-           "contained_candidates", "containment_candidates", "containment_queries", "prefix_sample", "query_counts",
-           "required_hits", "sample_batch", "sample_search", "second_counts", "smallest_of", "smallest_queries", "with_contained"]
+__all__ = [
+    "EXTEND",
+    "LONG_SPAN",
+    "MAX_POSTING",
+    "MAX_SAMPLE",
+    "SAMPLE",
+    "Sample",
+    "candidates_from_samples",
+    "contained_candidates",
+    "containment_candidates",
+    "containment_queries",
+    "ignored_bits",
+    "prefix_sample",
+    "query_counts",
+    "required_hits",
+    "sample_batch",
+    "sample_search",
+    "second_counts",
+    "smallest_of",
+    "smallest_queries",
+    "with_contained",
+]
 
 # Sampled shingles held by more texts than this are common phrases: they are not used (nor counted).
 MAX_POSTING = 32
@@ -139,9 +158,10 @@ def smallest_queries(texts: Sequence[str], shingle_size: int, wanted: np.ndarray
     >>> smallest_queries(["abcdefgh", "xy"], 3, np.array([0, 4]))[1].tolist()
     [0, 1]
     """
-    if int(wanted.sum()) >= 2**31:
-        raise ValueError(f"{len(texts):,} texts ask {int(wanted.sum()):,} queries, too many for one containment "
-                         f"search (under 2**31)")
+    stored = int(wanted.sum()) - (0 if skip is None else int(np.minimum(skip, wanted).sum()))
+    if stored >= 2**31:
+        raise ValueError(f"{len(texts):,} texts ask {stored:,} queries, too many for one containment search "
+                         f"(under 2**31)")
     return _kernel.smallest_hashes(texts, shingle_size, wanted, skip)
 
 
@@ -176,8 +196,10 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     ``query_counts`` smallest hashes are its queries (``containment_queries``), then every text's shingles that some text queries are
     the index, found by their place among the distinct queries (no index of every shingle, nothing
     sorted but a few entries a text). A hash that more than *max_posting* texts query is left out of
-    the index: its askers hold it, so it is never usable. The numpy stages where numba is missing or
-    the input is small. Compiled, fewer than 2**31 queries in all (int32 entries).
+    the index: its askers hold it, so it is never usable. Texts with no usable query ask again
+    (``second_counts``): two more passes, one to count the asked hashes' holders, one to find the
+    usable ones. The numpy stages where numba is missing or the input is small. Compiled, fewer than
+    2**31 queries in all (int32 entries).
 
     >>> contained_candidates(["abcdefgh", "xxabcdefghyyyyyyyy", "zzzzzz"], 3).tolist()
     [[0, 1]]
@@ -303,6 +325,17 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     return unique_pairs(np.concatenate((pairs, extra)), total)
 
 
+def ignored_bits(total: int) -> int:
+    """The low bits of a hash that ``sample_search`` ignores for *total* texts (where the numpy path keeps a
+    text's number): the Dask engine clears them everywhere, so that its hashes from the compiled kernels
+    and from the numpy stages meet.
+
+    >>> ignored_bits(1), ignored_bits(1_000_000)
+    (1, 20)
+    """
+    return max(1, (total - 1).bit_length())
+
+
 def sample_search(hashes: Sequence[np.ndarray], owners: Sequence[np.ndarray], queries: np.ndarray, askers: np.ndarray,
                   total: int, contained: float = 0.8, max_posting: int = MAX_POSTING) -> tuple[np.ndarray, np.ndarray]:
     """One round of ``candidates_from_samples``: the pairs where a text holds ``required_hits`` of another's
@@ -316,7 +349,7 @@ def sample_search(hashes: Sequence[np.ndarray], owners: Sequence[np.ndarray], qu
     """
     if total == 0:
         return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
-    owner_bits = max(1, (total - 1).bit_length())
+    owner_bits = ignored_bits(total)
     shift, owner_mask = np.uint64(owner_bits), np.uint64((1 << owner_bits) - 1)
     # Hashes are compared without their low bits (room for the text number in the numpy path's keys).
     queries = queries >> shift << shift

@@ -68,6 +68,7 @@ from ._contain import (
     MAX_POSTING,
     Sample,
     containment_queries,
+    ignored_bits,
     sample_batch,
     sample_search,
     smallest_of,
@@ -438,16 +439,9 @@ def _text_samples(settings: Settings, signed: _Signed, rep_start: int) -> list[S
     return [sample_batch(_here(settings).shingler(signed.texts), rep_start)]
 
 
-def _low_bits(m: int) -> int:
-    """The low bits of a hash that the containment search ignores for *m* texts (``sample_search``'s):
-    cleared everywhere on the cluster, so that hashes from the compiled kernels and from the numpy
-    stages (``sample_batch`` clears some) meet."""
-    return max(1, (m - 1).bit_length())
-
-
 @_trimmed
 def _asked_table(m: int, *queries: np.ndarray) -> np.ndarray:
-    """The hashes the partitions' *queries* ask (low bits cleared, ``_low_bits``), less those asked by
+    """The hashes the partitions' *queries* ask (low bits cleared, ``ignored_bits``), less those asked by
     more than ``MAX_POSTING`` texts (each asker holds its own query: never usable), distinct and sorted:
     the containment search's table, as locally (``rare_values``); about 10 MB at zh 1M, sent to every
     partition.
@@ -455,7 +449,7 @@ def _asked_table(m: int, *queries: np.ndarray) -> np.ndarray:
     >>> _asked_table(4, np.array([5, 9], np.uint64), np.array([4], np.uint64)).tolist()
     [4, 8]
     """
-    drop = np.uint64(_low_bits(m))
+    drop = np.uint64(ignored_bits(m))
     asked = _cat(list(queries), np.uint64) >> drop << drop
     if _kernel.HAVE_NUMBA:
         _kernel._load()
@@ -484,7 +478,7 @@ def _held(settings: Settings, signed: _Signed, rep_start: int, table: np.ndarray
     """``(slots, owners)``: each hash of *table* that a text of the partition holds (low bits cleared, once
     a text), and the text (numbered globally); read from the texts with the kernels, as locally
     (``held_slot_chunks``), or from the containment samples."""
-    drop = _low_bits(m)
+    drop = ignored_bits(m)
     if signed.texts is not None and _kernel.HAVE_NUMBA:
         _kernel._load()
         chunks = _kernel.held_slot_chunks(signed.texts, settings.shingle_size, table, drop)
@@ -506,7 +500,7 @@ def _held_count(settings: Settings, signed: _Signed, rep_start: int, table: np.n
     ``MAX_POSTING`` (``held_counts``); ``_usable_table`` adds them up."""
     if signed.texts is not None and _kernel.HAVE_NUMBA:
         _kernel._load()
-        return _kernel.held_counts(signed.texts, settings.shingle_size, table, MAX_POSTING, _low_bits(m))
+        return _kernel.held_counts(signed.texts, settings.shingle_size, table, MAX_POSTING, ignored_bits(m))
     slots, _ = _held(settings, signed, rep_start, table, m)
     return np.bincount(slots, minlength=len(table)).astype(np.int32)
 
@@ -531,7 +525,7 @@ def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers
     ask, by reducer (a range of slots): as locally, only the postings of hashes some text asks about
     (less the common ones) are made, and they travel as int32 pairs."""
     slots, owners = _held(settings, signed, rep_start, table, m)
-    drop = np.uint64(_low_bits(m))
+    drop = np.uint64(ignored_bits(m))
     at = _in_table(asked[0] >> drop << drop, table)
     ask = distinct(at[at >= 0])
     width = max(1, len(table))
@@ -565,10 +559,11 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
 def _contain_pairs(settings: Settings, m: int, rep_start: int, count: int, table: np.ndarray,
                    asked: tuple[np.ndarray, ...], *answers: tuple[np.ndarray, np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``sample_search`` for the partition's queries against the postings they ask about: exactly the
-    global answer's pairs in which a text of this partition asked, and how many usable queries each of
-    its *count* texts asked. A query not in *table* is asked by too many texts: never usable."""
-    drop = np.uint64(_low_bits(m))
+    """``sample_search`` for the partition's queries against the postings they ask about: the global
+    answer's pairs in which a text of this partition asked (the local engine's, but where two hashes
+    differ only in the ignored low bits, ``ignored_bits``), and how many usable queries each of its
+    *count* texts asked. A query not in *table* is asked by too many texts: never usable."""
+    drop = np.uint64(ignored_bits(m))
     queries = asked[0] >> drop << drop
     known = _in_table(queries, table) >= 0
     slots = _cat([a[0] for a in answers], np.int64)

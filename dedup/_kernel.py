@@ -439,11 +439,12 @@ class _LookUp(NamedTuple):
     def of(cls, table: np.ndarray, shingle_size: int, drop: int = 0) -> _LookUp:
         gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
         starts, shift = _buckets(table)
-        # A bitmap of the table's low bits, small enough for the cache, turns most misses away before the
-        # table itself is read (with a tenth of its bits set, nine hashes in ten).
+        # A bitmap of the table's low bits (above the dropped ones, which are zero in the table), small enough
+        # for the cache, turns most misses away before the table itself is read (with a tenth of its bits
+        # set, nine hashes in ten).
         filter_bits = max(16, min(26, (len(table) * 10).bit_length()))
         bitmap = np.zeros(1 << (filter_bits - 6), np.uint64)
-        low = (table & np.uint64((1 << filter_bits) - 1)).astype(np.int64)
+        low = ((table >> np.uint64(drop)) & np.uint64((1 << filter_bits) - 1)).astype(np.int64)
         np.bitwise_or.at(bitmap, low >> 6, np.left_shift(np.uint64(1), (low & 63).astype(np.uint64)))
         return cls(shingle_size, gram_tag, short_tag, table, starts, shift, bitmap, np.uint64((1 << filter_bits) - 1),
                    np.uint64(drop))
@@ -552,11 +553,11 @@ def _text_held(codes, start, length, n, gram_tag, short_tag, table, starts, shif
     total = _text_hashes(codes, start, length, n, gram_tag, short_tag, scratch)
     found = 0
     for p in range(total):
-        h = scratch[p] >> drop << drop
+        h = scratch[p] >> drop
         low = h & mask
         if not (bitmap[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
             continue
-        j = _slot_of(table, starts, shift, h)
+        j = _slot_of(table, starts, shift, h << drop)
         if j >= 0:
             hits[found] = j
             found += 1

@@ -72,7 +72,7 @@ def test_a_short_text_inside_a_long_one_is_found():
     assert {(i, 30 + i) for i in range(30)} <= found
 
 
-@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("compiled", [pytest.param(True, marks=needs_numba), False])
 def test_texts_made_of_common_sentences_ask_again_and_are_found(compiled):
     # Every sentence recurs in about 100 paragraphs, so a paragraph's 16 queries are often all common
     # phrases (held by more than MAX_POSTING texts): only the shingles joining two sentences tell where
@@ -86,7 +86,8 @@ def test_texts_made_of_common_sentences_ask_again_and_are_found(compiled):
     texts = ["".join(rng.choice(sentences, 3, replace=False)) for _ in range(1200)]
     texts += [t + str(rng.choice(sentences)) for t in texts[:300]]  # each of the first 300 inside a longer one
     planted = {(i, 1200 + i) for i in range(300)}
-    _kernel._load()
+    if compiled:
+        _kernel._load()
     with patch.object(_kernel, "use_kernels", lambda chars: compiled):
         found = set(map(tuple, contained_candidates(texts, 5).tolist()))
         with patch.object(_contain, "EXTEND", 1):
