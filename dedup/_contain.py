@@ -490,9 +490,13 @@ def containment_candidates(batches: Iterable[ShingleBatch], contained: float = 0
 def _holders_kernel(firsts, at, starts, holders, needed, max_posting, x_start, x_end):
     """Codes ``min * m + max`` of each text x from *x_start* to *x_end* and every other text holding at
     least ``needed[x]`` of x's usable queries (query k of x, when ``at[k] >= 0``: the postings of slot
-    ``at[k]``, ``holders[starts[at[k]]:starts[at[k] + 1]]``)."""
+    ``at[k]``, ``holders[starts[at[k]]:starts[at[k] + 1]]``). Each holder's hits are counted in a row
+    over all texts, marked with the text that last counted them (no sort of a text's holders: at zh
+    100k the search's holder counting took 0.38 s with a sorted row a text, 0.12 s so)."""
     m = len(firsts) - 1
-    row = np.empty(SAMPLE * max_posting + 1, np.int64)  # grown for a text of more queries
+    counted_for = np.full(m, -1, np.int64)  # the text x whose holders a text's hits count now
+    hits = np.zeros(m, np.int32)
+    touched = np.empty(SAMPLE * max_posting + 1, np.int64)  # this text's holders; grown for more queries
     out = np.empty(1024, np.int64)
     found = 0
     for x in range(x_start, x_end):
@@ -502,27 +506,23 @@ def _holders_kernel(firsts, at, starts, holders, needed, max_posting, x_start, x
                 continue
             for j in range(starts[at[k]], starts[at[k] + 1]):
                 y = holders[j]
-                if y != x:
-                    if filled == len(row):
-                        row = np.concatenate((row, np.empty(len(row), np.int64)))
-                    row[filled] = y
+                if y == x:
+                    continue
+                if counted_for[y] != x:
+                    counted_for[y] = x
+                    hits[y] = 0
+                    if filled == len(touched):
+                        touched = np.concatenate((touched, np.empty(len(touched), np.int64)))
+                    touched[filled] = y
                     filled += 1
-        if filled == 0:
-            continue
-        part = row[:filled]
-        part.sort()
-        p = 0
-        while p < filled:
-            q = p + 1
-            while q < filled and part[q] == part[p]:
-                q += 1
-            if q - p >= needed[x]:
+                hits[y] += 1
+        for t in range(filled):
+            y = touched[t]
+            if hits[y] >= needed[x]:
                 if found == len(out):
                     out = np.concatenate((out, np.empty(len(out), np.int64)))
-                y = part[p]
                 out[found] = min(x, y) * m + max(x, y)
                 found += 1
-            p = q
     return out[:found].copy()
 
 
