@@ -25,7 +25,7 @@ from typing import NamedTuple, TypeVar, no_type_check
 
 import numpy as np
 
-from ._arrays import decode_pairs, distinct, prefix_shift, run_offsets, weighted_ranges
+from ._arrays import decode_pairs, distinct, prefix_shift, run_offsets, trim_heap, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
 
@@ -394,6 +394,8 @@ def held_counts(texts: Sequence[str], shingle_size: int, table: np.ndarray, most
         if len(block) and len(counted):
             look_up = _LookUp.of(table[counted], shingle_size, drop)
             total[counted] += _count_held(texts, [chunks[b] for b in block], look_up)
+            del look_up
+            trim_heap()  # the threads' text buffers, which glibc's arenas would keep block after block
             if most is not None:
                 counted = counted[total[counted] <= most]
     return total
