@@ -42,7 +42,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 from run import DATA, PeakSampler, load_corpus, machine, resident_bytes  # noqa: E402
 
 from dedup import _kernel  # noqa: E402
-from dedup._contain import MAX_SAMPLE, SAMPLE, candidates_from_samples, contained_candidates, sample_batch  # noqa: E402
+from dedup._contain import EXTEND, MAX_SAMPLE, SAMPLE, candidates_from_samples, contained_candidates, sample_batch  # noqa: E402
 from dedup._lsh import band_keys, candidate_pairs, optimal_params  # noqa: E402
 from dedup._minhash import sign  # noqa: E402
 from dedup._normalize import Normalizer  # noqa: E402
@@ -435,10 +435,10 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
              "table in one pass), and the same containment search compiled: `_contain.contained_candidates` (pass 1: each "
              f"text's {SAMPLE} smallest hashes, a long text's up to {MAX_SAMPLE}; pass 2: every text's shingles that some text "
              "queries, found through a bitmap and a bucketed table; a second round for the texts none of whose queries "
-             "is usable, which ask four times as many) and `candidates_from_samples` counting each text's holders in a "
+             f"is usable, which ask {EXTEND} times as many) and `candidates_from_samples` counting each text's holders in a "
              "compiled loop. The same candidates as the numpy stages' (asserted on every run).",
              "- **truth**: an exact prefix-filter containment join on the exact n-grams (`exact_containment_pairs`, "
-             "tested against brute force), pairs with `|A & B| / min(|A|, |B|) >= 0.8`.", ""]
+             f"tested against brute force), pairs with `|A & B| / min(|A|, |B|) >= {CONTAINED}`.", ""]
     for row in rows:
         t = row["times"]
         before_near = t["sign numpy"] + t["bucket"] + t["verify numpy near"]

@@ -240,7 +240,6 @@ def _text_search(texts: Sequence[str], shingle_size: int, wanted: np.ndarray, co
     table = _kernel.rare_values(query, max_posting)
     if count_first:
         table = table[_kernel.held_counts(texts, shingle_size, table, max_posting) <= max_posting]
-        trim_heap()  # the counting threads' buffers, kept by glibc's arenas: 60 MB at zh 1M, at the search's peak
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.

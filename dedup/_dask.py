@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, trim_heap
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, ranks, trim_heap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import (
@@ -389,11 +389,6 @@ def _lsh_pairs(m: int, *pieces: np.ndarray) -> np.ndarray:
     return decode_pairs(distinct(_cat(list(pieces), np.int64)), max(m, 1))
 
 
-def _route(hashes: np.ndarray, reducers: int) -> np.ndarray:
-    """Reducer of each hash by its top 32 bits, in contiguous ranges (equal top bits, same reducer)."""
-    return (((hashes >> np.uint64(32)) * np.uint64(reducers)) >> np.uint64(32)).astype(np.int64)
-
-
 def _samples(signed: _Signed, rep_start: int) -> list[Sample]:
     """The containment samples signing made of the partition, texts numbered globally."""
     return [sample._replace(first=sample.first + rep_start, owner=sample.owner + rep_start,
@@ -512,10 +507,7 @@ def _usable_table(table: np.ndarray, *counts: np.ndarray) -> np.ndarray:
     >>> _usable_table(np.array([4, 8], np.uint64), np.array([30, 1], np.int32), np.array([3, 0], np.int32)).tolist()
     [8]
     """
-    total = np.zeros(len(table), np.int64)
-    for part in counts:
-        total += part
-    return table[total <= MAX_POSTING]
+    return table[np.sum(counts, axis=0, dtype=np.int64) <= MAX_POSTING]
 
 
 @_trimmed
@@ -543,9 +535,7 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
     owners = _cat([p[1] for p in pieces], np.int64)
     order = np.argsort(slots, kind="stable")
     slots, owners = slots[order], owners[order]
-    first = first_of_runs(slots)
-    rank = np.arange(len(slots)) - np.maximum.accumulate(np.where(first, np.arange(len(slots)), 0))
-    keep = rank <= MAX_POSTING
+    keep = ranks(np.diff(np.append(np.flatnonzero(first_of_runs(slots)), len(slots)))) <= MAX_POSTING
     slots, owners = slots[keep], owners[keep]
     out = []
     for piece in pieces:

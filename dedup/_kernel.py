@@ -27,7 +27,7 @@ import numpy as np
 
 from ._arrays import decode_pairs, distinct, prefix_shift, run_offsets, trim_heap, weighted_ranges
 from ._hash import _M1, _M2, POLY
-from ._shingle import GRAM_TAG, SHORT_TAG, Shingler
+from ._shingle import GRAM_TAG, SHORT_TAG, ShingleBatch, Shingler
 
 __all__ = [
     "HAVE_NUMBA",
@@ -255,7 +255,8 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int,
     if not use_kernels(int(lengths[distinct(pairs)].sum())):
         from ._verify import overlap
 
-        return _overlap_numpy(texts, pairs, shingle_size, overlap)
+        found = _on_shingles(texts, pairs, shingle_size, overlap)
+        return found.size_a, found.size_b, found.shared
     size_a = np.zeros(len(pairs), np.int64)
     size_b = np.zeros(len(pairs), np.int64)
     shared = np.zeros(len(pairs), np.int64)
@@ -600,13 +601,11 @@ def _held_count_kernel(codes, offsets, n, gram_tag, short_tag, table, starts, sh
             counts[hits[q]] += 1
 
 
-def _overlap_numpy(texts: Sequence[str], pairs: np.ndarray, n: int, overlap) -> tuple[np.ndarray, np.ndarray,
-                                                                                     np.ndarray]:
-    if len(pairs) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    involved, local = np.unique(pairs, return_inverse=True)
-    found = overlap(Shingler("char", n)([texts[i] for i in involved]), local.reshape(-1, 2))
-    return found.size_a, found.size_b, found.shared
+def _on_shingles(texts: Sequence[str], pairs: np.ndarray, n: int, stage: Callable[[ShingleBatch, np.ndarray], T]) -> T:
+    """The numpy stage *stage* (``_verify.overlap``, ``longest_extra_run``) of *pairs*, on the character
+    n-grams of only the texts they name: the kernels' fallback."""
+    involved, local = np.unique(np.asarray(pairs, np.int64).reshape(-1, 2), return_inverse=True)
+    return stage(Shingler("char", n)([texts[i] for i in involved]), local.reshape(-1, 2))
 
 
 def _pair_chunks(lengths: np.ndarray, pairs: np.ndarray) -> list[tuple[int, int]]:
@@ -835,9 +834,7 @@ def extra_runs(texts: Sequence[str], pairs: np.ndarray, shingle_size: int, pad: 
     if not use_kernels(int(lengths[distinct(pairs)].sum())):
         from ._verify import longest_extra_run
 
-        involved, local = np.unique(pairs, return_inverse=True)
-        return longest_extra_run(Shingler("char", shingle_size)([texts[i] for i in involved]), local.reshape(-1, 2),
-                                 pad)
+        return _on_shingles(texts, pairs, shingle_size, lambda batch, local: longest_extra_run(batch, local, pad))
     gram_tag, short_tag, _, _ = _constants(shingle_size, 2, 0)
 
     def work(chunk: tuple[int, int]) -> None:

@@ -363,8 +363,7 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
 def _extra_runs(settings: Settings, texts: Sequence[str], pairs: np.ndarray, pad: int = 0) -> np.ndarray:
     """``longest_extra_run`` of *pairs* (positions into *texts*), shingling only the texts they name:
     compiled for character shingles (``_kernel.extra_runs``, 2.5 s of the numpy stages' at zh 1M)."""
-    named, local = np.unique(pairs, return_inverse=True)
-    chosen = [texts[i] for i in named.tolist()]
     if settings.shingle_kind == "char":
-        return extra_runs(chosen, local.reshape(-1, 2), settings.shingle_size, pad)
-    return longest_extra_run(settings.shingler(chosen), local.reshape(-1, 2), pad)
+        return extra_runs(texts, pairs, settings.shingle_size, pad)
+    named, local = np.unique(pairs, return_inverse=True)
+    return longest_extra_run(settings.shingler([texts[i] for i in named.tolist()]), local.reshape(-1, 2), pad)

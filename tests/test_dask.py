@@ -385,15 +385,15 @@ def test_containment_stages_give_the_local_candidates(path, partitions):
 
     m = len(texts)
 
-    def search(asked, count_first=False):  # one round, as _contain_round lays it out
-        table = _dask._asked_table(m, *[a[0] for a in asked])
-        if count_first:
-            table = _dask._usable_table(table, *[_dask._held_count(settings, s, start, table, m)
-                                                 for s, start in zip(signed, cuts)])
-        splits = [_dask._contain_split(settings, s, start, 2, m, table, a) for s, start, a in zip(signed, cuts, asked)]
-        found = [_dask._contain_reduce(*[split[r] for split in splits]) for r in range(2)]
-        return [_dask._contain_pairs(settings, m, cuts[p], cuts[p + 1] - cuts[p], table, a, *[f[p] for f in found])
-                for p, a in enumerate(asked)]
+    class InProcess(_dask._Run):  # _contain_round's tasks run here, each as soon as it is submitted
+        def __init__(self):
+            self.settings = settings
+
+        def submit(self, stage, function, *args, key=()):
+            return function(*args)
+
+    def search(asked, count_first=False):  # one round, as the driver lays it out
+        return _dask._contain_round(InProcess(), "contain", signed, np.array(cuts), m, 2, asked, count_first)
 
     with patch.object(_kernel, "HAVE_NUMBA", path != "texts without numba"):
         asked = [_dask._queries(settings, s, start) for s, start in zip(signed, cuts)]
