@@ -51,6 +51,8 @@ from dedup._verify import needed_shared, overlap  # noqa: E402
 
 THRESHOLD, NUM_PERM, N, SEED, CONTAINED, MIN_CHARS = 0.5, 128, 5, 1, 0.8, 8
 NEEDED = partial(needed_shared, THRESHOLD, CONTAINED)  # what judge passes overlap_texts: merges stopped early
+# The numpy baselines' batches: texts a signing batch, candidates a verification chunk.
+SIGN_BATCH, VERIFY_CHUNK = 4096, 5000
 
 
 # ------------------------------------------------------------------------------------------- data
@@ -158,7 +160,7 @@ def cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.process_time() - start, value
 
 
-def sign_numpy(texts: Sequence[str], bands: int, rows: int, containment: bool, batch_size: int = 4096):
+def sign_numpy(texts: Sequence[str], bands: int, rows: int, containment: bool, batch_size: int = SIGN_BATCH):
     """The numpy stages as the pipeline runs them: shingle, sign, band keys and compact signature
     per batch, and (with containment) each batch's sample for ``candidates_from_samples``."""
     shingler = Shingler("char", N)
@@ -187,7 +189,7 @@ def bucket(keys: np.ndarray, compact: np.ndarray, kernel: bool = False) -> np.nd
     return pairs[agree / NUM_PERM >= THRESHOLD - margin]
 
 
-def overlap_numpy(texts: Sequence[str], pairs: np.ndarray, chunk: int = 5000):
+def overlap_numpy(texts: Sequence[str], pairs: np.ndarray, chunk: int = VERIFY_CHUNK):
     """``_verify.overlap`` chunk by chunk, shingling each chunk's texts again (as ``_judge_chunk``)."""
     shingler = Shingler("char", N)
     parts = []
@@ -423,7 +425,8 @@ def write_report(path: Path, rows: list[dict[str, Any]], peers: list[dict[str, A
              "containment queries.", "",
              "## What is compared", "",
              "- **numpy stages**: what the pipeline ran before the kernels: `Shingler` -> `sign` -> `band_keys` per "
-             "batch of 4,096 texts; verification by `_verify.overlap` on each chunk of 5,000 candidates, shingling "
+             f"batch of {SIGN_BATCH:,} texts; verification by `_verify.overlap` on each chunk of {VERIFY_CHUNK:,} "
+             "candidates, shingling "
              f"the chunk's texts again; containment by `sample_batch` in signing (each text's {SAMPLE} smallest "
              f"shingle hashes, a long text's up to {MAX_SAMPLE}, and every distinct shingle) and `candidates_from_samples` (the samples looked up in a sorted "
              "index of every shingle of every text).",

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_SAMPLE",
     "SAMPLE",
     "Sample",
+    "asked_again",
     "candidates_from_samples",
     "contained_candidates",
     "containment_candidates",
@@ -51,6 +52,7 @@ __all__ = [
     "sample_batch",
     "sample_search",
     "second_counts",
+    "slot_search",
     "smallest_of",
     "smallest_queries",
     "with_contained",
@@ -111,6 +113,16 @@ def second_counts(shingles: np.ndarray, asked: np.ndarray, sample: int = SAMPLE)
     """
     first = query_counts(shingles, sample)
     return np.where((asked >= first) & (shingles > first), np.minimum(shingles, EXTEND * first), 0)
+
+
+def asked_again(usable: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """How many queries each text asks in the second round: its *second* (``second_counts``) where none of its
+    first round's queries was *usable*, else none.
+
+    >>> asked_again(np.array([0, 3, 0]), np.array([64, 64, 0])).tolist()
+    [64, 0, 0]
+    """
+    return np.where(usable == 0, second, 0)
 
 
 def smallest_of(sample: Sample, wanted: np.ndarray, skip: np.ndarray | int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -217,7 +229,7 @@ def contained_candidates(texts: Sequence[str], shingle_size: int, contained: flo
     pairs, asked, usable = _text_search(texts, shingle_size, query_counts(shingles, sample), contained, max_posting)
     # The second round asks as containment_queries says, from what the first asked; not again the first
     # round's queries, which it knows to be common (the same pairs, a quarter less to hold).
-    wanted = np.where(usable == 0, second_counts(shingles, asked, sample), 0)
+    wanted = asked_again(usable, second_counts(shingles, asked, sample))
     if not wanted.any():
         return pairs
     del usable
@@ -316,7 +328,7 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     hashes, owners = [s.hashes for s in samples], [s.owner for s in samples]
     pairs, usable = sample_search(hashes, owners, np.concatenate([s.queries for s in samples]),
                                   np.concatenate([s.askers for s in samples]), total, contained, max_posting)
-    wanted = [np.where(usable[s.first:s.first + s.size] == 0, s.second, 0) for s in samples]
+    wanted = [asked_again(usable[s.first:s.first + s.size], s.second) for s in samples]
     if not any(w.any() for w in wanted):
         return pairs
     more = [smallest_of(s, w, np.bincount(s.askers - s.first, minlength=s.size)) for s, w in zip(samples, wanted)]
@@ -382,22 +394,37 @@ def _compiled_candidates(hashes: list[np.ndarray], owners: list[np.ndarray], que
                          askers: np.ndarray, total: int, contained: float, max_posting: int
                          ) -> tuple[np.ndarray, np.ndarray]:
     """``sample_search`` with the kernels: each index entry's place among the distinct queried
-    hashes by a bucketed look-up (no sort of the index), then ``_holder_pairs``."""
+    hashes by a bucketed look-up (no sort of the index), then ``slot_search``."""
     table = distinct(queries)
     slot = _kernel.slots_in(np.concatenate(hashes), table)
     found = slot >= 0
-    owner = np.concatenate(owners)[found]
-    slot = slot[found]
+    return slot_search(len(table), slot[found], np.concatenate(owners)[found], _kernel.slots_in(queries, table),
+                       askers, total, contained, max_posting)
+
+
+def slot_search(slots: int, slot: np.ndarray, owner: np.ndarray, at: np.ndarray, askers: np.ndarray, total: int,
+                contained: float = 0.8, max_posting: int = MAX_POSTING) -> tuple[np.ndarray, np.ndarray]:
+    """``sample_search`` on hashes already numbered by their place in a table of *slots* hashes: the index
+    as entries (*slot*, *owner*), each query as the slot it asks (*at*; -1 for a hash known to be held too
+    widely; consumed, overwritten in place) by its asker (*askers*). Compiled kernels only.
+
+    >>> _kernel._load()
+    >>> pairs, usable = slot_search(2, np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([0]), np.array([0]), 2)
+    >>> pairs.tolist(), usable.tolist()
+    ([[0, 1]], [1, 0])
+    """
+    if total == 0:
+        return np.zeros((0, 2), np.int64), np.zeros(0, np.int64)
     if len(owner) and (owner[1:] < owner[:-1]).any():  # the entries text by text, as _holder_pairs takes them
         by_owner = np.argsort(owner, kind="stable")
         owner, slot = owner[by_owner], slot[by_owner]
     entries = [(slot, np.bincount(owner, minlength=total))]
-    del owner, found
+    del owner
     if len(askers) and (askers[1:] < askers[:-1]).any():  # each text's queries together
         by_asker = np.argsort(askers, kind="stable")
-        queries, askers = queries[by_asker], askers[by_asker]
-    return _holder_pairs(len(table), entries, _kernel.slots_in(queries, table),
-                         run_offsets(np.bincount(askers, minlength=total)), contained, max_posting)
+        at, askers = at[by_asker], askers[by_asker]
+    return _holder_pairs(slots, entries, at, run_offsets(np.bincount(askers, minlength=total)), contained,
+                         max_posting)
 
 
 def _holder_pairs(slots: int, entries: list[tuple[np.ndarray, np.ndarray]], at: np.ndarray,

@@ -61,16 +61,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, ranks, trim_heap
+from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, ranks, run_offsets, trim_heap
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import (
     MAX_POSTING,
     Sample,
+    asked_again,
     containment_queries,
     ignored_bits,
     sample_batch,
     sample_search,
+    slot_search,
     smallest_of,
     smallest_queries,
 )
@@ -414,7 +416,7 @@ def _second_queries(settings: Settings, signed: _Signed, rep_start: int, asked: 
                     found: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The second round's queries of the partition's texts none of whose first queries was usable (*found*:
     the first round's pairs and usable queries a text), in the form of ``_queries``: as the local engine asks."""
-    wanted = np.where(found[1] == 0, asked[2], 0)
+    wanted = asked_again(found[1], asked[2])
     skip = np.bincount(asked[1] - rep_start, minlength=len(wanted))  # the first round's queries, known common
     if signed.texts is not None and _kernel.HAVE_NUMBA:
         _kernel._load()
@@ -549,16 +551,22 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
 def _contain_pairs(settings: Settings, m: int, rep_start: int, count: int, table: np.ndarray,
                    asked: tuple[np.ndarray, ...], *answers: tuple[np.ndarray, np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """``sample_search`` for the partition's queries against the postings they ask about: the global
-    answer's pairs in which a text of this partition asked (the local engine's, but where two hashes
-    differ only in the ignored low bits, ``ignored_bits``), and how many usable queries each of its
-    *count* texts asked. A query not in *table* is asked by too many texts: never usable."""
+    """``sample_search`` (``slot_search`` with the kernels) for the partition's queries against the postings they
+    ask about, by slot of *table*: the global answer's pairs in which a text of this partition asked (the
+    local engine's, but where two hashes differ only in the ignored low bits, ``ignored_bits``), and how many
+    usable queries each of its *count* texts asked. A query not in *table* is asked by too many texts: never
+    usable."""
     drop = np.uint64(ignored_bits(m))
-    queries = asked[0] >> drop << drop
-    known = _in_table(queries, table) >= 0
+    at = _in_table(asked[0] >> drop << drop, table)
     slots = _cat([a[0] for a in answers], np.int64)
-    pairs, usable = sample_search([table[slots]], [_cat([a[1] for a in answers], np.int64)], queries[known],
-                                  asked[1][known], m, settings.contained_ratio, MAX_POSTING)
+    owners = _cat([a[1] for a in answers], np.int64)
+    if _kernel.HAVE_NUMBA:  # the answers are slots already: no table to build, nothing to look up again
+        _kernel._load()
+        pairs, usable = slot_search(len(table), slots, owners, at, asked[1], m, settings.contained_ratio, MAX_POSTING)
+    else:
+        known = at >= 0
+        pairs, usable = sample_search([table[slots]], [owners], table[at[known]], asked[1][known], m,
+                                      settings.contained_ratio, MAX_POSTING)
     return pairs, usable[rep_start:rep_start + count]
 
 
@@ -994,7 +1002,7 @@ def _read_on_workers(run: _Run, listing: TableSet | _Folder, encoding: str | Non
                  for r, group in enumerate(_read_groups([str(path) for _, path, _ in files]))]
         counts = run.client.gather([run.submit("read-rows", _read_counts, read, key=(r,))
                                     for r, read in enumerate(reads)])
-        firsts = np.concatenate(([0], np.cumsum([rows for rows, _, _ in counts]))).tolist()
+        firsts = run_offsets(np.array([rows for rows, _, _ in counts], np.int64)).tolist()
         reads = [run.submit("read-numbered", _numbered, read, firsts[r], stamps, key=(r,)) if numbered else read
                  for r, (read, (_, numbered, stamps)) in enumerate(zip(reads, counts))]
     gathered: list[_Read] = run.client.gather(reads)
@@ -1064,7 +1072,7 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
     sources.clear()  # handed over: the documents' futures are the load tasks' alone now
     layouts = run.client.gather([submit("layout", _layout, part, key=(p,)) for p, part in enumerate(parts)])
     doc_starts = np.array(bounds[:-1], np.int64)
-    starts = np.concatenate(([0], np.cumsum([len(lay[0]) for lay in layouts]))).astype(np.int64)
+    starts = run_offsets(np.array([len(lay[0]) for lay in layouts], np.int64))
     n = int(starts[-1])
     doc_pos = _cat([lay[0].astype(np.int64) + d for lay, d in zip(layouts, doc_starts.tolist())], np.int64)
     passages = Passages(documents, doc_pos.astype(np.int32), *(_cat([lay[k] for lay in layouts], layouts[0][k].dtype)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _kernel
+from ._arrays import run_offsets
 
 if TYPE_CHECKING:
     from ._segment import Passages
@@ -155,7 +156,7 @@ class Normalizer:
         # One look-up per character: bit 0 says "text by text", bits 1-5 the output length,
         # the rest where the output starts in `pieces`; supplementary characters are special.
         info = table[np.minimum(codes, _BMP - 1)] | (codes >= _BMP)
-        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        bounds = run_offsets(lengths)
         nonempty = lengths > 0
         slow = np.zeros(len(texts), bool)
         slow[nonempty] = np.add.reduceat(info & 1, bounds[:-1][nonempty]) > 0

@@ -36,6 +36,19 @@ class Overlap:
         union = self.size_a + self.size_b - self.shared
         return np.divide(self.shared, union, out=np.zeros(len(union)), where=union > 0)
 
+    def qualifies(self, threshold: float, contained: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(near, inside)``: which pairs have a Jaccard of at least *threshold*, and which have one side at
+        least *contained* inside the other: the two tests a pair passes to be kept (``needed_shared``
+        bounds them from below); a float's rounding is forgiven.
+
+        >>> [a.tolist() for a in Overlap(np.array([4, 10]), np.array([5, 2]), np.array([3, 2])).qualifies(0.5, 0.8)]
+        [[True, False], [False, True]]
+        """
+        union = self.size_a + self.size_b - self.shared
+        near = self.shared >= threshold * union - 1e-9
+        inside = np.maximum(self.containment_ab, self.containment_ba) >= contained - 1e-9
+        return near, inside
+
     @property
     def containment_ab(self) -> np.ndarray:
         """Share of a's shingles found in b."""
@@ -331,10 +344,7 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
                                        partial(needed_shared, settings.threshold, settings.contained_ratio)))
     else:
         found = overlap(settings.shingler(texts), local)
-    # The two tests a pair passes to be kept (``needed_shared`` bounds them from below).
-    union = found.size_a + found.size_b - found.shared
-    near = found.shared >= settings.threshold * union - 1e-9
-    inside = np.maximum(found.containment_ab, found.containment_ba) >= settings.contained_ratio - 1e-9
+    near, inside = found.qualifies(settings.threshold, settings.contained_ratio)
     ok = near | inside
     # The inner side must lie inside the other: a block of its own (its body under a header the
     # other repeats) means the two only share a section, however short the inner side is.

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dedup import _kernel
 from dedup._arrays import in_top_bits
-from dedup._verify import needed_shared
+from dedup._verify import Overlap, needed_shared
 from dedup.stages import Normalizer, Shingler, band_keys, candidate_pairs, overlap, sign
 
 needs_numba = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba is not installed")
@@ -160,10 +160,8 @@ def test_overlap_texts_stopped_early_decides_as_exact(texts, n, threshold, conta
     size_a, size_b, exact = _kernel.overlap_texts(texts, pairs, n)
     _, _, found = _kernel.overlap_texts(texts, pairs, n, partial(needed_shared, threshold, contained))
 
-    def accepted(shared):  # judge's two tests (Overlap's containment is 0 for an empty side)
-        near = shared >= threshold * (size_a + size_b - shared) - 1e-9
-        smaller = np.minimum(size_a, size_b)
-        inside = (smaller > 0) & (shared >= (contained - 1e-9) * smaller)
+    def accepted(shared):  # judge's two tests
+        near, inside = Overlap(size_a, size_b, shared).qualifies(threshold, contained)
         return near | inside
 
     assert accepted(found).tolist() == accepted(exact).tolist()
