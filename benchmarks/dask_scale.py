@@ -5,6 +5,7 @@ per-partition cost, shuffle bytes per passage, memory; the measurements behind b
     python benchmarks/dask_scale.py --quick      # zh 10k and 100k (a few minutes)
     python benchmarks/dask_scale.py --spill      # also 1M with workers limited to 1.5 GiB (spilling)
     python benchmarks/dask_scale.py --sizes 1000000 --no-extra   # only the local/dask pair at 1M
+    python benchmarks/dask_scale.py --sizes 1000000 --containment --folders   # that pair with containment on
     python benchmarks/dask_scale.py --folders | --tables  # input from files: a folder, or JSON Lines shards
 
 Every run is a fresh process (spawned): the local engine alone, or the driver of a 2-worker
@@ -273,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spill", action="store_true", help="add a 1M run with 1.5 GiB workers")
     parser.add_argument("--sizes", help="corpus sizes, comma-separated (default: 100000,1000000)")
     parser.add_argument("--no-extra", action="store_true", help="no containment row, no 200-partition row")
+    parser.add_argument("--containment", action="store_true", help="only the local/dask pairs, containment on "
+                        "(as the command has it by default)")
     parser.add_argument("--out", type=Path, help="also write the measurements as JSON to this file")
     given = parser.add_mutually_exclusive_group()
     given.add_argument("--folders", action="store_true", help="give both engines run.py's folders of files "
@@ -285,12 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.sizes:
         sizes = [int(x) for x in args.sizes.split(",")]
     plan: list[tuple[str, str, int, dict[str, Any], int, str]] = []
+    options = {**OPTIONS, "containment": True} if args.containment else OPTIONS
     for size in sizes:
-        name = f"zh:{size:,}"
-        plan.append((name, "local", size, OPTIONS, 0, ""))
-        plan.append((name, "dask", size, OPTIONS, 50_000, "4GiB"))
+        name = f"zh:{size:,}" + (" +containment" if args.containment else "")
+        plan.append((name, "local", size, options, 0, ""))
+        plan.append((name, "dask", size, options, 50_000, "4GiB"))
     small, big = sizes[0], sizes[-1]
-    if not args.no_extra:
+    if not (args.no_extra or args.containment):
         plan.append((f"zh:{small:,} +containment", "local", small, {**OPTIONS, "containment": True}, 0, ""))
         plan.append((f"zh:{small:,} +containment", "dask", small, {**OPTIONS, "containment": True}, 50_000, "4GiB"))
         # A 10M corpus in 50k partitions has 200 of them: that count over this corpus shows the cost of scheduling.
