@@ -102,7 +102,9 @@ def query_counts(shingles: np.ndarray, least: int = SAMPLE) -> np.ndarray:
 def second_counts(shingles: np.ndarray, asked: np.ndarray, sample: int = SAMPLE) -> np.ndarray:
     """How many of its smallest hashes a text of these many *shingles* (repeats counted) asks in the
     second round, should none of the *asked* queries of its first be usable: ``EXTEND`` times its first
-    round's ``query_counts``, never more than it has; 0 where it has no more to ask.
+    round's ``query_counts``, never more than it has; 0 where it asked fewer than that (it has no more
+    distinct shingles) or has no more shingles, repeats counted, than that (a text of repeats may still
+    have none left to ask: the round then finds nothing new for it).
 
     A paragraph whose every sentence recurs in many texts (about 86 each at zh 1M) may draw only
     common shingles in 16; with 64 it draws a few of those that span two of its sentences, which its
@@ -252,6 +254,8 @@ def _text_search(texts: Sequence[str], shingle_size: int, wanted: np.ndarray, co
     table = _kernel.rare_values(query, max_posting)
     if count_first:
         table = table[_kernel.held_counts(texts, shingle_size, table, max_posting) <= max_posting]
+    if len(table) == 0:  # every query common (or none asked): nothing to look for in the texts
+        return np.zeros((0, 2), np.int64), counts, np.zeros(len(texts), np.int64)
     at = _kernel.slots_in(query, table)  # int32: what is held below is the search's peak, the least of it
     del query
     # The shingles are made again, not kept from the first pass: that would be 8 bytes a character.
@@ -264,8 +268,8 @@ def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, 
                   chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """``(owner, value)``: each text's distinct shingle hashes whose top bits are set in *bitmap*
     (``_arrays.top_bits_bitmap``), shifted right by *shift*, by text, then value (uint64). A sample
-    that depends on the shingle only, the same in every text that holds it: the index's fixed-rate
-    sample, the Dask engine's asked hashes. Compiled for character shingles, else the numpy stages.
+    that depends on the shingle only, the same in every text that holds it: the persistent index's
+    fixed-rate sample. Compiled for character shingles, else the numpy stages.
 
     >>> from dedup._settings import Settings
     >>> from dedup._arrays import top_bits_bitmap

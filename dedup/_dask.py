@@ -450,9 +450,13 @@ def _asked_table(m: int, *queries: np.ndarray) -> np.ndarray:
     asked = _cat(list(queries), np.uint64) >> drop << drop
     if _kernel.HAVE_NUMBA:
         _kernel._load()
-        return _kernel.rare_values(asked, MAX_POSTING)
-    values, counts = np.unique(asked, return_counts=True)
-    return values[counts <= MAX_POSTING]
+        table = _kernel.rare_values(asked, MAX_POSTING)
+    else:
+        values, counts = np.unique(asked, return_counts=True)
+        table = values[counts <= MAX_POSTING]
+    if len(table) >= 2**31:  # its slots travel as int32
+        raise ValueError(f"{len(table):,} distinct containment queries, too many for one search (under 2**31)")
+    return table
 
 
 def _in_table(hashes: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -509,24 +513,33 @@ def _usable_table(table: np.ndarray, *counts: np.ndarray) -> np.ndarray:
     >>> _usable_table(np.array([4, 8], np.uint64), np.array([30, 1], np.int32), np.array([3, 0], np.int32)).tolist()
     [8]
     """
-    return table[np.sum(counts, axis=0, dtype=np.int64) <= MAX_POSTING]
+    total = np.zeros(len(table), np.int64)
+    for partition in counts:  # added in place: a sum over the stacked counts would copy them all again
+        total += partition
+    return table[total <= MAX_POSTING]
+
+
+def _query_slots(m: int, table: np.ndarray, asked: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Where each of the partition's queries (*asked*) sits in the asked *table*, its ignored low bits cleared
+    (``ignored_bits``); -1 for a hash asked by too many texts to be there (never usable)."""
+    drop = np.uint64(ignored_bits(m))
+    return _in_table(asked[0] >> drop << drop, table)
 
 
 @_trimmed
 def _contain_split(settings: Settings, signed: _Signed, rep_start: int, reducers: int, m: int, table: np.ndarray,
-                   asked: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, ...]]:
+                   at: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     """The partition's postings ``(slot, owner)`` of the asked hashes (*table*) and the slots its queries
-    ask, by reducer (a range of slots): as locally, only the postings of hashes some text asks about
-    (less the common ones) are made, and they travel as int32 pairs."""
+    ask (*at*: ``_query_slots``), by reducer (a range of slots): as locally, only the postings of hashes some
+    text asks about (less the common ones) are made, and they travel as int32 pairs."""
     slots, owners = _held(settings, signed, rep_start, table, m)
-    drop = np.uint64(ignored_bits(m))
-    at = _in_table(asked[0] >> drop << drop, table)
     ask = distinct(at[at >= 0])
     width = max(1, len(table))
-    post, want = slots * reducers // width, ask * reducers // width
-    narrow = np.int32 if m < 2**31 else np.int64
-    return [(slots[post == r].astype(np.int32), owners[post == r].astype(narrow), ask[want == r])
-            for r in range(reducers)]
+    by_slot = np.argsort(slots, kind="stable")
+    slots, owners = slots[by_slot].astype(np.int32), owners[by_slot].astype(np.int32 if m < 2**31 else np.int64)
+    cuts = [-(-width * r // reducers) for r in range(1, reducers)]  # reducer r: slot * reducers // width == r
+    post, want = np.searchsorted(slots, cuts), np.searchsorted(ask, cuts)
+    return list(zip(np.split(slots, post), np.split(owners, post), np.split(ask, want)))
 
 
 @_trimmed
@@ -548,26 +561,31 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
 
 
 @_trimmed
-def _contain_pairs(settings: Settings, m: int, rep_start: int, count: int, table: np.ndarray,
-                   asked: tuple[np.ndarray, ...], *answers: tuple[np.ndarray, np.ndarray]
+def _contain_pairs(settings: Settings, rep_start: int, count: int, table: np.ndarray, asked: tuple[np.ndarray, ...],
+                   at: np.ndarray, *answers: tuple[np.ndarray, np.ndarray]
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``sample_search`` (``slot_search`` with the kernels) for the partition's queries against the postings they
-    ask about, by slot of *table*: the global answer's pairs in which a text of this partition asked (the
-    local engine's, but where two hashes differ only in the ignored low bits, ``ignored_bits``), and how many
-    usable queries each of its *count* texts asked. A query not in *table* is asked by too many texts: never
-    usable."""
-    drop = np.uint64(ignored_bits(m))
-    at = _in_table(asked[0] >> drop << drop, table)
+    ask about, by slot of *table* (*at*: each query's, ``_query_slots``): the global answer's pairs in which a
+    text of this partition asked (the local engine's, but where two hashes differ only in the ignored low
+    bits, ``ignored_bits``), and how many usable queries each of its *count* texts asked."""
     slots = _cat([a[0] for a in answers], np.int64)
     owners = _cat([a[1] for a in answers], np.int64)
+    # The texts are numbered here among those that ask or hold (sorted, so a pair keeps its order): the
+    # search's arrays a text are then sized by the partition and its postings, not by the whole corpus.
+    texts, number = np.unique(np.concatenate((asked[1], owners)), return_inverse=True)
+    askers, holders = number[:len(asked[1])], number[len(asked[1]):]
     if _kernel.HAVE_NUMBA:  # the answers are slots already: no table to build, nothing to look up again
         _kernel._load()
-        pairs, usable = slot_search(len(table), slots, owners, at, asked[1], m, settings.contained_ratio, MAX_POSTING)
+        pairs, usable = slot_search(len(table), slots, holders, at.copy(), askers, len(texts),
+                                    settings.contained_ratio, MAX_POSTING)
     else:
         known = at >= 0
-        pairs, usable = sample_search([table[slots]], [owners], table[at[known]], asked[1][known], m,
+        pairs, usable = sample_search([table[slots]], [holders], table[at[known]], askers[known], len(texts),
                                       settings.contained_ratio, MAX_POSTING)
-    return pairs, usable[rep_start:rep_start + count]
+    mine = (texts >= rep_start) & (texts < rep_start + count)
+    usable_here = np.zeros(count, np.int64)
+    usable_here[texts[mine] - rep_start] = usable[mine]
+    return texts[pairs].reshape(-1, 2), usable_here
 
 
 def _query_total(asked: tuple[np.ndarray, ...]) -> int:
@@ -588,12 +606,13 @@ def _contain_round(run: _Run, stage: str, signed: list[Any], rep_starts: np.ndar
         table = submit(f"{stage}-usable", _usable_table, table,
                        *[submit(f"{stage}-count", _held_count, settings, signed[p], int(rep_starts[p]), table, m,
                                 key=(p,)) for p in range(P)])
-    split = [submit(f"{stage}-split", _contain_split, settings, signed[p], int(rep_starts[p]), wide, m, table,
-                    asked[p], key=(p,)) for p in range(P)]
+    at = [submit(f"{stage}-slots", _query_slots, m, table, asked[p], key=(p,)) for p in range(P)]
+    split = [submit(f"{stage}-split", _contain_split, settings, signed[p], int(rep_starts[p]), wide, m, table, at[p],
+                    key=(p,)) for p in range(P)]
     found = run.shuffle(stage, split, getitem, range(wide), _contain_reduce)
-    return [submit(stage, _contain_pairs, settings, m, int(rep_starts[p]), int(rep_starts[p + 1] - rep_starts[p]),
-                   table, asked[p], *[submit(f"{stage}-answer", getitem, found[r], p, key=(p, r)) for r in range(wide)],
-                   key=(p,))
+    return [submit(stage, _contain_pairs, settings, int(rep_starts[p]), int(rep_starts[p + 1] - rep_starts[p]),
+                   table, asked[p], at[p],
+                   *[submit(f"{stage}-answer", getitem, found[r], p, key=(p, r)) for r in range(wide)], key=(p,))
             for p in range(P)]
 
 

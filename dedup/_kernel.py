@@ -323,8 +323,7 @@ def sampled_hashes(texts: Sequence[str], shingle_size: int, bitmap: np.ndarray, 
     """Each text's character n-gram hashes whose top bits are set in *bitmap* (``_arrays.top_bits_bitmap``),
     shifted right by *shift*, distinct and ascending, laid end to end, and how many each text has:
     ``(values, counts)``. A sample of the shingles that depends on the shingle only (the same in
-    every text that holds it): a fixed rate, or the hashes that some text asks about. Compiled
-    kernels only.
+    every text that holds it), at a fixed rate: the persistent index's. Compiled kernels only.
 
     >>> _load()
     >>> every = np.full(2, 255, np.uint8)  # a 16-bit bitmap of every prefix
