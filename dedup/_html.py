@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from ._documents import covered, repeats_from_spans
+from ._errors import InputError
 from ._normalize import Normalizer
 from ._output import atomic_write
 from ._read import decode
+from ._report import SCHEMA_VERSION
 from ._settings import Settings, SettingsError
 from ._spans import aligned_spans
 
@@ -648,8 +650,8 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
     the length the report recorded is an error (``ValueError``): its offsets would point
     at the wrong text.
     """
-    report = json.loads(Path(report_path).read_text("utf-8"))
-    documents = report.get("documents") or []
+    report = _saved_report(Path(report_path))
+    documents = report["documents"]
     if isinstance(corpus, Mapping):
         texts = {d["id"]: corpus[d["id"]] for d in documents if d["id"] in corpus}
         missing = [d["id"] for d in documents if d["id"] not in corpus]
@@ -670,6 +672,25 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
             raise ValueError(f"{d['id']}: has {len(texts[d['id']])} characters, the report says {d['chars']}; "
                              f"the file changed since the report was made")
     atomic_write(Path(html_path), render_html(html_payload(report, texts, top=top)).encode("utf-8"))
+
+
+def _saved_report(path: Path) -> dict[str, Any]:
+    """The ``--json`` report saved at *path*; ``InputError`` (exit 2) naming the file when it is not valid JSON or not
+    such a report (of this schema)."""
+    try:
+        report = json.loads(path.read_text("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a dedup --json report (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not a dedup --json report (not valid JSON: {exc})") from None
+    needed = ("version", "config", "summary", "documents", "pairs", "clusters")
+    if not isinstance(report, dict) or any(key not in report for key in needed):
+        raise InputError(f"{path}: not a dedup --json report (it lacks {', '.join(needed)}); "
+                         f"make one with: dedup CORPUS --json REPORT")
+    if report["version"] != SCHEMA_VERSION:
+        raise InputError(f"{path}: a report of schema version {report['version']!r}, this dedup reads "
+                         f"{SCHEMA_VERSION}; make it again with: dedup CORPUS --json REPORT")
+    return report
 
 
 def _input_folder(report: Mapping[str, Any], report_path: Path, corpus: str | Path | None) -> Path:

@@ -420,11 +420,21 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """The file *path*, to write in the block: written to a temporary file beside it, synced, and renamed into
     place when the block ends, so readers never see half a file (``atomic_write`` streamed: an output as large
     as the corpus never sits in memory). Left by an exception, the temporary file is removed and *path* is as
-    it was; an ``OSError`` becomes ``OutputError`` naming *path*.
+    it was; an ``OSError`` becomes ``OutputError`` naming *path*. A symbolic link is followed (the file it
+    names is replaced, the link stays); a path that is not a regular file (``/dev/null``, a named pipe, a
+    terminal) is written to in place, as ``open`` would: a rename would put a file where the device was.
     """
     path = Path(path)
     tmp = None
     try:
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        if path.exists() and not path.is_file():
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file")
+            with open(path, "wb") as stream:
+                yield stream
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode a plain open() would

@@ -45,6 +45,31 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     assert all(p["a"]["index"] == 0 for p in by_doc["pairs"])
 
 
+def test_outputs_go_through_links_pipes_and_refuse_folders(seeds, tmp_path, capsys):
+    # A link is followed (the file it names is written, the link stays); a named pipe is written to in place,
+    # as open() would (a rename would leave a file where the pipe was and its reader with nothing); a folder
+    # is an error that names it.
+    import os
+    import threading
+
+    assert main([str(seeds), "--json", str(tmp_path / "want.json"), "--quiet"]) == 0
+    want = (tmp_path / "want.json").read_bytes()
+    (tmp_path / "link.json").symlink_to("named.json")
+    assert main([str(seeds), "--json", str(tmp_path / "link.json"), "--quiet"]) == 0
+    assert (tmp_path / "link.json").is_symlink() and (tmp_path / "named.json").read_bytes() == want
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    assert main([str(seeds), "--json", str(pipe), "--quiet"]) == 0
+    reader.join(30)
+    assert got == [want] and pipe.is_fifo()
+    (tmp_path / "folder").mkdir()
+    assert main([str(seeds), "--json", str(tmp_path / "folder"), "--quiet"]) == 3
+    assert "folder: cannot write (is a folder, not a file)" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("scope,key", [("corpus", "cross_file"), ("document", "within_file")])
 def test_clean_folder_and_restore(seeds, tmp_path, scope, key):
     source = tmp_path / "in"

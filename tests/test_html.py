@@ -202,6 +202,15 @@ def test_from_saved_report_reads_the_texts_again(seeds, tmp_path):
     (changed / DOUBLED).write_text(texts[DOUBLED] + "多", "utf-8")
     with pytest.raises(ValueError, match=DOUBLED):
         write_html_from_report(saved, tmp_path / "stale.html", corpus=changed)
+    # Not a report: an error naming the file, and no page written.
+    from dedup._errors import InputError
+
+    for name, content in (("empty.json", "{}"), ("lines.jsonl", '{"a": 1}\n{"b": 2}\n'), ("list.json", "[]"),
+                          ("future.json", json.dumps({**report, "version": 99}))):
+        (tmp_path / name).write_text(content, "utf-8")
+        with pytest.raises(InputError, match=name.replace(".", r"\.")):
+            write_html_from_report(tmp_path / name, tmp_path / "none.html", corpus=SEEDS)
+    assert not (tmp_path / "none.html").exists()
 
 
 # ------------------------------------------------------------------------------ in Chromium
