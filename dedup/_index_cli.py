@@ -8,7 +8,9 @@ can switch from scanning a whole corpus to adding it piece by piece.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -91,8 +93,20 @@ def _reading(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _add(args: argparse.Namespace) -> int:
-    with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
-        return _report(index.add(args.input, **_reading(args)), args)
+    # An add that fails leaves no index it made: one left behind would fix its settings, and the next add
+    # with other settings would be refused.
+    made = not os.path.lexists(args.db)
+    try:
+        with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
+            added = index.add(args.input, **_reading(args))
+            _check_read(added, args)
+    except BaseException:
+        if made:
+            for path in (str(args.db), *(f"{args.db}{suffix}" for suffix in ("-journal", "-wal", "-shm"))):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        raise
+    return _report(added, args)  # the add is done: a report cut short (a closed pipe) leaves it
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -100,11 +114,18 @@ def _query(args: argparse.Namespace) -> int:
         return _report(index.query(args.input, **_reading(args)), args)
 
 
+def _check_read(result: Result, args: argparse.Namespace) -> None:
+    """Refuse (exit 2) a result whose every document failed to be read."""
+    if not result.documents and result.errors:
+        for error in result.errors:
+            print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
+        raise InputError(f"{args.input}: no text to work on (none could be read)")
+
+
 def _report(result: Result, args: argparse.Namespace) -> int:
+    _check_read(result, args)
     for error in result.errors:
         print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
-    if not result.documents and result.errors:
-        raise InputError(f"{args.input}: no text to work on (none could be read)")
     if args.json:
         _write(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.input)))
     if not args.quiet and args.json != "-":
@@ -134,7 +155,8 @@ def _stats(args: argparse.Namespace) -> int:
         return OK
     print(f"{stats.path}: {stats.documents} documents, {stats.passages} passages, {stats.groups} distinct texts "
           f"({stats.banded} compared by MinHash), {stats.links} verified links, {stats.batches} adds; "
-          f"{stats.bytes / 2**20:.1f} MiB on disk ({stats.bytes / max(stats.passages, 1):.0f} bytes a passage"
+          f"{stats.bytes / 2**20:.1f} MiB on disk"
+          f"{f' ({stats.bytes / stats.passages:.0f} bytes a passage' if stats.passages else ' (empty'}"
           f"{', texts kept' if stats.keep_text else ''}); schema {stats.schema}")
     return OK
 

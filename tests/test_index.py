@@ -424,6 +424,17 @@ def test_command_line(tmp_path, capsys):
     assert main(["index", "vacuum", db]) == 0
     assert main(["index", "stats", str(tmp_path / "none.db")]) == 2
     assert "no such index" in capsys.readouterr().err
+    # An add that fails leaves no index it made (its settings would be fixed for the next add); an index that
+    # was there stays.
+    fresh = tmp_path / "fresh.db"
+    assert main(["index", "add", str(fresh), str(tmp_path / "nowhere")]) == 2
+    (tmp_path / "bad.jsonl").write_bytes(b"\xff not json\n")
+    assert main(["index", "add", str(fresh), str(tmp_path / "bad.jsonl")]) == 2
+    assert not list(tmp_path.glob("fresh.db*"))
+    assert main(["index", "add", str(fresh), str(first), "--threshold", "0.7", "--quiet"]) == 0
+    assert main(["index", "add", str(fresh), str(tmp_path / "nowhere")]) == 2
+    assert main(["index", "stats", str(fresh), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == 1
 
 
 def test_texts_stay_right_when_blocks_fill_up_empty_and_fill_again(tmp_path):
