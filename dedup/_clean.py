@@ -106,7 +106,9 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
     is removed when it forms a pair of the given *level* with a passage already kept
     (within the same document for ``scope="document"``); otherwise it is kept. So every
     removed passage is directly, verifiably similar to a passage that stays; chains
-    of pairs never remove text. For ``contained`` pairs only the contained side goes.
+    of pairs never remove text. For ``contained`` pairs only the contained side goes. With the
+    setting ``boilerplate="remove"`` the passages flagged as boilerplate go too, so they are never
+    the kept side: a passage whose only matches are boilerplate stays.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
@@ -127,7 +129,9 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
         if not is_contained[row] or not inner_is_a[row]:
             partners.setdefault(b, []).append((a, row))
     rank = result.keep_rank
-    removed: set[int] = set()
+    # Passages that go whatever this plan says: boilerplate, when it is removed.
+    removed: set[int] = set(np.flatnonzero(result.boilerplate).tolist()) \
+        if result.settings.boilerplate == "remove" else set()
     plan: list[tuple[int, int, int]] = []
     for i in sorted(partners, key=lambda k: int(rank[k])):
         match = [(other, row) for other, row in partners[i] if rank[other] < rank[i] and other not in removed]
@@ -164,7 +168,7 @@ def clean(corpus: Corpus | Result, settings: Settings | None = None, *, level: L
     removed = [_removal(result, i, k, cut_start, cut_end, similarity, kind)
                for i, k, similarity, kind, cut_start, cut_end in cuts]
     if level == "span":
-        removed += _span_cuts(result, {cut[0] for cut in cuts}, scope)
+        removed += _span_cuts(result, {cut[0]: cut[1] for cut in cuts}, scope)
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
         by_doc.setdefault(r.doc, []).append(r)
@@ -207,9 +211,22 @@ def _removal(result: Result, i: int, k: int | None, cut_start: int, cut_end: int
                    kept, similarity, kind, document.encoding)
 
 
-def _span_cuts(result: Result, gone: set[int], scope: str) -> list[Removal]:
-    """Cut, from each surviving passage, the spans that repeat a contained passage kept before it."""
+def _span_cuts(result: Result, gone: dict[int, int | None], scope: str) -> list[Removal]:
+    """Cut, from each surviving passage, the spans that repeat a contained passage kept before it. *gone*: the
+    passages removed whole, each with the passage kept in its place (None for boilerplate). A contained
+    passage that is itself removed names the passage its text stays in; one removed as boilerplate, whose
+    text stays nowhere, cuts nothing."""
     from ._documents import pair_spans
+
+    def staying(i: int) -> int | None:
+        seen = set()
+        while i in gone and i not in seen:
+            seen.add(i)
+            k = gone[i]
+            if k is None:
+                return None
+            i = k
+        return None if i in gone else i
 
     rank, passages = result.keep_rank, result.passages
     inner_sides = result.inner_is_a()
@@ -222,9 +239,12 @@ def _span_cuts(result: Result, gone: set[int], scope: str) -> list[Removal]:
         inner, outer = (a, b) if inner_is_a else (b, a)
         if outer in gone or rank[inner] > rank[outer]:
             continue
+        source = staying(inner)  # the README's rule: a removal names a passage that stays
+        if source is None:
+            continue
         for s in pair_spans(result, row):
             start, end = (s.b_start, s.b_end) if inner_is_a else (s.a_start, s.a_end)
-            cuts.setdefault(outer, []).append((start, end, inner, row))
+            cuts.setdefault(outer, []).append((start, end, source, row))
     out = []
     for outer, spans in cuts.items():
         merged: list[list[int]] = []

@@ -230,11 +230,13 @@ def test_html_report_from_a_scan_and_from_a_saved_report(seeds, tmp_path):
 
 
 def test_report_and_restore_exit_codes(tmp_path, capsys):
-    # A missing input exits 2, a bad one 1, each with its message.
+    # A missing input exits 2, and so does one that is not a report (no input could be read), each with its
+    # message.
     assert main(["report", str(tmp_path / "none.json"), "--html", str(tmp_path / "r.html")]) == 2
     assert "none.json" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text('{"a": 1}', "utf-8")
-    assert main(["report", str(tmp_path / "bad.json"), "--html", str(tmp_path / "r.html")]) == 1
+    assert main(["report", str(tmp_path / "bad.json"), "--html", str(tmp_path / "r.html")]) == 2
+    assert "bad.json: not a dedup --json report" in capsys.readouterr().err
     assert main(["restore", str(tmp_path / "none"), "--out", str(tmp_path / "back")]) == 2
     assert "no such folder" in capsys.readouterr().err
 
