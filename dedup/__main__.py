@@ -28,10 +28,11 @@ from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
-from ._output import atomic_file, check_outside, restore_folder, write_cleaned
+from ._output import TABLES_FORMAT, atomic_file, check_outside, manifest_format, restore_folder, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
+    COMPRESSED_SUFFIXES,
     table_files,
     write_annotated,
     write_cleaned_tabular,
@@ -349,7 +350,13 @@ def _report(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     with exit_codes(args.out, missing_is_input=True):  # 4: IntegrityError, the folder does not check out
         written = restore_folder(args.cleaned, args.out, args.force)
-    print(f"restored {written} files into {args.out}")
+    # Tables are written again from their rows: a compressed one is compressed anew (files of a text folder
+    # that are not text, compressed or not, are copied as they are).
+    compressed = sorted(path.name for path in Path(args.out).rglob("*") if path.suffix in COMPRESSED_SUFFIXES) \
+        if manifest_format(args.cleaned) == TABLES_FORMAT else []
+    print(f"restored {written} files into {args.out}" + (
+        f" ({len(compressed)} compressed, e.g. {compressed[0]}: their content byte for byte, compressed again, so "
+        f"the compressed bytes may differ)" if compressed else ""))
     return OK
 
 

@@ -69,9 +69,23 @@ from ._output import (
 from ._read import Document, ReadError, _reason, folder_root, read_file
 
 __all__ = [
-    "BATCH_ROWS", "PassageLinks", "TableFormat", "TableSet", "passage_links",
-    "read_objects", "read_path", "read_text_file", "restore_tabular", "row_annotations", "table_files",
-    "table_format", "warn_if_jsonl", "write_annotated", "write_cleaned_tabular", "write_table",
+    "BATCH_ROWS",
+    "COMPRESSED_SUFFIXES",
+    "PassageLinks",
+    "TableFormat",
+    "TableSet",
+    "passage_links",
+    "read_objects",
+    "read_path",
+    "read_text_file",
+    "restore_tabular",
+    "row_annotations",
+    "table_files",
+    "table_format",
+    "warn_if_jsonl",
+    "write_annotated",
+    "write_cleaned_tabular",
+    "write_table",
 ]
 
 # Rows per record batch: a batch of long documents is a few tens of MB at most.
@@ -83,6 +97,7 @@ INPUT = "<input>"  # the "path" of error entries for data in memory
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
             ".parquet": "parquet", ".pq": "parquet"}
 _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+COMPRESSED_SUFFIXES = frozenset(_COMPRESSIONS)
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\x28\xb5\x2f\xfd", "zstd"))
 _DEDUP_FIELDS = ("dedup_cluster", "dedup_keep", "dedup_duplicate_of", "dedup_kind", "dedup_similarity")
 _PASSAGES_FIELD = "dedup_passages"

@@ -449,6 +449,20 @@ def test_annotated_jsonl_keeps_each_rows_bytes(tmp_path):
     assert json.loads(lines[2])["dedup_duplicate_of"] == 1.5
 
 
+def test_restore_says_a_compressed_table_is_compressed_again(tmp_path, capsys):
+    # gzip's header holds a time: the restored file's content is the original's, its container need not be.
+    from dedup.__main__ import main
+
+    (tmp_path / "in").mkdir()
+    source = tmp_path / "in" / "c.jsonl.gz"
+    source.write_bytes(gzip.compress(_jsonl(ROWS), mtime=1234567890))
+    assert main([str(source), "--clean", str(tmp_path / "out"), "--quiet"]) == 0
+    assert main(["restore", str(tmp_path / "out"), "--out", str(tmp_path / "back")]) == 0
+    said = capsys.readouterr().out
+    assert "(1 compressed, e.g. c.jsonl.gz: their content byte for byte, compressed again" in said
+    assert gzip.decompress((tmp_path / "back" / "c.jsonl.gz").read_bytes()) == gzip.decompress(source.read_bytes())
+
+
 @pytest.mark.parametrize("unit", ["document", "paragraph"])
 @pytest.mark.parametrize("name", FORMATS)
 def test_clean_and_restore_round_trip(tmp_path, name, unit):
