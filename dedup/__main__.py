@@ -291,6 +291,19 @@ def _warnings_printed() -> Iterator[None]:
                 print(f"dedup: warning: {warning.message}", file=sys.stderr)
 
 
+# Read errors printed one a line; past this many, a count (a table in the wrong encoding fails every row).
+SHOWN_ERRORS = 20
+
+
+def print_read_errors(errors: Sequence[Any]) -> None:
+    """Print each read error (``ReadError``) on stderr, at most ``SHOWN_ERRORS`` of them, then how many more."""
+    for error in errors[:SHOWN_ERRORS]:
+        print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
+    if len(errors) > SHOWN_ERRORS:
+        print(f"dedup: ... and {len(errors) - SHOWN_ERRORS:,} more read errors (--json lists every one)",
+              file=sys.stderr)
+
+
 def _scan(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = not args.quiet and sys.stderr.isatty()
@@ -298,8 +311,7 @@ def _scan(args: argparse.Namespace) -> int:
         cleaned = clean(args.input, settings, level=args.level, scope=args.scope, progress=progress,
                         engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
     result = cleaned.result
-    for error in result.errors:
-        print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
+    print_read_errors(result.errors)
     if not result.documents:
         why = "none could be read" if result.errors else f"no files match {' '.join(args.include or ['*.txt'])}"
         raise InputError(f"{args.input}: no text to work on ({why})")

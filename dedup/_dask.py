@@ -909,12 +909,13 @@ def _listing(corpus: Any, include: Any, encoding: str | None) -> TableSet | _Fol
     """What the workers can read: the table files of a table or folder of shards (``table_files``), or
     the files of a folder of text files (``list_folder``); None for any other corpus (a text file,
     data in memory). Only names are read here."""
-    from ._tabular import table_files
+    from ._tabular import check_table_encoding, table_files
 
     if not isinstance(corpus, (str, os.PathLike)):
         return None
     tables = table_files(corpus, include)
     if tables is not None:
+        check_table_encoding(encoding)
         return tables
     if not Path(corpus).is_dir():
         return None

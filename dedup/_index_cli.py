@@ -86,6 +86,12 @@ def _settings_given(args: argparse.Namespace) -> Any:
     return _settings(args) if given else None
 
 
+def _print_errors(errors: Any) -> None:
+    from .__main__ import print_read_errors  # the scan's way of showing them
+
+    print_read_errors(errors)
+
+
 def _reading(args: argparse.Namespace) -> dict[str, Any]:
     from .__main__ import _reading  # how the scan reads its input, from one source
 
@@ -117,15 +123,13 @@ def _query(args: argparse.Namespace) -> int:
 def _check_read(result: Result, args: argparse.Namespace) -> None:
     """Refuse (exit 2) a result whose every document failed to be read."""
     if not result.documents and result.errors:
-        for error in result.errors:
-            print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
+        _print_errors(result.errors)
         raise InputError(f"{args.input}: no text to work on (none could be read)")
 
 
 def _report(result: Result, args: argparse.Namespace) -> int:
     _check_read(result, args)
-    for error in result.errors:
-        print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
+    _print_errors(result.errors)
     if args.json:
         _write(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.input)))
     if not args.quiet and args.json != "-":

@@ -494,11 +494,12 @@ def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | I
     >>> [(d.id, d.key, d.row) for d in docs], [e.error for e in errors]
     ([('9', 9, 0), ('b', 'b', 2)], ['row 1 (id 10): text is null, not a string'])
     """
-    from ._tabular import read_objects, read_path, read_text_file, table_files, warn_if_jsonl
+    from ._tabular import check_table_encoding, read_objects, read_path, read_text_file, table_files, warn_if_jsonl
 
     if isinstance(corpus, (str, os.PathLike)):
         tables = table_files(corpus, include)
         if tables is not None:
+            check_table_encoding(encoding)
             return _collect(read_path(tables.files, text_field, id_field, progress), tables.errors, tables.skipped)
         if Path(corpus).is_file():
             return _collect(read_text_file(Path(corpus), encoding))

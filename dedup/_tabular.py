@@ -66,7 +66,7 @@ from ._output import (
     record_problem,
     restore_target,
 )
-from ._read import Document, ReadError, _reason, folder_root, read_file
+from ._read import Document, ReadError, _codec, _reason, folder_root, read_file
 
 __all__ = [
     "BATCH_ROWS",
@@ -168,6 +168,21 @@ class TableSet:
     files: list[tuple[str, Path, TableFormat]]
     errors: list[ReadError] = dataclasses.field(default_factory=list)
     skipped: list[str] = dataclasses.field(default_factory=list)
+
+
+def check_table_encoding(encoding: str | None) -> None:
+    """Refuse (``UsageError``) an *encoding* other than UTF-8 for a table: JSON Lines, CSV and Parquet are read as
+    UTF-8, and a table given another encoding would be read as rows that are all errors.
+
+    >>> check_table_encoding("utf8")
+    >>> check_table_encoding("gb18030")
+    Traceback (most recent call last):
+    ...
+    dedup._errors.UsageError: --encoding gb18030 applies to text files; tables (JSON Lines, CSV, Parquet) are read as UTF-8: convert the table first, e.g. iconv -f gb18030 -t UTF-8
+    """
+    if encoding is not None and _codec(encoding) not in ("utf-8", "utf-8-sig"):
+        raise UsageError(f"--encoding {encoding} applies to text files; tables (JSON Lines, CSV, Parquet) are read "
+                         f"as UTF-8: convert the table first, e.g. iconv -f {encoding} -t UTF-8")
 
 
 def table_files(corpus: str | os.PathLike[str], include: str | Iterable[str] | None = None) -> TableSet | None:

@@ -449,6 +449,21 @@ def test_annotated_jsonl_keeps_each_rows_bytes(tmp_path):
     assert json.loads(lines[2])["dedup_duplicate_of"] == 1.5
 
 
+def test_a_table_in_another_encoding_is_refused_and_its_errors_counted(tmp_path, capsys):
+    # --encoding is for text files: given for a table it is refused, not ignored; without it, a table in
+    # GB18030 fails row by row, and the command shows the first errors and how many more.
+    from dedup.__main__ import SHOWN_ERRORS, main
+
+    source = tmp_path / "gb.jsonl"
+    source.write_bytes(_jsonl([{"id": i, "text": f"{A}{i}"} for i in range(SHOWN_ERRORS + 5)]).decode().encode("gb18030"))
+    assert main([str(source), "--encoding", "gb18030", "--quiet"]) == 1
+    assert "--encoding gb18030 applies to text files" in capsys.readouterr().err
+    assert main([str(source), "--encoding", "utf-8", "--quiet"]) == 2
+    said = capsys.readouterr().err.splitlines()
+    assert len([line for line in said if line.endswith("not UTF-8")]) == SHOWN_ERRORS
+    assert "dedup: ... and 5 more read errors (--json lists every one)" in said
+
+
 def test_restore_says_a_compressed_table_is_compressed_again(tmp_path, capsys):
     # gzip's header holds a time: the restored file's content is the original's, its container need not be.
     from dedup.__main__ import main
