@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = engine.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: the Dask scheduler to run on, "
                        "e.g. tcp://10.0.0.5:8786 (default: start a local cluster for the run)")
-    where.add_argument("--workers", metavar="N", type=int,
+    where.add_argument("--workers", metavar="N", type=_worker_count,
                        help="with --engine dask and no --scheduler: worker processes of the local cluster "
                             "(default: one a core)")
     _add_settings_options(scan)
@@ -295,6 +295,13 @@ def _warnings_printed() -> Iterator[None]:
 SHOWN_ERRORS = 20
 
 
+def _worker_count(value: str) -> int:
+    """``--workers``: a whole number of worker processes, at least one."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of worker processes, 1 or more, not {value!r}")
+    return int(value)
+
+
 def print_read_errors(errors: Sequence[Any]) -> None:
     """Print each read error (``ReadError``) on stderr, at most ``SHOWN_ERRORS`` of them, then how many more."""
     for error in errors[:SHOWN_ERRORS]:
@@ -337,7 +344,7 @@ def _scan(args: argparse.Namespace) -> int:
         if args.html is not None:
             write_html(result, args.html, source=str(args.input))
     if not args.quiet and args.json != "-":
-        write_text_report(cleaned, sys.stdout)
+        write_text_report(cleaned, sys.stdout, written_to=args.clean)
     return OK
 
 

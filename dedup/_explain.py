@@ -80,6 +80,8 @@ def explain(result: Result, i: int, j: int) -> Explanation:
     """Explain the pair of global passage positions *i* and *j* of *result*."""
     i, j = min(i, j), max(i, j)
     a, b = result.passages[i], result.passages[j]
+    if i == j:
+        raise ValueError(f"a and b are the same passage ({a.doc}:{a.line}): name two passages")
     norms = [result.normalizer(a.text), result.normalizer(b.text)]
     batch = result.shingler(norms)
     found = overlap(batch, np.array([[0, 1]]))

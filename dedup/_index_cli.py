@@ -166,6 +166,9 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.table and args.table != "-" and not args.table.endswith((".jsonl", ".ndjson")):
+        raise UsageError(f"--table {args.table}: the index's passage table is JSON Lines; name it *.jsonl "
+                         f"(or '-' for stdout)")
     with Index(args.db, create=False) as index:
         result = index.export()
     if args.json:

@@ -155,14 +155,19 @@ def write_json(result: Result, out: TextIO, spans: bool = False, all_pairs: bool
     out.write("\n")
 
 
-def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50) -> None:
-    """Summary line, then clusters largest first: each member as ``file:line``, similarity, snippet."""
+def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50, written_to: str | None = None,
+                      max_errors: int = 20) -> None:
+    """Summary line, then clusters largest first: each member as ``file:line``, similarity, snippet; then
+    boilerplate, documents that repeat themselves or each other, and the first *max_errors* read errors.
+    *written_to*: where the cleaned copy went (the summary then says the passages were removed, not that
+    they would be)."""
     result = cleaned.result
     total = sum(len(d.text) for d in result.documents)
     share = cleaned.chars_removed / total if total else 0.0
-    out.write(f"{len(result.documents)} documents, {len(result.passages)} passages, "
-              f"{len(result.clusters)} clusters (and {len(result.boilerplate_clusters)} of boilerplate), "
-              f"{len(cleaned.removed)} passages would be removed ({share:.1%} of characters)\n")
+    fate = f"removed into {written_to}" if written_to else "would be removed"
+    out.write(f"{_counted(len(result.documents), 'document')}, {_counted(len(result.passages), 'passage')}, "
+              f"{_counted(len(result.clusters), 'cluster')} (and {len(result.boilerplate_clusters)} of boilerplate), "
+              f"{_counted(len(cleaned.removed), 'passage')} {fate} ({share:.1%} of characters)\n")
     assignment = result.assignment
     for n, (cluster, members) in enumerate(zip(result.clusters, result.cluster_members()), start=1):
         if n > max_clusters:
@@ -175,12 +180,23 @@ def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50) -> 
             out.write(f"  {mark:>4}  {passage.doc}:{passage.line}  {_snippet(passage.text)}\n")
     _write_boilerplate(result, out)
     _write_documents(result, out)
-    for error in result.errors:
+    for error in result.errors[:max_errors]:
         out.write(f"error: {error.path}: {error.error}\n")
+    if len(result.errors) > max_errors:
+        out.write(f"... {len(result.errors) - max_errors} more errors (see --json)\n")
     if result.skipped:
         shown = ", ".join(result.skipped[:10]) + (f", ... ({len(result.skipped) - 10} more)" if len(result.skipped) > 10
                                                    else "")
         out.write(f"skipped (no --include pattern matches; --clean copies them unchanged): {shown}\n")
+
+
+def _counted(count: int, noun: str) -> str:
+    """*count* and *noun*, plural unless one.
+
+    >>> _counted(1, "cluster"), _counted(3, "cluster")
+    ('1 cluster', '3 clusters')
+    """
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _write_boilerplate(result: Result, out: TextIO, most: int = 12) -> None:

@@ -22,6 +22,13 @@ def test_report_on_seeds(seeds, capsys):
     assert "2017-report-doubled.txt:" in out and "kept" in out
 
 
+
+def test_report_says_where_the_cleaned_copy_went(seeds, tmp_path, capsys):
+    assert main([str(seeds), "--clean", str(tmp_path / "out")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(f"42 passages removed into {tmp_path / 'out'} (26.5% of characters)")
+
+
 def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     target = tmp_path / "report.json"
     assert main([str(seeds), "--json", str(target), "--quiet"]) == 0

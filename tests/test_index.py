@@ -416,6 +416,8 @@ def test_command_line(tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["doc"], r["kept"], r["cluster"]["doc"]) for r in rows] == [
         ("a.txt", True, "a.txt"), ("a.txt", True, "a.txt"), ("b.txt", False, "a.txt")]
+    assert main(["index", "export", db, "--table", str(tmp_path / "rows.csv")]) == 1  # JSON Lines in a .csv: no
+    assert "name it *.jsonl" in capsys.readouterr().err and not (tmp_path / "rows.csv").exists()
     assert main(["index", "check", db]) == 0
     assert main(["index", "add", db, str(second), "--threshold", "0.7"]) == 1
     assert "threshold=0.7 (the index has 0.5)" in capsys.readouterr().err

@@ -82,6 +82,9 @@ def test_explain_command_marks_shared_spans(seeds, capsys):
     assert "reported as contained" in out and "[[" in out and "]]" in out
     assert "[5882, 5984)" in out
     assert main(["explain", str(seeds), f"{DOUBLED}:2", "nope.txt:1"]) == 1
+    capsys.readouterr()
+    assert main(["explain", str(seeds), f"{DOUBLED}:79", f"{DOUBLED}:79"]) == 1
+    assert "the same passage" in capsys.readouterr().err
 
 
 def test_explain_marks_a_reported_pair_as_the_report_does():
