@@ -20,7 +20,7 @@ from ._result import Kind, Result
 from ._spans import Prepared, Span, align_pairs, prepare, to_spans
 
 __all__ = ["DocumentOverlap", "PairSpans", "Repeat", "covered", "document_overlaps", "pair_spans", "repeat_share",
-           "repeats_from_spans", "self_repeats"]
+           "repeated_paragraphs", "repeats_from_spans", "self_repeats"]
 
 # Rows aligned together when one is asked for (about this many characters of passages, at most so many rows).
 _AHEAD_CHARS, _AHEAD_ROWS = 1 << 20, 1 << 12
@@ -154,10 +154,17 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
                  limit: int | None = None) -> dict[str, list[Repeat]]:
     """For each document that repeats itself, its repeats (the later copy of each pair), in order.
 
+    At ``unit="document"`` a document is one passage, with no pair inside it: its repeats are then its
+    paragraphs that repeat an earlier one of it exactly, after normalisation (``repeated_paragraphs``).
     With *limit*, only the *limit* documents with the largest ``repeat_share`` (ties: in
     corpus order), found by aligning only the documents whose passages could reach them.
     Documents keep corpus order in the answer.
     """
+    if result.settings.unit == "document":  # no pairs within a document: its repeated paragraphs instead
+        repeated = repeated_paragraphs(result)
+        by_share = sorted(repeated, key=lambda doc: (-repeat_share(result, repeated[doc]), doc))
+        kept = set(by_share if limit is None else by_share[:limit])
+        return {doc: repeated[doc] for doc in sorted(kept, key=_document_positions(result).__getitem__)}
     spans = PairSpans(result) if spans is None else spans
     p = result.passages
     same = np.flatnonzero(p.doc_pos[result.pair_index[:, 0]] == p.doc_pos[result.pair_index[:, 1]])
@@ -180,6 +187,43 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
     chosen = _best(sorted(by_doc), bound, share, lambda doc: doc, limit,
                    lambda docs: spans.rows(row for doc in docs for row in by_doc[doc]))
     return {result.documents[doc].id: found[doc] for doc in sorted(chosen)}
+
+
+def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
+    """For each document with any, its paragraphs (lines, ``min_chars`` or longer once normalised) whose normal
+    form equals an earlier paragraph's of the same document, each with the first such paragraph as its
+    source (kind ``exact``): a document pasted twice into itself, a section repeated, found in one pass of
+    hashing, whatever the result's unit.
+
+    >>> import dedup
+    >>> r = dedup.find_duplicates([("d", "第一段，足够长的文字。\\n第二段，不同的内容。\\n第一段,足够长的文字。\\n")],
+    ...                           unit="document")
+    >>> repeated_paragraphs(r)
+    {'d': [Repeat(doc='d', start=23, end=34, source_start=0, source_end=11, kind='exact')]}
+    """
+    from ._normalize import normalize_passages
+    from ._segment import segment
+
+    settings = result.settings
+    paragraphs = segment(result.documents, "paragraph", settings.repair_breaks)
+    norms = normalize_passages(settings, paragraphs)
+    long_enough = np.fromiter(map(len, norms), np.int64, len(norms)) >= settings.min_chars
+    keys = np.fromiter(map(hash, norms), np.int64, len(norms))
+    # Equal paragraphs of one document together, in text order: each repeats the first of its run.
+    order = np.lexsort((np.arange(len(norms)), keys, paragraphs.doc_pos))
+    order = order[long_enough[order]]
+    doc, key = paragraphs.doc_pos[order], keys[order]
+    later = np.flatnonzero((doc[1:] == doc[:-1]) & (key[1:] == key[:-1])) + 1
+    run_first = np.maximum.accumulate(np.where(np.concatenate(([True], (doc[1:] != doc[:-1]) | (key[1:] != key[:-1]))),
+                                               np.arange(len(order)), 0)) if len(order) else order
+    out: dict[str, list[Repeat]] = {}
+    for i, j in zip(order[later].tolist(), order[run_first[later]].tolist()):
+        if norms[i] != norms[j]:  # two texts of one hash: not a repeat
+            continue
+        doc_id = result.documents[int(paragraphs.doc_pos[i])].id
+        out.setdefault(doc_id, []).append(Repeat(doc_id, int(paragraphs.start[i]), int(paragraphs.end[i]),
+                                                 int(paragraphs.start[j]), int(paragraphs.end[j]), "exact"))
+    return {doc_id: sorted(reps, key=lambda r: r.start) for doc_id, reps in out.items()}
 
 
 def repeats_from_spans(doc: str, spans: Iterable[tuple[int, int, int, int, str]]) -> list[Repeat]:

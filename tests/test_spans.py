@@ -161,3 +161,39 @@ def test_limits_give_the_first_of_the_full_answers(docs, limit):
     order = [d.id for d in result.documents]
     top = sorted(repeats, key=lambda doc: (-repeat_share(result, repeats[doc]), order.index(doc)))[:limit]
     assert self_repeats(result, limit=limit) == {doc: repeats[doc] for doc in order if doc in top}
+
+
+def test_a_document_passed_whole_repeats_its_paragraphs(seeds):
+    # At unit="document" no pair lies inside a document: its repeated paragraphs are its repeats.
+    result = dedup.find_duplicates(seeds, unit="document")
+    repeats = self_repeats(result)
+    text = (seeds / DOUBLED).read_text("utf-8")
+    normal = result.normalizer
+    assert 0.4 < repeat_share(result, repeats[DOUBLED]) < 0.55
+    for r in repeats[DOUBLED]:
+        assert r.source_end <= r.start and normal(text[r.start:r.end]) == normal(text[r.source_start:r.source_end])
+    assert self_repeats(result, limit=1) == {DOUBLED: repeats[DOUBLED]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(SENTENCES[:3] + ["短句。", "全国工业和信息化工作会议在北京召开!"]), max_size=8),
+                min_size=1, max_size=4))
+def test_repeated_paragraphs_are_the_lines_seen_before_in_their_document(docs):
+    from dedup._documents import repeated_paragraphs
+
+    corpus = [(f"d{k}", "\n".join(lines)) for k, lines in enumerate(docs)]
+    result = dedup.find_duplicates(corpus, unit="document", min_chars=8)
+    normal = result.normalizer
+    want = {}
+    for doc, text in corpus:
+        first, offset = {}, 0
+        for line in text.split("\n"):
+            key = normal(line)
+            if len(key) >= 8 and key in first:
+                want.setdefault(doc, []).append((offset, offset + len(line), *first[key]))
+            first.setdefault(key, (offset, offset + len(line)))
+            offset += len(line) + 1
+    got = {doc: [(r.start, r.end, r.source_start, r.source_end) for r in reps]
+           for doc, reps in repeated_paragraphs(result).items()}
+    assert got == want
+
