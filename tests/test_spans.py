@@ -176,7 +176,7 @@ def test_a_document_passed_whole_repeats_its_paragraphs(seeds):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(SENTENCES[:3] + ["短句。", "全国工业和信息化工作会议在北京召开!"]), max_size=8),
+@given(st.lists(st.lists(st.sampled_from([*SENTENCES[:3], "短句。", "全国工业和信息化工作会议在北京召开!"]), max_size=8),
                 min_size=1, max_size=4))
 def test_repeated_paragraphs_are_the_lines_seen_before_in_their_document(docs):
     from dedup._documents import repeated_paragraphs
