@@ -168,7 +168,7 @@ def clean(corpus: Corpus | Result, settings: Settings | None = None, *, level: L
     removed = [_removal(result, i, k, cut_start, cut_end, similarity, kind)
                for i, k, similarity, kind, cut_start, cut_end in cuts]
     if level == "span":
-        removed += _span_cuts(result, {cut[0]: cut[1] for cut in cuts}, scope)
+        removed += _span_cuts(result, {cut[0]: (cut[1], cut[3]) for cut in cuts}, scope)
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
         by_doc.setdefault(r.doc, []).append(r)
@@ -211,22 +211,20 @@ def _removal(result: Result, i: int, k: int | None, cut_start: int, cut_end: int
                    kept, similarity, kind, document.encoding)
 
 
-def _span_cuts(result: Result, gone: dict[int, int | None], scope: str) -> list[Removal]:
+def _span_cuts(result: Result, gone: dict[int, tuple[int | None, str]], scope: str) -> list[Removal]:
     """Cut, from each surviving passage, the spans that repeat a contained passage kept before it. *gone*: the
-    passages removed whole, each with the passage kept in its place (None for boilerplate). A contained
-    passage that is itself removed names the passage its text stays in; one removed as boilerplate, whose
-    text stays nowhere, cuts nothing."""
+    passages removed whole, each with the passage kept in its place (None for boilerplate) and the kind. A
+    contained passage removed as an exact copy names the passage its text stays in; one removed otherwise
+    (a near copy, boilerplate) cuts nothing: the text cut would be in no passage checked against it."""
     from ._documents import pair_spans
 
     def staying(i: int) -> int | None:
-        seen = set()
-        while i in gone and i not in seen:
-            seen.add(i)
-            k = gone[i]
-            if k is None:
+        while i in gone:
+            kept, kind = gone[i]
+            if kept is None or kind != "exact":
                 return None
-            i = k
-        return None if i in gone else i
+            i = kept  # an exact copy's kept passage stays (plan_removals keeps no removed passage)
+        return i
 
     rank, passages = result.keep_rank, result.passages
     inner_sides = result.inner_is_a()
@@ -247,12 +245,14 @@ def _span_cuts(result: Result, gone: dict[int, int | None], scope: str) -> list[
             cuts.setdefault(outer, []).append((start, end, source, row))
     out = []
     for outer, spans in cuts.items():
+        # Spans of one source that meet are one cut; where spans of different sources overlap, the later one
+        # keeps only what the earlier does not cover, so that each cut is text of the passage it names.
         merged: list[list[int]] = []
         for start, end, inner, row in sorted(spans):
-            if merged and start <= merged[-1][1]:
+            if merged and start <= merged[-1][1] and inner == merged[-1][2]:
                 merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end, inner, row])
+            elif not merged or end > merged[-1][1]:
+                merged.append([max(start, merged[-1][1]) if merged else start, end, inner, row])
         for start, end, inner, row in merged:
             out.append(_removal(result, outer, inner, start, end, float(result.containment[row].max()), "span"))
     return out

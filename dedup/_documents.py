@@ -162,9 +162,10 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
     """
     if result.settings.unit == "document":  # no pairs within a document: its repeated paragraphs instead
         repeated = repeated_paragraphs(result)
-        by_share = sorted(repeated, key=lambda doc: (-repeat_share(result, repeated[doc]), doc))
+        position = _document_positions(result)
+        by_share = sorted(repeated, key=lambda doc: (-repeat_share(result, repeated[doc]), position[doc]))
         kept = set(by_share if limit is None else by_share[:limit])
-        return {doc: repeated[doc] for doc in sorted(kept, key=_document_positions(result).__getitem__)}
+        return {doc: repeated[doc] for doc in sorted(kept, key=position.__getitem__)}
     spans = PairSpans(result) if spans is None else spans
     p = result.passages
     same = np.flatnonzero(p.doc_pos[result.pair_index[:, 0]] == p.doc_pos[result.pair_index[:, 1]])
@@ -213,16 +214,19 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
     order = np.lexsort((np.arange(len(norms)), keys, paragraphs.doc_pos))
     order = order[long_enough[order]]
     doc, key = paragraphs.doc_pos[order], keys[order]
-    later = np.flatnonzero((doc[1:] == doc[:-1]) & (key[1:] == key[:-1])) + 1
-    run_first = np.maximum.accumulate(np.where(np.concatenate(([True], (doc[1:] != doc[:-1]) | (key[1:] != key[:-1]))),
-                                               np.arange(len(order)), 0)) if len(order) else order
+    starts = np.flatnonzero(np.concatenate(([True], (doc[1:] != doc[:-1]) | (key[1:] != key[:-1])))) \
+        if len(order) else order
+    sizes = np.diff(np.append(starts, len(order)))
     out: dict[str, list[Repeat]] = {}
-    for i, j in zip(order[later].tolist(), order[run_first[later]].tolist()):
-        if norms[i] != norms[j]:  # two texts of one hash: not a repeat
-            continue
-        doc_id = result.documents[int(paragraphs.doc_pos[i])].id
-        out.setdefault(doc_id, []).append(Repeat(doc_id, int(paragraphs.start[i]), int(paragraphs.end[i]),
-                                                 int(paragraphs.start[j]), int(paragraphs.end[j]), "exact"))
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):  # runs of one document and hash
+        first_of: dict[str, int] = {}  # each distinct text's first paragraph: two texts of one hash told apart
+        for i in order[start:start + size].tolist():
+            j = first_of.setdefault(norms[i], i)
+            if j == i:
+                continue
+            doc_id = result.documents[int(paragraphs.doc_pos[i])].id
+            out.setdefault(doc_id, []).append(Repeat(doc_id, int(paragraphs.start[i]), int(paragraphs.end[i]),
+                                                     int(paragraphs.start[j]), int(paragraphs.end[j]), "exact"))
     return {doc_id: sorted(reps, key=lambda r: r.start) for doc_id, reps in out.items()}
 
 

@@ -62,7 +62,7 @@ from ._arrays import distinct, first_of_runs, gather_ranges, ranks, top_bits_bit
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
 from ._contain import prefix_sample, required_hits, with_contained
-from ._errors import DedupError
+from ._errors import DedupError, InputError
 from ._exact import exact_groups, oversized, unique_pairs
 from ._find import Corpus
 from ._lsh import estimate, estimate_floor
@@ -396,10 +396,16 @@ class Index:
             if exists:
                 self._check_header()
                 stored = self._load_settings()
+                stored_keep = self._meta("keep_text") == "1"
+                differs = (settings is not None and settings != stored) or (keep_text is not None
+                                                                             and keep_text != stored_keep)
+                wanted_keep = stored_keep if keep_text is None else keep_text
+                if differs and not self.readonly and self._adopted(settings or stored, wanted_keep):
+                    stored, stored_keep = settings or stored, wanted_keep
                 if settings is not None and settings != stored:
                     raise SettingsError(self._difference(stored, settings))
                 self.settings = stored
-                self.keep_text = self._meta("keep_text") == "1"
+                self.keep_text = stored_keep
                 if keep_text is not None and keep_text != self.keep_text:
                     raise SettingsError(f"{self.path} was created with keep_text={self.keep_text}; it cannot change")
             else:
@@ -476,6 +482,25 @@ class Index:
             raise IndexFileError(f"{self.path}: corrupt index (no stored settings)")
         return Settings.from_dict(json.loads(raw))
 
+    def _adopted(self, settings: Settings, keep_text: bool) -> bool:
+        """Store *settings* and *keep_text* in place of the stored ones if nothing was ever added (an index whose
+        first add failed: its settings pin nothing yet); whether they were. One write transaction, so that an
+        add that another process is making is either seen whole or waited for."""
+        self._check_storable(settings)
+        con = self._con
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            empty = self._meta("batches") == "0" and con.execute("SELECT count(*) FROM docs").fetchone()[0] == 0
+            if empty:
+                con.executemany("UPDATE meta SET value = ? WHERE key = ?", [
+                    (json.dumps(settings.to_dict()), "settings"), ("1" if keep_text else "0", "keep_text")])
+            con.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise self._file_error(exc) from None
+        return empty
+
     def _difference(self, stored: Settings, given: Settings) -> str:
         a, b = stored.to_dict(), given.to_dict()
         changed = [f"{k}={b[k]!r} (the index has {a[k]!r})" for k in Settings.names() if a[k] != b[k]]
@@ -534,6 +559,10 @@ class Index:
         self._writable()
         # Read before the transaction: another writer waits for the index's work, not for the disk.
         scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
+        if not scan.documents and scan.errors:  # nothing to add: no add is recorded
+            first = scan.errors[0]
+            raise InputError(f"{corpus}: no text to work on (none could be read; {len(scan.errors)} errors, the "
+                             f"first {first.path}: {first.error})")
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

@@ -8,9 +8,7 @@ can switch from scanning a whole corpus to adding it piece by piece.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from ._errors import InputError, UsageError
 from ._index import Index, IndexFileError, passage_rows
 from ._report import write_json, write_text_report
 from ._result import Result
+from ._tabular import table_format
 
 __all__ = ["add_index_parser", "run_index"]
 
@@ -99,19 +98,9 @@ def _reading(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _add(args: argparse.Namespace) -> int:
-    # An add that fails leaves no index it made: one left behind would fix its settings, and the next add
-    # with other settings would be refused.
-    made = not os.path.lexists(args.db)
-    try:
-        with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
-            added = index.add(args.input, **_reading(args))
-            _check_read(added, args)
-    except BaseException:
-        if made:
-            for path in (str(args.db), *(f"{args.db}{suffix}" for suffix in ("-journal", "-wal", "-shm"))):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
-        raise
+    # An index whose first add failed pins no settings: the next add's are taken (Index, _adopted).
+    with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
+        added = index.add(args.input, **_reading(args))
     return _report(added, args)  # the add is done: a report cut short (a closed pipe) leaves it
 
 
@@ -166,8 +155,9 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    if args.table and args.table != "-" and not args.table.endswith((".jsonl", ".ndjson")):
-        raise UsageError(f"--table {args.table}: the index's passage table is JSON Lines; name it *.jsonl "
+    named = table_format(args.table) if args.table and args.table != "-" else None
+    if named is not None and (named.format != "jsonl" or named.compression):
+        raise UsageError(f"--table {args.table}: the index's passage table is plain JSON Lines; name it *.jsonl "
                          f"(or '-' for stdout)")
     with Index(args.db, create=False) as index:
         result = index.export()

@@ -427,15 +427,20 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     path = Path(path)
     tmp = None
     try:
-        if path.is_symlink():
-            path = Path(os.path.realpath(path))
-        if path.exists() and not path.is_file():
-            if path.is_dir():
-                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file")
+        try:
+            mode = os.stat(path).st_mode  # through links: /dev/stdout is a link to a pipe or a terminal
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file")
+        if mode is not None and not stat.S_ISREG(mode):
             with open(path, "wb") as stream:
                 yield stream
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():  # to a file, or to none yet: that file is replaced, the link stays
+            path = Path(os.path.realpath(path))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode a plain open() would
         with os.fdopen(fd, "wb") as handle:

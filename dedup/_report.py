@@ -29,7 +29,9 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     pairs inside a cluster (k equal passages give k-1 pairs, not k(k-1)/2); *all_pairs* lists
     every verified pair. Each cluster member carries its similarity and kind to the kept
     passage. With *spans*, each pair also carries its aligned shared spans, and two more keys
-    describe documents: ``self_repeats`` and ``document_overlaps``. *source* names the input.
+    describe documents: ``self_repeats`` and ``document_overlaps``; at ``unit="document"``
+    ``self_repeats`` is there without *spans* too (repeated paragraphs: no alignment). *source* names
+    the input.
 
     The summary counts what ``clean(result)`` removes at its defaults (``removed_passages``,
     ``removed_chars``). A passage is named by document, index and line, in pairs also by its
@@ -70,15 +72,20 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
         found = aligned.rows(rows.tolist())
         for r, pair in zip(rows.tolist(), report["pairs"]):
             pair["spans"] = [{"a": [s.a_start, s.a_end], "b": [s.b_start, s.b_end]} for s in found[r]]
-        repeats = self_repeats(result, spans=aligned)
-        report["self_repeats"] = [
-            {"doc": doc, "share": round(repeat_share(result, reps), 6),
-             "repeats": [{"span": [r.start, r.end], "of": [r.source_start, r.source_end], "kind": r.kind}
-                         for r in reps]} for doc, reps in repeats.items()]
+        report["self_repeats"] = _repeat_rows(result, self_repeats(result, spans=aligned))
         report["document_overlaps"] = [{"a": o.a, "b": o.b, "share_a_in_b": round(o.share_a_in_b, 6),
                                         "share_b_in_a": round(o.share_b_in_a, 6)}
                                        for o in document_overlaps(result, spans=aligned)]
+    elif result.settings.unit == "document":  # repeated paragraphs need no alignment: always there
+        report["self_repeats"] = _repeat_rows(result, self_repeats(result))
     return report
+
+
+def _repeat_rows(result: Result, repeats: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """``self_repeats`` as the JSON report's rows."""
+    return [{"doc": doc, "share": round(repeat_share(result, reps), 6),
+             "repeats": [{"span": [r.start, r.end], "of": [r.source_start, r.source_end], "kind": r.kind}
+                         for r in reps]} for doc, reps in repeats.items()]
 
 
 def reported_pairs(result: Result) -> np.ndarray:

@@ -75,6 +75,14 @@ def test_outputs_go_through_links_pipes_and_refuse_folders(seeds, tmp_path, caps
     (tmp_path / "folder").mkdir()
     assert main([str(seeds), "--json", str(tmp_path / "folder"), "--quiet"]) == 3
     assert "folder: cannot write (is a folder, not a file)" in capsys.readouterr().err
+    # A loop of links, or a link into a folder that is not there, fails as open() would: nothing is replaced.
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    (tmp_path / "dangling.json").symlink_to("sub/deep/x.json")
+    for name in ("loop1", "dangling.json"):
+        assert main([str(seeds), "--json", str(tmp_path / name), "--quiet"]) == 3
+        assert (tmp_path / name).is_symlink()
+    assert not (tmp_path / "sub").exists()
 
 
 @pytest.mark.parametrize("scope,key", [("corpus", "cross_file"), ("document", "within_file")])
@@ -214,6 +222,11 @@ def test_real_subprocess(seeds):
                           capture_output=True, text=True, encoding="utf-8", check=False)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["clusters"]) == 30
+    # /dev/stdout is a link to the pipe: written to, not replaced (it resolves to no file at all).
+    piped = subprocess.run([sys.executable, "-m", "dedup", str(seeds), "--json", "/dev/stdout", "--quiet"],
+                           capture_output=True, text=True, encoding="utf-8", check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["clusters"] == json.loads(done.stdout)["clusters"]
 
 
 def test_no_containment_flag(seeds, capsys):

@@ -234,7 +234,10 @@ def test_settings_are_stored_and_checked(tmp_path):
         pass
     with Index(path) as index:
         assert index.settings == Settings(threshold=0.5)
-    with pytest.raises(dedup.SettingsError, match=r"threshold=0.7 \(the index has 0.5\)"):
+    with Index(path, Settings(threshold=0.4)) as index:  # nothing added yet: the settings are not fixed
+        assert index.settings == Settings(threshold=0.4)
+        index.add([("a", "第一段足够长的文字在这里。")])
+    with pytest.raises(dedup.SettingsError, match=r"threshold=0.7 \(the index has 0.4\)"):
         Index(path, Settings(threshold=0.7))
     with pytest.raises(dedup.SettingsError, match="key function"):
         Index(tmp_path / "y.db", Settings(keep=len))
@@ -426,17 +429,19 @@ def test_command_line(tmp_path, capsys):
     assert main(["index", "vacuum", db]) == 0
     assert main(["index", "stats", str(tmp_path / "none.db")]) == 2
     assert "no such index" in capsys.readouterr().err
-    # An add that fails leaves no index it made (its settings would be fixed for the next add); an index that
-    # was there stays.
+    # An add that fails records no add, and an index nothing was ever added to pins no settings: the next add
+    # may bring others (files are never deleted: another process may be adding to the same new index).
     fresh = tmp_path / "fresh.db"
     assert main(["index", "add", str(fresh), str(tmp_path / "nowhere")]) == 2
     (tmp_path / "bad.jsonl").write_bytes(b"\xff not json\n")
+    assert main(["index", "add", str(fresh), str(tmp_path / "bad.jsonl"), "--threshold", "0.9"]) == 2
+    assert "none could be read; 1 errors, the first bad.jsonl" in capsys.readouterr().err
+    assert main(["index", "add", str(fresh), str(first), "--threshold", "0.7", "--keep-text", "--quiet"]) == 0
     assert main(["index", "add", str(fresh), str(tmp_path / "bad.jsonl")]) == 2
-    assert not list(tmp_path.glob("fresh.db*"))
-    assert main(["index", "add", str(fresh), str(first), "--threshold", "0.7", "--quiet"]) == 0
-    assert main(["index", "add", str(fresh), str(tmp_path / "nowhere")]) == 2
+    assert main(["index", "add", str(fresh), str(second), "--threshold", "0.9"]) == 1  # pinned now
     assert main(["index", "stats", str(fresh), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["documents"] == 1
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["documents"], stats["batches"], stats["keep_text"]) == (1, 1, True)
 
 
 def test_texts_stay_right_when_blocks_fill_up_empty_and_fill_again(tmp_path):

@@ -173,6 +173,25 @@ def test_a_document_passed_whole_repeats_its_paragraphs(seeds):
     for r in repeats[DOUBLED]:
         assert r.source_end <= r.start and normal(text[r.start:r.end]) == normal(text[r.source_start:r.source_end])
     assert self_repeats(result, limit=1) == {DOUBLED: repeats[DOUBLED]}
+    # Ties go by corpus order, as at paragraph unit; the JSON lists them without --spans, so that a page made
+    # later from the saved report shows them.
+    twice = "一段足够长的文字在这里出现。\n" * 2
+    tied = dedup.find_duplicates([("b", twice), ("a", twice)], unit="document")
+    assert list(self_repeats(tied, limit=1)) == ["b"]
+    from dedup._report import report_dict
+
+    assert [row["doc"] for row in report_dict(result)["self_repeats"]] == list(repeats)
+
+
+def test_repeated_paragraphs_tell_apart_texts_of_one_hash(monkeypatch):
+    # Every paragraph hashed alike: the texts themselves decide (B, A, A: A repeats, B does not).
+    from dedup import _documents
+
+    monkeypatch.setattr(_documents, "hash", lambda text: 7, raising=False)
+    result = dedup.find_duplicates([("d", "乙段足够长的一句话。\n甲段足够长的一句话。\n甲段足够长的一句话。")],
+                                   unit="document")
+    (repeat,) = _documents.repeated_paragraphs(result)["d"]
+    assert (repeat.source_start, repeat.start) == (11, 22)
 
 
 @settings(max_examples=40, deadline=None)
