@@ -10,7 +10,6 @@ refused a folder that does not check out; 130 interrupted (Ctrl-C). Each error i
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
@@ -28,7 +27,7 @@ from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
-from ._output import TABLES_FORMAT, atomic_file, check_outside, manifest_format, restore_folder, write_cleaned
+from ._output import TABLES_FORMAT, check_outside, manifest_format, restore_folder, text_file, write_cleaned
 from ._report import write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
@@ -136,7 +135,8 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--text-field", default="text", metavar="NAME",
                        help="tables: the field that holds the text (default: text)")
     group.add_argument("--id-field", metavar="NAME",
-                       help="tables: the field that holds each row's id (default: a field named id, else the row number)")
+                       help="tables: the field that holds each row's id (default: a field named id, else the row "
+                            "number; '' for the row number always)")
     group.add_argument("--config", metavar="FILE", type=Path,
                        help="settings from a TOML file, or a previous --json report's config (repeats that run); "
                             "options given on the command line win")
@@ -185,7 +185,10 @@ def read_config(path: Path) -> Settings:
         if isinstance(exc, SettingsError):
             raise
         raise SettingsError(f"--config {path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}") from None
-    return Settings.from_dict(values)
+    try:
+        return Settings.from_dict(values)
+    except SettingsError as exc:
+        raise SettingsError(f"--config {path}: {exc}") from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -270,13 +273,8 @@ def write_to(target: str, fill: Callable[[Any], object]) -> None:
     if target == "-":
         fill(sys.stdout)
         return
-    with atomic_file(Path(target)) as handle:
-        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-        try:
-            fill(text)
-            text.flush()
-        finally:
-            text.detach()  # the file is atomic_file's to sync, close and rename
+    with text_file(target) as text:
+        fill(text)
 
 
 @contextmanager
@@ -328,6 +326,9 @@ def _scan(args: argparse.Namespace) -> int:
             if output is not None:
                 check_outside(Path(output), args.input)
         if args.clean is not None:
+            if not settings.verify:
+                print("dedup: warning: --no-verify: passages are removed by their MinHash estimate, not by a "
+                      "verified similarity", file=sys.stderr)
             if table_files(args.input, include) is not None:
                 write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field, include=include,
                                       force=args.force)

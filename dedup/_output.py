@@ -48,7 +48,7 @@ from ._errors import DedupError, InputError, IntegrityError, OutputError, UsageE
 from ._read import ReadError, decode_as, encode, folder_root, walk_folder
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LOG_NAME", "MANIFEST_NAME", "TABLES_FORMAT", "Written", "atomic_file",
-           "atomic_write", "check_outside", "manifest_format", "restore_folder", "write_cleaned"]
+           "atomic_write", "check_outside", "manifest_format", "restore_folder", "text_file", "write_cleaned"]
 
 LOG_NAME = "removed.jsonl"
 # The manifest: written last, so a folder without it is incomplete; restore ignores files it does not list.
@@ -455,6 +455,18 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     finally:
         if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def text_file(path: str | os.PathLike[str]) -> Iterator[io.TextIOWrapper]:
+    """``atomic_file`` as a UTF-8 text stream (no newline translation): the file appears whole when the block ends."""
+    with atomic_file(path) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+        try:
+            yield text
+            text.flush()
+        finally:
+            text.detach()  # the file is atomic_file's to sync, close and rename
 
 
 def _umask() -> int:

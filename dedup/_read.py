@@ -486,7 +486,7 @@ def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | I
     a pandas or polars DataFrame, pyarrow Table or Hugging Face ``Dataset``; or an iterable
     of dicts, ``(id, text)`` pairs or ``Document`` objects. Rows take their text from
     *text_field* and their id from *id_field* (default: a field ``id`` when there is one,
-    else the row number). A row whose text is null or not a string is an error entry;
+    else the row number; ``""``: the row number always). A row whose text is null or not a string is an error entry;
     two rows with one id are an error (``UsageError``). Corpus order is input order:
     files in path order, then rows.
 
@@ -530,7 +530,8 @@ def check_unique_ids(documents: Sequence[Document]) -> None:
         first = seen.setdefault(document.id, position)
         if first != position:
             raise UsageError(f"document ids must be unique: id {document.id!r} is used by {_where(documents[first])} "
-                             f"and by {_where(document)} (name another id field, or none to number the rows)")
+                             f"and by {_where(document)} (name another id field, or give an empty one, --id-field '' "
+                             f"or id_field='', to number the rows)")
 
 
 def _where(document: Document) -> str:

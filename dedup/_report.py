@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any, TextIO
 
 import numpy as np
 
 from ._arrays import distinct
-from ._clean import Cleaned, planned_cuts
+from ._clean import Cleaned, clean, planned_cuts
 from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
+from ._output import text_file
 from ._result import Kind, Result
 
 __all__ = ["SCHEMA_VERSION", "report_dict", "write_json", "write_text_report"]
@@ -152,9 +154,13 @@ def _num(x: float) -> float | None:
     return None if x != x else round(x, 6)  # NaN (no exact value without verification) becomes null
 
 
-def write_json(result: Result, out: TextIO, spans: bool = False, all_pairs: bool = False,
+def write_json(result: Result, out: TextIO | str | os.PathLike[str], spans: bool = False, all_pairs: bool = False,
                source: str | None = None) -> None:
-    """Write ``report_dict`` as JSON to *out*."""
+    """Write ``report_dict`` as JSON to *out*: a text stream, or a file path (written whole, or not at all)."""
+    if isinstance(out, (str, os.PathLike)):
+        with text_file(out) as stream:
+            write_json(result, stream, spans, all_pairs, source)
+        return
     # No indent: json's C encoder only runs without one (five times faster on large reports).
     text = json.dumps(report_dict(result, spans, all_pairs, source), ensure_ascii=False, separators=(",", ":"))
     # A file name that is not UTF-8 holds lone surrogates: escape them, so the report stays valid UTF-8.
@@ -162,12 +168,14 @@ def write_json(result: Result, out: TextIO, spans: bool = False, all_pairs: bool
     out.write("\n")
 
 
-def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50, written_to: str | None = None,
+def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int = 50, written_to: str | None = None,
                       max_errors: int = 20) -> None:
     """Summary line, then clusters largest first: each member as ``file:line``, similarity, snippet; then
     boilerplate, documents that repeat themselves or each other, and the first *max_errors* read errors.
     *written_to*: where the cleaned copy went (the summary then says the passages were removed, not that
-    they would be)."""
+    they would be). A ``Result`` is cleaned first, at ``clean``'s defaults."""
+    if isinstance(cleaned, Result):
+        cleaned = clean(cleaned)
     result = cleaned.result
     total = sum(len(d.text) for d in result.documents)
     share = cleaned.chars_removed / total if total else 0.0
@@ -175,6 +183,9 @@ def write_text_report(cleaned: Cleaned, out: TextIO, max_clusters: int = 50, wri
     out.write(f"{_counted(len(result.documents), 'document')}, {_counted(len(result.passages), 'passage')}, "
               f"{_counted(len(result.clusters), 'cluster')} (and {len(result.boilerplate_clusters)} of boilerplate), "
               f"{_counted(len(cleaned.removed), 'passage')} {fate} ({share:.1%} of characters)\n")
+    if not result.settings.verify:
+        out.write("(unverified: similarities are MinHash estimates and no containment was looked for; without "
+                  "--no-verify every pair is checked)\n")
     assignment = result.assignment
     for n, (cluster, members) in enumerate(zip(result.clusters, result.cluster_members()), start=1):
         if n > max_clusters:

@@ -65,12 +65,22 @@ class WordTokenizer:
 
     def _segmenter(self) -> Any:
         if self._jieba is None:
-            import jieba
+            from ._settings import SettingsError
 
+            try:
+                import jieba
+            except ImportError:
+                raise SettingsError("word and mixed shingles need jieba: pip install jieba") from None
             jieba.setLogLevel(logging.WARNING)
             segmenter = jieba.Tokenizer()
             if self.user_dict:
-                segmenter.load_userdict(self.user_dict)
+                try:
+                    segmenter.load_userdict(self.user_dict)
+                except OSError as exc:
+                    raise SettingsError(f"user_dict {self.user_dict}: cannot read it ({exc.strerror or exc})") from None
+                except (UnicodeDecodeError, ValueError) as exc:
+                    raise SettingsError(f"user_dict {self.user_dict}: not a jieba dictionary of UTF-8 lines "
+                                        f"('word [frequency] [tag]'): {exc}") from None
             self._jieba = segmenter
         return self._jieba
 

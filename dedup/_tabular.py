@@ -477,7 +477,7 @@ class _ByteBar:
 
 def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_field: str | None,
                 numbers: Iterator[int], bar: _ByteBar) -> Iterator[Document | ReadError]:
-    id_key: str | None = id_field
+    id_key: str | None = id_field or None  # "": rows numbered (ROW_NUMBERS)
     decided = id_field is not None or fmt.format != "jsonl"
     # Rows without the text field wait here until one has it: if none has, the file gets one entry.
     waiting: list[ReadError] = []
@@ -507,6 +507,9 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 yield ReadError(name, f"{_where(segment.row, segment.line)}: {segment.error}")
                 continue
             fields = segment.fields or {}
+            if id_field and not first_fields and id_field not in fields:  # named, and not in the first row
+                raise ValueError(f"no field {id_field!r} in the first row (fields: {', '.join(fields)}); name the id "
+                                 f"field with --id-field, or give '' to number the rows")
             first_fields = first_fields or list(fields)
             if not decided:
                 id_key, decided = ("id" if "id" in fields else None), True
@@ -538,7 +541,7 @@ def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
                   numbers: Iterator[int]) -> Iterator[Document | ReadError]:
     parquet = _parquet().ParquetFile(path)
     names = parquet.schema_arrow.names
-    id_key = id_field if id_field is not None else ("id" if "id" in names else None)
+    id_key = (id_field or None) if id_field is not None else ("id" if "id" in names else None)
     for column, option in ((text_field, "--text-field"), (id_key, "--id-field")):
         if column is not None and column not in names:
             raise ValueError(f"no column {column!r} (columns: {', '.join(names)}); name it with {option}")
@@ -620,7 +623,7 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
         return
     if isinstance(corpus, Mapping):
         corpus = corpus.items()
-    id_key, decided = id_field, id_field is not None
+    id_key, decided = id_field or None, id_field is not None
     for row, item in enumerate(corpus):
         if isinstance(item, Document):
             yield item
@@ -631,6 +634,9 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
             yield _row_item("", row, item.get(text_field, _MISSING), key, text_field, id_key)
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             yield _row_item("", row, item[1], item[0], text_field, id_key)
+        elif row == 0 and isinstance(item, str):  # texts, or paths? neither is guessed
+            raise UsageError("a list of strings: give (id, text) pairs, e.g. list(enumerate(texts)), or dicts, or "
+                             "a folder or file path as one string")
         else:
             yield ReadError(INPUT, f"row {row}: {_a(type(item).__name__)}, not a dict, an (id, text) pair or a "
                                    f"Document")
@@ -658,7 +664,7 @@ def _frame_batches(obj: Any, text_field: str, id_field: str | None) -> tuple[str
         return None  # an IterableDataset of unknown features: read it row by row, as dicts
     names = [str(c) for c in (obj.column_names if module == "datasets" else
                               obj.schema.names if module == "pyarrow" else obj.columns)]
-    id_key = id_field if id_field is not None else ("id" if "id" in names else None)
+    id_key = (id_field or None) if id_field is not None else ("id" if "id" in names else None)
     for column, option in ((text_field, "text_field"), (id_key, "id_field")):
         if column is not None and column not in names:
             raise UsageError(f"no column {column!r} (columns: {', '.join(names)}); name it with {option}=")

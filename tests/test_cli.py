@@ -211,7 +211,8 @@ def test_non_empty_outdir_needs_force(seeds, tmp_path, capsys):
     assert (out / "new" / "removed.jsonl").exists()
 
 
-@pytest.mark.parametrize("argv", [["--threshold", "2"], ["--shingle", "bogus:x"], ["--unit", "chapter"], ["--bogus"]])
+@pytest.mark.parametrize("argv", [["--threshold", "2"], ["--shingle", "bogus:x"], ["--unit", "chapter"], ["--bogus"],
+                                  ["--shingle", "word:2", "--user-dict", "/no/such/dict.txt"]])
 def test_usage_errors_exit_1(seeds, argv, capsys):
     assert main([str(seeds), *argv]) == 1
     assert "dedup: error:" in capsys.readouterr().err
@@ -277,3 +278,23 @@ def test_reading_errors_are_the_inputs_only_when_a_file_failed():
         raise ConnectionResetError("peer went away")
     with pytest.raises(ValueError, match="a bug"), exit_codes("corpus", reading=True):
         raise ValueError("a bug")
+
+
+def test_library_writers_take_what_users_pass(seeds, tmp_path):
+    # write_json takes a path as write_html and write_table do; write_text_report takes a Result as well as a
+    # Cleaned; a list of bare strings is refused with what to pass (texts or paths: neither is guessed).
+    import io
+
+    import dedup
+
+    result = dedup.find_duplicates(seeds)
+    dedup.write_json(result, tmp_path / "r.json")
+    stream = io.StringIO()
+    dedup.write_json(result, stream)
+    assert json.loads((tmp_path / "r.json").read_text("utf-8")) == json.loads(stream.getvalue())
+    from_result, from_cleaned = io.StringIO(), io.StringIO()
+    dedup.write_text_report(result, from_result)
+    dedup.write_text_report(dedup.clean(result), from_cleaned)
+    assert from_result.getvalue() == from_cleaned.getvalue()
+    with pytest.raises(dedup.UsageError, match=r"list\(enumerate\(texts\)\)"):
+        dedup.find_duplicates(["同一段文字出现了两次。", "同一段文字出现了两次。"])

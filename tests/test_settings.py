@@ -122,7 +122,7 @@ def test_config_round_trip_repeats_the_run(seeds, tmp_path):
     assert a["pairs"] == b["pairs"] and a["clusters"] == b["clusters"]
 
 
-def test_toml_config_and_command_line_precedence(seeds, tmp_path):
+def test_toml_config_and_command_line_precedence(seeds, tmp_path, capsys):
     toml = tmp_path / "dedup.toml"
     toml.write_text('threshold = 0.5\nunit = "sentence"\n', "utf-8")
     target = tmp_path / "r.json"
@@ -131,6 +131,20 @@ def test_toml_config_and_command_line_precedence(seeds, tmp_path):
     assert (config["threshold"], config["unit"]) == (0.5, "paragraph")
     toml.write_text('threshold = "high"\n', "utf-8")
     assert main([str(seeds), "--quiet", "--config", str(toml)]) == 1
+    toml.write_text("threshold = 1.7\n", "utf-8")  # a bad value: the message names the file it came from
+    capsys.readouterr()
+    assert main([str(seeds), "--quiet", "--config", str(toml)]) == 1
+    assert f"--config {toml}: threshold must be" in capsys.readouterr().err
+
+
+def test_no_verify_says_so(seeds, tmp_path, capsys):
+    # The answer changes without verification: the report and a cleaning say it is made of estimates.
+    assert main([str(seeds), "--no-verify", "--clean", str(tmp_path / "out")]) == 0
+    said = capsys.readouterr()
+    assert said.out.splitlines()[1].startswith("(unverified: similarities are MinHash estimates")
+    assert "warning: --no-verify: passages are removed by their MinHash estimate" in said.err
+    assert main([str(seeds)]) == 0
+    assert "unverified" not in capsys.readouterr().out
 
 
 def test_no_verify_reports_estimates(seeds):

@@ -464,6 +464,26 @@ def test_a_table_in_another_encoding_is_refused_and_its_errors_counted(tmp_path,
     assert "dedup: ... and 5 more read errors (--json lists every one)" in said
 
 
+@pytest.mark.parametrize("name", ["t.jsonl", "t.csv"])
+def test_an_empty_id_field_numbers_the_rows(tmp_path, name, capsys):
+    # Two rows with one id: refused, saying how to number the rows instead, which works in the API and the
+    # command; a named id field the first row lacks is one message, not one a row.
+    from dedup.__main__ import main
+
+    source = tmp_path / name
+    rows = [{"id": 7, "text": A}, {"id": 7, "text": A}]
+    source.write_bytes(_jsonl(rows) if name.endswith(".jsonl") else f"id,text\n7,{A}\n7,{A}\n".encode())
+    with pytest.raises(dedup.UsageError, match="id_field='', to number the rows"):
+        dedup.find_duplicates(source)
+    assert [d.key for d in dedup.find_duplicates(source, id_field="").documents] == [0, 1]
+    assert [d.key for d in dedup.find_duplicates(rows, id_field="").documents] == [0, 1]
+    assert main([str(source), "--id-field", "", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main([str(source), "--id-field", "nope", "--quiet"]) == 2
+    said = capsys.readouterr().err
+    assert said.count("'nope'") == 1
+
+
 def test_restore_says_a_compressed_table_is_compressed_again(tmp_path, capsys):
     # gzip's header holds a time: the restored file's content is the original's, its container need not be.
     from dedup.__main__ import main
