@@ -21,8 +21,9 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
                      frequent_docs: int = 5) -> np.ndarray:
     """Flag each passage that is boilerplate: a bool array in corpus order.
 
-    A short passage (at most *max_chars* normalised characters) whose text, with
-    digits folded, recurs in at least *min_docs* documents is a candidate. It is
+    A short passage (at most *max_chars* normalised characters, alone on its line: a
+    short sentence of a longer paragraph is not) whose text, with digits folded, recurs in
+    at least *min_docs* documents is a candidate. It is
     boilerplate when it also
     - sits in a block of consecutive short lines holding three or more candidates (a masthead),
     - or recurs with different numbers (dates, issue and page numbers: 下转第4版 / 下转第6版),
@@ -40,7 +41,8 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     [1, 1, 1, 1, 0, 1, 1, 1, 1, 0]
     """
     n = len(norms)
-    short = np.fromiter((0 < len(t) <= max_chars for t in norms), bool, n)
+    # A short line: a sentence inside a longer paragraph (at unit="sentence") is no masthead, however short.
+    short = np.fromiter((0 < len(t) <= max_chars for t in norms), bool, n) & _alone_on_line(passages)
     templates = [_DIGITS.sub("0", t) if s else "" for t, s in zip(norms, short)]
     docs_of: dict[str, set[int]] = {}
     texts_of: dict[str, set[str]] = {}
@@ -54,6 +56,15 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     common = np.fromiter((c and len(docs_of[t]) >= frequent for t, c in zip(templates, candidate)), bool, n)
     flagged = candidate & (_in_block(candidate, short, passages.doc_pos) | varies | common)
     return flagged | _between(flagged, short, passages.doc_pos)
+
+
+def _alone_on_line(passages: Passages) -> np.ndarray:
+    """Whether each passage is the only one on its line (always, but for sentences of one paragraph)."""
+    if len(passages) == 0:
+        return np.zeros(0, bool)
+    line = passages.doc_pos.astype(np.int64) * (int(passages.line.max()) + 1) + passages.line
+    _, inverse, counts = np.unique(line, return_inverse=True, return_counts=True)
+    return counts[inverse] == 1
 
 
 def _blocks(short: np.ndarray, doc: np.ndarray) -> np.ndarray:

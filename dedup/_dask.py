@@ -273,25 +273,26 @@ def _layout(part: _Part) -> tuple[np.ndarray, ...]:
     return (*part.layout, part.lengths)
 
 
-def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """What boilerplate detection reads of a partition: every passage's document, and the texts of
+def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """What boilerplate detection reads of a partition: every passage's document and line, and the texts of
     the short ones (longer and empty passages are never boilerplate)."""
     short = np.flatnonzero((part.lengths > 0) & (part.lengths <= settings.boilerplate_chars))
-    return part.layout[0], short, [part.norms[i] for i in short.tolist()]
+    return part.layout[0], part.layout[2], short, [part.norms[i] for i in short.tolist()]
 
 
 @_trimmed
 def _boilerplate(settings: Settings, doc_starts: np.ndarray, *skeletons: tuple[Any, ...]) -> np.ndarray:
     """``flag_boilerplate`` over the whole corpus, from the partitions' skeletons."""
     doc_pos = _cat([s[0].astype(np.int64) + start for s, start in zip(skeletons, doc_starts.tolist())], np.int64)
+    line = _cat([s[1] for s in skeletons], np.int64)
     norms = [""] * len(doc_pos)  # an empty text is not short: what a long one is to the rules
     offset = 0
-    for positions, short, texts in skeletons:
+    for positions, _, short, texts in skeletons:
         for i, text in zip((short + offset).tolist(), texts):
             norms[i] = text
         offset += len(positions)
-    # Only the document of each passage is read from the passages.
-    passages = Passages([], doc_pos, doc_pos, doc_pos, doc_pos, doc_pos)
+    # Only the document and line of each passage are read from the passages.
+    passages = Passages([], doc_pos, doc_pos, line, doc_pos, doc_pos)
     return flag_boilerplate(settings, passages, norms)
 
 

@@ -42,6 +42,19 @@ def test_boilerplate_flags_mastheads_not_reports(seeds, paragraphs):
     assert flagged_regions <= {"masthead", "continuation_note", "decision_signature"}
 
 
+def test_boilerplate_is_the_same_lines_at_sentence_unit(seeds):
+    # A masthead is whole short lines: at unit="sentence" the same lines are flagged as at paragraph unit, and
+    # no short sentence of a longer paragraph, however often it is copied (80 sentences were flagged).
+    def flagged_lines(unit):
+        result = dedup.find_duplicates(seeds, unit=unit)
+        return {(p.doc, p.line) for p, f in zip(result.passages, result.boilerplate.tolist()) if f}
+
+    assert flagged_lines("sentence") == flagged_lines("paragraph")
+    body = "第{k}篇报道的正文在这里，写得足够长，长到超过三十二个字的界限，内容各不相同{k}。"
+    docs = [(f"d{k}", f"本版编辑：张三。{body.format(k=k)}记者李四报道。\n") for k in range(8)]
+    assert not dedup.find_duplicates(docs, unit="sentence").boilerplate.any()
+
+
 def test_boilerplate_kept_apart_and_ignorable(seeds):
     result = dedup.find_duplicates(seeds)
     assert len(result.boilerplate_clusters) == 8  # masthead lines repeated verbatim across the two pages

@@ -51,7 +51,9 @@ PINNED = [
     ("seeds", {}, "2561d87d5a1dc357", "ac8642711ea18b17"),
     ("seeds", {"threshold": 0.5}, "1dc4bddff609713c", "0a3e57e1b8d3d078"),
     ("seeds", {"unit": "document", "threshold": 0.5}, "4434c427bb0dc92b", "e3b0c44298fc1c14"),
-    ("seeds", {"unit": "sentence", "keep": "longest"}, "e70fd1ed06339538", "9254c8180e3fffc1"),
+    # Boilerplate at sentence unit is whole short lines only (80 sentences -> the 27 passages the paragraph unit
+    # flags, 24 -> 8 clusters), so the clusters moved; the pairs did not.
+    ("seeds", {"unit": "sentence", "keep": "longest"}, "e70fd1ed06339538", "649ee80b37bb3666"),
     ("synthetic", {}, "2886ad7f26297232", "f526ebb4cf1619cc"),
     ("synthetic", {"threshold": 0.5, "containment": False}, "3ec0b67e42c4d48f", "6d0f7caec296318a"),
 ]

@@ -167,7 +167,8 @@ def test_a_report_without_removal_counts_states_none(seeds):
 def test_every_passage_shown_has_its_own_text():
     # Sentences share lines: a passage is found by its offsets, never by its line, even when no listed
     # pair names it (boilerplate left out of matching, a member of a component linked through others).
-    docs = [(f"d{k}.txt", f"本报记者报道。第{k}条新闻的正文内容在这里，各不相同{'甲乙丙丁戊'[k]}的字{k * 7}。\n")
+    # (The byline on a line of its own: a short sentence inside a paragraph is not boilerplate.)
+    docs = [(f"d{k}.txt", f"本报记者报道。\n第{k}条新闻的正文内容在这里。各不相同{'甲乙丙丁戊'[k]}的字{k * 7}。\n")
             for k in range(5)]
     result = dedup.find_duplicates(docs, unit="sentence", boilerplate="ignore")
     texts = {d.id: d.text for d in result.documents}
