@@ -62,9 +62,9 @@ def _alone_on_line(passages: Passages) -> np.ndarray:
     """Whether each passage is the only one on its line (always, but for sentences of one paragraph)."""
     if len(passages) == 0:
         return np.zeros(0, bool)
-    line = passages.doc_pos.astype(np.int64) * (int(passages.line.max()) + 1) + passages.line
-    _, inverse, counts = np.unique(line, return_inverse=True, return_counts=True)
-    return counts[inverse] == 1
+    # Passages come in text order: the passages of one line are neighbours.
+    same = (passages.doc_pos[1:] == passages.doc_pos[:-1]) & (passages.line[1:] == passages.line[:-1])
+    return ~(np.concatenate(([False], same)) | np.concatenate((same, [False])))
 
 
 def _blocks(short: np.ndarray, doc: np.ndarray) -> np.ndarray:
