@@ -202,6 +202,9 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
     >>> repeated_paragraphs(r)
     {'d': [Repeat(doc='d', start=23, end=34, source_start=0, source_end=11, kind='exact')]}
     """
+    cached = vars(result).get("_repeated_paragraphs")  # kept on the result, as its cached properties are: the
+    if cached is not None:                               # JSON and the text report both ask
+        return cached
     from ._normalize import normalize_passages
     from ._segment import segment
 
@@ -227,7 +230,9 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
             doc_id = result.documents[int(paragraphs.doc_pos[i])].id
             out.setdefault(doc_id, []).append(Repeat(doc_id, int(paragraphs.start[i]), int(paragraphs.end[i]),
                                                      int(paragraphs.start[j]), int(paragraphs.end[j]), "exact"))
-    return {doc_id: sorted(reps, key=lambda r: r.start) for doc_id, reps in out.items()}
+    found = vars(result)["_repeated_paragraphs"] = {doc_id: sorted(reps, key=lambda r: r.start)
+                                                    for doc_id, reps in out.items()}
+    return found
 
 
 def repeats_from_spans(doc: str, spans: Iterable[tuple[int, int, int, int, str]]) -> list[Repeat]:
