@@ -11,6 +11,7 @@ import numpy as np
 from ._errors import IntegrityError, UsageError
 from ._find import Corpus, find_duplicates
 from ._result import Kind, Result, passage_dict
+from ._segment import LINE_BREAK
 from ._settings import Settings, SettingsError
 
 __all__ = ["Cleaned", "Removal", "clean", "plan_removals", "restore"]
@@ -259,9 +260,9 @@ def _span_cuts(result: Result, gone: dict[int, tuple[int | None, str]], scope: s
 
 
 def _cut(text: str, start: int, end: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, start) + 1
-    newline = text.find("\n", end)
-    line_end = len(text) if newline < 0 else newline + 1
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    newline = LINE_BREAK.search(text, end)
+    line_end = len(text) if newline is None else newline.end()
     if text[line_start:start].strip() or text[end:line_end].strip():
         return start, end
     return line_start, line_end

@@ -30,6 +30,7 @@ from ._normalize import Normalizer
 from ._output import atomic_write
 from ._read import decode
 from ._report import SCHEMA_VERSION
+from ._segment import line_starts
 from ._settings import Settings, SettingsError
 from ._spans import aligned_spans
 
@@ -271,13 +272,7 @@ class _Builder:
     def line_starts(self, doc_id: str) -> list[int]:
         starts = self._lines.get(doc_id)
         if starts is None:
-            text = self.texts[doc_id]
-            starts = [0]
-            at = text.find("\n")
-            while at >= 0:
-                starts.append(at + 1)
-                at = text.find("\n", at + 1)
-            self._lines[doc_id] = starts
+            starts = self._lines[doc_id] = line_starts(self.texts[doc_id])
         return starts
 
     def summary(self, pairs: list[Any], clusters: list[Any], errors: list[Any]) -> dict[str, Any]:

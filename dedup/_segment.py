@@ -12,7 +12,7 @@ import numpy as np
 
 from ._read import Document
 
-__all__ = ["Passage", "Passages", "Unit", "segment"]
+__all__ = ["LINE_BREAK", "Passage", "Passages", "Unit", "line_breaks", "line_starts", "segment"]
 
 Unit = Literal["paragraph", "sentence", "document"]
 UNITS: tuple[str, ...] = ("paragraph", "sentence", "document")
@@ -82,14 +82,38 @@ class Passages(Sequence[Passage]):
         return self.end - self.start
 
 
+# A line ends at \n, \r\n or a lone \r (old Mac files): what editors and str.splitlines take for one.
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    r"""Where each line of *text* starts (a line ends at ``LINE_BREAK``).
+
+    >>> line_starts("a\nb\r\nc\rd")
+    [0, 2, 5, 7]
+    """
+    return [0, *(m.end() for m in LINE_BREAK.finditer(text))]
+
+
+def line_breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    r"""How many line ends (``LINE_BREAK``) begin in ``text[start:end]``.
+
+    >>> line_breaks("a\r\nb\rc\n")
+    3
+    """
+    end = len(text) if end is None else end
+    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+
+
 def _paragraph_spans(text: str) -> Iterator[tuple[int, int, int]]:
-    line_start = 0
-    for line_no, line in enumerate(text.split("\n"), start=1):
+    starts = line_starts(text)
+    ends = [m.start() for m in LINE_BREAK.finditer(text)] + [len(text)]
+    for line_no, (line_start, line_end) in enumerate(zip(starts, ends), start=1):
+        line = text[line_start:line_end]
         stripped = line.strip()
         if stripped:
             offset = line_start + line.index(stripped)
             yield line_no, offset, offset + len(stripped)
-        line_start += len(line) + 1
 
 
 def _sentence_spans(text: str, paragraphs: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
@@ -106,7 +130,7 @@ def _stripped(text: str, line_no: int, start: int, end: int) -> Iterator[tuple[i
     stripped = piece.strip()
     if stripped:
         offset = start + piece.index(stripped)
-        yield line_no + text.count("\n", start, offset), offset, offset + len(stripped)
+        yield line_no + line_breaks(text, start, offset), offset, offset + len(stripped)
 
 
 def _repair_breaks(text: str, paragraphs: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -130,7 +154,7 @@ def _document_spans(text: str) -> Iterator[tuple[int, int, int]]:
     stripped = text.strip()
     if stripped:
         offset = text.index(stripped)
-        yield text.count("\n", 0, offset) + 1, offset, offset + len(stripped)
+        yield line_breaks(text, 0, offset) + 1, offset, offset + len(stripped)
 
 
 # A paragraph cut by a page break ends without a sentence end; headings, bullets and

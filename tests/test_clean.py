@@ -103,7 +103,7 @@ paragraph = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 6
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(paragraph, min_size=1, max_size=6), min_size=1, max_size=4),
        st.sampled_from(["paragraph", "sentence"]), st.sampled_from(["corpus", "document"]),
-       st.sampled_from(["\n", "\n\n", "\r\n", "\n \t\n"]), st.sampled_from(["near", "contained", "span"]),
+       st.sampled_from(["\n", "\n\n", "\r\n", "\r", "\n \t\n"]), st.sampled_from(["near", "contained", "span"]),
        st.booleans())
 def test_cleaning_loses_nothing(docs, unit, scope, newline, level, boilerplate):
     # Small alphabet: plenty of repeats and near repeats.
