@@ -18,12 +18,13 @@ _MAX_GAP = 3
 
 
 def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, min_docs: int = 2,
-                     frequent_docs: int = 5) -> np.ndarray:
+                     frequent_docs: int = 5, lengths: np.ndarray | None = None) -> np.ndarray:
     """Flag each passage that is boilerplate: a bool array in corpus order.
 
-    A short passage (at most *max_chars* normalised characters, alone on its line: a
+    A short passage (at most *max_chars* normalised characters, on a line that short: a
     short sentence of a longer paragraph is not) whose text, with digits folded, recurs in
-    at least *min_docs* documents is a candidate. It is
+    at least *min_docs* documents is a candidate (*lengths*: the normalised lengths, when
+    *norms* holds only the short texts). It is
     boilerplate when it also
     - sits in a block of consecutive short lines holding three or more candidates (a masthead),
     - or recurs with different numbers (dates, issue and page numbers: 下转第4版 / 下转第6版),
@@ -41,8 +42,10 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     [1, 1, 1, 1, 0, 1, 1, 1, 1, 0]
     """
     n = len(norms)
-    # A short line: a sentence inside a longer paragraph (at unit="sentence") is no masthead, however short.
-    short = np.fromiter((0 < len(t) <= max_chars for t in norms), bool, n) & _alone_on_line(passages)
+    lengths = np.fromiter(map(len, norms), np.int64, n) if lengths is None else lengths
+    # A short line: a sentence inside a longer paragraph (at unit="sentence") is no masthead, however short;
+    # the sentences of a short line are (第3版。要闻。).
+    short = (lengths > 0) & (lengths <= max_chars) & (_line_lengths(passages, lengths) <= max_chars)
     templates = [_DIGITS.sub("0", t) if s else "" for t, s in zip(norms, short)]
     docs_of: dict[str, set[int]] = {}
     texts_of: dict[str, set[str]] = {}
@@ -58,13 +61,15 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     return flagged | _between(flagged, short, passages.doc_pos)
 
 
-def _alone_on_line(passages: Passages) -> np.ndarray:
-    """Whether each passage is the only one on its line (always, but for sentences of one paragraph)."""
+def _line_lengths(passages: Passages, lengths: np.ndarray) -> np.ndarray:
+    """For each passage, the normalised length of all the passages on its line (its own, but for sentences of
+    one paragraph); passages come in text order, so a line's passages are neighbours."""
     if len(passages) == 0:
-        return np.zeros(0, bool)
-    # Passages come in text order: the passages of one line are neighbours.
-    same = (passages.doc_pos[1:] == passages.doc_pos[:-1]) & (passages.line[1:] == passages.line[:-1])
-    return ~(np.concatenate(([False], same)) | np.concatenate((same, [False])))
+        return np.zeros(0, np.int64)
+    new_line = np.concatenate(([True], (passages.doc_pos[1:] != passages.doc_pos[:-1])
+                               | (passages.line[1:] != passages.line[:-1])))
+    line = np.cumsum(new_line) - 1
+    return np.bincount(line, weights=lengths).astype(np.int64)[line]
 
 
 def _blocks(short: np.ndarray, doc: np.ndarray) -> np.ndarray:
@@ -91,9 +96,10 @@ def _between(flagged: np.ndarray, short: np.ndarray, doc: np.ndarray) -> np.ndar
     return out
 
 
-def flag_boilerplate(settings: Settings, passages: Passages, norms: list[str]) -> np.ndarray:
+def flag_boilerplate(settings: Settings, passages: Passages, norms: list[str], lengths: np.ndarray | None = None
+                     ) -> np.ndarray:
     """``find_boilerplate`` with the limits of *settings*: a bool per passage."""
-    return find_boilerplate(passages, norms, settings.boilerplate_chars, settings.boilerplate_docs)
+    return find_boilerplate(passages, norms, settings.boilerplate_chars, settings.boilerplate_docs, lengths=lengths)
 
 
 def matching_texts(settings: Settings, norms: list[str], flagged: np.ndarray) -> list[str]:

@@ -260,7 +260,8 @@ def _span_cuts(result: Result, gone: dict[int, tuple[int | None, str]], scope: s
 
 
 def _cut(text: str, start: int, end: int) -> tuple[int, int]:
-    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    newline_before = text.rfind("\n", 0, start)
+    line_start = max(newline_before, text.rfind("\r", newline_before + 1, start)) + 1  # no scan past the \n
     newline = LINE_BREAK.search(text, end)
     line_end = len(text) if newline is None else newline.end()
     if text[line_start:start].strip() or text[end:line_end].strip():

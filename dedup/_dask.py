@@ -85,7 +85,7 @@ from ._normalize import normalize_passages
 from ._progress import Clock
 from ._read import Document, FolderEntry, ReadError, check_unique_ids, list_folder, read_corpus, read_entries
 from ._result import Kind, Result
-from ._segment import Passages, segment
+from ._segment import Passages, line_breaks, segment
 from ._settings import Settings
 from ._verify import Verified, judge
 
@@ -145,7 +145,7 @@ def plan_partitions(documents: Sequence[Document], unit: str, size: int = PARTIT
     _check_partition_size(size)
     bounds, filled = [0], 0
     for i, document in enumerate(documents):
-        filled += 1 if unit == "document" else document.text.count("\n") + 1
+        filled += 1 if unit == "document" else line_breaks(document.text) + 1
         if filled >= size and i + 1 < len(documents):
             bounds.append(i + 1)
             filled = 0
@@ -273,11 +273,11 @@ def _layout(part: _Part) -> tuple[np.ndarray, ...]:
     return (*part.layout, part.lengths)
 
 
-def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """What boilerplate detection reads of a partition: every passage's document and line, and the texts of
-    the short ones (longer and empty passages are never boilerplate)."""
+def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """What boilerplate detection reads of a partition: every passage's document, line and normalised length,
+    and the texts of the short ones (longer and empty passages are never boilerplate)."""
     short = np.flatnonzero((part.lengths > 0) & (part.lengths <= settings.boilerplate_chars))
-    return part.layout[0], part.layout[2], short, [part.norms[i] for i in short.tolist()]
+    return part.layout[0], part.layout[2], part.lengths, short, [part.norms[i] for i in short.tolist()]
 
 
 @_trimmed
@@ -285,15 +285,16 @@ def _boilerplate(settings: Settings, doc_starts: np.ndarray, *skeletons: tuple[A
     """``flag_boilerplate`` over the whole corpus, from the partitions' skeletons."""
     doc_pos = _cat([s[0].astype(np.int64) + start for s, start in zip(skeletons, doc_starts.tolist())], np.int64)
     line = _cat([s[1] for s in skeletons], np.int64)
-    norms = [""] * len(doc_pos)  # an empty text is not short: what a long one is to the rules
+    lengths = _cat([s[2] for s in skeletons], np.int64)
+    norms = [""] * len(doc_pos)  # only the short texts are read: the lengths say which
     offset = 0
-    for positions, _, short, texts in skeletons:
+    for positions, _, _, short, texts in skeletons:
         for i, text in zip((short + offset).tolist(), texts):
             norms[i] = text
         offset += len(positions)
     # Only the document and line of each passage are read from the passages.
     passages = Passages([], doc_pos, doc_pos, line, doc_pos, doc_pos)
-    return flag_boilerplate(settings, passages, norms)
+    return flag_boilerplate(settings, passages, norms, lengths)
 
 
 def _slice(values: np.ndarray, start: int, stop: int) -> np.ndarray:

@@ -204,7 +204,7 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
     """
     cached = vars(result).get("_repeated_paragraphs")  # kept on the result, as its cached properties are: the
     if cached is not None:                               # JSON and the text report both ask
-        return cached
+        return {doc_id: list(reps) for doc_id, reps in cached.items()}  # copies: a caller may edit its lists
     from ._normalize import normalize_passages
     from ._segment import segment
 
@@ -230,9 +230,9 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
             doc_id = result.documents[int(paragraphs.doc_pos[i])].id
             out.setdefault(doc_id, []).append(Repeat(doc_id, int(paragraphs.start[i]), int(paragraphs.end[i]),
                                                      int(paragraphs.start[j]), int(paragraphs.end[j]), "exact"))
-    found = vars(result)["_repeated_paragraphs"] = {doc_id: sorted(reps, key=lambda r: r.start)
-                                                    for doc_id, reps in out.items()}
-    return found
+    vars(result)["_repeated_paragraphs"] = {doc_id: tuple(sorted(reps, key=lambda r: r.start))
+                                            for doc_id, reps in out.items()}
+    return repeated_paragraphs(result)
 
 
 def repeats_from_spans(doc: str, spans: Iterable[tuple[int, int, int, int, str]]) -> list[Repeat]:

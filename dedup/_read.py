@@ -530,8 +530,8 @@ def check_unique_ids(documents: Sequence[Document]) -> None:
         first = seen.setdefault(document.id, position)
         if first != position:
             raise UsageError(f"document ids must be unique: id {document.id!r} is used by {_where(documents[first])} "
-                             f"and by {_where(document)} (name another id field, or give an empty one, --id-field '' "
-                             f"or id_field='', to number the rows)")
+                             f"and by {_where(document)} (give unique ids; for table or dict rows, name another id "
+                             f"field, or give an empty one, --id-field '' or id_field='', to number the rows)")
 
 
 def _where(document: Document) -> str:

@@ -98,11 +98,13 @@ def line_starts(text: str) -> list[int]:
 def line_breaks(text: str, start: int = 0, end: int | None = None) -> int:
     r"""How many line ends (``LINE_BREAK``) begin in ``text[start:end]``.
 
-    >>> line_breaks("a\r\nb\rc\n")
-    3
+    >>> line_breaks("a\r\nb\rc\n"), line_breaks("a\r\nb", 2)
+    (3, 0)
     """
     end = len(text) if end is None else end
-    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+    # The \n of a \r\n that begins before start is not a line end of this range.
+    tail = 1 if 0 < start < len(text) and text[start - 1] == "\r" and text[start] == "\n" else 0
+    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end) - tail
 
 
 def _paragraph_spans(text: str) -> Iterator[tuple[int, int, int]]:

@@ -479,8 +479,11 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 numbers: Iterator[int], bar: _ByteBar) -> Iterator[Document | ReadError]:
     id_key: str | None = id_field or None  # "": rows numbered (ROW_NUMBERS)
     decided = id_field is not None or fmt.format != "jsonl"
-    # Rows without the text field wait here until one has it: if none has, the file gets one entry.
+    # Rows without the text field wait here until one has it: if none has, the file gets one entry. So do rows
+    # without the id field.
     waiting: list[ReadError] = []
+    id_waiting: list[ReadError] = []
+    id_seen = False
     good = False
     first_fields: list[str] = []
     with _reading(path, fmt.compression) as (stream, raw):
@@ -507,9 +510,6 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 yield ReadError(name, f"{_where(segment.row, segment.line)}: {segment.error}")
                 continue
             fields = segment.fields or {}
-            if id_field and not first_fields and id_field not in fields:  # named, and not in the first row
-                raise ValueError(f"no field {id_field!r} in the first row (fields: {', '.join(fields)}); name the id "
-                                 f"field with --id-field, or give '' to number the rows")
             first_fields = first_fields or list(fields)
             if not decided:
                 id_key, decided = ("id" if "id" in fields else None), True
@@ -524,6 +524,13 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                                           f"surrogate escape (\\ud800-\\udfff), not a character")
                     continue
             item = _row_item(name, segment.row, text, key, text_field, id_key, segment.line, id_key is None)
+            if id_key is not None and not id_seen:  # rows without the id field wait as those without the text do
+                if key is _MISSING:
+                    id_waiting.append(item)  # type: ignore[arg-type]
+                    continue
+                id_seen = True
+                yield from id_waiting
+                id_waiting.clear()
             if text is _MISSING and key is not _MISSING and not good:
                 waiting.append(item)  # type: ignore[arg-type]
                 continue
@@ -535,6 +542,10 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
     if waiting:
         yield ReadError(name, f"no row has the field {text_field!r} ({len(waiting)} rows; fields of the first: "
                               f"{', '.join(first_fields)}); name the text field with --text-field")
+    if id_waiting:
+        yield ReadError(name, f"no row has the id field {id_key!r} ({len(id_waiting)} rows; fields of the first: "
+                              f"{', '.join(first_fields)}); name the id field with --id-field, or give '' to number "
+                              f"the rows")
 
 
 def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
@@ -635,8 +646,11 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             yield _row_item("", row, item[1], item[0], text_field, id_key)
         elif row == 0 and isinstance(item, str):  # texts, or paths? neither is guessed
-            raise UsageError("a list of strings: give (id, text) pairs, e.g. list(enumerate(texts)), or dicts, or "
-                             "a folder or file path as one string")
+            if hasattr(corpus, "columns"):  # a table dedup does not read (dask, modin): its column names
+                raise UsageError(f"a {type(corpus).__module__.split('.')[0]} {type(corpus).__name__} is not read "
+                                 f"directly: pass it as pandas (e.g. .compute() or .to_pandas()), or its rows as dicts")
+            raise UsageError(f"a {type(corpus).__name__} of strings: give (id, text) pairs, e.g. "
+                             f"list(enumerate(texts)), or dicts, or a folder or file path as one string")
         else:
             yield ReadError(INPUT, f"row {row}: {_a(type(item).__name__)}, not a dict, an (id, text) pair or a "
                                    f"Document")

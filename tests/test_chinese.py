@@ -50,6 +50,13 @@ def test_boilerplate_is_the_same_lines_at_sentence_unit(seeds):
         return {(p.doc, p.line) for p, f in zip(result.passages, result.boilerplate.tolist()) if f}
 
     assert flagged_lines("sentence") == flagged_lines("paragraph")
+    # A short line of two sentences is as much a masthead line as a short line of one.
+    pages = [(f"p{i}", f"人民日报\n第3版。要闻。\n2020年12月{i}日\n{body}\n") for i, body in
+             enumerate(["第一篇报道的正文，写得足够长，长到超过三十二个字的界限，内容各不相同。",
+                        "第二篇报道的正文，也写得足够长，长到超过三十二个字的界限，内容也不同。"], start=1)]
+    for unit in ("paragraph", "sentence"):
+        result = dedup.find_duplicates(pages, unit=unit)
+        assert {p.line for p, f in zip(result.passages, result.boilerplate.tolist()) if f} == {1, 2, 3}, unit
     body = "第{k}篇报道的正文在这里，写得足够长，长到超过三十二个字的界限，内容各不相同{k}。"
     docs = [(f"d{k}", f"本版编辑：张三。{body.format(k=k)}记者李四报道。\n") for k in range(8)]
     assert not dedup.find_duplicates(docs, unit="sentence").boilerplate.any()

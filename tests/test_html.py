@@ -168,8 +168,8 @@ def test_every_passage_shown_has_its_own_text():
     # Sentences share lines: a passage is found by its offsets, never by its line, even when no listed
     # pair names it (boilerplate left out of matching, a member of a component linked through others).
     # (The byline on a line of its own: a short sentence inside a paragraph is not boilerplate.)
-    docs = [(f"d{k}.txt", f"本报记者报道。\n第{k}条新闻的正文内容在这里。各不相同{'甲乙丙丁戊'[k]}的字{k * 7}。\n")
-            for k in range(5)]
+    docs = [(f"d{k}.txt", f"本报记者报道。\n第{k}条新闻的正文内容在这里，写得长一些。各不相同{'甲乙丙丁戊'[k]}的字{k * 7}，"
+                          f"也写得长一些。\n") for k in range(5)]
     result = dedup.find_duplicates(docs, unit="sentence", boilerplate="ignore")
     texts = {d.id: d.text for d in result.documents}
     payload = html_payload(report_dict(result, offsets=True), texts)

@@ -181,6 +181,8 @@ def test_a_document_passed_whole_repeats_its_paragraphs(seeds):
     from dedup._report import report_dict
 
     assert [row["doc"] for row in report_dict(result)["self_repeats"]] == list(repeats)
+    self_repeats(result)[DOUBLED].clear()  # what a caller does with its answer is its own
+    assert self_repeats(result)[DOUBLED] == repeats[DOUBLED]
 
 
 def test_repeated_paragraphs_tell_apart_texts_of_one_hash(monkeypatch):
