@@ -16,7 +16,7 @@ from typing import Any
 from ._clean import clean
 from ._errors import InputError, UsageError
 from ._index import Index, IndexFileError, passage_rows
-from ._report import write_json, write_text_report
+from ._report import counted, write_json, write_text_report
 from ._result import Result
 from ._tabular import table_format
 
@@ -100,7 +100,13 @@ def _reading(args: argparse.Namespace) -> dict[str, Any]:
 def _add(args: argparse.Namespace) -> int:
     # An index whose first add failed pins no settings: the next add's are taken (Index, _adopted).
     with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
+        before = index.stats()
         added = index.add(args.input, **_reading(args))
+        after = index.stats()
+    if not args.quiet and args.json != "-":  # the report's counts include the indexed documents its pairs name
+        print(f"{args.input}: {counted(after.documents - before.documents, 'document')} added to {args.db} "
+              f"({counted(after.passages - before.passages, 'passage')}; {counted(after.documents, 'document')} "
+              f"in it now); the report below shows them with the indexed passages they repeat")
     return _report(added, args)  # the add is done: a report cut short (a closed pipe) leaves it
 
 

@@ -15,7 +15,7 @@ from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
 from ._output import text_file
 from ._result import Kind, Result
 
-__all__ = ["SCHEMA_VERSION", "report_dict", "write_json", "write_text_report"]
+__all__ = ["SCHEMA_VERSION", "counted", "report_dict", "write_json", "write_text_report"]
 
 SCHEMA_VERSION = 2
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -180,9 +180,9 @@ def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int 
     total = sum(len(d.text) for d in result.documents)
     share = cleaned.chars_removed / total if total else 0.0
     fate = f"removed into {written_to}" if written_to else "would be removed"
-    out.write(f"{_counted(len(result.documents), 'document')}, {_counted(len(result.passages), 'passage')}, "
-              f"{_counted(len(result.clusters), 'cluster')} (and {len(result.boilerplate_clusters)} of boilerplate), "
-              f"{_counted(len(cleaned.removed), 'passage')} {fate} ({share:.1%} of characters)\n")
+    out.write(f"{counted(len(result.documents), 'document')}, {counted(len(result.passages), 'passage')}, "
+              f"{counted(len(result.clusters), 'cluster')} (and {len(result.boilerplate_clusters)} of boilerplate), "
+              f"{counted(len(cleaned.removed), 'passage')} {fate} ({share:.1%} of characters)\n")
     if not result.settings.verify:
         out.write("(unverified: similarities are MinHash estimates and no containment was looked for; without "
                   "--no-verify every pair is checked)\n")
@@ -208,10 +208,10 @@ def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int 
         out.write(f"skipped (no --include pattern matches; --clean copies them unchanged): {shown}\n")
 
 
-def _counted(count: int, noun: str) -> str:
+def counted(count: int, noun: str) -> str:
     """*count* and *noun*, plural unless one.
 
-    >>> _counted(1, "cluster"), _counted(3, "cluster")
+    >>> counted(1, "cluster"), counted(3, "cluster")
     ('1 cluster', '3 clusters')
     """
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

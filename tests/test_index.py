@@ -410,6 +410,9 @@ def test_command_line(tmp_path, capsys):
     third = tmp_path / "day3"
     third.mkdir()
     (third / "c.txt").write_text("第一段足够长的文字在这里？\n", "utf-8")
+    assert main(["index", "add", str(tmp_path / "y.db"), str(first)]) == 0  # says what it added, apart
+    assert capsys.readouterr().out.startswith(f"{first}: 1 document added to {tmp_path / 'y.db'} (2 passages; "
+                                              f"1 document in it now)")
     assert main(["index", "query", db, str(third)]) == 0
     out = capsys.readouterr().out
     assert "kept  a.txt:1  第一段足够长的文字在这里。" in out and "c.txt:1" in out
