@@ -130,11 +130,15 @@ def _paragraph_spans(text: str) -> Iterator[tuple[int, int, int]]:
 
 def _sentence_spans(text: str, paragraphs: list[tuple[int, int, int]]) -> Iterator[tuple[int, int, int]]:
     for line_no, start, end in paragraphs:
-        piece_start = start
+        # A paragraph joined across a page break (repair_breaks) spans lines: each piece starts on the line
+        # reached so far.
+        piece_start, line, counted = start, line_no, start
         for match in _SENTENCE_END.finditer(text, start, end):
-            yield from _stripped(text, line_no, piece_start, match.end())
+            line, counted = line + line_breaks(text, counted, piece_start), piece_start
+            yield from _stripped(text, line, piece_start, match.end())
             piece_start = match.end()
-        yield from _stripped(text, line_no, piece_start, end)
+        line += line_breaks(text, counted, piece_start)
+        yield from _stripped(text, line, piece_start, end)
 
 
 def _stripped(text: str, line_no: int, start: int, end: int) -> Iterator[tuple[int, int, int]]:

@@ -19,19 +19,25 @@ texts = st.text(TEXT_CHARS, max_size=300)
 sentences = st.text(HAN, min_size=12, max_size=60).map(lambda s: s + "。")
 
 
-@given(st.lists(texts, min_size=1, max_size=4), st.sampled_from(UNITS))
-def test_offsets_slice_back_to_the_passage(doc_texts, unit):
+@given(st.lists(texts, min_size=1, max_size=4), st.sampled_from(UNITS), st.booleans())
+def test_offsets_slice_back_to_the_passage(doc_texts, unit, repair):
     documents = [Document(f"d{i}", t) for i, t in enumerate(doc_texts)]
-    passages = segment(documents, unit)
+    passages = segment(documents, unit, repair_breaks=repair)
     for p in passages:
         text = documents[int(p.doc[1:])].text
         assert text[p.start:p.end] == p.text
         assert p.text and p.text == p.text.strip()
         # Lines end at \n, \r\n or a lone \r (old Mac files), and a paragraph or sentence never crosses one.
         assert text[:p.start].replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1 == p.line
-        assert unit == "document" or not {"\r", "\n"} & set(p.text)
+        assert unit == "document" or repair or not {"\r", "\n"} & set(p.text)  # repair joins across lines
     indexes = [(p.doc, p.index) for p in passages]
     assert indexes == sorted(indexes, key=lambda x: (int(x[0][1:]), x[1]))
+
+
+def test_sentences_after_a_repaired_break_keep_their_line():
+    text = "会议指出，今年以来全国工业经济运行呈现回升\n\n向好态势。下一句。"
+    passages = segment([Document("a", text)], "sentence", repair_breaks=True)
+    assert [(p.line, p.text) for p in passages] == [(1, text[:-4]), (3, "下一句。")]
 
 
 def _summary(result):
