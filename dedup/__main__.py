@@ -28,7 +28,7 @@ from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
 from ._output import TABLES_FORMAT, check_outside, manifest_format, restore_folder, text_file, write_cleaned
-from ._report import write_json, write_text_report
+from ._report import SHOWN_ERRORS, write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
     COMPRESSED_SUFFIXES,
@@ -287,10 +287,6 @@ def _warnings_printed() -> Iterator[None]:
         finally:
             for warning in caught:
                 print(f"dedup: warning: {warning.message}", file=sys.stderr)
-
-
-# Read errors printed one a line; past this many, a count (a table in the wrong encoding fails every row).
-SHOWN_ERRORS = 20
 
 
 def _worker_count(value: str) -> int:

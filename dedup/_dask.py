@@ -487,14 +487,14 @@ def _held(settings: Settings, signed: _Signed, rep_start: int, table: np.ndarray
         chunks = _kernel.held_slot_chunks(signed.texts, settings.shingle_size, table, drop)
         per_text = _cat([chunk[1] for chunk in chunks], np.int64)
         owners = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text) + rep_start
-        return _cat([chunk[0] for chunk in chunks], np.int64), owners
+        return _cat([chunk[0] for chunk in chunks], np.int32), owners  # int32: the split sends them so
     samples = _text_samples(settings, signed, rep_start)
     slots = _in_table(_cat([s.hashes for s in samples], np.uint64) >> np.uint64(drop) << np.uint64(drop), table)
     owners = _cat([s.owner for s in samples], np.int64)
     found = slots >= 0
     # Once a text: two of its hashes may differ only in the cleared bits.
-    codes = distinct(owners[found] * len(table) + slots[found])
-    return codes % len(table), codes // len(table)
+    owner, slot = decode_pairs(distinct(owners[found] * len(table) + slots[found]), len(table)).T
+    return slot, owner
 
 
 @_trimmed
@@ -640,9 +640,17 @@ def _by_first(rep_starts: np.ndarray, *found: tuple[np.ndarray, np.ndarray]) -> 
     split by the partition of i, where the LSH pairs of i are: each pair is then judged once, in one
     partition (a pair whose two texts each found the other, or LSH found too, was judged in two: at zh
     100k in 20 partitions, 19% of the pairs judged and of the texts fetched for them)."""
-    pairs = _cat([f[0] for f in found], np.int64).reshape(-1, 2)
-    pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
-    return np.split(pairs, np.searchsorted(pairs[:, 0], rep_starts[1:-1]))
+    return _by_partition(_cat([f[0] for f in found], np.int64).reshape(-1, 2), rep_starts)
+
+
+def _by_partition(rows: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """*rows* split by the partition (bounds *starts*) of their first column, each part in the rows' order.
+
+    >>> [part.tolist() for part in _by_partition(np.array([[5, 0], [1, 1], [3, 2]]), np.array([0, 2, 4, 6]))]
+    [[[1, 1]], [[3, 2]], [[5, 0]]]
+    """
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return np.split(rows, np.searchsorted(rows[:, 0], starts[1:-1]))
 
 
 @_trimmed
@@ -745,9 +753,7 @@ def _relay(*picks: list[Any]) -> list[list[Any]]:
 # ---------------------------------------------------------------- components on the cluster
 def _edge_split(pairs: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
     """Both directions of each edge, as ``(to, from)`` rows, split by the partition of ``to``."""
-    both = np.concatenate((pairs, pairs[:, ::-1])) if len(pairs) else pairs.reshape(0, 2)
-    both = both[np.argsort(both[:, 0], kind="stable")]
-    return np.split(both, np.searchsorted(both[:, 0], starts[1:-1]))
+    return _by_partition(np.concatenate((pairs, pairs[:, ::-1])) if len(pairs) else pairs.reshape(0, 2), starts)
 
 
 def _edge_join(pieces: list[np.ndarray]) -> np.ndarray:
@@ -758,9 +764,8 @@ def _edge_join(pieces: list[np.ndarray]) -> np.ndarray:
 def _send_labels(labels: np.ndarray, start: int, edges: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
     """Offer each neighbour this partition's label of the edge's end here: ``(neighbour, label)``
     rows, split by the neighbour's partition."""
-    offers = np.stack((edges[:, 1], labels[edges[:, 0] - start]), axis=1) if len(edges) else edges
-    offers = offers[np.argsort(offers[:, 0], kind="stable")]
-    return np.split(offers, np.searchsorted(offers[:, 0], starts[1:-1]))
+    return _by_partition(np.stack((edges[:, 1], labels[edges[:, 0] - start]), axis=1) if len(edges) else edges,
+                         starts)
 
 
 def _take_labels(labels: np.ndarray, start: int, offers: list[np.ndarray]) -> tuple[np.ndarray, int]:
@@ -780,8 +785,7 @@ def _components_on_cluster(run: _Run, edges: np.ndarray, starts: np.ndarray) -> 
     the smallest position of each component, as ``components`` gives.
     """
     P = len(starts) - 1
-    edges = edges[np.argsort(edges[:, 0], kind="stable")]
-    own = np.split(edges, np.searchsorted(edges[:, 0], starts[1:-1]))
+    own = _by_partition(edges, starts)
     sent = [run.submit("edges-split", _edge_split, own[p], starts, key=(p,)) for p in range(P)]
     del own
     ends = [run.submit("edges", _edge_join, pieces, key=(q,)) for q, pieces in enumerate(run.exchange("edges", sent))]

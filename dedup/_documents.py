@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._arrays import distinct
+from ._exact import exact_groups
 from ._result import Kind, Result
 from ._spans import Prepared, Span, align_pairs, prepare, to_spans
 
@@ -193,8 +194,8 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
 def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
     """For each document with any, its paragraphs (lines, ``min_chars`` or longer once normalised) whose normal
     form equals an earlier paragraph's of the same document, each with the first such paragraph as its
-    source (kind ``exact``): a document pasted twice into itself, a section repeated, found in one pass of
-    hashing, whatever the result's unit.
+    source (kind ``exact``): a document pasted twice into itself, a section repeated, found by
+    ``exact_groups`` in one pass, whatever the result's unit.
 
     >>> import dedup
     >>> r = dedup.find_duplicates([("d", "第一段，足够长的文字。\\n第二段，不同的内容。\\n第一段,足够长的文字。\\n")],
@@ -212,24 +213,19 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
     paragraphs = segment(result.documents, "paragraph", settings.repair_breaks)
     norms = normalize_passages(settings, paragraphs)
     long_enough = np.fromiter(map(len, norms), np.int64, len(norms)) >= settings.min_chars
-    keys = np.fromiter(map(hash, norms), np.int64, len(norms))
+    group = exact_groups(norms)  # the first paragraph of each text, corpus-wide
     # Equal paragraphs of one document together, in text order: each repeats the first of its run.
-    order = np.lexsort((np.arange(len(norms)), keys, paragraphs.doc_pos))
+    order = np.lexsort((np.arange(len(norms)), group, paragraphs.doc_pos))
     order = order[long_enough[order]]
-    doc, key = paragraphs.doc_pos[order], keys[order]
-    starts = np.flatnonzero(np.concatenate(([True], (doc[1:] != doc[:-1]) | (key[1:] != key[:-1])))) \
-        if len(order) else order
-    sizes = np.diff(np.append(starts, len(order)))
+    doc, text = paragraphs.doc_pos[order], group[order]
+    first = np.flatnonzero(np.concatenate(([True], (doc[1:] != doc[:-1]) | (text[1:] != text[:-1]))))
+    source = order[first[np.searchsorted(first, np.arange(len(order)), side="right") - 1]]
     out: dict[str, list[Repeat]] = {}
-    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):  # runs of one document and hash
-        first_of: dict[str, int] = {}  # each distinct text's first paragraph: two texts of one hash told apart
-        for i in order[start:start + size].tolist():
-            j = first_of.setdefault(norms[i], i)
-            if j == i:
-                continue
-            doc_id = result.documents[int(paragraphs.doc_pos[i])].id
-            out.setdefault(doc_id, []).append(Repeat(doc_id, int(paragraphs.start[i]), int(paragraphs.end[i]),
-                                                     int(paragraphs.start[j]), int(paragraphs.end[j]), "exact"))
+    repeat = order != source
+    for i, j in zip(order[repeat].tolist(), source[repeat].tolist()):
+        doc_id = result.documents[int(paragraphs.doc_pos[i])].id
+        out.setdefault(doc_id, []).append(Repeat(doc_id, int(paragraphs.start[i]), int(paragraphs.end[i]),
+                                                 int(paragraphs.start[j]), int(paragraphs.end[j]), "exact"))
     vars(result)["_repeated_paragraphs"] = {doc_id: tuple(sorted(reps, key=lambda r: r.start))
                                             for doc_id, reps in out.items()}
     return repeated_paragraphs(result)

@@ -83,7 +83,7 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include
     clock("segment")
     norms = normalize_passages(settings, passages)
     lengths = np.fromiter(map(len, norms), np.int64, len(norms))
-    flagged = flag_boilerplate(settings, passages, norms)
+    flagged = flag_boilerplate(settings, passages, norms, lengths)
     clock("normalize")
     group = exact_groups(matching_texts(settings, norms, flagged))
     reps = representatives(settings, group, lengths)

@@ -1271,8 +1271,8 @@ class Index:
         _, first_at, inverse = np.unique(gid[has], return_index=True, return_inverse=True)
         group[has] = has[first_at][inverse]
         labels = cluster_labels(s, rank, verified, group)
-        flagged = flag_boilerplate(s, passages, norms)
         lengths = np.fromiter(map(len, norms), np.int64, len(norms))
+        flagged = flag_boilerplate(s, passages, norms, lengths)
         if new_from is not None:
             lengths = np.where(pid >= new_from, lengths, 0)
         return Result(settings=s, documents=passages.documents, passages=passages,  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
 from ._output import text_file
 from ._result import Kind, Result
 
-__all__ = ["SCHEMA_VERSION", "counted", "report_dict", "write_json", "write_text_report"]
+__all__ = ["SCHEMA_VERSION", "SHOWN_ERRORS", "counted", "report_dict", "write_json", "write_text_report"]
 
 SCHEMA_VERSION = 2
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -168,8 +168,12 @@ def write_json(result: Result, out: TextIO | str | os.PathLike[str], spans: bool
     out.write("\n")
 
 
+# Read errors listed one a line; past this many, a count (a table in the wrong encoding fails every row).
+SHOWN_ERRORS = 20
+
+
 def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int = 50, written_to: str | None = None,
-                      max_errors: int = 20) -> None:
+                      max_errors: int = SHOWN_ERRORS) -> None:
     """Summary line, then clusters largest first: each member as ``file:line``, similarity, snippet; then
     boilerplate, documents that repeat themselves or each other, and the first *max_errors* read errors.
     *written_to*: where the cleaned copy went (the summary then says the passages were removed, not that

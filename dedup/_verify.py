@@ -356,12 +356,12 @@ def _judge_chunk(settings: Settings, candidates: np.ndarray, norms: Sequence[str
         run = _extra_runs(settings, texts, inner_first, pad=settings.shingle_size - 1) - (settings.shingle_size - 1)
         own[rows] = run >= settings.own_block_chars
         ok = near | (inside & ~own)
-    local, jaccard, near, own = local[ok], found.jaccard[ok], near[ok], own[ok]
+    local, jaccard, near, inside, own = local[ok], found.jaccard[ok], near[ok], inside[ok], own[ok]
     containment = np.stack([found.containment_ab[ok], found.containment_ba[ok]], axis=1)
     kinds = np.where(near, Kind.NEAR, Kind.CONTAINED).astype(np.int8)
     # A near pair whose one side mostly lies inside the other: is the other side's extra a whole block?
     inner = np.argmax(containment, axis=1)
-    maybe = near & ~own & (containment.max(axis=1) >= settings.contained_ratio - 1e-9)
+    maybe = near & ~own & inside
     if maybe.any():
         rows = np.flatnonzero(maybe)
         outer_first = np.stack([local[rows, 1 - inner[rows]], local[rows, inner[rows]]], axis=1)

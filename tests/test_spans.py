@@ -181,40 +181,6 @@ def test_a_document_passed_whole_repeats_its_paragraphs(seeds):
     from dedup._report import report_dict
 
     assert [row["doc"] for row in report_dict(result)["self_repeats"]] == list(repeats)
-    self_repeats(result)[DOUBLED].clear()  # what a caller does with its answer is its own
-    assert self_repeats(result)[DOUBLED] == repeats[DOUBLED]
-
-
-def test_repeated_paragraphs_tell_apart_texts_of_one_hash(monkeypatch):
-    # Every paragraph hashed alike: the texts themselves decide (B, A, A: A repeats, B does not).
-    from dedup import _documents
-
-    monkeypatch.setattr(_documents, "hash", lambda text: 7, raising=False)
-    result = dedup.find_duplicates([("d", "乙段足够长的一句话。\n甲段足够长的一句话。\n甲段足够长的一句话。")],
-                                   unit="document")
-    (repeat,) = _documents.repeated_paragraphs(result)["d"]
-    assert (repeat.source_start, repeat.start) == (11, 22)
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.lists(st.sampled_from([*SENTENCES[:3], "短句。", "全国工业和信息化工作会议在北京召开!"]), max_size=8),
-                min_size=1, max_size=4))
-def test_repeated_paragraphs_are_the_lines_seen_before_in_their_document(docs):
-    from dedup._documents import repeated_paragraphs
-
-    corpus = [(f"d{k}", "\n".join(lines)) for k, lines in enumerate(docs)]
-    result = dedup.find_duplicates(corpus, unit="document", min_chars=8)
-    normal = result.normalizer
-    want = {}
-    for doc, text in corpus:
-        first, offset = {}, 0
-        for line in text.split("\n"):
-            key = normal(line)
-            if len(key) >= 8 and key in first:
-                want.setdefault(doc, []).append((offset, offset + len(line), *first[key]))
-            first.setdefault(key, (offset, offset + len(line)))
-            offset += len(line) + 1
-    got = {doc: [(r.start, r.end, r.source_start, r.source_end) for r in reps]
-           for doc, reps in repeated_paragraphs(result).items()}
-    assert got == want
-
+    held = len(repeats[DOUBLED])
+    self_repeats(result)[DOUBLED].clear()  # what a caller does with its answer is its own: the next one is whole
+    assert len(self_repeats(result)[DOUBLED]) == held > 0
