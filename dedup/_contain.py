@@ -19,6 +19,7 @@ long paragraph, 32 of the 59 contained pairs of the seeds.)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple, no_type_check
@@ -38,6 +39,7 @@ __all__ = [
     "LONG_SPAN",
     "MAX_POSTING",
     "MAX_SAMPLE",
+    "MISSED",
     "SAMPLE",
     "Sample",
     "asked_again",
@@ -67,6 +69,8 @@ MAX_SAMPLE = 64
 LONG_SPAN = 32
 # A text with no usable query asks this many times as many in a second round (second_counts).
 EXTEND = 4
+# The most often a text contained at exactly the contained ratio may miss the bar (required_hits).
+MISSED = 0.01
 
 
 class Sample(NamedTuple):
@@ -87,11 +91,11 @@ def query_counts(shingles: np.ndarray, least: int = SAMPLE) -> np.ndarray:
     about: *least*, or one for each ``LONG_SPAN`` shingles of a longer text, up to ``MAX_SAMPLE``;
     never more than it has.
 
-    A text needs about half its sample back (``required_hits``). With 16 queries, a pair sharing a third
-    of a text passes one time in 8, two fifths one time in 3.5, and a text contained at 0.8 is missed
-    one time in 700; long documents share that much with thousands of others (their common phrases),
-    and each such pair costs verification a merge of two whole documents. With 64 queries: one time
-    in 2,800, one in 80, and one in 800,000.
+    A text needs enough of its sample back that one contained at 0.8 is missed one time in 100 at most
+    (``required_hits``: 9 of 16, 43 of 64). With 16 queries, a pair sharing a third of a text passes
+    one time in 20, two fifths one time in 7, a half one time in 2.5; long documents share that much
+    with thousands of others (their common phrases), and each such pair costs verification a merge of
+    two whole documents. With 64 queries: one time in 30 million, one in 100,000, one in 250.
 
     >>> query_counts(np.array([5, 233, 1000, 6000])).tolist()
     [5, 16, 31, 64]
@@ -297,13 +301,36 @@ def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, 
 
 def required_hits(asked: np.ndarray, contained: float) -> np.ndarray:
     """Queries of a text that another must hold to be a candidate container at level *contained*, for
-    each number of usable queries *asked* (each query of a contained text is in its container with
-    chance >= contained; 0.25 of slack for the sample's spread, and at least one).
+    each number of usable queries *asked*: the most it can require while a text contained at exactly
+    *contained* (each of its queries held with that chance) falls short at most ``MISSED`` of the time;
+    at least one. (A text's queries are drawn without replacement, which only narrows the spread of its
+    hits: the bound holds.)
 
-    >>> required_hits(np.array([0, 4, 16]), 0.8).tolist()
-    [1, 2, 8]
+    >>> required_hits(np.array([0, 4, 16, 64]), 0.8).tolist()
+    [1, 1, 9, 43]
     """
-    return np.maximum(1, np.floor((contained - 0.25) * np.asarray(asked))).astype(np.int64)
+    asked = np.asarray(asked, np.int64)
+    found = np.ones(asked.shape, np.int64)
+    for k in distinct(asked.ravel()).tolist():
+        found[asked == k] = _fewest_hits(k, float(contained))
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _fewest_hits(asked: int, contained: float) -> int:
+    """``required_hits`` for one number of queries: the largest t >= 1 where a binomial count of
+    *asked* trials at *contained* lies below t with chance at most ``MISSED``."""
+    if asked <= 0:
+        return 1
+    i = np.arange(1, asked + 1)
+    with np.errstate(divide="ignore"):  # contained = 1: every query held
+        log_hits, log_misses = np.log(contained), np.log1p(-contained)
+    log_choose = np.concatenate(([0.0], np.cumsum(np.log((asked - i + 1) / i))))
+    k = np.arange(asked + 1)
+    with np.errstate(invalid="ignore"):  # 0 * -inf where contained = 1
+        log_p = log_choose + np.where(k > 0, k * log_hits, 0.0) + np.where(k < asked, (asked - k) * log_misses, 0.0)
+    below = np.cumsum(np.exp(log_p))  # below[t - 1]: the chance of fewer than t hits
+    return max(1, int(np.searchsorted(below, MISSED * (1 + 1e-9), "right")))
 
 
 def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, max_posting: int = MAX_POSTING
@@ -313,8 +340,8 @@ def candidates_from_samples(samples: Sequence[Sample], contained: float = 0.8, m
     Each text queries its sampled shingles (the smallest hashes: a random sample, the
     same whichever text it sits in) against an inverted index of every shingle of
     every text (``sample_search``). If x is contained in y at level c, each sampled
-    shingle of x is in y with chance >= c, so y must answer at least ``(c - 0.25) * k``
-    of x's k queries. Shingles held by more than *max_posting* texts (boilerplate
+    shingle of x is in y with chance >= c, so y must answer ``required_hits`` of x's
+    k queries (which a text contained at exactly c misses one time in 100 at most). Shingles held by more than *max_posting* texts (boilerplate
     phrases) are not queried: they say little and would cost a quadratic number of
     pairs. A text none of whose queries is usable asks again, more of its smallest
     hashes (``Sample.second``). The candidates still have to be verified.

@@ -146,3 +146,25 @@ def test_candidates_from_samples_compiled_equals_numpy(seed, count, n, sample, c
     with patch.object(_kernel, "use_kernels", lambda chars: False):
         reference = candidates_from_samples(samples, contained, max_posting)
     assert compiled.tolist() == reference.tolist()
+
+
+@given(st.integers(0, 300), st.sampled_from([0.5, 0.6, 0.75, 0.8, 0.9, 0.95, 1.0]))
+@settings(max_examples=150, deadline=None)
+def test_required_hits_is_the_binomial_bound(asked, contained):
+    """The bar lets a text contained at exactly the ratio fall short at most MISSED of the time, and no
+    higher bar would (exact binomial sums, in fractions)."""
+    from fractions import Fraction
+    from math import comb
+
+    from dedup._contain import MISSED, required_hits
+
+    ratio = Fraction(contained)
+
+    def short_of(t):  # the chance of fewer than t hits in `asked` draws
+        return sum(comb(asked, i) * ratio**i * (1 - ratio)**(asked - i) for i in range(t))
+
+    bar = int(required_hits(np.array([asked]), contained)[0])
+    assert bar >= 1
+    assert bar == 1 or short_of(bar) <= Fraction(MISSED)
+    if asked > 0:
+        assert short_of(bar + 1) > Fraction(MISSED) or bar + 1 > asked
