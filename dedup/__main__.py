@@ -10,6 +10,7 @@ refused a folder that does not check out; 130 interrupted (Ctrl-C). Each error i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -27,11 +28,22 @@ from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
-from ._output import TABLES_FORMAT, check_outside, manifest_format, restore_folder, text_file, write_cleaned
+from ._output import (
+    TABLES_FORMAT,
+    check_apart,
+    check_folder_target,
+    check_outside,
+    manifest_format,
+    restore_folder,
+    text_file,
+    write_cleaned,
+)
 from ._report import SHOWN_ERRORS, write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
     COMPRESSED_SUFFIXES,
+    check_annotated,
+    check_table_name,
     table_files,
     write_annotated,
     write_cleaned_tabular,
@@ -75,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "cluster keeps, contained relations and pairs across clusters")
     out.add_argument("--html", metavar="FILE", type=Path,
                      help="write a self-contained HTML report (side-by-side matches, filters) to FILE")
-    out.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and its removal log to OUTDIR")
+    out.add_argument("--clean", metavar="OUTDIR", type=Path, help="write the cleaned corpus and its removal log to OUTDIR (files no "
+                                                                              "--include pattern matches are copied unchanged)")
     out.add_argument("--annotate", metavar="OUT", type=Path,
                      help="tables: every row again in OUT (same format; a folder for shards) with dedup_* columns")
     out.add_argument("--table", metavar="FILE", type=Path,
@@ -102,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     why = commands.add_parser("explain", help="explain why two passages match (or do not)",
                               description="Explain why two passages match (or do not).")
     why.add_argument("input", type=Path, help="the corpus folder")
-    why.add_argument("a", help="first passage as FILE:LINE (as the report prints it)")
-    why.add_argument("b", help="second passage as FILE:LINE")
+    why.add_argument("a", help="first passage as the report prints it: FILE:LINE, or FILE:LINE#K for the K-th of "
+                               "several passages starting on a line (FILE alone: a document of one passage)")
+    why.add_argument("b", help="second passage, named the same way")
     _add_input_options(why)
     _add_settings_options(why)
 
@@ -128,7 +142,7 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("input")
     group.add_argument("--include", metavar="PATTERN", action="append",
                        help="file name pattern inside a folder, case-insensitive; repeat for more (default: *.txt); "
-                            "other files are listed as skipped, and --clean copies them unchanged")
+                            "other files are listed as skipped")
     group.add_argument("--glob", dest="include", action="append", help=argparse.SUPPRESS)  # the older name
     group.add_argument("--encoding", metavar="NAME",
                        help="read text files in this encoding (default: UTF-8 or UTF-16 by BOM, else detected)")
@@ -305,9 +319,29 @@ def print_read_errors(errors: Sequence[Any]) -> None:
               file=sys.stderr)
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, outputs that cannot be written as asked (so that none is written and then
+    another refused): outputs that meet the input or each other, names no writer takes, folders in the way."""
+    include = args.include or "*.txt"
+    outputs = {"--clean": args.clean, "--annotate": args.annotate, "--table": args.table,
+               "--json": None if args.json in (None, "-") else args.json, "--html": args.html}
+    check_apart(outputs, folders=("--clean", "--annotate"))
+    for output in outputs.values():
+        if output is not None:
+            check_outside(Path(output), args.input)
+    if args.table is not None:
+        check_table_name(args.table)
+    if args.annotate is not None:
+        check_annotated(args.input, args.annotate, include=include, force=args.force)
+    if args.clean is not None:
+        check_folder_target(args.clean, args.force, replace=True)
+
+
 def _scan(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = not args.quiet and sys.stderr.isatty()
+    with exit_codes("output"):
+        _check_outputs(args)
     with _warnings_printed(), exit_codes(args.input, reading=True):
         cleaned = clean(args.input, settings, level=args.level, scope=args.scope, progress=progress,
                         engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
@@ -318,16 +352,16 @@ def _scan(args: argparse.Namespace) -> int:
         raise InputError(f"{args.input}: no text to work on ({why})")
     include = args.include or "*.txt"
     with _warnings_printed(), exit_codes("output"):
-        for output in (args.json if args.json != "-" else None, args.html, args.table):
-            if output is not None:
-                check_outside(Path(output), args.input)
         if args.clean is not None:
             if not settings.verify:
                 print("dedup: warning: --no-verify: passages are removed by their MinHash estimate, not by a "
                       "verified similarity", file=sys.stderr)
             if table_files(args.input, include) is not None:
-                write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field, include=include,
-                                      force=args.force)
+                written = write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field,
+                                                include=include, force=args.force)
+                # A table that broke off when read again was copied as it is: its removals were not made.
+                unmade = {d.id for d in result.documents if d.source in set(written.copied)}
+                cleaned = dataclasses.replace(cleaned, removed=[r for r in cleaned.removed if r.doc not in unmade])
             else:
                 written = write_cleaned(cleaned, args.input, args.clean, args.force)
                 for failure in written.failed:

@@ -35,21 +35,44 @@ class Explanation:
     spans: list[Span]
     notes_a: str
     notes_b: str
+    where_a: str = ""  # FILE:LINE, or FILE:LINE#K where a line starts several passages (Passages.where)
+    where_b: str = ""
 
 
 def find_passage(result: Result, ref: str) -> int:
-    """The global position of the passage named ``file:line`` (the first passage on that line)."""
-    doc, sep, line = ref.rpartition(":")
-    if not sep or not line.isdigit():
-        raise ValueError(f"{ref!r}: name a passage as FILE:LINE, e.g. report.txt:12")
+    """The global position of the passage named *ref* as reports name it: ``FILE:LINE``, ``FILE:LINE#K``
+    (the K-th passage starting on that line, from 1) or ``FILE`` (a document of one passage).
+
+    >>> from dedup import find_duplicates
+    >>> r = find_duplicates([("a.txt", "一句话。两句话。\\n第三行")], unit="sentence")
+    >>> find_passage(r, "a.txt:1#2"), find_passage(r, "a.txt:2")
+    (1, 2)
+    """
     p = result.passages
-    ids = [d.id for d in result.documents]
+    ids = {d.id: k for k, d in enumerate(result.documents)}
+    doc, sep, place = ref.rpartition(":")
+    line, _, k = place.partition("#")
+    if ref in ids and not (sep and line.isdigit() and doc in ids):  # a whole document
+        hits = np.flatnonzero(p.doc_pos == ids[ref])
+        if len(hits) != 1:
+            raise ValueError(f"{ref} holds {len(hits)} passages: name one as {ref}:LINE")
+        return int(hits[0])
+    if not sep or not line.isdigit() or not (k.isdigit() or place == line):
+        raise ValueError(f"{ref!r}: name a passage as FILE:LINE, e.g. report.txt:12 (FILE:LINE#K for the K-th "
+                         f"passage starting on a line, FILE alone for a document of one passage)")
     if doc not in ids:
         raise ValueError(f"{doc}: no such document in the corpus")
-    hits = np.flatnonzero((p.doc_pos == ids.index(doc)) & (p.line == int(line)))
+    hits = np.flatnonzero((p.doc_pos == ids[doc]) & (p.line == int(line)))
     if len(hits) == 0:
-        raise ValueError(f"{ref}: no passage on that line")
-    return int(hits[0])
+        raise ValueError(f"{doc}:{line}: no passage starts on that line")
+    if not k:
+        if len(hits) > 1:
+            raise ValueError(f"{ref}: {len(hits)} passages start on that line: name one as {ref}#1 to {ref}#{len(hits)}")
+        return int(hits[0])
+    if not 1 <= int(k) <= len(hits):
+        raise ValueError(f"{ref}: {len(hits)} {'passage starts' if len(hits) == 1 else 'passages start'} on that "
+                         f"line, not {k}")
+    return int(hits[int(k) - 1])
 
 
 def normalization_notes(normalizer: Normalizer, text: str) -> str:
@@ -81,7 +104,7 @@ def explain(result: Result, i: int, j: int) -> Explanation:
     i, j = min(i, j), max(i, j)
     a, b = result.passages[i], result.passages[j]
     if i == j:
-        raise ValueError(f"a and b are the same passage ({a.doc}:{a.line}): name two passages")
+        raise ValueError(f"a and b are the same passage ({result.passages.where(i)}): name two passages")
     norms = [result.normalizer(a.text), result.normalizer(b.text)]
     batch = result.shingler(norms)
     found = overlap(batch, np.array([[0, 1]]))
@@ -93,7 +116,8 @@ def explain(result: Result, i: int, j: int) -> Explanation:
         result.normalizer, a.text, a.start, b.text, b.start, min_len=result.shingler.n)
     return Explanation(a, b, float(found.jaccard[0]), float((signatures[0] == signatures[1]).mean()),
                        float(found.containment_ab[0]), float(found.containment_ba[0]), kind, spans,
-                       normalization_notes(result.normalizer, a.text), normalization_notes(result.normalizer, b.text))
+                       normalization_notes(result.normalizer, a.text), normalization_notes(result.normalizer, b.text),
+                       result.passages.where(i), result.passages.where(j))
 
 
 def _marked(p: Passage, spans: list[tuple[int, int]], colour: bool) -> str:
@@ -111,8 +135,8 @@ def render(e: Explanation, colour: bool = False) -> str:
     verdict = f"reported as {e.kind}" if e.kind else "not reported (below the thresholds)"
     shared = "; ".join(f"[{s.a_start}, {s.a_end}) ~ [{s.b_start}, {s.b_end})" for s in e.spans) or "none"
     lines = [
-        f"a: {e.a.doc}:{e.a.line} (passage {e.a.index}, chars [{e.a.start}, {e.a.end}))",
-        f"b: {e.b.doc}:{e.b.line} (passage {e.b.index}, chars [{e.b.start}, {e.b.end}))",
+        f"a: {e.where_a or f'{e.a.doc}:{e.a.line}'} (passage {e.a.index}, chars [{e.a.start}, {e.a.end}))",
+        f"b: {e.where_b or f'{e.b.doc}:{e.b.line}'} (passage {e.b.index}, chars [{e.b.start}, {e.b.end}))",
         f"{verdict}: Jaccard {e.jaccard:.4f} exact, {e.estimate:.4f} MinHash estimate; "
         f"containment a in b {e.containment_ab:.4f}, b in a {e.containment_ba:.4f}",
         f"normalisation of a: {e.notes_a}",

@@ -158,6 +158,10 @@ class _Builder:
         overlaps = report.get("document_overlaps")
         if overlaps is None:
             overlaps = self.derived_overlaps(pairs)
+        if report.get("self_repeats") is None or report.get("document_overlaps") is None:
+            self.warnings.append(f"this report was saved without --spans: how much documents repeat themselves and "
+                                 f"each other is figured here from the {len(pairs):,} pairs it lists, and can differ "
+                                 f"from what --html shows for the same run; save it with --spans for those figures")
         errors = list(report.get("errors") or [])
         return {
             "format": PAYLOAD_FORMAT,
@@ -326,16 +330,17 @@ class _Builder:
         return out
 
     def derived_overlaps(self, pairs: list[Any]) -> list[dict[str, Any]]:
-        """Document overlaps from the pairs' spans (or whole passages), when the report lacks them."""
+        """Document overlaps from the pairs' spans (aligned here when the report has none; whole passages
+        without the texts), when the report lacks them."""
         sides: dict[tuple[str, str], tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
         for pair in pairs:
             a, b = pair["a"], pair["b"]
             if a["doc"] == b["doc"]:
                 continue
             a_side, b_side = sides.setdefault((a["doc"], b["doc"]), ([], []))
-            spans = pair.get("spans")
-            boxes = ([[s["a"][0], s["a"][1], s["b"][0], s["b"][1]] for s in spans] if spans is not None
-                     else [[a["start"], a["end"], b["start"], b["end"]]])
+            boxes = self.boxes(pair, pair.get("kind", "near"))
+            if boxes is None:  # no text to align: the whole passages
+                boxes = [[a["start"], a["end"], b["start"], b["end"]]]
             for a0, a1, b0, b1 in boxes:
                 a_side.append((a0, a1))
                 b_side.append((b0, b1))

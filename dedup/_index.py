@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -559,7 +560,10 @@ class Index:
         self._writable()
         # Read before the transaction: another writer waits for the index's work, not for the disk.
         scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
-        if not scan.documents and scan.errors:  # nothing to add: no add is recorded
+        if not scan.documents:  # nothing to add: no add is recorded (an index never added to pins no settings)
+            if not scan.errors:
+                raise InputError(f"{corpus}: no text to work on (no documents"
+                                 f"{f', and {len(scan.skipped)} files no include pattern matches' if scan.skipped else ''})")
             first = scan.errors[0]
             raise InputError(f"{corpus}: no text to work on (none could be read; {len(scan.errors)} errors, the "
                              f"first {first.path}: {first.error})")
@@ -583,16 +587,36 @@ class Index:
     def query(self, corpus: Corpus, *, include: str | Sequence[str] | None = None, encoding: str | None = None,
               text_field: str = "text", id_field: str | None = None, batch_size: int = 4096,
               progress: bool = False) -> Result:
-        """What ``add`` would return for *corpus*, without adding it (readers never wait for a writer)."""
+        """What ``add`` would return for *corpus*, without adding it (readers never wait for a writer).
+        A document whose id the index holds too is named ``ID (query)``: both sides of its pairs stay apart."""
         scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
         try:
             self._con.execute("BEGIN")  # one snapshot for every read of this query
             try:
-                return self._result(self._plan(scan, batch_size, progress, adding=False))
+                return self._result(self._plan(self._apart(scan), batch_size, progress, adding=False))
             finally:
                 self._con.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise self._file_error(exc) from None
+
+    def _apart(self, scan: FolderScan) -> FolderScan:
+        """*scan* with each document whose id the index holds named ``ID (query)`` (``ID (query 2)``... should
+        that be taken too), so that a report never shows two documents under one id."""
+        ids = [d.id for d in scan.documents]
+        held = {row[0] for row in self._select_in("SELECT id FROM docs WHERE id IN ({})", ids, text=True)}
+        if not held:
+            return scan
+        taken = set(ids) | held
+        documents = []
+        for d in scan.documents:
+            if d.id in held:
+                name = next(n for n in (f"{d.id} (query{f' {k}' if k > 1 else ''})" for k in itertools.count(1))
+                            if n not in taken and not self._select_in("SELECT id FROM docs WHERE id IN ({})", [n],
+                                                                      text=True))
+                taken.add(name)
+                d = dataclasses.replace(d, id=name, key=None)
+            documents.append(d)
+        return dataclasses.replace(scan, documents=documents)
 
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Remove the documents *doc_ids* (all or none: an unknown id is an error); return the

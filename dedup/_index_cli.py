@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ._clean import clean
 from ._errors import InputError, UsageError
 from ._index import Index, IndexFileError, passage_rows
+from ._output import check_outside, text_file
 from ._report import counted, write_json, write_text_report
 from ._result import Result
 from ._tabular import table_format
@@ -98,21 +101,39 @@ def _reading(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _add(args: argparse.Namespace) -> int:
-    # An index whose first add failed pins no settings: the next add's are taken (Index, _adopted).
-    with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
-        before = index.stats()
-        added = index.add(args.input, **_reading(args))
-        after = index.stats()
-    if not args.quiet and args.json != "-":  # the report's counts include the indexed documents its pairs name
-        print(f"{args.input}: {counted(after.documents - before.documents, 'document')} added to {args.db} "
-              f"({counted(after.passages - before.passages, 'passage')}; {counted(after.documents, 'document')} "
-              f"in it now); the report below shows them with the indexed passages they repeat")
-    return _report(added, args)  # the add is done: a report cut short (a closed pipe) leaves it
+    # The report's file is opened first: a path that cannot be written stops the add before it is made.
+    with _json_target(args) as out:
+        # An index whose first add failed pins no settings: the next add's are taken (Index, _adopted).
+        with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
+            before = index.stats()
+            added = index.add(args.input, **_reading(args))
+            after = index.stats()
+        if not args.quiet and args.json != "-":  # the report's counts include the indexed documents its pairs name
+            print(f"{args.input}: {counted(after.documents - before.documents, 'document')} added to {args.db} "
+                  f"({counted(after.passages - before.passages, 'passage')}; "
+                  f"{counted(after.documents, 'document')} in it now); the report below shows them with the "
+                  f"indexed passages they repeat")
+        return _report(added, args, out)  # the add is done: a report cut short (a closed pipe) leaves it
 
 
 def _query(args: argparse.Namespace) -> int:
-    with Index(args.db, create=False) as index:
-        return _report(index.query(args.input, **_reading(args)), args)
+    # Settings from --config are checked against the index's, as add checks them (an index answers with its own).
+    with _json_target(args) as out, Index(args.db, _settings_given(args), create=False) as index:
+        return _report(index.query(args.input, **_reading(args)), args, out)
+
+
+@contextmanager
+def _json_target(args: argparse.Namespace) -> Iterator[Any]:
+    """The stream ``--json`` goes to: None without it, stdout for '-', else the file, whole once the block
+    ends without an error (refused when it meets the input)."""
+    if not args.json:
+        yield None
+    elif args.json == "-":
+        yield sys.stdout
+    else:
+        check_outside(Path(args.json), args.input)
+        with text_file(args.json) as out:
+            yield out
 
 
 def _check_read(result: Result, args: argparse.Namespace) -> None:
@@ -122,11 +143,11 @@ def _check_read(result: Result, args: argparse.Namespace) -> None:
         raise InputError(f"{args.input}: no text to work on (none could be read)")
 
 
-def _report(result: Result, args: argparse.Namespace) -> int:
+def _report(result: Result, args: argparse.Namespace, out: Any) -> int:
     _check_read(result, args)
     _print_errors(result.errors)
-    if args.json:
-        _write(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.input)))
+    if out is not None:
+        write_json(result, out, all_pairs=args.all_pairs, source=str(args.input))
     if not args.quiet and args.json != "-":
         write_text_report(clean(result), sys.stdout)
     return OK
@@ -141,7 +162,7 @@ def _write(target: str, fill: Any) -> None:
 def _remove(args: argparse.Namespace) -> int:
     with Index(args.db, create=False) as index:
         removed = index.remove(args.ids)
-    print(f"removed {len(set(args.ids))} documents ({removed} passages) from {args.db}")
+    print(f"removed {counted(len(set(args.ids)), 'document')} ({counted(removed, 'passage')}) from {args.db}")
     return OK
 
 
@@ -165,6 +186,8 @@ def _export(args: argparse.Namespace) -> int:
     if named is not None and (named.format != "jsonl" or named.compression):
         raise UsageError(f"--table {args.table}: the index's passage table is plain JSON Lines; name it *.jsonl "
                          f"(or '-' for stdout)")
+    if args.json == "-" and args.table == "-":
+        raise UsageError("--json - and --table - would both write to stdout: send one of them to a file")
     with Index(args.db, create=False) as index:
         result = index.export()
     if args.json:

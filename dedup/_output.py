@@ -31,6 +31,7 @@ import contextlib
 import errno
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -38,7 +39,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,7 +49,7 @@ from ._errors import DedupError, InputError, IntegrityError, OutputError, UsageE
 from ._read import ReadError, decode_as, encode, folder_root, walk_folder
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LOG_NAME", "MANIFEST_NAME", "TABLES_FORMAT", "Written", "atomic_file",
-           "atomic_write", "check_outside", "manifest_format", "restore_folder", "text_file", "write_cleaned"]
+           "atomic_write", "check_apart", "check_folder_target", "check_outside", "manifest_format", "restore_folder", "text_file", "write_cleaned"]
 
 LOG_NAME = "removed.jsonl"
 # The manifest: written last, so a folder without it is incomplete; restore ignores files it does not list.
@@ -479,6 +480,33 @@ def check_outside(target: str | os.PathLike[str], source: str | os.PathLike[str]
     """Refuse (``UsageError``) an output path that meets the input: inside *source*, or the real path of an input file."""
     out, out_real = _target_arg(target)
     _inputs(source, out, out_real)
+
+
+def check_apart(outputs: dict[str, str | os.PathLike[str] | None], folders: Iterable[str] = ()) -> None:
+    """Refuse (``UsageError``) outputs that meet each other: two options (the keys of *outputs*) naming one
+    path, or an output inside the folder of one of *folders* (written whole: a report there would be lost
+    or, worse, replace its manifest or log). None values are outputs not asked for.
+
+    >>> check_apart({"--clean": "out", "--json": "out/r.json"}, folders=["--clean"])
+    Traceback (most recent call last):
+    ...
+    dedup._errors.UsageError: --json out/r.json lies inside the --clean folder out, which is written whole: put it elsewhere
+    """
+    named = [(option, *_target_arg(path)) for option, path in outputs.items() if path is not None]
+    for (option_a, out_a, real_a), (option_b, out_b, real_b) in itertools.combinations(named, 2):
+        if real_a == real_b:
+            raise UsageError(f"{option_a} and {option_b} both name {out_a}: give each output its own path")
+        for (option, out, real), (inner, inner_out, inner_real) in (((option_a, out_a, real_a), (option_b, out_b, real_b)),
+                                                                    ((option_b, out_b, real_b), (option_a, out_a, real_a))):
+            if option in folders and inner_real.is_relative_to(real):
+                raise UsageError(f"{inner} {inner_out} lies inside the {option} folder {out}, which is written whole: "
+                                 f"put it elsewhere")
+
+
+def check_folder_target(target: str | os.PathLike[str], force: bool, replace: bool = True) -> None:
+    """Refuse (``UsageError``) a folder output that cannot be written: one that exists and is no folder, a
+    non-empty one without *force*, or (*replace*: replaced whole) one that is no earlier ``--clean`` output."""
+    _target_mode(*_target_arg(target), force, replace)
 
 
 def _inputs(source: str | os.PathLike[str] | None, out: Path, out_real: Path) -> list[Any]:

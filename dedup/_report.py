@@ -199,7 +199,7 @@ def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int 
         for passage, position in zip(cluster.members, members.tolist()):
             similarity = float(assignment.similarity[position])
             mark = "kept" if passage == cluster.kept else f"{similarity:.2f}"
-            out.write(f"  {mark:>4}  {passage.doc}:{passage.line}  {_snippet(passage.text)}\n")
+            out.write(f"  {mark:>4}  {result.passages.where(position)}  {_snippet(passage.text)}\n")
     _write_boilerplate(result, out)
     _write_documents(result, out)
     for error in result.errors[:max_errors]:
@@ -209,7 +209,7 @@ def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int 
     if result.skipped:
         shown = ", ".join(result.skipped[:10]) + (f", ... ({len(result.skipped) - 10} more)" if len(result.skipped) > 10
                                                    else "")
-        out.write(f"skipped (no --include pattern matches; --clean copies them unchanged): {shown}\n")
+        out.write(f"skipped (no --include pattern matches): {shown}\n")
 
 
 def counted(count: int, noun: str) -> str:
@@ -228,9 +228,9 @@ def _write_boilerplate(result: Result, out: TextIO, most: int = 12) -> None:
         return
     out.write(f"\nboilerplate: {flagged} short passages recur across documents "
               f"({len(clusters)} clusters of identical ones):\n")
-    for cluster in clusters[:most]:
+    for cluster, members in zip(clusters[:most], result.cluster_members(boilerplate=True)):
         out.write(f"  {len(cluster.members)}x  {_snippet(cluster.kept.text)}  "
-                  f"({', '.join(f'{m.doc}:{m.line}' for m in cluster.members[:4])}"
+                  f"({', '.join(result.passages.where(m) for m in members[:4].tolist())}"
                   f"{', …' if len(cluster.members) > 4 else ''})\n")
     if len(clusters) > most:
         out.write(f"  ... {len(clusters) - most} more\n")

@@ -20,6 +20,12 @@ UNITS: tuple[str, ...] = ("paragraph", "sentence", "document")
 # A sentence ends at a run of terminators, with any closing quotes or brackets
 # kept on it; a Western full stop only counts when whitespace or the line end follows.
 _SENTENCE_END = re.compile(r"(?:[。！？；!?;…]+|\.(?=\s|$))[”’」』）)\]\"'》]*")
+# ... except after an initial or an abbreviation ("J. Smith", "the U.S. economy", "Dr. Li"), or before a
+# word in lower case ("e.g. the"): the word before the stop, and the first letter after it.
+_WORD_BEFORE_STOP = re.compile(r"([^\s(\[\"'“‘]*)\.$")
+_ABBREVIATIONS = frozenset(("mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "fig", "figs", "vs", "cf",
+                            "approx", "dept", "gen", "gov", "sen", "rep", "inc", "ltd", "corp", "jan", "feb", "apr",
+                            "jun", "jul", "aug", "sept", "oct", "nov", "dec"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,27 @@ class Passages(Sequence[Passage]):
         """Length of each passage in code points."""
         return self.end - self.start
 
+    def where(self, i: int) -> str:
+        """Where passage *i* is, as reports name it: ``FILE:LINE``, and ``#K`` (its place among the passages
+        that start on that line, from 1) when the line starts more than one.
+
+        >>> from dedup._read import Document
+        >>> p = segment([Document("a.txt", "一句话。两句话。\\n第三行")], "sentence")
+        >>> [p.where(i) for i in range(len(p))]
+        ['a.txt:1#1', 'a.txt:1#2', 'a.txt:2']
+        """
+        if i < 0:
+            i += len(self)
+        first, last = i, i
+        # Passages of a line are neighbours: corpus order is document, then place in it.
+        while first > 0 and self.doc_pos[first - 1] == self.doc_pos[i] and self.line[first - 1] == self.line[i]:
+            first -= 1
+        while (last + 1 < len(self) and self.doc_pos[last + 1] == self.doc_pos[i]
+               and self.line[last + 1] == self.line[i]):
+            last += 1
+        place = f"#{i - first + 1}" if last > first else ""
+        return f"{self.documents[int(self.doc_pos[i])].id}:{int(self.line[i])}{place}"
+
 
 # A line ends at \n, \r\n or a lone \r (old Mac files): what editors and str.splitlines take for one.
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -135,11 +162,29 @@ def _sentence_spans(text: str, paragraphs: list[tuple[int, int, int]]) -> Iterat
         # reached so far.
         piece_start, line, counted = start, line_no, start
         for match in _SENTENCE_END.finditer(text, start, end):
+            if match.group().startswith(".") and not _ends_sentence(text, match.start(), match.end(), end):
+                continue
             line, counted = line + text.count("\n", counted, piece_start), piece_start
             yield from _stripped(text, line, piece_start, match.end())
             piece_start = match.end()
         line += text.count("\n", counted, piece_start)
         yield from _stripped(text, line, piece_start, end)
+
+
+def _ends_sentence(text: str, stop: int, after: int, end: int) -> bool:
+    """Whether the full stop at *stop* (its match running to *after*, the paragraph to *end*) ends a sentence:
+    not after a single letter, a word with stops inside or a common abbreviation, nor before lower case.
+
+    >>> text = "Mr. Smith said the U.S. economy grew, e.g. in Q2. It did."
+    >>> [k for k in range(len(text)) if text[k] == "." and _ends_sentence(text, k, k + 1, len(text))]
+    [48, 56]
+    """
+    word = _WORD_BEFORE_STOP.search(text, max(0, stop - 24), stop + 1)
+    before = word.group(1) if word else ""
+    if (len(before) == 1 and before.isalpha()) or "." in before or before.lower() in _ABBREVIATIONS:
+        return False
+    following = text[after:end].lstrip()
+    return not (following[:1].islower())
 
 
 def _stripped(text: str, line_no: int, start: int, end: int) -> Iterator[tuple[int, int, int]]:

@@ -52,10 +52,12 @@ from ._output import (
     TABLES_FORMAT,
     StagedFile,
     Staging,
+    Written,
     _SourceError,
     _target_arg,
     _target_mode,
     atomic_file,
+    check_folder_target,
     check_outside,
     check_stored,
     json_reason,
@@ -74,6 +76,8 @@ __all__ = [
     "PassageLinks",
     "TableFormat",
     "TableSet",
+    "check_annotated",
+    "check_table_name",
     "passage_links",
     "read_objects",
     "read_path",
@@ -365,7 +369,7 @@ def _csv_segments(stream: BinaryIO, delimiter: str) -> Iterator[_Segment]:
             header = values
             yield _Segment(raw, number, "header", values=values)
         else:
-            error = "not UTF-8" if bad else (f"has {len(values)} fields where the header has {len(header)}"
+            error = "not UTF-8" if bad else (f"has {len(values)} field{'' if len(values) == 1 else 's'} where the header has {len(header)}"
                                              if len(values) != len(header) else None)
             yield _Segment(raw, number, "row", row, start, None if error else dict(zip(header, values, strict=True)),
                            values, error)
@@ -515,12 +519,13 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 id_key, decided = ("id" if "id" in fields else None), True
             key = fields.get(id_key, _MISSING) if id_key is not None else number
             text = fields.get(text_field, _MISSING)
-            if isinstance(text, str) and fmt.format == "jsonl" and _LONE_SURROGATE.search(segment.raw):
-                try:
-                    text.encode("utf-8")
-                except UnicodeEncodeError:
-                    where = _where(segment.row, segment.line, *(() if id_key is None else (key,)))
-                    yield ReadError(name, f"{where}: text holds an unpaired "
+            if fmt.format == "jsonl" and _LONE_SURROGATE.search(segment.raw):
+                # An escape such as \udfff decodes to no character: no output could write it.
+                broken = [field for field, value in (("text", text), ("id", key))
+                          if isinstance(value, str) and not _encodable(value)]
+                if broken:
+                    where = _where(segment.row, segment.line, *(() if id_key is None or "id" in broken else (key,)))
+                    yield ReadError(name, f"{where}: {broken[0]} holds an unpaired "
                                           f"surrogate escape (\\ud800-\\udfff), not a character")
                     continue
             item = _row_item(name, segment.row, text, key, text_field, id_key, segment.line, id_key is None)
@@ -546,6 +551,15 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
         yield ReadError(name, f"no row has the id field {id_key!r} ({len(id_waiting)} rows; fields of the first: "
                               f"{', '.join(first_fields)}); name the id field with --id-field, or give '' to number "
                               f"the rows")
+
+
+def _encodable(text: str) -> bool:
+    """Whether *text* can be written as UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
@@ -875,7 +889,7 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
     (as ``--clean`` writes its output), into an empty folder, or moved into a non-empty one
     with *force*.
     """
-    tables = _tables(source, include, "--annotate", out)
+    tables = check_annotated(source, out, include=include, force=force)
     source_path, target = Path(source), Path(out)
     # Parquet columns hold one type: ids of mixed types are written as strings there.
     annotator = _Annotator(result, typed=any(fmt.format == "parquet" for _, _, fmt in tables))
@@ -891,9 +905,7 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
     if source_path.is_file():
         name, path, fmt = tables[0]
         out_fmt = table_format(target)
-        if out_fmt is None or out_fmt.format != fmt.format:
-            raise UsageError(f"{target}: name the annotated file like the input ({fmt.format}), "
-                             f"e.g. {source_path.name}")
+        assert out_fmt is not None  # check_annotated
         try:
             with atomic_file(target) as handle:
                 annotate(name, path, fmt, handle, out_fmt.compression)
@@ -917,21 +929,47 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
     return [target / name for name, _, _ in tables]
 
 
+def check_annotated(source: str | os.PathLike[str], out: str | os.PathLike[str], *,
+                    include: str | Iterable[str] | None = None, force: bool = False) -> list[tuple[str, Path, TableFormat]]:
+    """The table files ``write_annotated`` would annotate from *source* into *out*, once it is known that it can:
+    ``UsageError`` when *source* is no table, *out* meets it, a file is named unlike the input, or a folder
+    is not empty and *force* is not given. Nothing is written."""
+    tables = _tables(source, include, "--annotate", out).files
+    target = Path(out)
+    if Path(source).is_file():
+        fmt, out_fmt = tables[0][2], table_format(target)
+        if out_fmt is None or out_fmt.format != fmt.format:
+            raise UsageError(f"{target}: name the annotated file like the input ({fmt.format}), "
+                             f"e.g. {Path(source).name}")
+    else:
+        check_folder_target(target, force, replace=False)
+    return tables
+
+
+def check_table_name(path: str | os.PathLike[str]) -> TableFormat:
+    """The format ``write_table`` writes *path* in, from its name; ``UsageError`` for a name it cannot write."""
+    fmt = table_format(Path(path))
+    if fmt is None:
+        raise UsageError(f"{path}: name the passage table *.parquet, *.csv, *.tsv or *.jsonl")
+    return fmt
+
+
 def _tables(source: str | os.PathLike[str], include: str | Iterable[str] | None, option: str, target: Any
-            ) -> list[tuple[str, Path, TableFormat]]:
+            ) -> TableSet:
     """The table files of *source* for *option*'s output *target*: ``UsageError`` when *source* is no table or
     *target* meets it."""
     found = table_files(source, include)
     if found is None:
         raise UsageError(f"{source}: {option} needs a table (JSON Lines, CSV/TSV or Parquet)")
     check_outside(target, source)
-    return found.files
+    return found
 
 
 
 def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression: str | None, cursor: _Cursor,
                     annotator: _Annotator) -> None:
     names = [_PASSAGES_FIELD] if annotator.by_passage else list(_DEDUP_FIELDS)
+    width = 0  # CSV: the header's fields, under which a row's dedup_ cells must fall
     with _reading(path, fmt.compression, guarded=True) as (stream, _), _compressing(handle, compression) as out:
         for segment in _read_guarded(_segments(stream, fmt)):
             if segment.kind == "header":
@@ -939,6 +977,7 @@ def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression:
                 if clash:
                     raise UsageError(f"{path}: already has {', '.join(clash)} (an annotated file?); "
                                      f"annotate the original")
+                width = len(segment.values or [])
                 out.write(_csv_append(segment.raw, names, fmt.delimiter))
             elif segment.kind == "blank" or (fmt.format == "jsonl" and segment.fields is None):
                 out.write(segment.raw)  # blank lines and rows that are not JSON objects stay as they are
@@ -953,7 +992,12 @@ def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression:
                     cells = [json.dumps(v, ensure_ascii=False) if isinstance(v, list) else
                              "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
                              for v in values.values()]
-                    out.write(_csv_append(segment.raw, cells, fmt.delimiter))
+                    have = len(segment.values or [])
+                    if have > width:  # more fields than the header: no place is under the dedup_ headers
+                        out.write(segment.raw)
+                        continue
+                    # A row short of the header (an error entry) gets empty fields up to it first.
+                    out.write(_csv_append(segment.raw, [""] * (width - have) + cells, fmt.delimiter))
 
 
 def _json_append(raw: bytes, values: dict[str, Any], has_fields: bool) -> bytes:
@@ -1014,21 +1058,20 @@ def _parquet_codec(parquet: Any) -> str:
 
 
 # ------------------------------------------------------------------------------------ passage table
-_TABLE_COLUMNS = ("doc", "index", "line", "start", "end", "cluster", "kept", "duplicate_of", "duplicate_of_index",
-                  "kind", "similarity", "boilerplate")
+_TABLE_COLUMNS = ("doc", "file", "row", "index", "line", "start", "end", "cluster", "kept", "duplicate_of",
+                  "duplicate_of_index", "kind", "similarity", "boilerplate")
 
 
 def write_table(result: Any, path: str | os.PathLike[str], chunk: int = 1 << 16) -> None:
     """Write one row per passage of *result* to *path* (``.parquet``, ``.csv``/``.tsv`` or ``.jsonl``,
-    the last two also compressed): ``doc`` (the document's id value), ``index``, ``line``,
+    the last two also compressed): ``doc`` (the document's id value), ``file`` and ``row`` (a table row's
+    file, relative to the input folder, and its row in it from 0; null for other documents), ``index``, ``line``,
     ``start``, ``end``, ``cluster`` (null: in none), ``kept``, ``duplicate_of`` and
     ``duplicate_of_index`` (the passage kept in its stead), ``kind``, ``similarity`` and
     ``boilerplate``. Written in chunks of *chunk* passages: time and memory grow linearly.
     """
     target = Path(path)
-    fmt = table_format(target)
-    if fmt is None:
-        raise UsageError(f"{target}: name the passage table *.parquet, *.csv, *.tsv or *.jsonl")
+    fmt = check_table_name(target)
     annotator = _Annotator(result, typed=fmt.format == "parquet")
 
     def chunks() -> Iterator[dict[str, list[Any]]]:
@@ -1037,14 +1080,16 @@ def write_table(result: Any, path: str | os.PathLike[str], chunk: int = 1 << 16)
         for start in range(0, len(passages), chunk):
             stop = min(start + chunk, len(passages))
             rows = [annotator._passage(i) for i in range(start, stop)]
-            columns = {name: [r[name] for r in rows] for name in _TABLE_COLUMNS[1:-1] if name != "kept"}
-            yield {"doc": [key_of(documents[int(d)]) for d in passages.doc_pos[start:stop]], **columns,
+            columns = {name: [r[name] for r in rows] for name in _TABLE_COLUMNS[3:-1] if name != "kept"}
+            docs = [documents[int(d)] for d in passages.doc_pos[start:stop]]
+            yield {"doc": [key_of(d) for d in docs], "file": [d.source or None for d in docs],
+                   "row": [d.row if d.source else None for d in docs], **columns,
                    "kept": [r["keep"] for r in rows], "boilerplate": boilerplate[start:stop].tolist()}
 
     if fmt.format == "parquet":
         pa, pq = _pyarrow(), _parquet()
         id_type = _id_type(pa, annotator)
-        schema = pa.schema([("doc", id_type), ("index", pa.int32()), ("line", pa.int32()), ("start", pa.int64()),
+        schema = pa.schema([("doc", id_type), ("file", pa.string()), ("row", pa.int64()), ("index", pa.int32()), ("line", pa.int32()), ("start", pa.int64()),
                             ("end", pa.int64()), ("cluster", pa.int64()), ("kept", pa.bool_()),
                             ("duplicate_of", id_type), ("duplicate_of_index", pa.int32()), ("kind", pa.string()),
                             ("similarity", pa.float64()), ("boilerplate", pa.bool_())])
@@ -1158,7 +1203,7 @@ class _FileLog:
 
 def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: str | os.PathLike[str], *,
                           text_field: str = "text", include: str | Iterable[str] | None = None,
-                          force: bool = False) -> None:
+                          force: bool = False) -> Written:
     """Write the cleaned table(s) of *cleaned* to the folder *target*, in the input's format, plus the log
     ``removed.jsonl`` and the manifest ``files.json`` for ``restore_tabular``.
 
@@ -1173,9 +1218,16 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
     ``--clean`` output. The manifest (format ``dedup-clean-tables``) records the hash and size
     of every file written and of the log, and the digest of what restore must give back (JSON
     Lines and CSV: the uncompressed bytes; Parquet: its text column).
+
+    The folder's files that are no table read are copied as they are; so is a table that breaks off
+    when read again (a warning says so: none of its removals is made). Returns what was written:
+    ``Written.copied`` names the files copied unchanged.
     """
-    tables = _tables(source, include, "--clean", target)
-    names = {name for name, _, _ in tables}
+    found = _tables(source, include, "--clean", target)
+    tables = found.files
+    # The folder's other files (no --include pattern matches them) are copied as they are, as for text files.
+    others = [name for name in found.skipped if (Path(source) / name).is_file()] if Path(source).is_dir() else []
+    names = {name for name, _, _ in tables} | set(others)
     for own in (LOG_NAME, MANIFEST_NAME):
         if own in names:
             raise UsageError(f"an input file is named {own}, which would clash with dedup's own {own}")
@@ -1196,10 +1248,22 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
                 cursor = _Cursor(result.documents, groups.get(name, []))
                 records.append(_clean_file(staging, log, name, path, fmt, cursor, cleaned, removals, by_row,
                                            text_field))
+        for name in others:
+            digest, size = _copy_as_is(staging, name, Path(source) / name)
+            records.append({"path": name, "format": None, "compression": None, "copied": True,
+                            "why": "not a table read (no --include pattern matches it)", "removals": 0,
+                            "sha256": digest, "cleaned_sha256": digest, "cleaned_size": size})
         staging.write(MANIFEST_NAME, manifest_bytes(TABLES_FORMAT, records, log.sha256, log.size,
                                                     sum(r["removals"] for r in records), text_field=text_field,
                                                     unit=result.config.get("unit")))
         staging.commit(mode)
+    for record in records:
+        planned = sum(len(removals.get(result.documents[k].id, [])) for k in groups.get(record["path"], []))
+        if record.get("copied") and planned:
+            warnings.warn(f"{record['path']}: cannot be read to its end ({record['why']}); copied unchanged, so "
+                          f"{planned} planned {'removal was' if planned == 1 else 'removals were'} not made",
+                          stacklevel=2)
+    return Written(len(records), len(result.documents), [r["path"] for r in records if r.get("copied")])
 
 
 def _clean_file(staging: Staging, log: BinaryIO, name: str, path: Path, fmt: TableFormat, cursor: _Cursor,
@@ -1455,6 +1519,8 @@ def _record_problem(entry: dict[str, Any]) -> str:
     """What is wrong with a table's record in the manifest (its path, counts and hashes checked already), or ''."""
     name = entry["path"]
     fmt = entry.get("format")
+    if fmt is None and entry.get("copied"):  # a file of the folder that is not a table read: copied as it is
+        return ""
     if fmt not in set(_FORMATS.values()) or entry.get("compression") not in {None, *_COMPRESSIONS.values()}:
         return f"{name!r}: 'format' or 'compression' is not one dedup reads"
     if entry.get("copied"):

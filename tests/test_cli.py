@@ -171,6 +171,24 @@ def test_outdir_inside_input_is_refused(seeds, tmp_path, capsys):
     assert not (source / "report.json").exists()
 
 
+def test_outputs_that_meet_each_other_are_refused_before_any_is_written(seeds, tmp_path, capsys):
+    """Two outputs on one path, a report inside the --clean folder (it would replace its manifest or log and
+    leave a folder restore cannot undo), an option the input cannot take: refused up front, nothing written."""
+    out = tmp_path / "out"
+    cases = [
+        (["--clean", str(out), "--json", str(out / "files.json")], "lies inside the --clean folder"),
+        (["--clean", str(out), "--table", str(out / "removed.jsonl")], "lies inside the --clean folder"),
+        (["--json", str(tmp_path / "x.jsonl"), "--table", str(tmp_path / "x.jsonl")], "both name"),
+        (["--clean", str(out), "--json", str(tmp_path / "r.json"), "--annotate", str(tmp_path / "a.jsonl")],
+         "--annotate needs a table"),
+        (["--clean", str(out), "--table", str(tmp_path / "t.xlsx")], "name the passage table"),
+    ]
+    for options, message in cases:
+        assert main([str(seeds), "--quiet", *options]) == 1
+        assert message in capsys.readouterr().err
+        assert sorted(p.name for p in tmp_path.iterdir()) == [], options
+
+
 def test_outputs_get_ordinary_file_modes(seeds, tmp_path):
     import os
     import stat

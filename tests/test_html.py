@@ -214,6 +214,22 @@ def test_from_saved_report_reads_the_texts_again(seeds, tmp_path):
     assert not (tmp_path / "none.html").exists()
 
 
+def test_a_report_saved_without_spans_says_its_figures_are_derived(seeds):
+    """Without --spans the page figures overlaps from the pairs the report lists, aligned as --html aligns
+    them (all of them listed: the same figures), and says so on the page."""
+    result, report, texts, _ = seeds
+    direct = html_payload(report, texts)
+    assert not any("without --spans" in w for w in direct["warnings"])
+    listed = report_dict(result, all_pairs=True, offsets=True)
+    assert "document_overlaps" not in listed and all("spans" not in p for p in listed["pairs"])
+    derived = html_payload(listed, texts)
+    assert any("saved without --spans" in w for w in derived["warnings"])
+    def rounded(payload):  # the report rounds shares to 6 places; figured here they are not
+        return [[a, b, round(x, 6), round(y, 6)] for a, b, x, y in payload["overlaps"]["list"]]
+
+    assert rounded(derived) == rounded(direct)
+
+
 # ------------------------------------------------------------------------------ in Chromium
 
 

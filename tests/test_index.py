@@ -473,3 +473,41 @@ def test_fixed_rate_samples_compiled_equal_numpy(texts):
     with patch.object(_kernel, "use_kernels", lambda chars: False):
         reference = _samples(Settings(), texts)
     assert all(np.array_equal(a, b) for a, b in zip(compiled, reference))
+
+
+def test_command_line_corners(tmp_path, capsys):
+    """A query of documents the index holds keeps both sides apart; outputs that cannot be written stop an add
+    before it is made; an add of nothing records nothing; a query's settings are checked as an add's."""
+    day = tmp_path / "day1"
+    day.mkdir()
+    (day / "a.txt").write_text("第一段足够长的文字在这里。\n别的内容，也足够长了。\n", "utf-8")
+    db = str(tmp_path / "x.db")
+    assert main(["index", "add", db, str(day), "--quiet"]) == 0
+    assert main(["index", "query", db, str(day), "--json", str(tmp_path / "q.json"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "q.json").read_text("utf-8"))
+    assert [d["id"] for d in report["documents"]] == ["a.txt", "a.txt (query)"]
+    assert {(p["a"]["doc"], p["b"]["doc"]) for p in report["pairs"]} == {("a.txt", "a.txt (query)")}
+    capsys.readouterr()
+    # A --json path that cannot be written: exit 3 and nothing added.
+    other = tmp_path / "day2"
+    other.mkdir()
+    (other / "b.txt").write_text("完全不同的一段话，足够长了。\n", "utf-8")
+    assert main(["index", "add", db, str(other), "--json", str(day / "a.txt" / "r.json"), "--quiet"]) == 3
+    assert main(["index", "stats", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == 1
+    assert main(["index", "add", db, str(other), "--json", str(other / "r.json")]) == 1  # meets the input
+    assert main(["index", "add", db, str(other), "--quiet"]) == 0  # not added before: adds now
+    # Nothing to add: exit 2, and the new index pins no settings.
+    empty, fresh = tmp_path / "empty", str(tmp_path / "fresh.db")
+    empty.mkdir()
+    assert main(["index", "add", fresh, str(empty), "--threshold", "0.7"]) == 2
+    assert "no text to work on" in capsys.readouterr().err
+    assert main(["index", "add", fresh, str(day), "--threshold", "0.8", "--quiet"]) == 0
+    # A query with other settings is refused as an add is; both reports on stdout are refused.
+    (tmp_path / "t.toml").write_text("threshold = 0.7\n", "utf-8")
+    assert main(["index", "query", db, str(other), "--config", str(tmp_path / "t.toml")]) == 1
+    assert "threshold=0.7 (the index has 0.6)" in capsys.readouterr().err
+    assert main(["index", "export", db, "--json", "-", "--table", "-"]) == 1
+    assert "both write to stdout" in capsys.readouterr().err
+    assert main(["index", "remove", db, "b.txt"]) == 0
+    assert "removed 1 document (1 passage)" in capsys.readouterr().out

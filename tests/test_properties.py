@@ -40,6 +40,13 @@ def test_sentences_after_a_repaired_break_keep_their_line():
     assert [(p.line, p.text) for p in passages] == [(1, text[:-4]), (3, "下一句。")]
 
 
+def test_english_sentences_do_not_end_at_initials_or_abbreviations():
+    text = "Mr. Smith said the U.S. economy grew 3.5% in Q2. It did, e.g. in Ohio. J. R. Tolkien wrote. The end.\n"
+    passages = segment([Document("a", text)], "sentence")
+    assert [p.text for p in passages] == ["Mr. Smith said the U.S. economy grew 3.5% in Q2.", "It did, e.g. in Ohio.",
+                                          "J. R. Tolkien wrote.", "The end."]
+
+
 def _summary(result):
     pairs = sorted((p.a.doc, p.a.index, p.b.doc, p.b.index, round(p.similarity, 9), p.kind) for p in result.pairs)
     clusters = sorted(sorted((m.doc, m.index) for m in c.members) for c in result.clusters)

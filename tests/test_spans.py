@@ -87,6 +87,30 @@ def test_explain_command_marks_shared_spans(seeds, capsys):
     assert "the same passage" in capsys.readouterr().err
 
 
+def test_passages_sharing_a_line_are_named_apart(tmp_path, capsys):
+    """At sentence unit a line starts several passages: reports name them FILE:LINE#K, explain takes that name
+    (and refuses a bare FILE:LINE that names several), and FILE alone names a document of one passage."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "en1.txt").write_text("The committee met on Tuesday to discuss the budget. Several members raised "
+                                    "concerns about rising costs!\n", "utf-8")
+    (folder / "en2.txt").write_text("Several members raised concerns about rising costs! The committee met on "
+                                    "Tuesday to discuss the budget.\n", "utf-8")
+    assert main([str(folder), "--unit", "sentence"]) == 0
+    out = capsys.readouterr().out
+    assert "kept  en1.txt:1#2  Several" in out and "1.00  en2.txt:1#1  Several" in out
+    assert main(["explain", str(folder), "en1.txt:1#2", "en2.txt:1#1", "--unit", "sentence"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("a: en1.txt:1#2 (passage 1") and "reported as exact" in out
+    assert main(["explain", str(folder), "en1.txt:1", "en2.txt:1#1", "--unit", "sentence"]) == 1
+    assert "name one as en1.txt:1#1 to en1.txt:1#2" in capsys.readouterr().err
+    assert main(["explain", str(folder), "en1.txt:1#3", "en2.txt:1#1", "--unit", "sentence"]) == 1
+    assert main(["explain", str(folder), "en1.txt", "en2.txt", "--unit", "document"]) == 0
+    assert "reported as near" in capsys.readouterr().out
+    assert main(["explain", str(folder), "en1.txt", "en2.txt", "--unit", "sentence"]) == 1
+    assert "holds 2 passages" in capsys.readouterr().err
+
+
 def test_explain_marks_a_reported_pair_as_the_report_does():
     # Equal after normalisation (punctuation ignored): the whole passages match, brackets and dashes included.
     text = "「这一段文字在两个文件里完全相同。」\n"

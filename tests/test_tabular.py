@@ -175,13 +175,21 @@ def test_shards_that_break_off_are_copied_by_annotate_and_clean(tmp_path, capsys
         assert (tmp_path / "notes" / name).read_bytes() == (data / name).read_bytes()
     assert all("dedup_passages" in json.loads(line) for line in (tmp_path / "notes" / "a.jsonl").read_text().splitlines()
                if line.strip().startswith("{"))
-    write_cleaned_tabular(dedup.clean(data), data, tmp_path / "clean")
+    cleaned = dedup.clean(data)
+    planned = sum(r.doc.startswith("g") for r in cleaned.removed)
+    assert planned > 0  # rows read before the break take part, and some would go
+    with pytest.warns(UserWarning, match=f"cut.jsonl.gz: cannot be read to its end .*; copied unchanged, so "
+                                         f"{planned} planned removals were not made"):
+        written = write_cleaned_tabular(cleaned, data, tmp_path / "clean")
+    assert written.copied == ["cut.jsonl.gz", "short.parquet"]
     assert (tmp_path / "clean" / "short.parquet").read_bytes() == (data / "short.parquet").read_bytes()
     restore_tabular(tmp_path / "clean", tmp_path / "back")
     assert {f.name: f.read_bytes() for f in (tmp_path / "back").iterdir()} == \
         {f.name: f.read_bytes() for f in data.iterdir()}
     from dedup.__main__ import main
 
+    assert main([str(data), "--clean", str(tmp_path / "clean2")]) == 0  # its summary counts what was removed
+    assert f"{len(cleaned.removed) - planned} passages removed into" in capsys.readouterr().out
     assert main([str(data), "--annotate", str(tmp_path / "notes2"), "--quiet"]) == 0  # the command says so
     said = capsys.readouterr().err
     assert "dedup: warning: cut.jsonl.gz: cannot be read (Compressed file ended" in said
@@ -240,7 +248,7 @@ def test_bad_rows_are_error_entries_and_the_run_goes_on(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(_jsonl(ROWS[:2]) + b'{"id": 20, "text": 5}\n[1, 2]\n{"id": 21\n\n{"id": 22}\n'
                      + b'{"id": 23, "text": "\\ud800 lone"}\n{"text": "no id"}\n{"id": 24, "text": "\xff"}\n'
-                     + b'{"id": null, "text": "x"}\n')
+                     + b'{"id": null, "text": "x"}\n{"id": "\\udfff", "text": "id that no output could write"}\n')
     documents, errors = read_corpus(path)
     assert [d.id for d in documents] == ["9", "10"]
     assert [e.error for e in errors] == [
@@ -252,6 +260,7 @@ def test_bad_rows_are_error_entries_and_the_run_goes_on(tmp_path):
         "row 7 (line 9): no id field 'id'",
         "row 8 (line 10): not UTF-8",
         "row 9 (line 11): id is null",
+        "row 10 (line 12): id holds an unpaired surrogate escape (\\ud800-\\udfff), not a character",
     ]
 
 
@@ -418,6 +427,24 @@ def test_annotate_document_unit(tmp_path, name):
         assert row_10["dedup_keep"] == "false"
     else:
         assert isinstance(row_10["dedup_keep"], bool) and row_10["dedup_duplicate_of"] == 9
+
+
+def test_annotated_csv_cells_stay_under_their_headers_on_ragged_rows(tmp_path):
+    """A row short of the header (an error entry) is padded before its dedup_ cells; a longer one, whose extra
+    fields already sit under the dedup_ headers, keeps its bytes."""
+    source = tmp_path / "odd.csv"
+    source.write_bytes(f"id,text,extra\r\n1,{A},a\r\n2,{A}\r\n3,{B},b,c\r\n5\r\n6,{A}。,z\r\n".encode())
+    write_annotated(dedup.find_duplicates(source, unit="document"), source, tmp_path / "an.csv")
+    with open(tmp_path / "an.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    header = rows[0]
+    assert header == ["id", "text", "extra", "dedup_cluster", "dedup_keep", "dedup_duplicate_of", "dedup_kind",
+                      "dedup_similarity"]
+    by_id = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    assert by_id["2"]["extra"] == "" and by_id["2"]["dedup_keep"] == "true"
+    assert by_id["5"]["text"] == by_id["5"]["extra"] == "" and by_id["5"]["dedup_keep"] == "true"
+    assert rows[3] == ["3", B, "b", "c"]
+    assert by_id["6"]["dedup_keep"] == "false" and by_id["6"]["dedup_duplicate_of"] == "1"
 
 
 @pytest.mark.parametrize("name", FORMATS)
@@ -630,12 +657,19 @@ def test_shard_folder_clean_and_restore(tmp_path):
     (tmp_path / "data" / "sub").mkdir(parents=True)
     _write(tmp_path / "data", "a.jsonl.gz", ROWS[:3])
     _write(tmp_path / "data" / "sub", "b.jsonl", [*ROWS[3:], {"id": 15, "text": A}])
+    # The folder's other files are no corpus, and nothing is lost: copied as they are, and restored.
+    (tmp_path / "data" / "README.md").write_bytes(b"# shards\n")
+    (tmp_path / "data" / "sub" / "meta.yaml").write_bytes(b"rows: 6\r\n\xff")
     cleaned = dedup.clean(tmp_path / "data", unit="document")
+    assert cleaned.result.skipped == ["README.md", "sub/meta.yaml"]
     write_cleaned_tabular(cleaned, tmp_path / "data", tmp_path / "out")
     assert [r["id"] for r in _rows_of(tmp_path / "out" / "sub" / "b.jsonl")] == [12, 13, 14]
-    assert restore_tabular(tmp_path / "out", tmp_path / "back") == 2
-    for name in ("a.jsonl.gz", "sub/b.jsonl"):
+    assert (tmp_path / "out" / "sub" / "meta.yaml").read_bytes() == b"rows: 6\r\n\xff"
+    assert restore_tabular(tmp_path / "out", tmp_path / "back") == 4
+    for name in ("a.jsonl.gz", "sub/b.jsonl"):  # compressed again: the content byte for byte
         assert _content(tmp_path / "back" / name) == _content(tmp_path / "data" / name)
+    for name in ("README.md", "sub/meta.yaml"):
+        assert (tmp_path / "back" / name).read_bytes() == (tmp_path / "data" / name).read_bytes()
     with pytest.raises(UsageError, match="not empty"):
         write_cleaned_tabular(cleaned, tmp_path / "data", tmp_path / "out")
     with pytest.raises(UsageError, match="inside the input"):
@@ -663,6 +697,8 @@ def test_passage_table(tmp_path, name):
     by_place = {(str(r["doc"]), int(r["index"])): r for r in rows}
     near = by_place[("13", 0)]
     assert str(near["duplicate_of"]) == "11" and int(near["duplicate_of_index"]) == 0 and near["kind"] == "near"
+    # Each passage names its row's file and place, which the document's id need not tell.
+    assert near["file"] == "c.jsonl" and int(near["row"]) == [str(r["id"]) for r in ROWS].index("13")
     assert str(by_place[("11", 0)]["kept"]).lower() == "true" and str(near["kept"]).lower() == "false"
     # The near pair shares a cluster label; the table's labels are as many as the result's clusters.
     assert _int_or_none(near["cluster"]) is not None
