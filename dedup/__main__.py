@@ -13,7 +13,9 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
 import tomllib
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +25,7 @@ from typing import Any
 
 from . import __version__
 from ._clean import LEVELS, SCOPES, clean
-from ._errors import EXIT_INTERRUPTED, DedupError, InputError, OutputError, UsageError
+from ._errors import EXIT_INTERRUPTED, EXIT_TERMINATED, DedupError, InputError, OutputError, UsageError
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
@@ -92,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--annotate", metavar="OUT", type=Path,
                      help="tables: every row again in OUT (same format; a folder for shards) with dedup_* columns")
     out.add_argument("--table", metavar="FILE", type=Path,
-                     help="one row per passage to FILE (.parquet, .csv or .jsonl): where it is, its cluster, "
+                     help="one row per passage to FILE (.parquet, .csv, .tsv or .jsonl): where it is, its cluster, "
                           "whether it is kept, what it duplicates")
     out.add_argument("--force", action="store_true", help="allow --clean to replace a non-empty OUTDIR")
     out.add_argument("--level", choices=list(LEVELS), default="near",
@@ -221,6 +223,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Scanning is the default command: 'dedup FOLDER' means 'dedup scan FOLDER'.
     if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version"):
         args.insert(0, "scan")
+    with _terminated_as_interrupted():
+        return _run(args)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a job scheduler's stop, ``kill``), raised where the run is, as Ctrl-C is: outputs being staged
+    are removed on the way out instead of being left beside their targets."""
+
+
+@contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM raises ``_Terminated`` in the block (the main thread only: the others cannot take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(number: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: list[str]) -> int:
     try:
         parsed = build_parser().parse_args(args)
         if parsed.command is None:
@@ -233,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
     except DedupError as exc:
         return _fail(str(exc), exc.exit_code)
+    except _Terminated:
+        print("dedup: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("dedup: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -348,7 +380,9 @@ def _scan(args: argparse.Namespace) -> int:
     result = cleaned.result
     print_read_errors(result.errors)
     if not result.documents:
-        why = "none could be read" if result.errors else f"no files match {' '.join(args.include or ['*.txt'])}"
+        why = ("none could be read" if result.errors else
+               "no rows" if table_files(args.input, args.include) is not None else
+               f"no files match {' '.join(args.include or ['*.txt'])}")
         raise InputError(f"{args.input}: no text to work on ({why})")
     include = args.include or "*.txt"
     with _warnings_printed(), exit_codes("output"):

@@ -27,9 +27,10 @@ dedup._errors.IntegrityError: out/removed.jsonl line 3: not JSON
 
 from __future__ import annotations
 
-__all__ = ["EXIT_INTERRUPTED", "DedupError", "InputError", "IntegrityError", "OutputError", "UsageError"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "DedupError", "InputError", "IntegrityError", "OutputError", "UsageError"]
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class DedupError(Exception):

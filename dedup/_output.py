@@ -869,20 +869,24 @@ def _fsync_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def _uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) back until the block is done; then raise it. Only the main thread can."""
+    """Hold Ctrl-C (SIGINT) and SIGTERM back until the block is done; then deliver them. Only the main thread can."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    held: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda number, frame: caught.append(number)) for number in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(signal.SIGINT, None)  # Python's own handler: KeyboardInterrupt, now
-        elif caught and previous == signal.SIG_DFL:
-            os.kill(os.getpid(), signal.SIGINT)
+        for number in held:
+            signal.signal(number, previous[number])
+        for number in dict.fromkeys(caught):
+            handler = previous[number]
+            if callable(handler):
+                handler(number, None)  # Python's own or the command's handler: an exception, now
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), number)
 
 
 def _sweep_stale(parent: Path, name: str) -> None:

@@ -327,7 +327,9 @@ def _jsonl_segments(stream: BinaryIO) -> Iterator[_Segment]:
         try:
             value = json.loads(raw)
         except ValueError as exc:  # bad JSON or bad UTF-8
-            error = f"not valid JSON ({exc.msg} at column {exc.pos + 1})" if isinstance(exc, json.JSONDecodeError) \
+            # (Some of json's messages end in "at" already: "Invalid control character at".)
+            error = f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.pos + 1})" \
+                if isinstance(exc, json.JSONDecodeError) \
                 else "not UTF-8"
         else:
             if isinstance(value, dict):
@@ -502,6 +504,10 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 if id_key is not None and id_key not in header:
                     raise ValueError(f"no column {id_key!r} (columns: {', '.join(header)}); "
                                      f"name the id column with --id-field")
+                for column in (text_field, id_key):
+                    if column is not None and header.count(column) > 1:  # which one holds the text is anyone's guess
+                        raise ValueError(f"the header names {column!r} {header.count(column)} times; "
+                                         f"rename the columns apart")
                 continue
             if segment.kind != "row":
                 continue

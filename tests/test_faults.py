@@ -170,17 +170,18 @@ def test_sigkill_during_force_rerun_keeps_the_old_output(corpus: Path, many: Pat
         assert_restores_exactly(out, corpus, tmp_path / "back")
 
 
-def test_ctrl_c_exits_130_without_traceback_or_output(many: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, INTERRUPTED), (signal.SIGTERM, 143)])
+def test_ctrl_c_and_sigterm_exit_without_traceback_or_output(many: Path, tmp_path: Path, sig: int, code: int) -> None:
     out, interrupted = tmp_path / "out", 0
     for _attempt in range(5):
-        hit, rc, stderr = _kill_during_staging([many, "--clean", out, "--quiet"], tmp_path, signal.SIGINT, 0.0)
+        hit, rc, stderr = _kill_during_staging([many, "--clean", out, "--quiet"], tmp_path, sig, 0.0)
         assert "Traceback" not in stderr
         if rc == 0:  # the signal came after the commit, as the interpreter exited: then OUT is whole
             assert_restores_exactly(out, many, tmp_path / "back")
             shutil.rmtree(out)
             shutil.rmtree(tmp_path / "back")
             continue
-        assert hit and rc == INTERRUPTED, stderr
+        assert hit and rc == code, stderr
         assert not out.exists() and staging_leftovers(tmp_path) == []
         interrupted += 1
     assert interrupted, "Ctrl-C never arrived while writing: the test proved nothing"

@@ -264,6 +264,22 @@ def test_bad_rows_are_error_entries_and_the_run_goes_on(tmp_path):
     ]
 
 
+def test_tables_that_say_nothing_clearly(tmp_path, capsys):
+    """A column named twice, a control character, an empty table: each said as it is."""
+    from dedup.__main__ import main
+
+    (tmp_path / "twice.csv").write_text(f"id,text,text\n1,{A},x\n", "utf-8")
+    assert main([str(tmp_path / "twice.csv")]) == 2
+    assert "the header names 'text' 2 times" in capsys.readouterr().err
+    (tmp_path / "ctl.jsonl").write_bytes(b'{"id": 1, "text": "a\tb\x01"}\n')
+    assert [e.error for e in read_corpus(tmp_path / "ctl.jsonl").errors] == [
+        "row 0 (line 1): not valid JSON (Invalid control character at column 21)"]
+    for name, content in (("e.jsonl", b""), ("h.csv", b"id,text\n")):
+        (tmp_path / name).write_bytes(content)
+        assert main([str(tmp_path / name)]) == 2
+        assert f"{name}: no text to work on (no rows)" in capsys.readouterr().err
+
+
 def test_json_array_and_truncated_files_are_one_entry_each(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "array.json").write_text(json.dumps(ROWS, indent=1))
