@@ -3,7 +3,7 @@
 Commands: ``scan`` (the default: ``dedup FOLDER`` is ``dedup scan FOLDER``), ``explain``,
 ``restore``, ``report``, ``index``. Exit codes: 0 it ran (duplicates found or not); 1 usage or
 settings error; 2 no input could be read; 3 an output could not be written; 4 ``restore``
-refused a folder that does not check out; 130 interrupted (Ctrl-C). Each error is a
+refused a folder that does not check out; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). Each error is a
 ``DedupError`` that carries its code (``dedup._errors``); ``main`` alone turns it into one.
 """
 
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--table", metavar="FILE", type=Path,
                      help="one row per passage to FILE (.parquet, .csv, .tsv or .jsonl): where it is, its cluster, "
                           "whether it is kept, what it duplicates")
-    out.add_argument("--force", action="store_true", help="allow --clean to replace a non-empty OUTDIR")
+    out.add_argument("--force", action="store_true", help="let --clean (or an --annotate folder) replace its earlier output, whole; never another folder")
     out.add_argument("--level", choices=list(LEVELS), default="near",
                      help="what --clean removes: exact, near (exact+near), contained (also passages inside a kept "
                           "one) or span (also repeated spans inside passages) (default: near)")
@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     why = commands.add_parser("explain", help="explain why two passages match (or do not)",
                               description="Explain why two passages match (or do not).")
     why.add_argument("input", type=Path, help="the corpus folder")
-    why.add_argument("a", help="first passage as the report prints it: FILE:LINE, or FILE:LINE#K for the K-th of "
-                               "several passages starting on a line (FILE alone: a document of one passage)")
+    why.add_argument("a", help="first passage as the text report prints it: FILE:LINE, or FILE:LINE#K for the K-th "
+                               "of several passages starting on a line (FILE:#N: the passage of index N in its "
+                               "document, as in the JSON; FILE alone: a document of one passage)")
     why.add_argument("b", help="second passage, named the same way")
     _add_input_options(why)
     _add_settings_options(why)
@@ -358,9 +359,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
     outputs = {"--clean": args.clean, "--annotate": args.annotate, "--table": args.table,
                "--json": None if args.json in (None, "-") else args.json, "--html": args.html}
     check_apart(outputs, folders=("--clean", "--annotate"))
-    for output in outputs.values():
+    for option, output in outputs.items():
         if output is not None:
             check_outside(Path(output), args.input)
+            if option in ("--json", "--html", "--table") and Path(output).is_dir():
+                raise OutputError(f"{output}: cannot write (is a folder, not a file)")
     if args.table is not None:
         check_table_name(args.table)
     if args.annotate is not None:
@@ -381,7 +384,7 @@ def _scan(args: argparse.Namespace) -> int:
     print_read_errors(result.errors)
     if not result.documents:
         why = ("none could be read" if result.errors else
-               "no rows" if table_files(args.input, args.include) is not None else
+               "no rows" if table_files(args.input, args.include or "*.txt") is not None else
                f"no files match {' '.join(args.include or ['*.txt'])}")
         raise InputError(f"{args.input}: no text to work on ({why})")
     include = args.include or "*.txt"
@@ -394,7 +397,8 @@ def _scan(args: argparse.Namespace) -> int:
                 written = write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field,
                                                 include=include, force=args.force)
                 # A table that broke off when read again was copied as it is: its removals were not made.
-                unmade = {d.id for d in result.documents if d.source in set(written.copied)}
+                copied = set(written.copied)
+                unmade = {d.id for d in result.documents if d.source in copied}
                 cleaned = dataclasses.replace(cleaned, removed=[r for r in cleaned.removed if r.doc not in unmade])
             else:
                 written = write_cleaned(cleaned, args.input, args.clean, args.force)

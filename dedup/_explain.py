@@ -10,6 +10,7 @@ import numpy as np
 from ._documents import pair_spans
 from ._minhash import sign
 from ._normalize import Normalizer
+from ._report import counted
 from ._result import Kind, Result
 from ._segment import Passage
 from ._spans import Span, aligned_spans
@@ -41,12 +42,14 @@ class Explanation:
 
 def find_passage(result: Result, ref: str) -> int:
     """The global position of the passage named *ref* as reports name it: ``FILE:LINE``, ``FILE:LINE#K``
-    (the K-th passage starting on that line, from 1) or ``FILE`` (a document of one passage).
+    (the K-th passage starting on that line, from 1; the text report's name), ``FILE:#N`` (the passage
+    whose index in its document is N, as the JSON and the HTML report have it) or ``FILE`` (a document of
+    one passage).
 
     >>> from dedup import find_duplicates
     >>> r = find_duplicates([("a.txt", "一句话。两句话。\\n第三行")], unit="sentence")
-    >>> find_passage(r, "a.txt:1#2"), find_passage(r, "a.txt:2")
-    (1, 2)
+    >>> find_passage(r, "a.txt:1#2"), find_passage(r, "a.txt:2"), find_passage(r, "a.txt:#0")
+    (1, 2, 0)
     """
     p = result.passages
     ids = {d.id: k for k, d in enumerate(result.documents)}
@@ -55,11 +58,18 @@ def find_passage(result: Result, ref: str) -> int:
     if ref in ids and not (sep and line.isdigit() and doc in ids):  # a whole document
         hits = np.flatnonzero(p.doc_pos == ids[ref])
         if len(hits) != 1:
-            raise ValueError(f"{ref} holds {len(hits)} passages: name one as {ref}:LINE")
+            raise ValueError(f"{ref} holds {counted(len(hits), 'passage')}"
+                             f"{f': name one as {ref}:LINE' if len(hits) else ''}")
+        return int(hits[0])
+    if sep and not line and k.isdigit() and doc in ids:  # FILE:#N, the passage of index N in its document
+        hits = np.flatnonzero((p.doc_pos == ids[doc]) & (p.index_in_doc == int(k)))
+        if len(hits) == 0:
+            raise ValueError(f"{ref}: {doc} has no passage of index {k}")
         return int(hits[0])
     if not sep or not line.isdigit() or not (k.isdigit() or place == line):
         raise ValueError(f"{ref!r}: name a passage as FILE:LINE, e.g. report.txt:12 (FILE:LINE#K for the K-th "
-                         f"passage starting on a line, FILE alone for a document of one passage)")
+                         f"passage starting on a line, FILE:#N for the passage of index N in its document, FILE "
+                         f"alone for a document of one passage)")
     if doc not in ids:
         raise ValueError(f"{doc}: no such document in the corpus")
     hits = np.flatnonzero((p.doc_pos == ids[doc]) & (p.line == int(line)))

@@ -42,6 +42,7 @@ MARKS = ("width", "form", "case", "script", "digits", "ignored", "edit")
 PAIRS_PER_CLUSTER = 4
 MAX_MEMBERS = 50           # members embedded per cluster; the rest are counted
 MAX_MARKS = 100            # normalisation differences marked per pair
+ALIGNED_PAIRS = 20_000     # a report without spans: pairs aligned for the documents' figures, at most
 PASSAGE_CHARS = 5_000      # a longer passage is shown up to here
 TEXT_BUDGET = 2_000_000    # passage characters embedded in full; later passages get a snippet
 SNIPPET_CHARS = 160
@@ -107,6 +108,7 @@ class _Builder:
                 if "start" in m:
                     self.located.setdefault((m["doc"], m["index"]), m)
         self._lines: dict[str, list[int]] = {}
+        self.aligned: dict[tuple[Any, ...], list[list[int]] | None] = {}  # pairs aligned here, by passages and kind
 
     # -- references -------------------------------------------------------------------------
     def doc(self, doc_id: str) -> int:
@@ -152,15 +154,19 @@ class _Builder:
         out_pairs = [self.pair_entry(pairs[row]) for row in chosen]
         comparisons: list[list[Any]] = []
         out_clusters = [self.cluster_entry(c, pairs, pair_at, embedded, comparisons) for c in shown_clusters]
+        # A report saved without --spans: the documents' figures come from the pairs it lists, aligned here
+        # (up to ALIGNED_PAIRS of them; past that, whole passages), and the page says so.
+        align = len(pairs) <= ALIGNED_PAIRS
         repeats = report.get("self_repeats")
         if repeats is None:
-            repeats = self.derived_repeats(pairs)
+            repeats = self.derived_repeats(pairs, align)
         overlaps = report.get("document_overlaps")
         if overlaps is None:
-            overlaps = self.derived_overlaps(pairs)
-        if report.get("self_repeats") is None or report.get("document_overlaps") is None:
+            overlaps = self.derived_overlaps(pairs, align)
+        if pairs and (report.get("self_repeats") is None or report.get("document_overlaps") is None):
             self.warnings.append(f"this report was saved without --spans: how much documents repeat themselves and "
-                                 f"each other is figured here from the {len(pairs):,} pairs it lists, and can differ "
+                                 f"each other is figured here from the {len(pairs):,} pairs it lists"
+                                 f"{'' if align else ' (their whole passages: too many to align)'}, and can differ "
                                  f"from what --html shows for the same run; save it with --spans for those figures")
         errors = list(report.get("errors") or [])
         return {
@@ -306,18 +312,15 @@ class _Builder:
             out["removed_share"] = None if removed is None else removed / chars if chars else 0.0
         return out
 
-    def derived_repeats(self, pairs: list[Any]) -> list[dict[str, Any]]:
-        """Self-repeats from the pairs within one document, when the report lacks them (no ``--spans``)."""
+    def derived_repeats(self, pairs: list[Any], align: bool = True) -> list[dict[str, Any]]:
+        """Self-repeats from the pairs within one document (``shared_parts``), when the report lacks them."""
         spans: dict[str, list[tuple[int, int, int, int, str]]] = {}
         for pair in pairs:
             a, b = pair["a"], pair["b"]
             if a["doc"] != b["doc"]:
                 continue
             kind = pair.get("kind", "near")
-            boxes = self.boxes(pair, kind)
-            if boxes is None:  # no text to align: the whole passages
-                boxes = [[a["start"], a["end"], b["start"], b["end"]]]
-            spans.setdefault(a["doc"], []).extend((*box, kind) for box in boxes)
+            spans.setdefault(a["doc"], []).extend((*box, kind) for box in self.shared_parts(pair, align))
         out = []
         for doc, found in spans.items():
             reps = repeats_from_spans(doc, found)
@@ -329,19 +332,15 @@ class _Builder:
                                     for r in reps]})
         return out
 
-    def derived_overlaps(self, pairs: list[Any]) -> list[dict[str, Any]]:
-        """Document overlaps from the pairs' spans (aligned here when the report has none; whole passages
-        without the texts), when the report lacks them."""
+    def derived_overlaps(self, pairs: list[Any], align: bool = True) -> list[dict[str, Any]]:
+        """Document overlaps from the pairs across documents (``shared_parts``), when the report lacks them."""
         sides: dict[tuple[str, str], tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
         for pair in pairs:
             a, b = pair["a"], pair["b"]
             if a["doc"] == b["doc"]:
                 continue
             a_side, b_side = sides.setdefault((a["doc"], b["doc"]), ([], []))
-            boxes = self.boxes(pair, pair.get("kind", "near"))
-            if boxes is None:  # no text to align: the whole passages
-                boxes = [[a["start"], a["end"], b["start"], b["end"]]]
-            for a0, a1, b0, b1 in boxes:
+            for a0, a1, b0, b1 in self.shared_parts(pair, align):
                 a_side.append((a0, a1))
                 b_side.append((b0, b1))
 
@@ -353,11 +352,26 @@ class _Builder:
                for (da, db), (a_side, b_side) in sides.items()]
         return sorted(out, key=lambda o: (-max(o["share_a_in_b"], o["share_b_in_a"]), o["a"], o["b"]))
 
+    def shared_parts(self, pair: Mapping[str, Any], align: bool) -> list[list[int]]:
+        """What the two passages of *pair* share, for the documents' figures: its ``boxes`` (aligned here only
+        when *align*), else (no texts, or not aligned) the whole passages."""
+        boxes = self.boxes(pair, pair.get("kind", "near")) if align or pair.get("spans") is not None else None
+        if boxes is None:
+            a, b = pair["a"], pair["b"]
+            return [[a["start"], a["end"], b["start"], b["end"]]]
+        return boxes
+
     def boxes(self, pair: Mapping[str, Any], kind: str) -> list[list[int]] | None:
-        """The shared spans of *pair* as ``[a0, a1, b0, b1]``: the report's, or else aligned here (the
+        """The shared spans of *pair* as ``[a0, a1, b0, b1]``: the report's, or else aligned here, once a pair (the
         whole passages for an exact pair, as ``pair_spans`` has them); ``None`` without the texts."""
         if pair.get("spans") is not None:
             return [[s["a"][0], s["a"][1], s["b"][0], s["b"][1]] for s in pair["spans"]]
+        key = (pair["a"]["doc"], pair["a"]["index"], pair["b"]["doc"], pair["b"]["index"], kind)
+        if key not in self.aligned:
+            self.aligned[key] = self._aligned(pair, kind)
+        return self.aligned[key]
+
+    def _aligned(self, pair: Mapping[str, Any], kind: str) -> list[list[int]] | None:
         a, b = (self.located.get((side["doc"], side["index"]), side) for side in (pair["a"], pair["b"]))
         a_text, b_text = self.texts.get(a["doc"]), self.texts.get(b["doc"])
         if a_text is None or b_text is None or a.get("start") is None or b.get("start") is None:

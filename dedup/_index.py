@@ -70,6 +70,7 @@ from ._lsh import estimate, estimate_floor
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
 from ._read import Document, FolderScan, ReadError, read_corpus
+from ._report import counted
 from ._result import Result
 from ._segment import Passages, segment
 from ._settings import Settings, SettingsError
@@ -562,8 +563,8 @@ class Index:
         scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
         if not scan.documents:  # nothing to add: no add is recorded (an index never added to pins no settings)
             if not scan.errors:
-                raise InputError(f"{corpus}: no text to work on (no documents"
-                                 f"{f', and {len(scan.skipped)} files no include pattern matches' if scan.skipped else ''})")
+                unmatched = f"; no include pattern matches {counted(len(scan.skipped), 'file')}" if scan.skipped else ""
+                raise InputError(f"{corpus}: no text to work on (no documents{unmatched})")
             first = scan.errors[0]
             raise InputError(f"{corpus}: no text to work on (none could be read; {len(scan.errors)} errors, the "
                              f"first {first.path}: {first.error})")

@@ -108,18 +108,22 @@ def _add(args: argparse.Namespace) -> int:
             before = index.stats()
             added = index.add(args.input, **_reading(args))
             after = index.stats()
-        if not args.quiet and args.json != "-":  # the report's counts include the indexed documents its pairs name
-            print(f"{args.input}: {counted(after.documents - before.documents, 'document')} added to {args.db} "
-                  f"({counted(after.passages - before.passages, 'passage')}; "
-                  f"{counted(after.documents, 'document')} in it now); the report below shows them with the "
-                  f"indexed passages they repeat")
-        return _report(added, args, out)  # the add is done: a report cut short (a closed pipe) leaves it
+        _write_json(added, args, out)
+    # The add and its --json report are done: a text report cut short (a closed pipe) leaves both.
+    if not args.quiet and args.json != "-":  # the report's counts include the indexed documents its pairs name
+        print(f"{args.input}: {counted(after.documents - before.documents, 'document')} added to {args.db} "
+              f"({counted(after.passages - before.passages, 'passage')}; "
+              f"{counted(after.documents, 'document')} in it now); the report below shows them with the "
+              f"indexed passages they repeat")
+    return _text_report(added, args)
 
 
 def _query(args: argparse.Namespace) -> int:
     # Settings from --config are checked against the index's, as add checks them (an index answers with its own).
     with _json_target(args) as out, Index(args.db, _settings_given(args), create=False) as index:
-        return _report(index.query(args.input, **_reading(args)), args, out)
+        found = index.query(args.input, **_reading(args))
+        _write_json(found, args, out)
+    return _text_report(found, args)
 
 
 @contextmanager
@@ -136,18 +140,18 @@ def _json_target(args: argparse.Namespace) -> Iterator[Any]:
             yield out
 
 
-def _check_read(result: Result, args: argparse.Namespace) -> None:
-    """Refuse (exit 2) a result whose every document failed to be read."""
+def _write_json(result: Result, args: argparse.Namespace, out: Any) -> None:
+    """Refuse (exit 2) a result whose every document failed to be read; else print its read errors and write
+    its ``--json`` report to *out* (None: not asked for)."""
     if not result.documents and result.errors:
         _print_errors(result.errors)
         raise InputError(f"{args.input}: no text to work on (none could be read)")
-
-
-def _report(result: Result, args: argparse.Namespace, out: Any) -> int:
-    _check_read(result, args)
     _print_errors(result.errors)
     if out is not None:
         write_json(result, out, all_pairs=args.all_pairs, source=str(args.input))
+
+
+def _text_report(result: Result, args: argparse.Namespace) -> int:
     if not args.quiet and args.json != "-":
         write_text_report(clean(result), sys.stdout)
     return OK

@@ -503,10 +503,12 @@ def check_apart(outputs: dict[str, str | os.PathLike[str] | None], folders: Iter
                                  f"put it elsewhere")
 
 
-def check_folder_target(target: str | os.PathLike[str], force: bool, replace: bool = True) -> None:
+def check_folder_target(target: str | os.PathLike[str], force: bool, replace: bool = True,
+                        earlier: Callable[[Path], bool] | None = None, what: str = "--clean") -> None:
     """Refuse (``UsageError``) a folder output that cannot be written: one that exists and is no folder, a
-    non-empty one without *force*, or (*replace*: replaced whole) one that is no earlier ``--clean`` output."""
-    _target_mode(*_target_arg(target), force, replace)
+    non-empty one without *force*, or (*replace*: replaced whole) one that is no earlier output of *what*
+    (*earlier* tells; default: a ``--clean`` output, by its manifest)."""
+    _target_mode(*_target_arg(target), force, replace, earlier, what)
 
 
 def _inputs(source: str | os.PathLike[str] | None, out: Path, out_real: Path) -> list[Any]:
@@ -548,8 +550,10 @@ def _refuse_meeting(out: Path, out_real: Path, source: Path, entries: list[Any])
                              f"inside the output {out}; writing there would change the input")
 
 
-def _target_mode(out: Path, out_real: Path, force: bool, replace: bool) -> str:
-    """How the staged folder goes into place: 'new' (absent or empty), 'replace' (whole) or 'merge' (file by file)."""
+def _target_mode(out: Path, out_real: Path, force: bool, replace: bool, earlier: Callable[[Path], bool] | None = None,
+                 what: str = "--clean") -> str:
+    """How the staged folder goes into place: 'new' (absent or empty), 'replace' (whole: *replace*, and only an
+    earlier output of *what*, as *earlier* tells, by default a ``--clean`` manifest) or 'merge' (file by file)."""
     if not isinstance(force, bool):
         raise UsageError(f"force must be True or False, not {force!r}")
     try:
@@ -569,8 +573,8 @@ def _target_mode(out: Path, out_real: Path, force: bool, replace: bool) -> str:
         raise UsageError(f"{out}: folder is not empty; choose another or pass --force to replace it")
     if not replace:
         return "merge"
-    if manifest_format(out_real) is None:
-        raise UsageError(f"{out}: not empty and not an earlier dedup --clean output (no {MANIFEST_NAME}); --force "
+    if not (earlier(out_real) if earlier is not None else manifest_format(out_real) is not None):
+        raise UsageError(f"{out}: not empty and not an earlier dedup {what} output; --force "
                          "replaces only those, whole. Choose another folder or empty it yourself")
     return "replace"
 

@@ -23,9 +23,10 @@ _SENTENCE_END = re.compile(r"(?:[。！？；!?;…]+|\.(?=\s|$))[”’」』�
 # ... except after an initial or an abbreviation ("J. Smith", "the U.S. economy", "Dr. Li"), or before a
 # word in lower case ("e.g. the"): the word before the stop, and the first letter after it.
 _WORD_BEFORE_STOP = re.compile(r"([^\s(\[\"'“‘]*)\.$")
+_INITIALS = re.compile(r"[A-HJ-Z]|(?:[A-Za-z]\.)+[A-Za-z]")  # "J", "U.S", "e.g", "a.m" (not "I", "3.14", "www.x.com")
 _ABBREVIATIONS = frozenset(("mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "fig", "figs", "vs", "cf",
-                            "approx", "dept", "gen", "gov", "sen", "rep", "inc", "ltd", "corp", "jan", "feb", "apr",
-                            "jun", "jul", "aug", "sept", "oct", "nov", "dec"))
+                            "approx", "dept", "gen", "gov", "sen", "rep", "jan", "feb", "apr", "jun", "jul", "aug",
+                            "sept", "oct", "nov", "dec"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +99,18 @@ class Passages(Sequence[Passage]):
         """
         if i < 0:
             i += len(self)
-        first, last = i, i
-        # Passages of a line are neighbours: corpus order is document, then place in it.
-        while first > 0 and self.doc_pos[first - 1] == self.doc_pos[i] and self.line[first - 1] == self.line[i]:
-            first -= 1
-        while (last + 1 < len(self) and self.doc_pos[last + 1] == self.doc_pos[i]
-               and self.line[last + 1] == self.line[i]):
-            last += 1
-        place = f"#{i - first + 1}" if last > first else ""
+        # Passages of a line are neighbours (corpus order is document, then place in it): its run of keys.
+        keys = self._line_keys()
+        first, end = np.searchsorted(keys, keys[i], "left"), np.searchsorted(keys, keys[i], "right")
+        place = f"#{i - first + 1}" if end - first > 1 else ""
         return f"{self.documents[int(self.doc_pos[i])].id}:{int(self.line[i])}{place}"
+
+    def _line_keys(self) -> np.ndarray:
+        """Each passage's (document, line) as one sorted int64 key, made once (8 bytes a passage, for reports)."""
+        keys = vars(self).get("_keys")
+        if keys is None or len(keys) != len(self):
+            keys = self._keys = (self.doc_pos.astype(np.int64) << 32) | self.line.astype(np.int64)
+        return keys
 
 
 # A line ends at \n, \r\n or a lone \r (old Mac files): what editors and str.splitlines take for one.
@@ -173,7 +177,8 @@ def _sentence_spans(text: str, paragraphs: list[tuple[int, int, int]]) -> Iterat
 
 def _ends_sentence(text: str, stop: int, after: int, end: int) -> bool:
     """Whether the full stop at *stop* (its match running to *after*, the paragraph to *end*) ends a sentence:
-    not after a single letter, a word with stops inside or a common abbreviation, nor before lower case.
+    not after an initial (a capital letter but I; letters between stops, as in U.S.) or a common title or
+    month, nor before lower case.
 
     >>> text = "Mr. Smith said the U.S. economy grew, e.g. in Q2. It did."
     >>> [k for k in range(len(text)) if text[k] == "." and _ends_sentence(text, k, k + 1, len(text))]
@@ -181,7 +186,7 @@ def _ends_sentence(text: str, stop: int, after: int, end: int) -> bool:
     """
     word = _WORD_BEFORE_STOP.search(text, max(0, stop - 24), stop + 1)
     before = word.group(1) if word else ""
-    if (len(before) == 1 and before.isalpha()) or "." in before or before.lower() in _ABBREVIATIONS:
+    if _INITIALS.fullmatch(before) or before.lower() in _ABBREVIATIONS:
         return False
     following = text[after:end].lstrip()
     return not (following[:1].islower())

@@ -45,7 +45,7 @@ from typing import Any, BinaryIO, TypeVar
 import numpy as np
 
 from ._clean import Removal, restore
-from ._errors import InputError, IntegrityError, UsageError
+from ._errors import InputError, IntegrityError, OutputError, UsageError
 from ._output import (
     LOG_NAME,
     MANIFEST_NAME,
@@ -498,16 +498,7 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 header = segment.values or []
                 if id_field is None:
                     id_key = "id" if "id" in header else None
-                if text_field not in header:
-                    raise ValueError(f"no column {text_field!r} (columns: {', '.join(header)}); "
-                                     f"name the text column with --text-field")
-                if id_key is not None and id_key not in header:
-                    raise ValueError(f"no column {id_key!r} (columns: {', '.join(header)}); "
-                                     f"name the id column with --id-field")
-                for column in (text_field, id_key):
-                    if column is not None and header.count(column) > 1:  # which one holds the text is anyone's guess
-                        raise ValueError(f"the header names {column!r} {header.count(column)} times; "
-                                         f"rename the columns apart")
+                _check_columns(header, text_field, id_key)
                 continue
             if segment.kind != "row":
                 continue
@@ -527,10 +518,10 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
             text = fields.get(text_field, _MISSING)
             if fmt.format == "jsonl" and _LONE_SURROGATE.search(segment.raw):
                 # An escape such as \udfff decodes to no character: no output could write it.
-                broken = [field for field, value in (("text", text), ("id", key))
+                broken = [field for field, value in ((text_field, text), (id_key, key))
                           if isinstance(value, str) and not _encodable(value)]
                 if broken:
-                    where = _where(segment.row, segment.line, *(() if id_key is None or "id" in broken else (key,)))
+                    where = _where(segment.row, segment.line, *(() if id_key is None or id_key in broken else (key,)))
                     yield ReadError(name, f"{where}: {broken[0]} holds an unpaired "
                                           f"surrogate escape (\\ud800-\\udfff), not a character")
                     continue
@@ -559,6 +550,18 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                               f"the rows")
 
 
+def _check_columns(names: list[str], text_field: str, id_key: str | None) -> None:
+    """``ValueError`` when a table's columns *names* lack the text or id column, or name one twice (which
+    of the two holds the text would be anyone's guess)."""
+    for column, option in ((text_field, "--text-field"), (id_key, "--id-field")):
+        if column is None:
+            continue
+        if column not in names:
+            raise ValueError(f"no column {column!r} (columns: {', '.join(names)}); name it with {option}")
+        if names.count(column) > 1:
+            raise ValueError(f"the header names {column!r} {names.count(column)} times; rename the columns apart")
+
+
 def _encodable(text: str) -> bool:
     """Whether *text* can be written as UTF-8 (it holds no lone surrogate)."""
     try:
@@ -573,9 +576,7 @@ def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
     parquet = _parquet().ParquetFile(path)
     names = parquet.schema_arrow.names
     id_key = (id_field or None) if id_field is not None else ("id" if "id" in names else None)
-    for column, option in ((text_field, "--text-field"), (id_key, "--id-field")):
-        if column is not None and column not in names:
-            raise ValueError(f"no column {column!r} (columns: {', '.join(names)}); name it with {option}")
+    _check_columns(names, text_field, id_key)
     columns = [text_field] + ([id_key] if id_key not in (None, text_field) else [])
     row = 0
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
@@ -892,8 +893,8 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
     bytes, the fields are added at the end; CSV gets columns on the right (lists as JSON);
     Parquet keeps its schema and gains typed columns. *out* is a file when *source* is one
     (its name's compression is used), a folder for a folder of shards: written as a unit
-    (as ``--clean`` writes its output), into an empty folder, or moved into a non-empty one
-    with *force*.
+    (as ``--clean`` writes its output), into an empty folder, or with *force* in place of an earlier
+    ``--annotate`` folder, whole (it holds the hidden ``ANNOTATED_MARK``; no other folder is replaced).
     """
     tables = check_annotated(source, out, include=include, force=force)
     source_path, target = Path(source), Path(out)
@@ -920,8 +921,10 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
                              f"nothing was annotated") from None
         return [target]
     out_path, out_real = _target_arg(target)
-    mode = _target_mode(out_path, out_real, force, replace=False)
+    mode = _target_mode(out_path, out_real, force, replace=True, earlier=_annotated_before, what="--annotate")
     with Staging(out_path, out_real) as staging:
+        staging.write(ANNOTATED_MARK, json.dumps({"format": "dedup-annotated", "files": [n for n, _, _ in tables]},
+                                                 ensure_ascii=False).encode("utf-8") + b"\n")
         for name, path, fmt in tables:
             try:
                 with staging.open(name) as handle:
@@ -943,13 +946,25 @@ def check_annotated(source: str | os.PathLike[str], out: str | os.PathLike[str],
     tables = _tables(source, include, "--annotate", out).files
     target = Path(out)
     if Path(source).is_file():
+        if target.is_dir():
+            raise OutputError(f"{target}: cannot write (is a folder, not a file)")
         fmt, out_fmt = tables[0][2], table_format(target)
         if out_fmt is None or out_fmt.format != fmt.format:
             raise UsageError(f"{target}: name the annotated file like the input ({fmt.format}), "
                              f"e.g. {Path(source).name}")
     else:
-        check_folder_target(target, force, replace=False)
+        check_folder_target(target, force, replace=True, earlier=_annotated_before, what="--annotate")
     return tables
+
+
+# A folder of annotated shards holds this hidden file: --force replaces such a folder (whole), and no other.
+ANNOTATED_MARK = ".dedup-annotated.json"
+
+
+def _annotated_before(folder: Path) -> bool:
+    """Whether *folder* is an earlier ``--annotate`` output (it holds ``ANNOTATED_MARK``)."""
+    mark = folder / ANNOTATED_MARK
+    return mark.is_file() and not mark.is_symlink()
 
 
 def check_table_name(path: str | os.PathLike[str]) -> TableFormat:
@@ -975,7 +990,9 @@ def _tables(source: str | os.PathLike[str], include: str | Iterable[str] | None,
 def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression: str | None, cursor: _Cursor,
                     annotator: _Annotator) -> None:
     names = [_PASSAGES_FIELD] if annotator.by_passage else list(_DEDUP_FIELDS)
-    width = 0  # CSV: the header's fields, under which a row's dedup_ cells must fall
+    # CSV: the dedup_ columns come after the longest row's fields (rows longer than the header are error
+    # entries, but their fields stay), every row padded to them, so that each cell falls under its header.
+    width = 0 if fmt.format == "jsonl" else _widest_row(path, fmt)
     with _reading(path, fmt.compression, guarded=True) as (stream, _), _compressing(handle, compression) as out:
         for segment in _read_guarded(_segments(stream, fmt)):
             if segment.kind == "header":
@@ -983,8 +1000,9 @@ def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression:
                 if clash:
                     raise UsageError(f"{path}: already has {', '.join(clash)} (an annotated file?); "
                                      f"annotate the original")
-                width = len(segment.values or [])
-                out.write(_csv_append(segment.raw, names, fmt.delimiter))
+                header = len(segment.values or [])
+                width = max(width, header)
+                out.write(_csv_append(segment.raw, [""] * (width - header) + names, fmt.delimiter))
             elif segment.kind == "blank" or (fmt.format == "jsonl" and segment.fields is None):
                 out.write(segment.raw)  # blank lines and rows that are not JSON objects stay as they are
             else:
@@ -998,12 +1016,15 @@ def _annotate_lines(path: Path, fmt: TableFormat, handle: BinaryIO, compression:
                     cells = [json.dumps(v, ensure_ascii=False) if isinstance(v, list) else
                              "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
                              for v in values.values()]
-                    have = len(segment.values or [])
-                    if have > width:  # more fields than the header: no place is under the dedup_ headers
-                        out.write(segment.raw)
-                        continue
-                    # A row short of the header (an error entry) gets empty fields up to it first.
-                    out.write(_csv_append(segment.raw, [""] * (width - have) + cells, fmt.delimiter))
+                    out.write(_csv_append(segment.raw, [""] * (width - len(segment.values or [])) + cells,
+                                          fmt.delimiter))
+
+
+def _widest_row(path: Path, fmt: TableFormat) -> int:
+    """The most fields a row of the CSV file *path* has (a first reading of it)."""
+    with _reading(path, fmt.compression, guarded=True) as (stream, _):
+        return max((len(segment.values or []) for segment in _read_guarded(_segments(stream, fmt))
+                    if segment.kind == "row"), default=0)
 
 
 def _json_append(raw: bytes, values: dict[str, Any], has_fields: bool) -> bytes:

@@ -187,6 +187,9 @@ def test_outputs_that_meet_each_other_are_refused_before_any_is_written(seeds, t
         assert main([str(seeds), "--quiet", *options]) == 1
         assert message in capsys.readouterr().err
         assert sorted(p.name for p in tmp_path.iterdir()) == [], options
+    (tmp_path / "somedir").mkdir()  # a file output that is a folder: exit 3, and --clean not written either
+    assert main([str(seeds), "--quiet", "--clean", str(out), "--json", str(tmp_path / "somedir")]) == 3
+    assert "somedir: cannot write (is a folder, not a file)" in capsys.readouterr().err and not out.exists()
 
 
 def test_outputs_get_ordinary_file_modes(seeds, tmp_path):

@@ -45,6 +45,10 @@ def test_english_sentences_do_not_end_at_initials_or_abbreviations():
     passages = segment([Document("a", text)], "sentence")
     assert [p.text for p in passages] == ["Mr. Smith said the U.S. economy grew 3.5% in Q2.", "It did, e.g. in Ohio.",
                                           "J. R. Tolkien wrote.", "The end."]
+    # ... and still end after the pronoun I, a number, a web address, an ellipsis, a company's Inc.
+    text = "Neither did I. Pi is 3.14. Visit www.example.com. Wait... Acme Inc. Done."
+    assert [p.text for p in segment([Document("a", text)], "sentence")] == [
+        "Neither did I.", "Pi is 3.14.", "Visit www.example.com.", "Wait...", "Acme Inc.", "Done."]
 
 
 def _summary(result):

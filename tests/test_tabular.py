@@ -266,11 +266,17 @@ def test_bad_rows_are_error_entries_and_the_run_goes_on(tmp_path):
 
 def test_tables_that_say_nothing_clearly(tmp_path, capsys):
     """A column named twice, a control character, an empty table: each said as it is."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from dedup.__main__ import main
 
     (tmp_path / "twice.csv").write_text(f"id,text,text\n1,{A},x\n", "utf-8")
-    assert main([str(tmp_path / "twice.csv")]) == 2
-    assert "the header names 'text' 2 times" in capsys.readouterr().err
+    pq.write_table(pa.Table.from_arrays([pa.array(["1"]), pa.array([A]), pa.array(["x"])], names=["id", "text", "text"]),
+                   tmp_path / "twice.parquet")
+    for name in ("twice.csv", "twice.parquet"):
+        assert main([str(tmp_path / name)]) == 2
+        assert "the header names 'text' 2 times" in capsys.readouterr().err
     (tmp_path / "ctl.jsonl").write_bytes(b'{"id": 1, "text": "a\tb\x01"}\n')
     assert [e.error for e in read_corpus(tmp_path / "ctl.jsonl").errors] == [
         "row 0 (line 1): not valid JSON (Invalid control character at column 21)"]
@@ -446,20 +452,21 @@ def test_annotate_document_unit(tmp_path, name):
 
 
 def test_annotated_csv_cells_stay_under_their_headers_on_ragged_rows(tmp_path):
-    """A row short of the header (an error entry) is padded before its dedup_ cells; a longer one, whose extra
-    fields already sit under the dedup_ headers, keeps its bytes."""
+    """The dedup_ columns come after the longest row's fields: a row short of the header (an error entry) is
+    padded before its dedup_ cells, and so is every row shorter than the longest (whose fields all stay)."""
     source = tmp_path / "odd.csv"
     source.write_bytes(f"id,text,extra\r\n1,{A},a\r\n2,{A}\r\n3,{B},b,c\r\n5\r\n6,{A}。,z\r\n".encode())
     write_annotated(dedup.find_duplicates(source, unit="document"), source, tmp_path / "an.csv")
     with open(tmp_path / "an.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     header = rows[0]
-    assert header == ["id", "text", "extra", "dedup_cluster", "dedup_keep", "dedup_duplicate_of", "dedup_kind",
+    assert header == ["id", "text", "extra", "", "dedup_cluster", "dedup_keep", "dedup_duplicate_of", "dedup_kind",
                       "dedup_similarity"]
+    assert {len(row) for row in rows} == {len(header)}
     by_id = {row[0]: dict(zip(header, row)) for row in rows[1:]}
     assert by_id["2"]["extra"] == "" and by_id["2"]["dedup_keep"] == "true"
     assert by_id["5"]["text"] == by_id["5"]["extra"] == "" and by_id["5"]["dedup_keep"] == "true"
-    assert rows[3] == ["3", B, "b", "c"]
+    assert rows[3][:4] == ["3", B, "b", "c"] and by_id["3"]["dedup_keep"] == "true"
     assert by_id["6"]["dedup_keep"] == "false" and by_id["6"]["dedup_duplicate_of"] == "1"
 
 
@@ -667,6 +674,28 @@ def test_clean_force_replaces_only_an_earlier_output_whole(tmp_path):
     assert restore_tabular(out, tmp_path / "back") == 1
     assert (tmp_path / "back" / "c.jsonl").read_bytes() == source.read_bytes()
     assert [p.name for p in tmp_path.iterdir() if ".dedup-" in p.name] == []  # no staging folder left
+
+
+def test_annotate_force_replaces_only_an_earlier_annotated_folder_whole(tmp_path):
+    (tmp_path / "data" / "sub").mkdir(parents=True)
+    _write(tmp_path / "data", "a.jsonl", ROWS[:3])
+    _write(tmp_path / "data" / "sub", "b.jsonl", ROWS[3:])
+    result = dedup.find_duplicates(tmp_path / "data", unit="document")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    with pytest.raises(UsageError, match="not an earlier dedup --annotate output"):
+        write_annotated(result, tmp_path / "data", mine, force=True)
+    assert [p.name for p in mine.iterdir()] == ["thesis.txt"]
+    out = tmp_path / "out"
+    write_annotated(result, tmp_path / "data", out)
+    with pytest.raises(UsageError, match="not empty"):
+        write_annotated(result, tmp_path / "data", out)
+    (tmp_path / "data" / "a.jsonl").unlink()  # the next run has fewer shards: none of the last run's stays
+    write_annotated(dedup.find_duplicates(tmp_path / "data", unit="document"), tmp_path / "data", out, force=True)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        ".dedup-annotated.json", "sub/b.jsonl"]
+    assert table_files(out).files[0][0] == "sub/b.jsonl"  # the mark is hidden: no shard
 
 
 def test_shard_folder_clean_and_restore(tmp_path):
