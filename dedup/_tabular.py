@@ -63,6 +63,7 @@ from ._output import (
     json_reason,
     log_line,
     manifest_bytes,
+    manifest_format,
     open_stored,
     read_manifest,
     record_problem,
@@ -214,6 +215,9 @@ def table_files(corpus: str | os.PathLike[str], include: str | Iterable[str] | N
         return None
     entries, errors = walk_folder(root)
     visible = [e for e in entries if not any(part.startswith(".") for part in e.id.split("/"))]
+    if manifest_format(root) == TABLES_FORMAT:  # a --clean output: its manifest and log are no data
+        visible = [e for e in visible if e.id not in (MANIFEST_NAME, LOG_NAME)
+                   and not e.id.startswith(f"{REMOVED_ROWS}/")]
     matches = include_matcher(include)
     chosen = [e for e in visible if matches(e.id)]
     if include is None:

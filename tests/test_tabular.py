@@ -715,6 +715,11 @@ def test_shard_folder_clean_and_restore(tmp_path):
         assert _content(tmp_path / "back" / name) == _content(tmp_path / "data" / name)
     for name in ("README.md", "sub/meta.yaml"):
         assert (tmp_path / "back" / name).read_bytes() == (tmp_path / "data" / name).read_bytes()
+    # The cleaned folder scanned again: its rows, not its manifest and log (skipped, as the other files).
+    again = dedup.find_duplicates(tmp_path / "out", unit="document")
+    assert {e.path for e in again.errors} == {"sub/b.jsonl"}  # its row with a null text, as in the input
+    assert sorted({d.source for d in again.documents}) == ["a.jsonl.gz", "sub/b.jsonl"]
+    assert again.skipped == ["README.md", "files.json", "removed.jsonl", "sub/meta.yaml"]
     with pytest.raises(UsageError, match="not empty"):
         write_cleaned_tabular(cleaned, tmp_path / "data", tmp_path / "out")
     with pytest.raises(UsageError, match="inside the input"):
