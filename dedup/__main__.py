@@ -173,9 +173,9 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
         # SUPPRESS: only options the user gave override --config and the defaults.
         common: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
         if spec.kind is bool:
-            negated = flag.startswith("--no-")
-            text = f"{spec.doc} (on by default; this turns it off)" if negated else spec.doc
-            group.add_argument(flag, action="store_false" if negated else "store_true", help=text, **common)
+            # Both ways (--casefold / --no-casefold): a --config file's value can be turned back.
+            group.add_argument("--" + name.replace("_", "-"), action=argparse.BooleanOptionalAction,
+                               help=f"{spec.doc} ({'on' if default else 'off'} by default)", **common)
         elif spec.choices:
             group.add_argument(flag, choices=spec.choices, help=f"{spec.doc} (default: {default})", **common)
         else:

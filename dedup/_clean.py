@@ -112,9 +112,9 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
     the kept side: a passage whose only matches are boilerplate stays.
     """
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        raise UsageError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     if scope not in SCOPES:
-        raise ValueError(f"scope must be 'corpus' or 'document', not {scope!r}")
+        raise UsageError(f"scope must be 'corpus' or 'document', not {scope!r}")
     allowed = np.isin(result.kind, [Kind.from_label(k) for k in LEVELS[level]])
     pairs = result.pair_index
     if scope == "document":

@@ -200,6 +200,18 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
         yield client, isinstance(getattr(client, "cluster", None), distributed.LocalCluster)
         return
     if isinstance(client, str):
+        if client.strip().isdigit():  # "4": a number of workers given as text (the command line passes an int)
+            raise UsageError(f"client={client!r} is a string: give a number of local workers as an int "
+                             f"(client={client.strip()}), or a scheduler address such as tcp://host:8786")
+        try:
+            from distributed.comm import parse_address, parse_host_port
+
+            protocol, location = parse_address(client)
+            if protocol in ("tcp", "tls"):  # host and port (inproc:// and others address otherwise)
+                parse_host_port(location)
+        except ValueError as exc:
+            raise UsageError(f"client={client!r} is no scheduler address ({exc}); give one such as "
+                             f"tcp://host:8786, or a number of local workers") from None
         try:
             connected = distributed.Client(client, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:

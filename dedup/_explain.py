@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._documents import pair_spans
+from ._errors import UsageError
 from ._minhash import sign
 from ._normalize import Normalizer
 from ._report import counted
@@ -39,6 +40,9 @@ class Explanation:
     where_a: str = ""  # FILE:LINE, or FILE:LINE#K where a line starts several passages (Passages.where)
     where_b: str = ""
 
+    def __str__(self) -> str:
+        return render(self)
+
 
 def find_passage(result: Result, ref: str) -> int:
     """The global position of the passage named *ref* as reports name it: ``FILE:LINE``, ``FILE:LINE#K``
@@ -58,29 +62,29 @@ def find_passage(result: Result, ref: str) -> int:
     if ref in ids and not (sep and line.isdigit() and doc in ids):  # a whole document
         hits = np.flatnonzero(p.doc_pos == ids[ref])
         if len(hits) != 1:
-            raise ValueError(f"{ref} holds {counted(len(hits), 'passage')}"
+            raise UsageError(f"{ref} holds {counted(len(hits), 'passage')}"
                              f"{f': name one as {ref}:LINE' if len(hits) else ''}")
         return int(hits[0])
     if sep and not line and k.isdigit() and doc in ids:  # FILE:#N, the passage of index N in its document
         hits = np.flatnonzero((p.doc_pos == ids[doc]) & (p.index_in_doc == int(k)))
         if len(hits) == 0:
-            raise ValueError(f"{ref}: {doc} has no passage of index {k}")
+            raise UsageError(f"{ref}: {doc} has no passage of index {k}")
         return int(hits[0])
     if not sep or not line.isdigit() or not (k.isdigit() or place == line):
-        raise ValueError(f"{ref!r}: name a passage as FILE:LINE, e.g. report.txt:12 (FILE:LINE#K for the K-th "
+        raise UsageError(f"{ref!r}: name a passage as FILE:LINE, e.g. report.txt:12 (FILE:LINE#K for the K-th "
                          f"passage starting on a line, FILE:#N for the passage of index N in its document, FILE "
                          f"alone for a document of one passage)")
     if doc not in ids:
-        raise ValueError(f"{doc}: no such document in the corpus")
+        raise UsageError(f"{doc}: no such document in the corpus")
     hits = np.flatnonzero((p.doc_pos == ids[doc]) & (p.line == int(line)))
     if len(hits) == 0:
-        raise ValueError(f"{doc}:{line}: no passage starts on that line")
+        raise UsageError(f"{doc}:{line}: no passage starts on that line")
     if not k:
         if len(hits) > 1:
-            raise ValueError(f"{ref}: {len(hits)} passages start on that line: name one as {ref}#1 to {ref}#{len(hits)}")
+            raise UsageError(f"{ref}: {len(hits)} passages start on that line: name one as {ref}#1 to {ref}#{len(hits)}")
         return int(hits[0])
     if not 1 <= int(k) <= len(hits):
-        raise ValueError(f"{ref}: {len(hits)} {'passage starts' if len(hits) == 1 else 'passages start'} on that "
+        raise UsageError(f"{ref}: {len(hits)} {'passage starts' if len(hits) == 1 else 'passages start'} on that "
                          f"line, not {k}")
     return int(hits[int(k) - 1])
 
@@ -110,11 +114,16 @@ def normalization_notes(normalizer: Normalizer, text: str) -> str:
 
 
 def explain(result: Result, i: int, j: int) -> Explanation:
-    """Explain the pair of global passage positions *i* and *j* of *result*."""
-    i, j = min(i, j), max(i, j)
+    """Explain the pair of global passage positions *i* and *j* of *result* (rows of ``result.pair_index``,
+    or ``find_passage`` of a name as reports print it)."""
+    for name, value in (("i", i), ("j", j)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < len(result.passages):
+            raise UsageError(f"{name} must be a passage's position in the result, 0 to {len(result.passages) - 1}, "
+                             f"not {value!r} (find_passage turns FILE:LINE into one)")
+    i, j = min(int(i), int(j)), max(int(i), int(j))
     a, b = result.passages[i], result.passages[j]
     if i == j:
-        raise ValueError(f"a and b are the same passage ({result.passages.where(i)}): name two passages")
+        raise UsageError(f"a and b are the same passage ({result.passages.where(i)}): name two passages")
     norms = [result.normalizer(a.text), result.normalizer(b.text)]
     batch = result.shingler(norms)
     found = overlap(batch, np.array([[0, 1]]))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ._documents import covered, repeats_from_spans
-from ._errors import InputError
+from ._errors import InputError, UsageError
 from ._normalize import Normalizer
 from ._output import atomic_write
 from ._read import decode
@@ -670,7 +670,7 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
         texts = {d["id"]: corpus[d["id"]] for d in documents if d["id"] in corpus}
         missing = [d["id"] for d in documents if d["id"] not in corpus]
         if missing:
-            raise ValueError(f"the corpus given lacks {len(missing)} documents of the report, e.g. {missing[0]}")
+            raise UsageError(f"the corpus given lacks {len(missing)} documents of the report, e.g. {missing[0]}")
     else:
         root = _input_folder(report, Path(report_path), corpus)
         texts = {}
@@ -679,11 +679,11 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
             try:
                 texts[d["id"]], _ = decode(path.read_bytes())
             except OSError as exc:
-                raise ValueError(f"{path}: cannot read a document of the report ({exc.strerror or exc}); "
+                raise UsageError(f"{path}: cannot read a document of the report ({exc.strerror or exc}); "
                                  f"give the corpus folder it was made from") from None
     for d in documents:
         if "chars" in d and len(texts[d["id"]]) != d["chars"]:
-            raise ValueError(f"{d['id']}: has {len(texts[d['id']])} characters, the report says {d['chars']}; "
+            raise UsageError(f"{d['id']}: has {len(texts[d['id']])} characters, the report says {d['chars']}; "
                              f"the file changed since the report was made")
     atomic_write(Path(html_path), render_html(html_payload(report, texts, top=top)).encode("utf-8"))
 
@@ -712,7 +712,8 @@ def _input_folder(report: Mapping[str, Any], report_path: Path, corpus: str | Pa
         return Path(corpus)
     given = report.get("input")
     if not given:
-        raise ValueError(f"{report_path}: the report does not name its input folder; give the corpus folder")
+        raise UsageError(f"{report_path}: the report does not name its input folder; give the corpus folder "
+                         f"(corpus=, or dedup report --corpus DIR; write_json records it when given source=)")
     folder = Path(given)
     # A relative input was relative to where the scan ran; failing that, to the report file.
     if not folder.is_absolute() and not folder.exists() and (report_path.parent / folder).exists():

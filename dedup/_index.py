@@ -63,7 +63,7 @@ from ._arrays import distinct, first_of_runs, gather_ranges, ranks, top_bits_bit
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
 from ._contain import prefix_sample, required_hits, with_contained
-from ._errors import DedupError, InputError
+from ._errors import DedupError, InputError, UsageError
 from ._exact import exact_groups, oversized, unique_pairs
 from ._find import Corpus
 from ._lsh import estimate, estimate_floor
@@ -748,7 +748,7 @@ class Index:
             taken = [row[0] for row in self._select_in("SELECT id FROM docs WHERE id IN ({})",
                                                         [d.id for d in documents], text=True)]
             if taken:
-                raise ValueError(f"already in the index: {', '.join(map(repr, taken[:10]))}"
+                raise UsageError(f"already in the index: {', '.join(map(repr, taken[:10]))}"
                                  f"{' and more' if len(taken) > 10 else ''}; remove them first to replace them")
         passages = segment(documents, s.unit, s.repair_breaks)  # type: ignore[arg-type]
         norms = normalize_passages(s, passages)

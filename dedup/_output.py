@@ -570,7 +570,7 @@ def _target_mode(out: Path, out_real: Path, force: bool, replace: bool, earlier:
     if empty:
         return "new"
     if not force:
-        raise UsageError(f"{out}: folder is not empty; choose another or pass --force to replace it")
+        raise UsageError(f"{out}: folder is not empty; choose another or pass --force (force=True) to replace it")
     if not replace:
         return "merge"
     if not (earlier(out_real) if earlier is not None else manifest_format(out_real) is not None):

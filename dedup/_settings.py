@@ -146,7 +146,12 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "keep" and callable(value):
                 continue
+            if type(value).__module__ == "numpy" and hasattr(value, "item"):  # np.int64(5): stored as 5
+                value = value.item()
+                object.__setattr__(self, f.name, value)
             f.metadata["spec"].check(f.name, value)
+        if self.user_dict is not None and not self.user_dict.strip():
+            raise SettingsError("user_dict must name a jieba dictionary file, or be None, not an empty string")
         if self.max_chars < self.min_chars:
             raise SettingsError(f"max_chars ({self.max_chars}) must be at least min_chars ({self.min_chars})")
         kind, _, n = self.shingle.partition(":")

@@ -647,6 +647,9 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
     >>> [str(item) if isinstance(item, ReadError) else item.id for item in read_objects([("a", "x"), "stray"])]
     ['a', "ReadError(path='<input>', error='row 1: a str, not a dict, an (id, text) pair or a Document')"]
     """
+    if corpus is None or isinstance(corpus, (bytes, bytearray, memoryview)):
+        raise UsageError(f"{type(corpus).__name__} is no corpus: give a folder or file path (a str or Path), data "
+                         f"rows ((id, text) pairs, dicts, a data frame) or Documents")
     batches = _frame_batches(corpus, text_field, id_field)
     if batches is not None:
         id_key, parts = batches
@@ -660,6 +663,9 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
     if isinstance(corpus, Mapping):
         corpus = corpus.items()
     id_key, decided = id_field or None, id_field is not None
+    # Dict rows without the text field wait until one has it: if none has, the field was misnamed (one error).
+    waiting: list[Document | ReadError] | None = []
+    first_fields: list[str] = []
     for row, item in enumerate(corpus):
         if isinstance(item, Document):
             yield item
@@ -667,7 +673,15 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
             if not decided:
                 id_key, decided = ("id" if "id" in item else None), True
             key = item.get(id_key, _MISSING) if id_key is not None else row
-            yield _row_item("", row, item.get(text_field, _MISSING), key, text_field, id_key)
+            found = _row_item("", row, item.get(text_field, _MISSING), key, text_field, id_key)
+            first_fields = first_fields or [str(k) for k in item]
+            if waiting is not None and text_field not in item:
+                waiting.append(found)
+                continue
+            if waiting:
+                yield from waiting
+            waiting = None
+            yield found
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             yield _row_item("", row, item[1], item[0], text_field, id_key)
         elif row == 0 and isinstance(item, str):  # texts, or paths? neither is guessed
@@ -679,6 +693,9 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
         else:
             yield ReadError(INPUT, f"row {row}: {_a(type(item).__name__)}, not a dict, an (id, text) pair or a "
                                    f"Document")
+    if waiting:
+        raise UsageError(f"no row has the field {text_field!r} ({len(waiting)} rows; fields of the first: "
+                         f"{', '.join(first_fields)}); name the text field with text_field=")
 
 
 Batches = Iterator[tuple[list[Any], list[Any] | None]]

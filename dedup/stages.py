@@ -1,9 +1,10 @@
 """Building blocks: each stage of the pipeline as a plain function over arrays, for your own pipeline.
 
 The data flow is read -> segment -> normalise -> shingle -> sign -> bucket -> verify ->
-cluster -> decide; ``dedup.find_duplicates`` chains these in one process. Each stage takes
-the run's ``Settings`` and its data, and keeps no state, so the same calls run against a
-persistent index or on workers.
+cluster -> decide; ``dedup.find_duplicates`` chains these in one process. The pipeline's stages
+take the run's ``Settings`` and its data (``judge``, ``sign_passages``), the smaller pieces only
+the values they use (``sign(batch, num_perm, seed)``); none keeps state, so the same calls run
+against a persistent index or on workers.
 
 >>> from dedup import Settings
 >>> from dedup.stages import Shingler, sign, optimal_params

@@ -314,6 +314,9 @@ def test_unreachable_scheduler_is_a_clear_error_in_time(seeds):
     with pytest.raises(SchedulerError, match=f"cannot reach the Dask scheduler at {address} within 2 s"):
         find_duplicates_dask(seeds, client=address, timeout=2)
     assert time.monotonic() - start < 10
+    for text, message in (("4", "give a number of local workers as an int"), ("host", "is no scheduler address")):
+        with pytest.raises(dedup.UsageError, match=message):  # at once: no connection tried
+            find_duplicates_dask(seeds, client=text, timeout=2)
 
 
 def test_the_local_engine_never_imports_dask():

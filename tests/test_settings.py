@@ -23,7 +23,7 @@ BAD_VALUES = {
     "unit": ["page", 1, None],
     "threshold": [0.0, 1.0, -0.1, "0.6", float("nan"), True],
     "shingle": ["char", "char:0", "chars:5", "word:x", 5],
-    "user_dict": [3, b"dict.txt"],
+    "user_dict": [3, b"dict.txt", "", "  "],
     "casefold": [1, "yes", None],
     "punctuation": [0, "no"],
     "digits": [1.0, None],
@@ -205,5 +205,23 @@ def test_help_and_readme_list_the_same_options():
 
 
 def test_settings_fields_each_have_an_option():
-    assert {("--" + f.name.replace("_", "-")) for f in dataclasses.fields(Settings)} - _help_options() == {
-        "--casefold", "--verify", "--containment"}  # offered as --no-casefold, --no-verify, --no-containment
+    assert {("--" + f.name.replace("_", "-")) for f in dataclasses.fields(Settings)} - _help_options() == set()
+    switches = [f.name.replace("_", "-") for f in dataclasses.fields(Settings) if f.type in ("bool", bool)]
+    assert {f"--no-{name}" for name in switches} - _help_options() == set()  # each turned either way
+
+
+def test_a_config_value_is_turned_back_on_the_command_line(tmp_path):
+    from dedup.__main__ import _settings, build_parser
+
+    (tmp_path / "c.toml").write_text("casefold = false\npunctuation = true\n", "utf-8")
+    args = build_parser().parse_args(["scan", "x", "--config", str(tmp_path / "c.toml"), "--casefold",
+                                      "--no-punctuation"])
+    assert (_settings(args).casefold, _settings(args).punctuation) == (True, False)
+
+
+def test_numpy_numbers_are_taken_as_plain_ones():
+    import numpy as np
+
+    s = Settings(threshold=np.float64(0.5), min_chars=np.int64(5), verify=np.bool_(True))
+    assert (type(s.threshold), type(s.min_chars), type(s.verify)) == (float, int, bool)
+    assert s == Settings(threshold=0.5, min_chars=5) and Settings.from_dict(s.to_dict()) == s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -109,6 +110,16 @@ def test_passages_sharing_a_line_are_named_apart(tmp_path, capsys):
     assert "reported as near" in capsys.readouterr().out
     assert main(["explain", str(folder), "en1.txt", "en2.txt", "--unit", "sentence"]) == 1
     assert "holds 2 passages" in capsys.readouterr().err
+
+
+def test_explain_refuses_positions_it_does_not_have():
+    result = dedup.find_duplicates([("a", "同一段文字出现了两次，足够长。"), ("b", "同一段文字出现了两次，足够长。")])
+    assert dedup.explain(result, 1, 0).kind == "exact" and "reported as exact" in str(dedup.explain(result, 0, 1))
+    for i, j in ((-1, 0), (0, 10**6), (1.0, 0), ("a", 0), (True, 0)):
+        with pytest.raises(dedup.UsageError, match="must be a passage's position in the result, 0 to 1"):
+            dedup.explain(result, i, j)
+    with pytest.raises(dedup.UsageError, match="the same passage"):
+        dedup.explain(result, 0, 0)
 
 
 def test_explain_marks_a_reported_pair_as_the_report_does():

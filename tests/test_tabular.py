@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import subprocess
 import sys
 import warnings
@@ -339,6 +340,15 @@ def test_dicts_pairs_and_null_texts_in_memory():
     assert [e.error for e in errors] == ["row 1 (id 9): text is null, not a string"]
     documents, errors = read_corpus({"b": "x", "a": "y"})
     assert [d.id for d in documents] == ["b", "a"] and errors == []
+    # Rows none of which has the text field: the field is misnamed (as for a data frame); bytes and None are no corpus.
+    with pytest.raises(UsageError, match=re.escape("no row has the field 'text' (2 rows; fields of the first: id, "
+                                                   "body); name the text field with text_field=")):
+        read_corpus([{"id": "a", "body": "x"}, {"id": "b", "body": "y"}])
+    documents, errors = read_corpus([{"id": "a", "body": "x"}, {"id": "b", "text": "y"}])
+    assert [d.id for d in documents] == ["b"] and [e.error for e in errors] == ["row 0 (id 'a'): no field 'text'"]
+    for corpus in (b"corpus", None):
+        with pytest.raises(UsageError, match="is no corpus"):
+            read_corpus(corpus)
 
 
 def test_shard_folder_reads_files_in_path_order_then_rows(tmp_path):
