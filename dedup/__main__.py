@@ -155,8 +155,9 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
                        help="tables: the field that holds each row's id (default: a field named id, else the row "
                             "number; '' for the row number always)")
     group.add_argument("--config", metavar="FILE", type=Path,
-                       help="settings from a TOML file, or a previous --json report's config (repeats that run); "
-                            "options given on the command line win")
+                       help="settings from a TOML file, or a previous --json report's config (its matching "
+                            "settings; how to read the input, such as --text-field, is given again); options "
+                            "given on the command line win")
 
 
 def _reading(args: argparse.Namespace) -> dict[str, Any]:
