@@ -371,6 +371,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_annotated(args.input, args.annotate, include=include, force=args.force)
     if args.clean is not None:
         check_folder_target(args.clean, args.force, replace=True)
+        if Path(args.input).is_dir() and manifest_format(args.input) is not None:
+            raise UsageError(f"{args.input} is a --clean output: its manifest and log would clash with the new ones; "
+                             f"restore it first (dedup restore), or clean a copy of its data files")
 
 
 def _scan(args: argparse.Namespace) -> int:

@@ -187,6 +187,24 @@ def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "a
             os.environ[key] = inherited
 
 
+def _check_address(address: str) -> None:
+    """Refuse (``UsageError``) a scheduler *address* that names no host and port (a number of workers as text,
+    say), before anything is read or connected."""
+    from distributed.comm import parse_address, parse_host_port
+
+    if address.strip().isdigit():  # "4": a number of workers given as text
+        raise UsageError(f"scheduler address {address!r} is a number: for that many local workers give "
+                         f"--workers {address.strip()} (client={address.strip()} in Python), or an address such as "
+                         f"tcp://host:8786")
+    try:
+        protocol, location = parse_address(address)
+        if protocol in ("tcp", "tls"):  # host and port (inproc:// and others address otherwise)
+            parse_host_port(location)
+    except ValueError as exc:
+        raise UsageError(f"scheduler address {address!r} names no host and port ({exc}); give one such as "
+                         f"tcp://host:8786") from None
+
+
 @contextmanager
 def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator[tuple[Any, bool]]:
     """A ``distributed.Client`` for *client*: itself, one connected to an address, or one on a
@@ -200,18 +218,7 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
         yield client, isinstance(getattr(client, "cluster", None), distributed.LocalCluster)
         return
     if isinstance(client, str):
-        if client.strip().isdigit():  # "4": a number of workers given as text (the command line passes an int)
-            raise UsageError(f"client={client!r} is a string: give a number of local workers as an int "
-                             f"(client={client.strip()}), or a scheduler address such as tcp://host:8786")
-        try:
-            from distributed.comm import parse_address, parse_host_port
-
-            protocol, location = parse_address(client)
-            if protocol in ("tcp", "tls"):  # host and port (inproc:// and others address otherwise)
-                parse_host_port(location)
-        except ValueError as exc:
-            raise UsageError(f"client={client!r} is no scheduler address ({exc}); give one such as "
-                             f"tcp://host:8786, or a number of local workers") from None
+        _check_address(client)
         try:
             connected = distributed.Client(client, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -893,7 +900,9 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     from ._find import resolve_settings
 
     settings = resolve_settings(settings, overrides)
-    _check_partition_size(partition_size)  # before any cluster starts
+    _check_partition_size(partition_size)  # before any cluster starts, or anything is read
+    if isinstance(client, str):
+        _check_address(client)
     clock = Clock(timings)
     # A folder of text files or of tables is listed here (a missing folder fails before any cluster
     # starts) and read on the workers when they see this machine's files; anything else is read here,

@@ -59,18 +59,18 @@ def find_passage(result: Result, ref: str) -> int:
     ids = {d.id: k for k, d in enumerate(result.documents)}
     doc, sep, place = ref.rpartition(":")
     line, _, k = place.partition("#")
-    if ref in ids and not (sep and line.isdigit() and doc in ids):  # a whole document
+    if ref in ids and not (sep and _number(line) and doc in ids):  # a whole document
         hits = np.flatnonzero(p.doc_pos == ids[ref])
         if len(hits) != 1:
             raise UsageError(f"{ref} holds {counted(len(hits), 'passage')}"
                              f"{f': name one as {ref}:LINE' if len(hits) else ''}")
         return int(hits[0])
-    if sep and not line and k.isdigit() and doc in ids:  # FILE:#N, the passage of index N in its document
+    if sep and not line and _number(k) and doc in ids:  # FILE:#N, the passage of index N in its document
         hits = np.flatnonzero((p.doc_pos == ids[doc]) & (p.index_in_doc == int(k)))
         if len(hits) == 0:
             raise UsageError(f"{ref}: {doc} has no passage of index {k}")
         return int(hits[0])
-    if not sep or not line.isdigit() or not (k.isdigit() or place == line):
+    if not sep or not _number(line) or not (_number(k) or place == line):
         raise UsageError(f"{ref!r}: name a passage as FILE:LINE, e.g. report.txt:12 (FILE:LINE#K for the K-th "
                          f"passage starting on a line, FILE:#N for the passage of index N in its document, FILE "
                          f"alone for a document of one passage)")
@@ -87,6 +87,11 @@ def find_passage(result: Result, ref: str) -> int:
         raise UsageError(f"{ref}: {len(hits)} {'passage starts' if len(hits) == 1 else 'passages start'} on that "
                          f"line, not {k}")
     return int(hits[int(k) - 1])
+
+
+def _number(text: str) -> bool:
+    """Whether *text* is a number written in ASCII digits (``str.isdigit`` also takes ² and the like)."""
+    return text.isascii() and text.isdigit()
 
 
 def normalization_notes(normalizer: Normalizer, text: str) -> str:

@@ -146,7 +146,7 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "keep" and callable(value):
                 continue
-            if type(value).__module__ == "numpy" and hasattr(value, "item"):  # np.int64(5): stored as 5
+            if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:  # np.int64(5): stored as 5
                 value = value.item()
                 object.__setattr__(self, f.name, value)
             f.metadata["spec"].check(f.name, value)

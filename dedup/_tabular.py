@@ -502,7 +502,7 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 header = segment.values or []
                 if id_field is None:
                     id_key = "id" if "id" in header else None
-                _check_columns(header, text_field, id_key)
+                _check_columns(header, text_field, id_key, id_field is not None)
                 continue
             if segment.kind != "row":
                 continue
@@ -554,15 +554,16 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                               f"the rows")
 
 
-def _check_columns(names: list[str], text_field: str, id_key: str | None) -> None:
-    """``ValueError`` when a table's columns *names* lack the text or id column, or name one twice (which
-    of the two holds the text would be anyone's guess)."""
+def _check_columns(names: list[str], text_field: str, id_key: str | None, id_named: bool) -> None:
+    """``ValueError`` when a table's columns *names* lack the text or id column, or name the text column, or an id
+    column the user named (*id_named*), twice (which of the two holds it would be anyone's guess; a column
+    found by its name 'id' alone is taken as it was, its last)."""
     for column, option in ((text_field, "--text-field"), (id_key, "--id-field")):
         if column is None:
             continue
         if column not in names:
             raise ValueError(f"no column {column!r} (columns: {', '.join(names)}); name it with {option}")
-        if names.count(column) > 1:
+        if names.count(column) > 1 and (column == text_field or id_named):
             raise ValueError(f"the header names {column!r} {names.count(column)} times; rename the columns apart")
 
 
@@ -580,7 +581,7 @@ def _read_parquet(name: str, path: Path, text_field: str, id_field: str | None,
     parquet = _parquet().ParquetFile(path)
     names = parquet.schema_arrow.names
     id_key = (id_field or None) if id_field is not None else ("id" if "id" in names else None)
-    _check_columns(names, text_field, id_key)
+    _check_columns(names, text_field, id_key, id_field is not None)
     columns = [text_field] + ([id_key] if id_key not in (None, text_field) else [])
     row = 0
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
@@ -667,6 +668,10 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
     waiting: list[Document | ReadError] | None = []
     first_fields: list[str] = []
     for row, item in enumerate(corpus):
+        if waiting and not isinstance(item, Mapping):  # rows of other kinds: the field is not misnamed for all
+            yield from waiting
+        if not isinstance(item, Mapping):
+            waiting = None
         if isinstance(item, Document):
             yield item
         elif isinstance(item, Mapping):
@@ -694,8 +699,8 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
             yield ReadError(INPUT, f"row {row}: {_a(type(item).__name__)}, not a dict, an (id, text) pair or a "
                                    f"Document")
     if waiting:
-        raise UsageError(f"no row has the field {text_field!r} ({len(waiting)} rows; fields of the first: "
-                         f"{', '.join(first_fields)}); name the text field with text_field=")
+        raise UsageError(f"no row has the field {text_field!r} ({len(waiting)} row{'' if len(waiting) == 1 else 's'}; "
+                         f"fields of the first: {', '.join(first_fields)}); name the text field with text_field=")
 
 
 Batches = Iterator[tuple[list[Any], list[Any] | None]]

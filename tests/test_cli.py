@@ -187,6 +187,11 @@ def test_outputs_that_meet_each_other_are_refused_before_any_is_written(seeds, t
         assert main([str(seeds), "--quiet", *options]) == 1
         assert message in capsys.readouterr().err
         assert sorted(p.name for p in tmp_path.iterdir()) == [], options
+    (tmp_path / "first").mkdir()  # a --clean output cleaned again: its manifest and log would clash, said at once
+    (tmp_path / "first" / "files.json").write_text('{"format": "dedup-clean", "files": []}', "utf-8")
+    assert main([str(tmp_path / "first"), "--quiet", "--clean", str(out)]) == 1
+    assert "is a --clean output" in capsys.readouterr().err and not out.exists()
+    shutil.rmtree(tmp_path / "first")
     (tmp_path / "somedir").mkdir()  # a file output that is a folder: exit 3, and --clean not written either
     assert main([str(seeds), "--quiet", "--clean", str(out), "--json", str(tmp_path / "somedir")]) == 3
     assert "somedir: cannot write (is a folder, not a file)" in capsys.readouterr().err and not out.exists()

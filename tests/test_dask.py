@@ -314,7 +314,8 @@ def test_unreachable_scheduler_is_a_clear_error_in_time(seeds):
     with pytest.raises(SchedulerError, match=f"cannot reach the Dask scheduler at {address} within 2 s"):
         find_duplicates_dask(seeds, client=address, timeout=2)
     assert time.monotonic() - start < 10
-    for text, message in (("4", "give a number of local workers as an int"), ("host", "is no scheduler address")):
+    for text, message in (("4", "is a number: for that many local workers give --workers 4"),
+                          ("host", "names no host and port")):
         with pytest.raises(dedup.UsageError, match=message):  # at once: no connection tried
             find_duplicates_dask(seeds, client=text, timeout=2)
 

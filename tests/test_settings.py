@@ -225,3 +225,6 @@ def test_numpy_numbers_are_taken_as_plain_ones():
     s = Settings(threshold=np.float64(0.5), min_chars=np.int64(5), verify=np.bool_(True))
     assert (type(s.threshold), type(s.min_chars), type(s.verify)) == (float, int, bool)
     assert s == Settings(threshold=0.5, min_chars=5) and Settings.from_dict(s.to_dict()) == s
+    for array in (np.array([128]), np.array([128, 3])):  # arrays are no numbers
+        with pytest.raises(SettingsError, match="num_perm must be"):
+            Settings(num_perm=array)

@@ -13,6 +13,7 @@ import dedup
 import dedup.stages
 from dedup import clean, document_overlaps, restore, self_repeats
 from dedup.__main__ import main
+from dedup._explain import find_passage
 from dedup.stages import PairSpans, pair_spans, repeat_share
 
 DOUBLED = "2017-report-doubled.txt"
@@ -120,6 +121,9 @@ def test_explain_refuses_positions_it_does_not_have():
             dedup.explain(result, i, j)
     with pytest.raises(dedup.UsageError, match="the same passage"):
         dedup.explain(result, 0, 0)
+    for ref in ("a:#²", "a:²", "a:1#²"):  # digits, but not ASCII ones
+        with pytest.raises(dedup.UsageError, match="name a passage as FILE:LINE"):
+            find_passage(result, ref)
 
 
 def test_explain_marks_a_reported_pair_as_the_report_does():

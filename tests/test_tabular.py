@@ -278,6 +278,11 @@ def test_tables_that_say_nothing_clearly(tmp_path, capsys):
     for name in ("twice.csv", "twice.parquet"):
         assert main([str(tmp_path / name)]) == 2
         assert "the header names 'text' 2 times" in capsys.readouterr().err
+    # An id column found by its name alone is taken as it was (its last); one the user names must be one.
+    (tmp_path / "ids.csv").write_text(f"id,text,id\n1,{A},x\n2,{A},y\n", "utf-8")
+    assert [d.id for d in read_corpus(tmp_path / "ids.csv").documents] == ["x", "y"]
+    assert main([str(tmp_path / "ids.csv"), "--id-field", "id"]) == 2
+    assert "the header names 'id' 2 times" in capsys.readouterr().err
     (tmp_path / "ctl.jsonl").write_bytes(b'{"id": 1, "text": "a\tb\x01"}\n')
     assert [e.error for e in read_corpus(tmp_path / "ctl.jsonl").errors] == [
         "row 0 (line 1): not valid JSON (Invalid control character at column 21)"]
@@ -346,6 +351,8 @@ def test_dicts_pairs_and_null_texts_in_memory():
         read_corpus([{"id": "a", "body": "x"}, {"id": "b", "body": "y"}])
     documents, errors = read_corpus([{"id": "a", "body": "x"}, {"id": "b", "text": "y"}])
     assert [d.id for d in documents] == ["b"] and [e.error for e in errors] == ["row 0 (id 'a'): no field 'text'"]
+    documents, errors = read_corpus([("b", "hello"), {"id": "a", "body": "x"}])  # rows of other kinds: read on
+    assert [d.id for d in documents] == ["b"] and [e.error for e in errors] == ["row 1 (id 'a'): no field 'text'"]
     for corpus in (b"corpus", None):
         with pytest.raises(UsageError, match="is no corpus"):
             read_corpus(corpus)
