@@ -315,14 +315,22 @@ def exit_codes(target: object, missing_is_input: bool = False, reading: bool = F
         raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
 
 
-def write_to(target: str, fill: Callable[[Any], object]) -> None:
-    """Call *fill* with a text stream: stdout for ``-``, else one whose text replaces the file *target* whole
-    (streamed to a temporary file beside it: a report of a million passages never sits in memory)."""
+@contextmanager
+def output_stream(target: str) -> Iterator[Any]:
+    """A text stream for the output *target*: stdout for ``-``, else one whose text replaces the file whole once
+    the block ends without an error (streamed to a temporary file beside it: a report of a million passages
+    never sits in memory)."""
     if target == "-":
-        fill(sys.stdout)
+        yield sys.stdout
         return
     with text_file(target) as text:
-        fill(text)
+        yield text
+
+
+def write_to(target: str, fill: Callable[[Any], object]) -> None:
+    """Call *fill* with ``output_stream(target)``."""
+    with output_stream(target) as out:
+        fill(out)
 
 
 @contextmanager
@@ -370,7 +378,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     if args.annotate is not None:
         check_annotated(args.input, args.annotate, include=include, force=args.force)
     if args.clean is not None:
-        check_folder_target(args.clean, args.force, replace=True)
+        check_folder_target(args.clean, args.force)
         if Path(args.input).is_dir() and manifest_format(args.input) is not None:
             raise UsageError(f"{args.input} is a --clean output: its manifest and log would clash with the new ones; "
                              f"restore it first (dedup restore), or clean a copy of its data files")
@@ -386,12 +394,11 @@ def _scan(args: argparse.Namespace) -> int:
                         engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
     result = cleaned.result
     print_read_errors(result.errors)
-    if not result.documents:
-        why = ("none could be read" if result.errors else
-               "no rows" if table_files(args.input, args.include or "*.txt") is not None else
-               f"no files match {' '.join(args.include or ['*.txt'])}")
-        raise InputError(f"{args.input}: no text to work on ({why})")
     include = args.include or "*.txt"
+    if not result.documents:
+        why = ("none could be read" if result.errors else "no rows" if table_files(args.input, include) is not None
+               else f"no files match {' '.join(args.include or [include])}")
+        raise InputError(f"{args.input}: no text to work on ({why})")
     with _warnings_printed(), exit_codes("output"):
         if args.clean is not None:
             if not settings.verify:
@@ -401,8 +408,7 @@ def _scan(args: argparse.Namespace) -> int:
                 written = write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field,
                                                 include=include, force=args.force)
                 # A table that broke off when read again was copied as it is: its removals were not made.
-                copied = set(written.copied)
-                unmade = {d.id for d in result.documents if d.source in copied}
+                unmade = set(written.unmade)
                 cleaned = dataclasses.replace(cleaned, removed=[r for r in cleaned.removed if r.doc not in unmade])
             else:
                 written = write_cleaned(cleaned, args.input, args.clean, args.force)

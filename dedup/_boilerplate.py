@@ -6,10 +6,11 @@ import re
 
 import numpy as np
 
-from ._segment import Passages
+from ._arrays import first_of_runs
+from ._segment import Passages, line_keys
 from ._settings import Settings
 
-__all__ = ["find_boilerplate", "flag_boilerplate", "matching_texts"]
+__all__ = ["find_boilerplate", "flag_boilerplate", "matching_texts", "on_short_lines"]
 
 _DIGITS = re.compile(r"\d")
 # Unflagged short lines between two boilerplate lines of one block (a masthead's weekday,
@@ -43,9 +44,7 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     """
     n = len(norms)
     lengths = np.fromiter(map(len, norms), np.int64, n) if lengths is None else lengths
-    # A short line: a sentence inside a longer paragraph (at unit="sentence") is no masthead, however short;
-    # the sentences of a short line are (第3版。要闻。).
-    short = (lengths > 0) & (lengths <= max_chars) & (_line_lengths(passages, lengths) <= max_chars)
+    short = on_short_lines(passages.doc_pos, passages.line, lengths, max_chars)
     templates = [_DIGITS.sub("0", t) if s else "" for t, s in zip(norms, short)]
     docs_of: dict[str, set[int]] = {}
     texts_of: dict[str, set[str]] = {}
@@ -61,15 +60,17 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     return flagged | _between(flagged, short, passages.doc_pos)
 
 
-def _line_lengths(passages: Passages, lengths: np.ndarray) -> np.ndarray:
-    """For each passage, the normalised length of all the passages on its line (its own, but for sentences of
-    one paragraph); passages come in text order, so a line's passages are neighbours."""
-    if len(passages) == 0:
-        return np.zeros(0, np.int64)
-    new_line = np.concatenate(([True], (passages.doc_pos[1:] != passages.doc_pos[:-1])
-                               | (passages.line[1:] != passages.line[:-1])))
-    line = np.cumsum(new_line) - 1
-    return np.bincount(line, weights=lengths).astype(np.int64)[line]
+def on_short_lines(doc_pos: np.ndarray, line: np.ndarray, lengths: np.ndarray, max_chars: int) -> np.ndarray:
+    """Whether each passage (in corpus order; *lengths* normalised) is a non-empty one on a line of at most
+    *max_chars* normalised characters, all its passages counted: a sentence inside a longer paragraph (at
+    unit="sentence") is no masthead, however short; the sentences of a short line are (第3版。要闻。).
+
+    >>> on_short_lines(np.array([0, 0, 0]), np.array([1, 1, 2]), np.array([3, 4, 0]), 5).tolist()
+    [False, False, False]
+    """
+    line_number = np.cumsum(first_of_runs(line_keys(doc_pos, line))) - 1
+    per_line = np.bincount(line_number, weights=lengths)[line_number] if len(lengths) else np.zeros(0)
+    return (lengths > 0) & (per_line <= max_chars)
 
 
 def _blocks(short: np.ndarray, doc: np.ndarray) -> np.ndarray:
@@ -96,8 +97,7 @@ def _between(flagged: np.ndarray, short: np.ndarray, doc: np.ndarray) -> np.ndar
     return out
 
 
-def flag_boilerplate(settings: Settings, passages: Passages, norms: list[str], lengths: np.ndarray | None = None
-                     ) -> np.ndarray:
+def flag_boilerplate(settings: Settings, passages: Passages, norms: list[str], lengths: np.ndarray) -> np.ndarray:
     """``find_boilerplate`` with the limits of *settings*: a bool per passage."""
     return find_boilerplate(passages, norms, settings.boilerplate_chars, settings.boilerplate_docs, lengths=lengths)
 

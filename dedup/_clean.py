@@ -220,12 +220,11 @@ def _span_cuts(result: Result, gone: dict[int, tuple[int | None, str]], scope: s
     from ._documents import pair_spans
 
     def staying(i: int) -> int | None:
-        while i in gone:
-            kept, kind = gone[i]
-            if kept is None or kind != "exact":
-                return None
-            i = kept  # an exact copy's kept passage stays (plan_removals keeps no removed passage)
-        return i
+        if i not in gone:
+            return i
+        kept, kind = gone[i]
+        # An exact copy's kept passage stays (plan_removals never keeps a removed passage).
+        return kept if kept is not None and kind == "exact" else None
 
     rank, passages = result.keep_rank, result.passages
     inner_sides = result.inner_is_a()

@@ -311,11 +311,8 @@ def required_hits(asked: np.ndarray, contained: float) -> np.ndarray:
     >>> required_hits(np.array([0, 4, 16, 64]), 0.8).tolist()
     [1, 2, 10, 45]
     """
-    asked = np.asarray(asked, np.int64)
-    found = np.ones(asked.shape, np.int64)
-    for k in distinct(asked.ravel()).tolist():
-        found[asked == k] = _fewest_hits(k, float(contained))
-    return found
+    counts, inverse = np.unique(np.asarray(asked, np.int64), return_inverse=True)
+    return np.array([_fewest_hits(k, float(contained)) for k in counts.tolist()], np.int64)[inverse]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -324,13 +321,12 @@ def _fewest_hits(asked: int, contained: float) -> int:
     *asked* trials at *contained* lies below t with chance at most ``MISSED``."""
     if asked <= 0:
         return 1
+    if contained >= 1:  # every query held
+        return asked
     i = np.arange(1, asked + 1)
-    with np.errstate(divide="ignore"):  # contained = 1: every query held
-        log_hits, log_misses = np.log(contained), np.log1p(-contained)
     log_choose = np.concatenate(([0.0], np.cumsum(np.log((asked - i + 1) / i))))
     k = np.arange(asked + 1)
-    with np.errstate(invalid="ignore"):  # 0 * -inf where contained = 1
-        log_p = log_choose + np.where(k > 0, k * log_hits, 0.0) + np.where(k < asked, (asked - k) * log_misses, 0.0)
+    log_p = log_choose + k * np.log(contained) + (asked - k) * np.log1p(-contained)
     below = np.cumsum(np.exp(log_p))  # below[t - 1]: the chance of fewer than t hits
     return max(1, int(np.searchsorted(below, MISSED * (1 + 1e-9), "right")))
 

@@ -62,7 +62,7 @@ import numpy as np
 
 from . import _kernel
 from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, ranks, run_offsets, trim_heap
-from ._boilerplate import flag_boilerplate, matching_texts
+from ._boilerplate import flag_boilerplate, matching_texts, on_short_lines
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import (
     MAX_POSTING,
@@ -217,8 +217,7 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
     if isinstance(client, distributed.Client):
         yield client, isinstance(getattr(client, "cluster", None), distributed.LocalCluster)
         return
-    if isinstance(client, str):
-        _check_address(client)
+    if isinstance(client, str):  # checked by find_duplicates_dask before anything was read
         try:
             connected = distributed.Client(client, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -294,8 +293,10 @@ def _layout(part: _Part) -> tuple[np.ndarray, ...]:
 
 def _skeleton(settings: Settings, part: _Part) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """What boilerplate detection reads of a partition: every passage's document, line and normalised length,
-    and the texts of the short ones (longer and empty passages are never boilerplate)."""
-    short = np.flatnonzero((part.lengths > 0) & (part.lengths <= settings.boilerplate_chars))
+    and the texts of those on short lines (no other is ever boilerplate; a partition holds whole documents,
+    so its lines are whole)."""
+    doc_pos, _, line = part.layout[:3]
+    short = np.flatnonzero(on_short_lines(doc_pos, line, part.lengths, settings.boilerplate_chars))
     return part.layout[0], part.layout[2], part.lengths, short, [part.norms[i] for i in short.tolist()]
 
 

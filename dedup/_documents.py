@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._arrays import distinct
+from ._arrays import distinct, first_of_runs
 from ._exact import exact_groups
 from ._result import Kind, Result
 from ._spans import Prepared, Span, align_pairs, prepare, to_spans
@@ -218,8 +218,8 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
     order = np.lexsort((np.arange(len(norms)), group, paragraphs.doc_pos))
     order = order[long_enough[order]]
     doc, text = paragraphs.doc_pos[order], group[order]
-    first = np.flatnonzero(np.concatenate(([True], (doc[1:] != doc[:-1]) | (text[1:] != text[:-1]))))
-    source = order[first[np.searchsorted(first, np.arange(len(order)), side="right") - 1]]
+    starts = first_of_runs(doc) | first_of_runs(text)
+    source = order[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))] if len(order) else order
     out: dict[str, list[Repeat]] = {}
     repeat = order != source
     for i, j in zip(order[repeat].tolist(), source[repeat].tolist()):

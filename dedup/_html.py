@@ -29,7 +29,7 @@ from ._errors import InputError, UsageError
 from ._normalize import Normalizer
 from ._output import atomic_write
 from ._read import decode
-from ._report import SCHEMA_VERSION
+from ._report import SCHEMA_VERSION, counted
 from ._segment import line_starts
 from ._settings import Settings, SettingsError
 from ._spans import aligned_spans
@@ -163,11 +163,14 @@ class _Builder:
         overlaps = report.get("document_overlaps")
         if overlaps is None:
             overlaps = self.derived_overlaps(pairs, align)
-        if pairs and (report.get("self_repeats") is None or report.get("document_overlaps") is None):
-            self.warnings.append(f"this report was saved without --spans: how much documents repeat themselves and "
-                                 f"each other is figured here from the {len(pairs):,} pairs it lists"
-                                 f"{'' if align else ' (their whole passages: too many to align)'}, and can differ "
-                                 f"from what --html shows for the same run; save it with --spans for those figures")
+        figured = [what for key, what in (("self_repeats", "themselves"), ("document_overlaps", "each other"))
+                   if report.get(key) is None]
+        if pairs and figured:
+            self.warnings.append(f"this report was saved without --spans: how much documents repeat "
+                                 f"{' and '.join(figured)} is figured here from the {counted(len(pairs), 'pair')} it "
+                                 f"lists{'' if align else ' (their whole passages: too many to align)'}, and can "
+                                 f"differ from what --html shows for the same run; save it with --spans for those "
+                                 f"figures")
         errors = list(report.get("errors") or [])
         return {
             "format": PAYLOAD_FORMAT,

@@ -566,7 +566,7 @@ class Index:
                 unmatched = f"; no include pattern matches {counted(len(scan.skipped), 'file')}" if scan.skipped else ""
                 raise InputError(f"{corpus}: no text to work on (no documents{unmatched})")
             first = scan.errors[0]
-            raise InputError(f"{corpus}: no text to work on (none could be read; {len(scan.errors)} errors, the "
+            raise InputError(f"{corpus}: no text to work on (none could be read; {counted(len(scan.errors), 'error')}, the "
                              f"first {first.path}: {first.error})")
         try:
             self._con.execute("BEGIN IMMEDIATE")

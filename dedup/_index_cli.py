@@ -18,7 +18,7 @@ from typing import Any
 from ._clean import clean
 from ._errors import InputError, UsageError
 from ._index import Index, IndexFileError, passage_rows
-from ._output import check_outside, text_file
+from ._output import check_apart, check_outside
 from ._report import counted, write_json, write_text_report
 from ._result import Result
 from ._tabular import table_format
@@ -128,16 +128,16 @@ def _query(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _json_target(args: argparse.Namespace) -> Iterator[Any]:
-    """The stream ``--json`` goes to: None without it, stdout for '-', else the file, whole once the block
-    ends without an error (refused when it meets the input)."""
+    """The stream ``--json`` goes to (``output_stream``; None without it), refused when it meets the input."""
+    from .__main__ import output_stream  # as the scan writes its reports
+
     if not args.json:
         yield None
-    elif args.json == "-":
-        yield sys.stdout
-    else:
+        return
+    if args.json != "-":
         check_outside(Path(args.json), args.input)
-        with text_file(args.json) as out:
-            yield out
+    with output_stream(args.json) as out:
+        yield out
 
 
 def _write_json(result: Result, args: argparse.Namespace, out: Any) -> None:
@@ -190,8 +190,7 @@ def _export(args: argparse.Namespace) -> int:
     if named is not None and (named.format != "jsonl" or named.compression):
         raise UsageError(f"--table {args.table}: the index's passage table is plain JSON Lines; name it *.jsonl "
                          f"(or '-' for stdout)")
-    if args.json == "-" and args.table == "-":
-        raise UsageError("--json - and --table - would both write to stdout: send one of them to a file")
+    check_apart({"--json": args.json, "--table": args.table})  # one path (stdout too) for both: refused
     with Index(args.db, create=False) as index:
         result = index.export()
     if args.json:

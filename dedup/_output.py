@@ -63,12 +63,14 @@ _HEX64 = re.compile("[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class Written:
-    """What ``write_cleaned`` wrote: file counts, the files copied unchanged, and the files it could not copy."""
+    """What ``write_cleaned`` wrote: file counts, the files copied unchanged, the files it could not copy, and
+    the documents whose planned removals were not made (``write_cleaned_tabular``: tables copied unchanged)."""
 
     files: int
     documents: int
     copied: list[str] = field(default_factory=list)
     failed: list[ReadError] = field(default_factory=list)
+    unmade: list[str] = field(default_factory=list)
 
 
 def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, target: str | os.PathLike[str],
@@ -493,22 +495,20 @@ def check_apart(outputs: dict[str, str | os.PathLike[str] | None], folders: Iter
     dedup._errors.UsageError: --json out/r.json lies inside the --clean folder out, which is written whole: put it elsewhere
     """
     named = [(option, *_target_arg(path)) for option, path in outputs.items() if path is not None]
-    for (option_a, out_a, real_a), (option_b, out_b, real_b) in itertools.combinations(named, 2):
-        if real_a == real_b:
-            raise UsageError(f"{option_a} and {option_b} both name {out_a}: give each output its own path")
-        for (option, out, real), (inner, inner_out, inner_real) in (((option_a, out_a, real_a), (option_b, out_b, real_b)),
-                                                                    ((option_b, out_b, real_b), (option_a, out_a, real_a))):
-            if option in folders and inner_real.is_relative_to(real):
-                raise UsageError(f"{inner} {inner_out} lies inside the {option} folder {out}, which is written whole: "
-                                 f"put it elsewhere")
+    for (option, out, real), (other, other_out, other_real) in itertools.permutations(named, 2):
+        if real == other_real:
+            raise UsageError(f"{option} and {other} both name {out}: give each output its own path")
+        if option in folders and other_real.is_relative_to(real):
+            raise UsageError(f"{other} {other_out} lies inside the {option} folder {out}, which is written whole: "
+                             f"put it elsewhere")
 
 
-def check_folder_target(target: str | os.PathLike[str], force: bool, replace: bool = True,
-                        earlier: Callable[[Path], bool] | None = None, what: str = "--clean") -> None:
-    """Refuse (``UsageError``) a folder output that cannot be written: one that exists and is no folder, a
-    non-empty one without *force*, or (*replace*: replaced whole) one that is no earlier output of *what*
-    (*earlier* tells; default: a ``--clean`` output, by its manifest)."""
-    _target_mode(*_target_arg(target), force, replace, earlier, what)
+def check_folder_target(target: str | os.PathLike[str], force: bool, earlier: Callable[[Path], bool] | None = None,
+                        what: str = "--clean") -> None:
+    """Refuse (``UsageError``) a folder output, replaced whole, that cannot be written: one that exists and is no
+    folder, a non-empty one without *force*, or one that is no earlier output of *what* (*earlier* tells;
+    default: a ``--clean`` output, by its manifest)."""
+    _target_mode(*_target_arg(target), force, True, earlier, what)
 
 
 def _inputs(source: str | os.PathLike[str] | None, out: Path, out_real: Path) -> list[Any]:

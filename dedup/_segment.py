@@ -12,7 +12,7 @@ import numpy as np
 
 from ._read import Document
 
-__all__ = ["LINE_BREAK", "Passage", "Passages", "Unit", "line_breaks", "line_starts", "segment"]
+__all__ = ["LINE_BREAK", "Passage", "Passages", "Unit", "line_breaks", "line_keys", "line_starts", "segment"]
 
 Unit = Literal["paragraph", "sentence", "document"]
 UNITS: tuple[str, ...] = ("paragraph", "sentence", "document")
@@ -106,11 +106,21 @@ class Passages(Sequence[Passage]):
         return f"{self.documents[int(self.doc_pos[i])].id}:{int(self.line[i])}{place}"
 
     def _line_keys(self) -> np.ndarray:
-        """Each passage's (document, line) as one sorted int64 key, made once (8 bytes a passage, for reports)."""
+        """``line_keys`` of these passages, made once (8 bytes a passage, for reports)."""
         keys = vars(self).get("_keys")
-        if keys is None or len(keys) != len(self):
-            keys = self._keys = (self.doc_pos.astype(np.int64) << 32) | self.line.astype(np.int64)
+        if keys is None:
+            keys = self._keys = line_keys(self.doc_pos, self.line)
         return keys
+
+
+def line_keys(doc_pos: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Each passage's (document, line) as one int64 key: sorted when the passages are in corpus order, so the
+    passages of a line are a run of equal keys.
+
+    >>> line_keys(np.array([0, 0, 1]), np.array([1, 2, 1])).tolist()
+    [1, 2, 4294967297]
+    """
+    return (np.asarray(doc_pos, np.int64) << 32) | np.asarray(line, np.int64)
 
 
 # A line ends at \n, \r\n or a lone \r (old Mac files): what editors and str.splitlines take for one.
@@ -126,16 +136,13 @@ def line_starts(text: str) -> list[int]:
     return [0, *(m.end() for m in LINE_BREAK.finditer(text))]
 
 
-def line_breaks(text: str, start: int = 0, end: int | None = None) -> int:
-    r"""How many line ends (``LINE_BREAK``) begin in ``text[start:end]``.
+def line_breaks(text: str) -> int:
+    r"""How many line ends (``LINE_BREAK``) *text* holds.
 
-    >>> line_breaks("a\r\nb\rc\n"), line_breaks("a\r\nb", 2)
-    (3, 0)
+    >>> line_breaks("a\r\nb\rc\n")
+    3
     """
-    end = len(text) if end is None else end
-    # The \n of a \r\n that begins before start is not a line end of this range.
-    tail = 1 if 0 < start < len(text) and text[start - 1] == "\r" and text[start] == "\n" else 0
-    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end) - tail
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def _lone_returns_as_newlines(text: str) -> str:

@@ -70,6 +70,7 @@ from ._output import (
     restore_target,
 )
 from ._read import Document, ReadError, _codec, _reason, folder_root, read_file
+from ._report import counted
 
 __all__ = [
     "BATCH_ROWS",
@@ -375,7 +376,7 @@ def _csv_segments(stream: BinaryIO, delimiter: str) -> Iterator[_Segment]:
             header = values
             yield _Segment(raw, number, "header", values=values)
         else:
-            error = "not UTF-8" if bad else (f"has {len(values)} field{'' if len(values) == 1 else 's'} where the header has {len(header)}"
+            error = "not UTF-8" if bad else (f"has {counted(len(values), 'field')} where the header has {len(header)}"
                                              if len(values) != len(header) else None)
             yield _Segment(raw, number, "row", row, start, None if error else dict(zip(header, values, strict=True)),
                            values, error)
@@ -487,7 +488,7 @@ class _ByteBar:
 
 def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_field: str | None,
                 numbers: Iterator[int], bar: _ByteBar) -> Iterator[Document | ReadError]:
-    id_key: str | None = id_field or None  # "": rows numbered (ROW_NUMBERS)
+    id_key: str | None = id_field or None  # "": the rows are numbered
     decided = id_field is not None or fmt.format != "jsonl"
     # Rows without the text field wait here until one has it: if none has, the file gets one entry. So do rows
     # without the id field.
@@ -546,10 +547,10 @@ def _read_lines(name: str, path: Path, fmt: TableFormat, text_field: str, id_fie
                 waiting.clear()
             yield item
     if waiting:
-        yield ReadError(name, f"no row has the field {text_field!r} ({len(waiting)} rows; fields of the first: "
+        yield ReadError(name, f"no row has the field {text_field!r} ({counted(len(waiting), 'row')}; fields of the first: "
                               f"{', '.join(first_fields)}); name the text field with --text-field")
     if id_waiting:
-        yield ReadError(name, f"no row has the id field {id_key!r} ({len(id_waiting)} rows; fields of the first: "
+        yield ReadError(name, f"no row has the id field {id_key!r} ({counted(len(id_waiting), 'row')}; fields of the first: "
                               f"{', '.join(first_fields)}); name the id field with --id-field, or give '' to number "
                               f"the rows")
 
@@ -699,7 +700,7 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
             yield ReadError(INPUT, f"row {row}: {_a(type(item).__name__)}, not a dict, an (id, text) pair or a "
                                    f"Document")
     if waiting:
-        raise UsageError(f"no row has the field {text_field!r} ({len(waiting)} row{'' if len(waiting) == 1 else 's'}; "
+        raise UsageError(f"no row has the field {text_field!r} ({counted(len(waiting), 'row')}; "
                          f"fields of the first: {', '.join(first_fields)}); name the text field with text_field=")
 
 
@@ -979,7 +980,7 @@ def check_annotated(source: str | os.PathLike[str], out: str | os.PathLike[str],
             raise UsageError(f"{target}: name the annotated file like the input ({fmt.format}), "
                              f"e.g. {Path(source).name}")
     else:
-        check_folder_target(target, force, replace=True, earlier=_annotated_before, what="--annotate")
+        check_folder_target(target, force, earlier=_annotated_before, what="--annotate")
     return tables
 
 
@@ -1310,13 +1311,16 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
                                                     sum(r["removals"] for r in records), text_field=text_field,
                                                     unit=result.config.get("unit")))
         staging.commit(mode)
+    unmade: list[str] = []  # documents of tables copied unchanged, whose removals were planned
     for record in records:
-        planned = sum(len(removals.get(result.documents[k].id, [])) for k in groups.get(record["path"], []))
-        if record.get("copied") and planned:
+        docs = [result.documents[k].id for k in groups.get(record["path"], []) if record.get("copied")]
+        planned = sum(len(removals.get(doc, [])) for doc in docs)
+        if planned:
+            unmade += docs
             warnings.warn(f"{record['path']}: cannot be read to its end ({record['why']}); copied unchanged, so "
-                          f"{planned} planned {'removal was' if planned == 1 else 'removals were'} not made",
-                          stacklevel=2)
-    return Written(len(records), len(result.documents), [r["path"] for r in records if r.get("copied")])
+                          f"{counted(planned, 'planned removal')} not made", stacklevel=2)
+    return Written(len(records), len(result.documents), [r["path"] for r in records if r.get("copied")],
+                   unmade=unmade)
 
 
 def _clean_file(staging: Staging, log: BinaryIO, name: str, path: Path, fmt: TableFormat, cursor: _Cursor,

@@ -49,7 +49,8 @@ def test_boilerplate_is_the_same_lines_at_sentence_unit(seeds):
         result = dedup.find_duplicates(seeds, unit=unit)
         return {(p.doc, p.line) for p, f in zip(result.passages, result.boilerplate.tolist()) if f}
 
-    assert flagged_lines("sentence") == flagged_lines("paragraph")
+    paragraph_lines = flagged_lines("paragraph")
+    assert len(paragraph_lines) >= 20 and flagged_lines("sentence") == paragraph_lines
     # A short line of two sentences is as much a masthead line as a short line of one.
     pages = [(f"p{i}", f"人民日报\n第3版。要闻。\n2020年12月{i}日\n{body}\n") for i, body in
              enumerate(["第一篇报道的正文，写得足够长，长到超过三十二个字的界限，内容各不相同。",

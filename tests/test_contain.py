@@ -168,3 +168,12 @@ def test_required_hits_is_the_binomial_bound(asked, contained):
     assert bar == 1 or short_of(bar) <= Fraction(MISSED)
     if asked > 0:
         assert short_of(bar + 1) > Fraction(MISSED) or bar + 1 > asked
+
+
+@given(st.lists(st.integers(0, 300), max_size=40), st.sampled_from([0.5, 0.8, 1.0]))
+@settings(max_examples=60, deadline=None)
+def test_required_hits_of_an_array_is_that_of_each_count(asked, contained):
+    from dedup._contain import required_hits
+
+    each = [int(required_hits(np.array([k]), contained)[0]) for k in asked]
+    assert required_hits(np.array(asked, np.int64), contained).tolist() == each

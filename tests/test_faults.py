@@ -31,7 +31,7 @@ from dedup.stages import LOG_NAME, MANIFEST_NAME, read_folder
 # The subprocesses import the dedup under test, wherever it lives.
 _ROOT = str(Path(dedup.__file__).resolve().parents[1])
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
-USAGE, INPUT, OUTPUT, INTEGRITY, INTERRUPTED = 1, 2, 3, 4, 130
+USAGE, INPUT, OUTPUT, INTEGRITY, INTERRUPTED, TERMINATED = 1, 2, 3, 4, 130, 143
 
 _rng = random.Random(10)
 # Random CJK paragraphs: two different ones share nothing, so only copies are duplicates.
@@ -170,7 +170,7 @@ def test_sigkill_during_force_rerun_keeps_the_old_output(corpus: Path, many: Pat
         assert_restores_exactly(out, corpus, tmp_path / "back")
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, INTERRUPTED), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, INTERRUPTED), (signal.SIGTERM, TERMINATED)])
 def test_ctrl_c_and_sigterm_exit_without_traceback_or_output(many: Path, tmp_path: Path, sig: int, code: int) -> None:
     out, interrupted = tmp_path / "out", 0
     for _attempt in range(5):

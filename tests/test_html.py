@@ -214,7 +214,7 @@ def test_from_saved_report_reads_the_texts_again(seeds, tmp_path):
     assert not (tmp_path / "none.html").exists()
 
 
-def test_a_report_saved_without_spans_says_its_figures_are_derived(seeds):
+def test_a_report_saved_without_spans_says_its_figures_are_derived(seeds, monkeypatch):
     """Without --spans the page figures overlaps from the pairs the report lists, aligned as --html aligns
     them (all of them listed: the same figures), and says so on the page."""
     result, report, texts, _ = seeds
@@ -228,6 +228,14 @@ def test_a_report_saved_without_spans_says_its_figures_are_derived(seeds):
         return [[a, b, round(x, 6), round(y, 6)] for a, b, x, y in payload["overlaps"]["list"]]
 
     assert rounded(derived) == rounded(direct)
+    assert [(r["doc"], round(r["share"], 6), r["chars"]) for r in derived["repeats"]["docs"]] == \
+        [(r["doc"], round(r["share"], 6), r["chars"]) for r in direct["repeats"]["docs"]]
+    # Past ALIGNED_PAIRS the whole passages count, and the page says so.
+    import dedup._html
+
+    monkeypatch.setattr(dedup._html, "ALIGNED_PAIRS", 0)
+    whole = html_payload(listed, texts)
+    assert any("too many to align" in w for w in whole["warnings"]) and rounded(whole) != rounded(direct)
 
 
 # ------------------------------------------------------------------------------ in Chromium

@@ -438,7 +438,7 @@ def test_command_line(tmp_path, capsys):
     assert main(["index", "add", str(fresh), str(tmp_path / "nowhere")]) == 2
     (tmp_path / "bad.jsonl").write_bytes(b"\xff not json\n")
     assert main(["index", "add", str(fresh), str(tmp_path / "bad.jsonl"), "--threshold", "0.9"]) == 2
-    assert "none could be read; 1 errors, the first bad.jsonl" in capsys.readouterr().err
+    assert "none could be read; 1 error, the first bad.jsonl" in capsys.readouterr().err
     assert main(["index", "add", str(fresh), str(first), "--threshold", "0.7", "--keep-text", "--quiet"]) == 0
     assert main(["index", "add", str(fresh), str(tmp_path / "bad.jsonl")]) == 2
     assert main(["index", "add", str(fresh), str(second), "--threshold", "0.9"]) == 1  # pinned now
@@ -508,6 +508,6 @@ def test_command_line_corners(tmp_path, capsys):
     assert main(["index", "query", db, str(other), "--config", str(tmp_path / "t.toml")]) == 1
     assert "threshold=0.7 (the index has 0.6)" in capsys.readouterr().err
     assert main(["index", "export", db, "--json", "-", "--table", "-"]) == 1
-    assert "both write to stdout" in capsys.readouterr().err
+    assert "--json and --table both name -" in capsys.readouterr().err
     assert main(["index", "remove", db, "b.txt"]) == 0
     assert "removed 1 document (1 passage)" in capsys.readouterr().out

@@ -180,7 +180,7 @@ def test_shards_that_break_off_are_copied_by_annotate_and_clean(tmp_path, capsys
     planned = sum(r.doc.startswith("g") for r in cleaned.removed)
     assert planned > 0  # rows read before the break take part, and some would go
     with pytest.warns(UserWarning, match=f"cut.jsonl.gz: cannot be read to its end .*; copied unchanged, so "
-                                         f"{planned} planned removals were not made"):
+                                         f"{planned} planned removals not made"):
         written = write_cleaned_tabular(cleaned, data, tmp_path / "clean")
     assert written.copied == ["cut.jsonl.gz", "short.parquet"]
     assert (tmp_path / "clean" / "short.parquet").read_bytes() == (data / "short.parquet").read_bytes()
