@@ -44,7 +44,8 @@ class Repeat:
 
 @dataclass(frozen=True, slots=True)
 class DocumentOverlap:
-    """Two documents that share text: the share of a's characters found in b, and the reverse."""
+    """Two documents that share text: the share of a's characters (those of its passages) found in b, and the
+    reverse."""
 
     a: str
     b: str
@@ -246,11 +247,12 @@ def repeats_from_spans(doc: str, spans: Iterable[tuple[int, int, int, int, str]]
 
 
 def repeat_share(result: Result, repeats: list[Repeat]) -> float:
-    """Share of a document's characters that repeat earlier text of the same document."""
+    """Share of a document's characters (those of its passages, ``Result.text_chars``) that repeat earlier
+    text of the same document."""
     if not repeats:
         return 0.0
-    document = result.documents[_document_positions(result)[repeats[0].doc]]
-    return covered((r.start, r.end) for r in repeats) / max(1, len(document.text))
+    chars = int(result.text_chars[_document_positions(result)[repeats[0].doc]])
+    return covered((r.start, r.end) for r in repeats) / max(1, chars)
 
 
 def _document_positions(result: Result) -> dict[str, int]:
@@ -278,7 +280,7 @@ def document_overlaps(result: Result, *, spans: PairSpans | None = None,
     for row in np.flatnonzero(doc_a != doc_b).tolist():
         by_pair.setdefault((int(doc_a[row]), int(doc_b[row])), []).append(row)
     ids = [d.id for d in result.documents]
-    lengths = [max(1, len(d.text)) for d in result.documents]
+    lengths = np.maximum(result.text_chars, 1).tolist()  # shares of the passages' characters
     found: dict[tuple[int, int], tuple[float, float]] = {}
 
     def shares(key: tuple[int, int], sides: list[tuple[list[tuple[int, int]], list[tuple[int, int]]]]) -> float:

@@ -329,11 +329,16 @@ class _Builder:
             reps = repeats_from_spans(doc, found)
             if not reps:
                 continue
-            chars = self.documents[self.doc_order[doc]].get("chars", 1) if doc in self.doc_order else 1
-            out.append({"doc": doc, "share": covered((r.start, r.end) for r in reps) / max(1, chars),
+            out.append({"doc": doc, "share": covered((r.start, r.end) for r in reps) / self.text_chars(doc),
                         "repeats": [{"span": [r.start, r.end], "of": [r.source_start, r.source_end], "kind": r.kind}
                                     for r in reps]})
         return out
+
+    def text_chars(self, doc: str) -> int:
+        """What *doc*'s shares are shares of: the characters of its passages (a report before ``text_chars``
+        was written: all its characters), at least 1."""
+        entry = self.documents[self.doc_order[doc]] if doc in self.doc_order else {}
+        return max(1, int(entry.get("text_chars", entry.get("chars", 1))))
 
     def derived_overlaps(self, pairs: list[Any], align: bool = True) -> list[dict[str, Any]]:
         """Document overlaps from the pairs across documents (``shared_parts``), when the report lacks them."""
@@ -346,12 +351,8 @@ class _Builder:
             for a0, a1, b0, b1 in self.shared_parts(pair, align):
                 a_side.append((a0, a1))
                 b_side.append((b0, b1))
-
-        def chars(doc: str) -> int:
-            return max(1, int(self.documents[self.doc_order[doc]].get("chars", 1))) if doc in self.doc_order else 1
-
-        out = [{"a": da, "b": db, "share_a_in_b": covered(a_side) / chars(da),
-                "share_b_in_a": covered(b_side) / chars(db)}
+        out = [{"a": da, "b": db, "share_a_in_b": covered(a_side) / self.text_chars(da),
+                "share_b_in_a": covered(b_side) / self.text_chars(db)}
                for (da, db), (a_side, b_side) in sides.items()]
         return sorted(out, key=lambda o: (-max(o["share_a_in_b"], o["share_b_in_a"]), o["a"], o["b"]))
 
@@ -410,8 +411,7 @@ class _Builder:
         weight: dict[str, float] = {}
         for o in overlaps:
             for doc, share in ((o["a"], o["share_a_in_b"]), (o["b"], o["share_b_in_a"])):
-                chars = self.documents[self.doc_order[doc]].get("chars", 1) if doc in self.doc_order else 1
-                weight[doc] = weight.get(doc, 0.0) + share * chars
+                weight[doc] = weight.get(doc, 0.0) + share * self.text_chars(doc)
         matrix = sorted(weight, key=lambda d: (-weight[d], d))[:MATRIX_DOCS]
         inside = set(matrix)
         cells = [[self.doc(o["a"]), self.doc(o["b"]), o["share_a_in_b"], o["share_b_in_a"]]

@@ -59,8 +59,9 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
                     "removed_chars": removed_chars, "pairs": len(result.pair_index),
                     "pairs_listed": len(rows), "errors": len(result.errors),
                     "skipped": len(result.skipped)},
-        "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "encoding": d.encoding}
-                      for d, n in zip(result.documents, counts)],
+        "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "text_chars": int(t),
+                       "encoding": d.encoding}
+                      for d, n, t in zip(result.documents, counts, result.text_chars.tolist())],
         "pairs": _pair_rows(result, rows, locator),
         "clusters": [{"kept": locate(int(group[np.argmin(result.keep_rank[group])])),
                       "members": [{**locate(m), **_to_kept(result, m)} for m in group.tolist()]}

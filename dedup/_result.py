@@ -120,6 +120,14 @@ class Result:
         return self.settings.shingler
 
     @cached_property
+    def text_chars(self) -> np.ndarray:
+        """Per document: the characters of its passages, its text less the blank lines and breaks between
+        them. Document shares (``document_overlaps``, self-repeats) are shares of these: two equal documents
+        share all of them."""
+        p = self.passages
+        return np.bincount(p.doc_pos, weights=p.end - p.start, minlength=len(self.documents)).astype(np.int64)
+
+    @cached_property
     def pairs(self) -> list[Pair]:
         """Every verified pair, sorted by corpus position of a, then b."""
         p = self.passages

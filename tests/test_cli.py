@@ -37,7 +37,7 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
                            "skipped", "boilerplate"}
     assert "README.md" in report["skipped"] and report["summary"]["skipped"] == len(report["skipped"])
     assert report["input"] == str(seeds) and report["summary"]["duplicates"] == 42
-    assert set(report["documents"][0]) == {"id", "passages", "chars", "encoding"}
+    assert set(report["documents"][0]) == {"id", "passages", "chars", "text_chars", "encoding"}
     assert [d["id"] for d in report["documents"]] == sorted(p.name for p in seeds.glob("*.txt"))
     pair = report["pairs"][0]
     assert set(pair) == {"a", "b", "similarity", "containment_ab", "containment_ba", "kind"}

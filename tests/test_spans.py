@@ -184,6 +184,25 @@ def test_a_document_with_a_moved_block_shares_all_of_it(seeds):
     assert sorted((s.a_start, s.b_start) for s in pair_spans(result, 0))[:2] == [(0, len(text) - cut), (cut, 0)]
 
 
+@pytest.mark.parametrize("unit", ["paragraph", "sentence", "document"])
+def test_equal_documents_share_all_their_text_and_a_doubled_one_repeats_half(unit):
+    """Shares are of the passages' characters: the blank lines and breaks between them are no text that
+    could be found elsewhere (shares of every character gave 94% for two equal documents)."""
+    text = ("标题\n\n第一段文字，讲述了一个很长的故事，关于城市的发展和变迁。\n\n"
+            "第二段文字，讨论了经济政策对于居民生活的影响与意义。\n\nThe third one says it in English, at length.\n")
+    result = dedup.find_duplicates([("a", text), ("b", text), ("c", text + "\n" + text)], unit=unit)
+    p = result.passages
+    assert result.text_chars.tolist() == [sum(p.end[p.doc_pos == k] - p.start[p.doc_pos == k]) for k in range(3)]
+    assert result.text_chars[0] < len(text)
+    shares = {(o.a, o.b): (o.share_a_in_b, o.share_b_in_a) for o in document_overlaps(result)}
+    assert shares["a", "b"] == (1.0, 1.0)
+    assert shares["a", "c"][0] == 1.0
+    if unit != "document":  # c is two passages of a's, each found in a
+        assert shares["a", "c"][1] == 1.0
+        (repeats,) = self_repeats(result).values()
+        assert repeat_share(result, repeats) == 0.5
+
+
 SENTENCES = ["全国工业和信息化工作会议在北京召开。", "会议的主要任务是总结过去五年的工作。", "坚持以新时代中国特色社会主义思想为指导。",
              "推动制造业高质量发展取得新的突破。", "网络强国建设迈出了坚实的步伐。", "今年要着力抓好以下几个方面的工作。"]
 
