@@ -1235,6 +1235,55 @@ def _csv_record(values: list[str], delimiter: str, raw: bytes) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def _csv_with_text(raw: bytes, values: list[str], column: int, text: str, delimiter: str) -> bytes:
+    r"""The CSV record *raw* (read as *values*) with *text* in field *column*; the other fields keep their
+    bytes (a quoted empty field ``""`` stays quoted: some loaders read an unquoted one as NULL), and the
+    field keeps its quotes if it had them. A record of a form the field scan does not follow is written
+    whole again, as Python's writer puts it.
+
+    >>> _csv_with_text(b'1,"",x y,"old text"\r\n', ["1", "", "x y", "old text"], 3, "new", ",")
+    b'1,"",x y,"new"\r\n'
+    >>> _csv_with_text(b'1,"",old\n', ["1", "", "old"], 2, "a, b", ",")
+    b'1,"","a, b"\n'
+    """
+    line = raw.decode("utf-8")
+    body = line.rstrip("\r\n")
+    spans = _csv_field_spans(body, delimiter, values)
+    if spans is None:
+        return _csv_record([text if k == column else v for k, v in enumerate(values)], delimiter, raw)
+    start, end = spans[column]
+    buffer = io.StringIO()
+    quoting = csv.QUOTE_ALL if body[start:start + 1] == '"' else csv.QUOTE_MINIMAL
+    csv.writer(buffer, delimiter=delimiter, lineterminator="", quoting=quoting).writerow([text])
+    return (body[:start] + buffer.getvalue() + body[end:] + line[len(body):]).encode("utf-8")
+
+
+def _csv_field_spans(body: str, delimiter: str, values: list[str]) -> list[tuple[int, int]] | None:
+    """Where each field of the CSV record *body* (no line end) lies, or None when the record is not of the
+    plain form (fields quoted whole, or holding no quote) or its fields are not *values*.
+
+    >>> _csv_field_spans('a,"b,""c"" d",', ",", ["a", 'b,"c" d', ""])
+    [(0, 1), (2, 13), (14, 14)]
+    >>> _csv_field_spans('a,b"c', ",", ["a", 'b"c']) is None  # a quote inside an unquoted field
+    True
+    """
+    field = re.compile(f'"[^"]*(?:""[^"]*)*"|[^"{re.escape(delimiter)}\\r\\n]*')
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while True:
+        found = field.match(body, position)
+        assert found is not None  # the unquoted alternative matches the empty string
+        spans.append(found.span())
+        position = found.end()
+        if position == len(body):
+            break
+        if body[position] != delimiter:
+            return None
+        position += 1
+    fields = [body[a + 1:b - 1].replace('""', '"') if body[a:a + 1] == '"' else body[a:b] for a, b in spans]
+    return spans if fields == values else None
+
+
 def _text_column(header: list[str], field: str) -> int:
     """The column of *field* in a CSV header: the last of that name, the one a row's dict holds."""
     return len(header) - 1 - header[::-1].index(field)
@@ -1263,7 +1312,8 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
 
     Document unit: a removed document's row is left out. Other units: the cut passages are
     taken out of the row's text field; the row stays (its other fields untouched). JSON
-    Lines and CSV rows that change nothing keep their exact bytes; Parquet keeps its schema.
+    Lines and CSV rows that change nothing keep their exact bytes, and an edited one changes in its text field
+    only; Parquet keeps its schema.
     Rows that were error entries are copied unchanged. Each removal is logged with the row
     (JSON Lines and CSV: the removed row's bytes; Parquet: in ``removed_rows/``).
 
@@ -1460,10 +1510,12 @@ def _clean_lines(name: str, path: Path, fmt: TableFormat, staging: Staging, curs
             else:
                 column = _text_column(header, text_field)
                 values = list(segment.values or [])
-                canonical = _csv_record(values, fmt.delimiter, segment.raw) == segment.raw
+                new = _csv_with_text(segment.raw, values, column, new_text, fmt.delimiter)
+                # Restore puts the text back the same way: the row's bytes are logged when that would not
+                # give them back.
                 values[column] = new_text
-                new = _csv_record(values, fmt.delimiter, segment.raw)
-                extra = {} if canonical else {"raw": segment.raw.decode("utf-8")}
+                same = _csv_with_text(new, values, column, document.text, fmt.delimiter) == segment.raw
+                extra = {} if same else {"raw": segment.raw.decode("utf-8")}
             file_log.add(_log_entry(name, document, "edit", removals, segment=segment.number, **extra))
             file_log.edited += 1
             out.write(new)
@@ -1683,8 +1735,7 @@ def _restore_lines(source: Path, staging: Staging, info: dict[str, Any], text_fi
             else:
                 values = list(segment.values or [])
                 column = _text_column(header, text_field)
-                values[column] = _restored_text(values[column], entry)
-                emit(_csv_record(values, fmt.delimiter, segment.raw))
+                emit(_csv_with_text(segment.raw, values, column, _restored_text(values[column], entry), fmt.delimiter))
         put_back_dropped()
     if digest.hexdigest() != info["sha256"]:
         raise IntegrityError(f"{source / name}: the restored file differs from the original recorded in "
