@@ -1253,8 +1253,10 @@ def _csv_with_text(raw: bytes, values: list[str], column: int, text: str, delimi
         return _csv_record([text if k == column else v for k, v in enumerate(values)], delimiter, raw)
     start, end = spans[column]
     buffer = io.StringIO()
-    quoting = csv.QUOTE_ALL if body[start:start + 1] == '"' else csv.QUOTE_MINIMAL
-    csv.writer(buffer, delimiter=delimiter, lineterminator="", quoting=quoting).writerow([text])
+    if body[start:start + 1] == '"':
+        csv.writer(buffer, delimiter=delimiter, lineterminator="", quoting=csv.QUOTE_ALL).writerow([text])
+    else:
+        csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow([text])
     return (body[:start] + buffer.getvalue() + body[end:] + line[len(body):]).encode("utf-8")
 
 
