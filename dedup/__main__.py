@@ -40,6 +40,7 @@ from ._output import (
     text_file,
     write_cleaned,
 )
+from ._read import no_text
 from ._report import SHOWN_ERRORS, write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
@@ -396,9 +397,8 @@ def _scan(args: argparse.Namespace) -> int:
     print_read_errors(result.errors)
     include = args.include or "*.txt"
     if not result.documents:
-        why = ("none could be read" if result.errors else "no rows" if table_files(args.input, include) is not None
-               else f"no files match {' '.join(args.include or [include])}")
-        raise InputError(f"{args.input}: no text to work on ({why})")
+        raise no_text(args.input, result.errors, "no rows" if table_files(args.input, include) is not None
+                      else f"no files match {' '.join(args.include or [include])}")
     with _warnings_printed(), exit_codes("output"):
         if args.clean is not None:
             if not settings.verify:

@@ -63,13 +63,13 @@ from ._arrays import distinct, first_of_runs, gather_ranges, ranks, top_bits_bit
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
 from ._contain import prefix_sample, required_hits, with_contained
-from ._errors import DedupError, InputError, UsageError
+from ._errors import DedupError, UsageError
 from ._exact import exact_groups, oversized, unique_pairs
 from ._find import Corpus
 from ._lsh import estimate, estimate_floor
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
-from ._read import Document, FolderScan, ReadError, read_corpus
+from ._read import Document, FolderScan, ReadError, no_text, read_corpus
 from ._report import counted
 from ._result import Result
 from ._segment import Passages, segment
@@ -562,12 +562,8 @@ class Index:
         # Read before the transaction: another writer waits for the index's work, not for the disk.
         scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
         if not scan.documents:  # nothing to add: no add is recorded (an index never added to pins no settings)
-            if not scan.errors:
-                unmatched = f"; no include pattern matches {counted(len(scan.skipped), 'file')}" if scan.skipped else ""
-                raise InputError(f"{corpus}: no text to work on (no documents{unmatched})")
-            first = scan.errors[0]
-            raise InputError(f"{corpus}: no text to work on (none could be read; {counted(len(scan.errors), 'error')}, the "
-                             f"first {first.path}: {first.error})")
+            unmatched = f"; no include pattern matches {counted(len(scan.skipped), 'file')}" if scan.skipped else ""
+            raise no_text(corpus, scan.errors, f"no documents{unmatched}")
         try:
             self._con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

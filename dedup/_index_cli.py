@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ._clean import clean
-from ._errors import InputError, UsageError
+from ._errors import UsageError
 from ._index import Index, IndexFileError, passage_rows
 from ._output import check_apart, check_outside
+from ._read import no_text
 from ._report import counted, write_json, write_text_report
 from ._result import Result
 from ._tabular import table_format
@@ -145,7 +146,7 @@ def _write_json(result: Result, args: argparse.Namespace, out: Any) -> None:
     its ``--json`` report to *out* (None: not asked for)."""
     if not result.documents and result.errors:
         _print_errors(result.errors)
-        raise InputError(f"{args.input}: no text to work on (none could be read)")
+        raise no_text(args.input, result.errors)
     _print_errors(result.errors)
     if out is not None:
         write_json(result, out, all_pairs=args.all_pairs, source=str(args.input))

@@ -475,6 +475,21 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def no_text(source: object, errors: Sequence[ReadError], why: str = "no documents") -> InputError:
+    """The error of a read that found no document: its first read error when it had any, else *why*.
+
+    >>> str(no_text("in", [ReadError("a.txt", "not UTF-8")]))
+    'in: no text to work on (none could be read; 1 error, the first a.txt: not UTF-8)'
+    >>> str(no_text("in", [], "no rows"))
+    'in: no text to work on (no rows)'
+    """
+    from ._report import counted
+
+    if errors:
+        why = f"none could be read; {counted(len(errors), 'error')}, the first {errors[0].path}: {errors[0].error}"
+    return InputError(f"{source}: no text to work on ({why})")
+
+
 def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | Iterable[str] | None = None,
                 progress: bool = False, *, encoding: str | None = None, text_field: str = "text",
                 id_field: str | None = None) -> FolderScan:
