@@ -397,8 +397,9 @@ def _scan(args: argparse.Namespace) -> int:
     print_read_errors(result.errors)
     include = args.include or "*.txt"
     if not result.documents:
-        raise no_text(args.input, result.errors, "no rows" if table_files(args.input, include) is not None
-                      else f"no files match {' '.join(args.include or [include])}")
+        why = ("no rows" if table_files(args.input, include) is not None
+               else f"no files match {' '.join(args.include or [include])}; choose others with --include")
+        raise no_text(args.input, result.errors, why, listed=True)
     with _warnings_printed(), exit_codes("output"):
         if args.clean is not None:
             if not settings.verify:

@@ -146,7 +146,7 @@ def _write_json(result: Result, args: argparse.Namespace, out: Any) -> None:
     its ``--json`` report to *out* (None: not asked for)."""
     if not result.documents and result.errors:
         _print_errors(result.errors)
-        raise no_text(args.input, result.errors)
+        raise no_text(args.input, result.errors, listed=True)
     _print_errors(result.errors)
     if out is not None:
         write_json(result, out, all_pairs=args.all_pairs, source=str(args.input))

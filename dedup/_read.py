@@ -475,18 +475,22 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def no_text(source: object, errors: Sequence[ReadError], why: str = "no documents") -> InputError:
-    """The error of a read that found no document: its first read error when it had any, else *why*.
+def no_text(source: object, errors: Sequence[ReadError], why: str = "no documents", listed: bool = False) -> InputError:
+    """The error of a read that found no document: why (its read errors when it had any: the first, or their
+    count when *listed* already), else *why*.
 
     >>> str(no_text("in", [ReadError("a.txt", "not UTF-8")]))
     'in: no text to work on (none could be read; 1 error, the first a.txt: not UTF-8)'
+    >>> str(no_text("in", [ReadError("a.txt", "not UTF-8")], listed=True))
+    'in: no text to work on (none could be read; 1 error, above)'
     >>> str(no_text("in", [], "no rows"))
     'in: no text to work on (no rows)'
     """
     from ._report import counted
 
     if errors:
-        why = f"none could be read; {counted(len(errors), 'error')}, the first {errors[0].path}: {errors[0].error}"
+        first = "above" if listed else f"the first {errors[0].path}: {errors[0].error}"
+        why = f"none could be read; {counted(len(errors), 'error')}, {first}"
     return InputError(f"{source}: no text to work on ({why})")
 
 
