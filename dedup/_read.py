@@ -223,6 +223,17 @@ def encode(text: str, encoding: str) -> bytes:
     return bom + text.encode(encoding, errors)
 
 
+def reader_codec(encoding: str) -> str:
+    """The Python codec that decodes a file ``decode`` read as *encoding*, byte-order mark and all, to the
+    text that offsets count in: what reports name (``decode``'s UTF-16 labels keep the byte order for writing
+    back, and Python's ``utf-16-le`` would keep the mark as a character).
+
+    >>> [reader_codec(e) for e in ("utf-16-le", "utf-16-be", "utf-8-sig", "gb18030")]
+    ['utf-16', 'utf-16', 'utf-8-sig', 'gb18030']
+    """
+    return "utf-16" if encoding in ("utf-16-le", "utf-16-be") else encoding
+
+
 def decode_as(data: bytes, encoding: str) -> str:
     """The inverse of ``encode``: *data* (BOM included) as text in *encoding*; ``ValueError`` when it is not.
 

@@ -13,6 +13,7 @@ from ._arrays import distinct
 from ._clean import Cleaned, clean, planned_cuts
 from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
 from ._output import text_file
+from ._read import reader_codec
 from ._result import Kind, Result
 
 __all__ = ["SCHEMA_VERSION", "SHOWN_ERRORS", "counted", "report_dict", "write_json", "write_text_report"]
@@ -60,7 +61,7 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
                     "pairs_listed": len(rows), "errors": len(result.errors),
                     "skipped": len(result.skipped)},
         "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "text_chars": int(t),
-                       "encoding": d.encoding}
+                       "encoding": reader_codec(d.encoding)}
                       for d, n, t in zip(result.documents, counts, result.text_chars.tolist())],
         "pairs": _pair_rows(result, rows, locator),
         "clusters": [{"kept": locate(int(group[np.argmin(result.keep_rank[group])])),

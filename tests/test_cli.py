@@ -132,7 +132,13 @@ def test_messy_folder_processes_the_rest(messy, tmp_path, capsys):
     assert all(len(line) < 300 for line in errors)
     report = json.loads((tmp_path / "r.json").read_text("utf-8"))
     assert {d["id"]: d["encoding"] for d in report["documents"]} == {
-        "empty.txt": "utf-8", "gbk.txt": "gb18030", "huge.txt": "utf-8", "utf16.txt": "utf-16-le"}
+        "empty.txt": "utf-8", "gbk.txt": "gb18030", "huge.txt": "utf-8", "utf16.txt": "utf-16"}
+    # The codec named decodes the file, mark and all, to the text the offsets count in.
+    for pair in report["pairs"]:
+        for side in (pair["a"], pair["b"]):
+            (document,) = [d for d in report["documents"] if d["id"] == side["doc"]]
+            text = (messy / side["doc"]).read_bytes().decode(document["encoding"])
+            assert text[side["start"]:side["end"]] in REPORT and side["end"] > side["start"]
     removed = [json.loads(line) for line in (out / "removed.jsonl").read_text("utf-8").splitlines()]
     assert {(r["doc"], r["kept"]["doc"]) for r in removed} == {("utf16.txt", "gbk.txt")}
     assert (out / "gbk.txt").read_bytes() == REPORT.encode("gbk")
