@@ -64,9 +64,9 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
                        "encoding": reader_codec(d.encoding)}
                       for d, n, t in zip(result.documents, counts, result.text_chars.tolist())],
         "pairs": _pair_rows(result, rows, locator),
-        "clusters": [{"kept": locate(int(group[np.argmin(result.keep_rank[group])])),
+        "clusters": [{"number": number, "kept": locate(int(group[np.argmin(result.keep_rank[group])])),
                       "members": [{**locate(m), **_to_kept(result, m)} for m in group.tolist()]}
-                     for group in members],
+                     for number, group in enumerate(members, start=1)],
         "errors": [{"path": e.path, "error": e.error} for e in result.errors],
         "skipped": list(result.skipped),
         "boilerplate": [locate(i) for i in boilerplate.tolist()],

@@ -770,7 +770,8 @@ class PassageLinks:
 
 
 def passage_links(result: Any) -> PassageLinks:
-    """What each passage of *result* is: cluster number, kept passage, and how it relates to it.
+    """What each passage of *result* is: cluster number (from 1, in the order of ``Result.clusters``, then
+    ``Result.boilerplate_clusters``; -1 for none), kept passage, and how it relates to it.
 
     The kind and similarity are those of the passage's own pair with the kept passage; a
     member linked to it only through others (a chain of near pairs) gets its strongest pair
@@ -783,7 +784,7 @@ def passage_links(result: Any) -> PassageLinks:
     kept = np.asarray(result.kept_positions(), np.int64)
     cluster = np.full(n, -1, np.int64)
     groups = list(result.cluster_members()) + list(result.cluster_members(boilerplate=True))
-    for number, members in enumerate(groups):
+    for number, members in enumerate(groups, start=1):  # as the text report and the HTML page number them
         cluster[members] = number
     kept = np.where(cluster >= 0, kept, positions)
     kind = np.full(n, -1, np.int8)

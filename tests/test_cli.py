@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -43,7 +44,7 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     assert set(pair) == {"a", "b", "similarity", "containment_ab", "containment_ba", "kind"}
     assert set(pair["a"]) == {"doc", "index", "line", "start", "end"}
     cluster = report["clusters"][0]
-    assert set(cluster) == {"kept", "members"} and set(cluster["kept"]) == {"doc", "index", "line"}
+    assert set(cluster) == {"number", "kept", "members"} and set(cluster["kept"]) == {"doc", "index", "line"}
     assert set(cluster["members"][0]) == {"doc", "index", "line", "similarity", "kind"}
     assert report["errors"] == []
     assert capsys.readouterr().out == ""
@@ -330,3 +331,18 @@ def test_library_writers_take_what_users_pass(seeds, tmp_path):
     assert from_result.getvalue() == from_cleaned.getvalue()
     with pytest.raises(dedup.UsageError, match=r"list\(enumerate\(texts\)\)"):
         dedup.find_duplicates(["同一段文字出现了两次。", "同一段文字出现了两次。"])
+
+
+def test_clusters_have_one_numbering_in_every_output(seeds, tmp_path, capsys):
+    """The text report's "cluster N", the JSON's number and --table's cluster column name the same cluster."""
+    assert main([str(seeds), "--json", str(tmp_path / "r.json"), "--table", str(tmp_path / "t.csv")]) == 0
+    text = capsys.readouterr().out
+    report = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    with open(tmp_path / "t.csv", encoding="utf-8", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [c["number"] for c in report["clusters"]] == list(range(1, len(report["clusters"]) + 1))
+    for cluster in report["clusters"]:
+        members = {(m["doc"], m["index"]) for m in cluster["members"]}
+        assert {(r["doc"], int(r["index"])) for r in table if r["cluster"] == str(cluster["number"])} == members
+    first = report["clusters"][0]
+    assert f"cluster 1: {len(first['members'])} passages" in text

@@ -460,7 +460,7 @@ def test_annotate_document_unit(tmp_path, name):
         {} if ".csv" in name else {"12": "true"})
     row_10 = next(r for r in rows if str(r["id"]) == "10")
     assert str(row_10["dedup_duplicate_of"]) == "9" and row_10["dedup_kind"] == "exact"
-    assert float(row_10["dedup_similarity"]) == 1.0 and str(row_10["dedup_cluster"]) == "0"
+    assert float(row_10["dedup_similarity"]) == 1.0 and str(row_10["dedup_cluster"]) == "1"
     assert all(r["url"].startswith("http") for r in rows)  # every column is still there
     if ".csv" in name:
         assert row_10["dedup_keep"] == "false"
@@ -511,7 +511,7 @@ def test_annotated_jsonl_keeps_each_rows_bytes(tmp_path):
     out = tmp_path / "a.jsonl"
     write_annotated(result, source, out)
     lines = out.read_bytes().split(b"\n")
-    assert lines[0].startswith(b'{"text": "' + A.encode() + b'", "id": 1.5, "dedup_cluster": 0,')
+    assert lines[0].startswith(b'{"text": "' + A.encode() + b'", "id": 1.5, "dedup_cluster": 1,')
     assert lines[0].endswith(b"}\r") and lines[1] == b""
     assert json.loads(lines[2])["dedup_duplicate_of"] == 1.5
 
