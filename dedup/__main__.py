@@ -136,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "--spans); the texts are read again from the scanned input.")
     page.add_argument("report", type=Path, help="a report written by 'dedup scan INPUT --json REPORT'")
     page.add_argument("--html", metavar="FILE", type=Path, required=True, help="the HTML file to write")
-    page.add_argument("--corpus", metavar="DIR", type=Path,
-                      help="where the scanned files are now, when not at the report's recorded input")
+    page.add_argument("--corpus", metavar="PATH", type=Path,
+                      help="where the scanned input (folder, file or table) is now, if not where the report says")
     add_index_parser(commands)
     return parser
 
@@ -420,7 +420,8 @@ def _scan(args: argparse.Namespace) -> int:
         if args.table is not None:
             write_table(result, args.table)
         if args.json:
-            write_to(args.json, lambda out: write_json(result, out, args.spans, args.all_pairs, str(args.input)))
+            write_to(args.json, lambda out: write_json(result, out, args.spans, args.all_pairs, str(args.input),
+                                                          _reading(args)))
         if args.html is not None:
             write_html(result, args.html, source=str(args.input))
     if not args.quiet and args.json != "-":

@@ -28,7 +28,7 @@ from ._documents import covered, repeats_from_spans
 from ._errors import InputError, UsageError
 from ._normalize import Normalizer
 from ._output import atomic_write
-from ._read import decode
+from ._read import decode, read_corpus
 from ._report import SCHEMA_VERSION, counted
 from ._segment import line_starts
 from ._settings import Settings, SettingsError
@@ -662,10 +662,10 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
                            corpus: str | Path | Mapping[str, str] | None = None, top: int = 500) -> None:
     """Write the HTML report of a saved ``--json`` report, reading the texts again; nothing is recomputed.
 
-    The texts come from *corpus* (a folder, or a mapping of document ids to texts) or else
-    from the folder the report names as its ``input``. A document whose text no longer has
-    the length the report recorded is an error (``ValueError``): its offsets would point
-    at the wrong text.
+    The texts come from *corpus* (a folder, a table or folder of shards, a text file, or a mapping of
+    document ids to texts) or else from the input the report names. Tables are read as the report's
+    ``reading`` says (its text and id fields, as the scan read them). A document whose text no longer has
+    the length the report recorded is an error (``ValueError``): its offsets would point at the wrong text.
     """
     report = _saved_report(Path(report_path))
     documents = report["documents"]
@@ -675,15 +675,22 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
         if missing:
             raise UsageError(f"the corpus given lacks {len(missing)} documents of the report, e.g. {missing[0]}")
     else:
-        root = _input_folder(report, Path(report_path), corpus)
-        texts = {}
-        for d in documents:
-            path = root / d["id"]
-            try:
-                texts[d["id"]], _ = decode(path.read_bytes())
-            except OSError as exc:
-                raise UsageError(f"{path}: cannot read a document of the report ({exc.strerror or exc}); "
-                                 f"give the corpus folder it was made from") from None
+        root = _input_path(report, Path(report_path), corpus)
+        from ._tabular import table_files
+
+        reading = report.get("reading") or {}
+        if table_files(root, reading.get("include")) is not None:
+            texts = _table_texts(root, documents, reading)
+        else:
+            folder = root.parent if root.is_file() else root  # a report of one file: its id is the file name
+            texts = {}
+            for d in documents:
+                path = folder / d["id"]
+                try:
+                    texts[d["id"]], _ = decode(path.read_bytes())
+                except OSError as exc:
+                    raise UsageError(f"{path}: cannot read a document of the report ({exc.strerror or exc}); "
+                                     f"give the corpus folder it was made from") from None
     for d in documents:
         if "chars" in d and len(texts[d["id"]]) != d["chars"]:
             raise UsageError(f"{d['id']}: has {len(texts[d['id']])} characters, the report says {d['chars']}; "
@@ -704,26 +711,39 @@ def _saved_report(path: Path) -> dict[str, Any]:
     if not isinstance(report, dict) or any(key not in report for key in needed):
         raise InputError(f"{path}: not a dedup --json report (it lacks {', '.join(needed)}); "
                          f"make one with: dedup CORPUS --json REPORT")
+    if not isinstance(report.get("reading") or {}, dict):
+        raise InputError(f"{path}: not a dedup --json report (its 'reading' is not an object)")
     if report["version"] != SCHEMA_VERSION:
         raise InputError(f"{path}: a report of schema version {report['version']!r}, this dedup reads "
                          f"{SCHEMA_VERSION}; make it again with: dedup CORPUS --json REPORT")
     return report
 
 
-def _input_folder(report: Mapping[str, Any], report_path: Path, corpus: str | Path | None) -> Path:
+def _input_path(report: Mapping[str, Any], report_path: Path, corpus: str | Path | None) -> Path:
+    """Where the report's texts are: *corpus*, or the input the report names (a relative one was relative to
+    where the scan ran; failing that, to the report file)."""
     if corpus is not None:
         return Path(corpus)
     given = report.get("input")
     if not given:
         raise UsageError(f"{report_path}: the report does not name its input folder; give the corpus folder "
-                         f"(corpus=, or dedup report --corpus DIR; write_json records it when given source=)")
-    folder = Path(given)
-    # A relative input was relative to where the scan ran; failing that, to the report file.
-    if not folder.is_absolute() and not folder.exists() and (report_path.parent / folder).exists():
-        folder = report_path.parent / folder
-    if folder.is_file():  # a report of one file: its id is the file name
-        folder = folder.parent
-    return folder
+                         f"(corpus=, or dedup report --corpus PATH; write_json records it when given source=)")
+    path = Path(given)
+    if not path.is_absolute() and not path.exists() and (report_path.parent / path).exists():
+        path = report_path.parent / path
+    return path
+
+
+def _table_texts(root: Path, documents: list[dict[str, Any]], reading: Mapping[str, Any]) -> dict[str, str]:
+    """The texts of the report's *documents* from the table or folder of shards *root*, read as *reading* says."""
+    scan = read_corpus(root, reading.get("include"), encoding=reading.get("encoding"),
+                       text_field=reading.get("text_field") or "text", id_field=reading.get("id_field"))
+    found = {d.id: d.text for d in scan.documents}
+    missing = [d["id"] for d in documents if d["id"] not in found]
+    if missing:
+        raise UsageError(f"{root}: holds no row {missing[0]!r} of the report ({counted(len(missing), 'document')} "
+                         f"missing); give the table it was made from with --corpus")
+    return {d["id"]: found[d["id"]] for d in documents}
 
 
 _PAGE = r"""<!DOCTYPE html>

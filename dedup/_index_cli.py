@@ -149,7 +149,7 @@ def _write_json(result: Result, args: argparse.Namespace, out: Any) -> None:
         raise no_text(args.input, result.errors, listed=True)
     _print_errors(result.errors)
     if out is not None:
-        write_json(result, out, all_pairs=args.all_pairs, source=str(args.input))
+        write_json(result, out, all_pairs=args.all_pairs, source=str(args.input), reading=_reading(args))
 
 
 def _text_report(result: Result, args: argparse.Namespace) -> int:

@@ -24,7 +24,8 @@ _SNIPPET = 40
 
 
 def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
-                source: str | None = None, *, offsets: bool = False) -> dict[str, Any]:
+                source: str | None = None, *, offsets: bool = False,
+                reading: dict[str, Any] | None = None) -> dict[str, Any]:
     """The machine-readable report: version, config, summary, documents, pairs, clusters, errors.
 
     ``pairs`` is linear in the input: each cluster member's pair with the passage its cluster
@@ -34,7 +35,8 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     passage. With *spans*, each pair also carries its aligned shared spans, and two more keys
     describe documents: ``self_repeats`` and ``document_overlaps``; at ``unit="document"``
     ``self_repeats`` is there without *spans* too (repeated paragraphs: no alignment). *source* names
-    the input.
+    the input; *reading* says how it was read (``include``, ``encoding``, ``text_field``, ``id_field``: what
+    ``dedup report`` needs to read a table's texts again; null when not given).
 
     The summary counts what ``clean(result)`` removes at its defaults (``removed_passages``,
     ``removed_chars``). A passage is named by document, index and line, in pairs also by its
@@ -53,6 +55,7 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     report: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "input": source,
+        "reading": reading,
         "config": result.config,
         "summary": {"documents": len(result.documents), "passages": len(p), "clusters": len(result.clusters),
                     "boilerplate_clusters": len(result.boilerplate_clusters),
@@ -157,14 +160,15 @@ def _num(x: float) -> float | None:
 
 
 def write_json(result: Result, out: TextIO | str | os.PathLike[str], spans: bool = False, all_pairs: bool = False,
-               source: str | None = None) -> None:
+               source: str | None = None, reading: dict[str, Any] | None = None) -> None:
     """Write ``report_dict`` as JSON to *out*: a text stream, or a file path (written whole, or not at all)."""
     if isinstance(out, (str, os.PathLike)):
         with text_file(out) as stream:
-            write_json(result, stream, spans, all_pairs, source)
+            write_json(result, stream, spans, all_pairs, source, reading)
         return
     # No indent: json's C encoder only runs without one (five times faster on large reports).
-    text = json.dumps(report_dict(result, spans, all_pairs, source), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(report_dict(result, spans, all_pairs, source, reading=reading), ensure_ascii=False,
+                      separators=(",", ":"))
     # A file name that is not UTF-8 holds lone surrogates: escape them, so the report stays valid UTF-8.
     out.write(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
     out.write("\n")

@@ -34,8 +34,9 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     target = tmp_path / "report.json"
     assert main([str(seeds), "--json", str(target), "--quiet"]) == 0
     report = json.loads(target.read_text("utf-8"))
-    assert set(report) == {"version", "input", "config", "summary", "documents", "pairs", "clusters", "errors",
-                           "skipped", "boilerplate"}
+    assert set(report) == {"version", "input", "reading", "config", "summary", "documents", "pairs", "clusters",
+                           "errors", "skipped", "boilerplate"}
+    assert report["reading"] == {"include": "*.txt", "encoding": None, "text_field": "text", "id_field": None}
     assert "README.md" in report["skipped"] and report["summary"]["skipped"] == len(report["skipped"])
     assert report["input"] == str(seeds) and report["summary"]["duplicates"] == 42
     assert set(report["documents"][0]) == {"id", "passages", "chars", "text_chars", "encoding"}

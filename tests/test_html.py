@@ -214,6 +214,32 @@ def test_from_saved_report_reads_the_texts_again(seeds, tmp_path):
     assert not (tmp_path / "none.html").exists()
 
 
+@pytest.mark.parametrize("single", [False, True])
+def test_from_a_saved_report_of_tables_reads_their_rows_again(tmp_path, single):
+    """A report of tables names rows by id: `dedup report` reads the rows again as the scan read them (its text
+    and id fields, which the report records), not a file an id."""
+    from dedup.__main__ import main
+
+    a = "全国工业和信息化工作会议在京召开，会议总结了今年的工作并部署明年的重点任务。"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.jsonl").write_text("".join(json.dumps({"key": f"r{k}", "body": t}, ensure_ascii=False) + "\n"
+                                          for k, t in enumerate([a, a + "另", "无关的一段文字，讲的是别的事情。"])), "utf-8")
+    if not single:
+        (data / "b.csv").write_text(f"key,body\nr9,{a}\n", "utf-8")
+    source = data / "a.jsonl" if single else data
+    page, saved, again = tmp_path / "scan.html", tmp_path / "r.json", tmp_path / "again.html"
+    assert main([str(source), "--text-field", "body", "--id-field", "key", "--spans", "--quiet",
+                 "--json", str(saved), "--html", str(page)]) == 0
+    assert main(["report", str(saved), "--html", str(again)]) == 0
+    assert embedded(again)["passages"] == embedded(page)["passages"] and embedded(again)["pairs"]
+    # Rows that are not there: an error naming one, and no page.
+    (tmp_path / "other.jsonl").write_text(json.dumps({"key": "x", "body": a}, ensure_ascii=False) + "\n", "utf-8")
+    assert main(["report", str(saved), "--html", str(tmp_path / "none.html"), "--corpus",
+                 str(tmp_path / "other.jsonl")]) == 1
+    assert not (tmp_path / "none.html").exists()
+
+
 def test_a_report_saved_without_spans_says_its_figures_are_derived(seeds, monkeypatch):
     """Without --spans the page figures overlaps from the pairs the report lists, aligned as --html aligns
     them (all of them listed: the same figures), and says so on the page."""
