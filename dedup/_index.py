@@ -550,17 +550,23 @@ class Index:
     # ------------------------------------------------------------------ public operations
     def add(self, corpus: Corpus, *, include: str | Sequence[str] | None = None, encoding: str | None = None,
             text_field: str = "text", id_field: str | None = None, batch_size: int = 4096,
-            progress: bool = False) -> Result:
+            progress: bool = False, prefix: str = "") -> Result:
         """Index the documents of *corpus* in one transaction; return the pairs of their passages
         with passages already indexed and among themselves (earlier passages are kept first).
 
         *corpus* is anything ``find_duplicates`` reads, with the same reading options
         (*include*, *encoding*, *text_field*, *id_field*). Document ids must be new to the index
-        (``remove`` them first to replace them).
+        (``remove`` them first to replace them); *prefix* goes before each (``"day2/"``: a day's
+        files or numbered rows named as the day before's are other documents).
         """
         self._writable()
+        if not isinstance(prefix, str):
+            raise UsageError(f"prefix must be a str, not {type(prefix).__name__}")
         # Read before the transaction: another writer waits for the index's work, not for the disk.
         scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
+        if prefix:
+            scan = FolderScan([dataclasses.replace(d, id=prefix + d.id) for d in scan.documents], scan.errors,
+                              scan.skipped)
         if not scan.documents:  # nothing to add: no add is recorded (an index never added to pins no settings)
             unmatched = f"; no include pattern matches {counted(len(scan.skipped), 'file')}" if scan.skipped else ""
             raise no_text(corpus, scan.errors, f"no documents{unmatched}")
@@ -745,7 +751,8 @@ class Index:
                                                         [d.id for d in documents], text=True)]
             if taken:
                 raise UsageError(f"already in the index: {', '.join(map(repr, taken[:10]))}"
-                                 f"{' and more' if len(taken) > 10 else ''}; remove them first to replace them")
+                                 f"{' and more' if len(taken) > 10 else ''}; remove them first to replace them, or add "
+                                 f"these under other names with a prefix (--prefix day2/)")
         passages = segment(documents, s.unit, s.repair_breaks)  # type: ignore[arg-type]
         norms = normalize_passages(s, passages)
         n = len(norms)

@@ -53,6 +53,9 @@ def add_index_parser(commands: Any) -> None:
         out.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
         out.add_argument("--all-pairs", action="store_true", help="list every verified pair in --json")
         out.add_argument("--quiet", action="store_true", help="no text report")
+    add.add_argument("--prefix", default="", metavar="TEXT",
+                     help="put TEXT before every document id (e.g. day2/: files or numbered rows named as an earlier "
+                          "add's are other documents)")
     add.add_argument("--keep-text", action="store_true", default=None,
                      help="when creating the index, also store each document's text (shown in later reports)")
     _add_settings_options(add)
@@ -107,7 +110,7 @@ def _add(args: argparse.Namespace) -> int:
         # An index whose first add failed pins no settings: the next add's are taken (Index, _adopted).
         with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
             before = index.stats()
-            added = index.add(args.input, **_reading(args))
+            added = index.add(args.input, prefix=args.prefix, **_reading(args))
             after = index.stats()
         _write_json(added, args, out)
     # The add and its --json report are done: a text report cut short (a closed pipe) leaves both.

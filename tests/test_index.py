@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dedup
-from dedup import Index, IndexFileError, Settings
+from dedup import Index, IndexFileError, Settings, UsageError
 from dedup.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,9 +248,34 @@ def test_settings_are_stored_and_checked(tmp_path):
 def test_document_ids_already_indexed_are_refused_whole(tmp_path):
     with Index(tmp_path / "x.db") as index:
         index.add([("a", "第一段足够长的文字在这里。")])
-        with pytest.raises(ValueError, match="already in the index: 'a'"):
+        with pytest.raises(ValueError, match=r"already in the index: 'a'.*--prefix"):
             index.add([("b", "别的"), ("a", "又来")])
         assert index.stats().documents == 1
+
+
+def test_a_prefix_names_a_days_files_apart_from_the_day_befores(tmp_path, capsys):
+    """Daily dumps reuse names (part-00000.jsonl, rows numbered from 0): --prefix makes them other documents."""
+    days = []
+    for day, text in enumerate(["第一段足够长的文字在这里。\n", "第一段足够长的文字在这里！\n"], start=1):
+        folder = tmp_path / f"day{day}"
+        folder.mkdir()
+        (folder / "part-0.txt").write_text(text, "utf-8")
+        (folder / "rows.jsonl").write_text(json.dumps({"text": text * 2}, ensure_ascii=False) + "\n", "utf-8")
+        days.append(folder)
+    db = str(tmp_path / "x.db")
+    assert main(["index", "add", db, str(days[0] / "part-0.txt"), "--quiet"]) == 0
+    assert main(["index", "add", db, str(days[1] / "part-0.txt"), "--quiet"]) == 1
+    assert "--prefix" in capsys.readouterr().err
+    assert main(["index", "add", db, str(days[1] / "part-0.txt"), "--prefix", "day2/", "--quiet",
+                 "--json", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text("utf-8"))
+    assert [(p["a"]["doc"], p["b"]["doc"]) for p in report["pairs"]] == [("part-0.txt", "day2/part-0.txt")]
+    with Index(db) as index:
+        index.add(days[0] / "rows.jsonl", prefix="day1:")
+        found = index.add(days[1] / "rows.jsonl", prefix="day2:")
+        assert {d.id for d in found.documents} >= {"day1:0", "day2:0"}
+        with pytest.raises(UsageError, match="prefix must be a str"):
+            index.add(days[1] / "rows.jsonl", prefix=2)
 
 
 def test_other_schema_versions_and_foreign_or_corrupt_files_get_clear_errors(tmp_path):
