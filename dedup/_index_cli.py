@@ -85,11 +85,17 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def _settings_given(args: argparse.Namespace) -> Any:
+    """The settings the command line asks the index for: None when it gives none; those it gives over the
+    index's own when it gives no --config (over the defaults, every other setting would differ from an index
+    built with others, and be named as the difference)."""
     from .__main__ import _settings
     from ._settings import Settings
 
-    given = args.config is not None or any(hasattr(args, name) for name in Settings.names())
-    return _settings(args) if given else None
+    options = {name: getattr(args, name) for name in Settings.names() if hasattr(args, name)}
+    if args.config is None and options and args.db.is_file() and args.db.stat().st_size > 0:
+        with Index(args.db, readonly=True) as index:
+            return index.settings.replace(**options)
+    return _settings(args) if args.config is not None or options else None
 
 
 def _print_errors(errors: Any) -> None:

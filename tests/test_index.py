@@ -253,6 +253,19 @@ def test_document_ids_already_indexed_are_refused_whole(tmp_path):
         assert index.stats().documents == 1
 
 
+def test_options_given_to_an_index_are_checked_one_by_one(tmp_path, capsys):
+    """An option given alone is compared with the index's own setting; the defaults of the others are not."""
+    (tmp_path / "a.txt").write_text("第一段足够长的文字在这里。\n", "utf-8")
+    (tmp_path / "b.txt").write_text("第一段足够长的文字在这里！\n", "utf-8")
+    db = str(tmp_path / "x.db")
+    assert main(["index", "add", db, str(tmp_path / "a.txt"), "--unit", "document", "--threshold", "0.5",
+                 "--quiet"]) == 0
+    assert main(["index", "add", db, str(tmp_path / "b.txt"), "--threshold", "0.7", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "threshold=0.7 (the index has 0.5)" in err and "unit" not in err
+    assert main(["index", "add", db, str(tmp_path / "b.txt"), "--threshold", "0.5", "--quiet"]) == 0
+
+
 def test_a_prefix_names_a_days_files_apart_from_the_day_befores(tmp_path, capsys):
     """Daily dumps reuse names (part-00000.jsonl, rows numbered from 0): --prefix makes them other documents."""
     days = []
