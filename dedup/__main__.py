@@ -41,13 +41,14 @@ from ._output import (
     write_cleaned,
 )
 from ._read import no_text
-from ._report import SHOWN_ERRORS, write_json, write_text_report
+from ._report import SHOWN_ERRORS, counted, write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
     COMPRESSED_SUFFIXES,
     check_annotated,
     check_table_name,
     table_files,
+    table_format,
     write_annotated,
     write_cleaned_tabular,
     write_table,
@@ -362,6 +363,17 @@ def print_read_errors(errors: Sequence[Any]) -> None:
               file=sys.stderr)
 
 
+def _note_unread_tables(args: argparse.Namespace, result: Any) -> None:
+    """Say on stderr, --quiet or not, when a folder was read as text files beside table files left unread
+    (no --include given): a folder of shards with a LICENSE.txt would otherwise be cleaned of nothing, exit 0."""
+    tables = [name for name in result.skipped if table_format(name) is not None]
+    if args.include is None and tables and result.documents and not any(d.source for d in result.documents):
+        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        print(f"dedup: note: {args.input}: read as {counted(len(result.documents), 'text file')}; "
+              f"{counted(len(tables), 'table file')} not read ({shown}): to read tables, choose them with --include "
+              f"(e.g. --include '*{Path(tables[0]).suffix}')", file=sys.stderr)
+
+
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse, before any work, outputs that cannot be written as asked (so that none is written and then
     another refused): outputs that meet the input or each other, names no writer takes, folders in the way."""
@@ -395,6 +407,7 @@ def _scan(args: argparse.Namespace) -> int:
                         engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
     result = cleaned.result
     print_read_errors(result.errors)
+    _note_unread_tables(args, result)
     include = args.include or "*.txt"
     if not result.documents:
         why = ("no rows" if table_files(args.input, include) is not None

@@ -347,3 +347,17 @@ def test_clusters_have_one_numbering_in_every_output(seeds, tmp_path, capsys):
         assert {(r["doc"], int(r["index"])) for r in table if r["cluster"] == str(cluster["number"])} == members
     first = report["clusters"][0]
     assert f"cluster 1: {len(first['members'])} passages" in text
+
+
+def test_a_folder_read_as_text_beside_tables_says_so(tmp_path, capsys):
+    """A folder of shards with a LICENSE.txt is read as that text file (the default patterns match it): the
+    command says which tables it left unread, --quiet or not; with --include, the user chose, and it is quiet."""
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    (folder / "LICENSE.txt").write_text("Licensed under CC-BY 4.0, see the full text for details.\n", "utf-8")
+    (folder / "a.jsonl").write_text('{"text": "重复的一段话，足够长了。"}\n' * 2, "utf-8")
+    assert main([str(folder), "--quiet"]) == 0
+    assert "read as 1 text file; 1 table file not read (a.jsonl)" in capsys.readouterr().err
+    assert main([str(folder), "--quiet", "--include", "*.jsonl", "--json", str(tmp_path / "r.json")]) == 0
+    assert "not read" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "r.json").read_text("utf-8"))["summary"]["duplicates"] == 1
