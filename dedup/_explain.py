@@ -75,7 +75,10 @@ def find_passage(result: Result, ref: str) -> int:
                          f"passage starting on a line, FILE:#N for the passage of index N in its document, FILE "
                          f"alone for a document of one passage)")
     if doc not in ids:
-        raise UsageError(f"{doc}: no such document in the corpus")
+        # Ids are paths inside the input folder: a path that ends in one was likely given from outside it.
+        like = next((i for i in ids if doc.endswith("/" + i)), None)
+        hint = f" (ids are paths inside the input folder: {like}:{place}?)" if like else ""
+        raise UsageError(f"{doc}: no such document in the corpus{hint}")
     hits = np.flatnonzero((p.doc_pos == ids[doc]) & (p.line == int(line)))
     if len(hits) == 0:
         raise UsageError(f"{doc}:{line}: no passage starts on that line")

@@ -969,7 +969,7 @@ function setCount(shown, embedded, what, limit) {
 const TABS = [["summary", "Summary"], ["clusters", "Clusters"], ["pairs", "Pairs"], ["documents", "Documents"],
   ["boilerplate", "Boilerplate"]];
 function tabs(active) {
-  const counts = {clusters: S.clusters, pairs: S.pairs_listed, documents: (D.repeats || {}).total,
+  const counts = {clusters: S.clusters, pairs: S.pairs_listed,
     boilerplate: (D.boilerplate || {}).total};
   document.getElementById("tabs").replaceChildren(...TABS.map(([id, label]) => el("a", {href: "#" + id,
     id: "tab-" + id, class: id === active ? "on" : null},

@@ -252,15 +252,18 @@ def _write_documents(result: Result, out: TextIO, most: int = 8, most_documents:
         out.write("\ndocuments that repeat themselves (most first):\n")
     for doc, reps in repeats.items():
         out.write(f"  {doc}: {repeat_share(result, reps):.1%} of its characters repeat earlier text, "
-                  f"in {len(reps)} spans\n")
+                  f"in {counted(len(reps), 'span')}\n")
         for r in reps[:most]:
             out.write(f"    [{r.start}, {r.end}) repeats [{r.source_start}, {r.source_end}) ({r.kind})\n")
         if len(reps) > most:
             out.write(f"    ... {len(reps) - most} more (see --json with --spans)\n")
     overlaps = document_overlaps(result, spans=aligned, limit=most_documents)
     if overlaps:
-        out.write(f"\ndocument pairs that share text, at most the {most_documents} that share most "
-                  f"(share of a found in b, of b found in a; all of them: --json --spans):\n")
+        among = ("pairs of documents found near or contained" if result.settings.unit == "document"
+                 else "documents with passages found in each other")
+        out.write(f"\ndocument pairs that share text, at most the {most_documents} that share most, among {among} "
+                  f"(share of a's text aligned in b, small edits within a span included, and of b's in a; all of "
+                  f"them: --json --spans):\n")
     for o in overlaps:
         out.write(f"  {o.a} ~ {o.b}: {o.share_a_in_b:.1%}, {o.share_b_in_a:.1%}\n")
 

@@ -361,3 +361,18 @@ def test_a_folder_read_as_text_beside_tables_says_so(tmp_path, capsys):
     assert main([str(folder), "--quiet", "--include", "*.jsonl", "--json", str(tmp_path / "r.json")]) == 0
     assert "not read" not in capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text("utf-8"))["summary"]["duplicates"] == 1
+
+
+def test_explain_says_ids_are_paths_inside_the_input(seeds, capsys):
+    assert main(["explain", str(seeds), str(seeds / "2014-report.txt") + ":3", "2017-report-abridged.txt:3"]) == 1
+    assert "ids are paths inside the input folder: 2014-report.txt:3?" in capsys.readouterr().err
+
+
+def test_the_text_report_counts_spans_and_says_what_document_shares_are(tmp_path, capsys):
+    text = "重复的一段话，足够长了，而且还要更长一些才好。\n"
+    (tmp_path / "a.txt").write_text(text + "别的话，也足够长了，内容完全不同于上面。\n" + text, "utf-8")
+    (tmp_path / "b.txt").write_text(text, "utf-8")
+    assert main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "repeat earlier text, in 1 span\n" in out
+    assert "among documents with passages found in each other (share of a's text aligned in b" in out
