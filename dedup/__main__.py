@@ -35,6 +35,7 @@ from ._output import (
     check_apart,
     check_folder_target,
     check_outside,
+    check_own_names,
     manifest_format,
     restore_folder,
     text_file,
@@ -365,9 +366,17 @@ def print_read_errors(errors: Sequence[Any]) -> None:
 
 def _note_unread_tables(args: argparse.Namespace, result: Any) -> None:
     """Say on stderr, --quiet or not, when a folder was read as text files beside table files left unread
-    (no --include given): a folder of shards with a LICENSE.txt would otherwise be cleaned of nothing, exit 0."""
+    (no --include given): a folder of shards with a LICENSE.txt would otherwise be cleaned of nothing, exit 0.
+    So too when table options were given for text files."""
+    as_text = bool(result.documents) and not any(d.source for d in result.documents)
+    given = [option for option, value in (("--text-field", args.text_field != "text"),
+                                          ("--id-field", args.id_field is not None)) if value]
+    if as_text and given:
+        verb = "apply" if len(given) > 1 else "applies"
+        print(f"dedup: note: {' and '.join(given)} {verb} to tables; {args.input} was read as text files",
+              file=sys.stderr)
     tables = [name for name in result.skipped if table_format(name) is not None]
-    if args.include is None and tables and result.documents and not any(d.source for d in result.documents):
+    if args.include is None and tables and as_text:
         shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
         print(f"dedup: note: {args.input}: read as {counted(len(result.documents), 'text file')}; "
               f"{counted(len(tables), 'table file')} not read ({shown}): to read tables, choose them with --include "
@@ -395,6 +404,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if Path(args.input).is_dir() and manifest_format(args.input) is not None:
             raise UsageError(f"{args.input} is a --clean output: its manifest and log would clash with the new ones; "
                              f"restore it first (dedup restore), or clean a copy of its data files")
+        if Path(args.input).is_dir():  # as the writers refuse them, but before the whole scan
+            check_own_names(os.listdir(args.input))
 
 
 def _scan(args: argparse.Namespace) -> int:

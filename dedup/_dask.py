@@ -48,6 +48,7 @@ import hashlib
 import itertools
 import os
 import pickle
+import sys
 import tempfile
 import uuid
 import warnings
@@ -179,9 +180,19 @@ def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "a
         # No statistical profiler in the workers either: it samples every thread's stack every 10 ms.
         with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None,
                               "distributed.worker.profile.enabled": False}):
-            return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=dashboard_address,
-                                            memory_limit=memory_limit)
+            try:
+                return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                host="127.0.0.1", dashboard_address=dashboard_address,
+                                                memory_limit=memory_limit)
+            except RuntimeError as exc:
+                script = getattr(sys.modules.get("__main__"), "__file__", None)
+                if script is None or os.path.isfile(script):
+                    raise
+                # Worker processes are spawned: each imports the main script again, which a script read from
+                # stdin is not (Dask only says "Nanny failed to start").
+                raise UsageError(f"the local Dask cluster's workers could not start ({exc}): each imports the main "
+                                 f"script again, and {script!r} is no file; run the code from a file (the call under "
+                                 f"if __name__ == '__main__':), or pass client= a running cluster") from exc
     finally:
         if inherited is not None:
             os.environ[key] = inherited

@@ -99,9 +99,7 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
         if problem:
             raise UsageError(f"document id {doc_id!r} {problem}; it cannot name a file in {out}")
     others = [e for e in entries if e.id not in documents]
-    for name in (LOG_NAME, MANIFEST_NAME):
-        if name in documents or any(e.id == name for e in others):
-            raise UsageError(f"an input file is named {name}, which would clash with dedup's own {name}")
+    check_own_names([*documents, *(e.id for e in others)])
     by_doc: dict[str, list[Removal]] = {}
     for r in cleaned.removed:
         by_doc.setdefault(r.doc, []).append(r)
@@ -140,6 +138,24 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
         staging.write(MANIFEST_NAME, manifest_bytes(FORMAT, records, digest, size, removals_total))
         staging.commit(mode)
     return Written(len(records), len(documents), copied, failed)
+
+
+def check_own_names(names: Iterable[str], own: Iterable[str] = (LOG_NAME, MANIFEST_NAME)) -> None:
+    """``UsageError`` when one of the input's files (*names*, paths inside it) would be written where a cleaned
+    folder has its own log, manifest or other *own* file or folder.
+
+    >>> check_own_names(["a.txt", "sub/files.json"])
+    >>> check_own_names(["files.json"])
+    Traceback (most recent call last):
+    ...
+    dedup._errors.UsageError: the input holds files.json, which would clash with dedup's own files.json in the cleaned folder (every file of the input goes there); rename it or move it out
+    """
+    taken = set(own)
+    for name in names:
+        top = name.split("/")[0]
+        if name in taken or (top in taken and top != name):
+            raise UsageError(f"the input holds {top}, which would clash with dedup's own {top} in the cleaned folder "
+                             f"(every file of the input goes there); rename it or move it out")
 
 
 def _encoded(text: str, encoding: str, doc_id: str) -> bytes:

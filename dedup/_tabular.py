@@ -59,6 +59,7 @@ from ._output import (
     atomic_file,
     check_folder_target,
     check_outside,
+    check_own_names,
     check_stored,
     json_reason,
     log_line,
@@ -1334,12 +1335,7 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
     tables = found.files
     # The folder's other files (no --include pattern matches them) are copied as they are, as for text files.
     others = [name for name in found.skipped if (Path(source) / name).is_file()] if Path(source).is_dir() else []
-    names = {name for name, _, _ in tables} | set(others)
-    for own in (LOG_NAME, MANIFEST_NAME):
-        if own in names:
-            raise UsageError(f"an input file is named {own}, which would clash with dedup's own {own}")
-    if any(name.split("/")[0] == REMOVED_ROWS for name in names):
-        raise UsageError(f"an input folder is named {REMOVED_ROWS}, which would clash with dedup's own")
+    check_own_names([*(name for name, _, _ in tables), *others], (LOG_NAME, MANIFEST_NAME, REMOVED_ROWS))
     result = cleaned.result
     removals: dict[str, list[Any]] = {}
     for r in cleaned.removed:

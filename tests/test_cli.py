@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import dedup
 from dedup.__main__ import main
 
 REPORT = "全国工业和信息化工作会议在京召开，部署明年重点工作任务。\n会议要求抓好八个方面工作，推动制造业高质量发展。\n"
@@ -360,6 +361,8 @@ def test_a_folder_read_as_text_beside_tables_says_so(tmp_path, capsys):
     assert "read as 1 text file; 1 table file not read (a.jsonl)" in capsys.readouterr().err
     assert main([str(folder), "--quiet", "--include", "*.jsonl", "--json", str(tmp_path / "r.json")]) == 0
     assert "not read" not in capsys.readouterr().err
+    assert main([str(folder), "--quiet", "--include", "*.txt", "--text-field", "body"]) == 0
+    assert "--text-field applies to tables; " in capsys.readouterr().err
     assert json.loads((tmp_path / "r.json").read_text("utf-8"))["summary"]["duplicates"] == 1
 
 
@@ -376,3 +379,21 @@ def test_the_text_report_counts_spans_and_says_what_document_shares_are(tmp_path
     out = capsys.readouterr().out
     assert "repeat earlier text, in 1 span\n" in out
     assert "among documents with passages found in each other (share of a's text aligned in b" in out
+
+
+def test_an_input_file_named_as_the_cleaned_folders_own_is_refused_before_the_scan(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("重复的一段话，足够长了。\n重复的一段话，足够长了。\n", "utf-8")
+    (folder / "removed.jsonl").write_text("{}\n", "utf-8")  # not read (no pattern matches it), but copied
+    assert main([str(folder), "--clean", str(tmp_path / "out"), "--quiet"]) == 1
+    assert "the input holds removed.jsonl, which would clash with dedup's own" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(dedup.UsageError, match="rename it or move it out"):
+        dedup.write_cleaned(dedup.clean(folder), folder, tmp_path / "out")
+    shards = tmp_path / "shards"
+    (shards / "removed_rows").mkdir(parents=True)
+    (shards / "removed_rows" / "x.jsonl").write_text('{"text": "别的"}\n', "utf-8")
+    (shards / "a.jsonl").write_text('{"text": "重复的一段话，足够长了。"}\n' * 2, "utf-8")
+    with pytest.raises(dedup.UsageError, match="the input holds removed_rows"):
+        dedup.write_cleaned_tabular(dedup.clean(shards / "a.jsonl"), shards, tmp_path / "out2")

@@ -412,3 +412,16 @@ def test_containment_stages_give_the_local_candidates(path, partitions):
     # Pieces recur in about 40 texts each: some texts have no usable query, and the second round finds more.
     assert sum(len(q[0]) for q in more) > 0 and pairs > first_pairs
     assert sorted(pairs) == sorted(map(tuple, want.tolist()))
+
+
+def test_a_script_read_from_stdin_is_told_why_its_local_cluster_cannot_start():
+    """Spawned workers import the main script again; one read from stdin is no file, and Dask only says
+    'Nanny failed to start'."""
+    script = ("import dedup\n"
+              "dedup.find_duplicates([('a', '重复的一段话，足够长了。'), ('b', '重复的一段话，足够长了。')], "
+              "engine='dask', client=1)\n")
+    run = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(dedup.__file__))})
+    assert run.returncode == 1
+    assert "UsageError: the local Dask cluster's workers could not start" in run.stderr
+    assert "'<stdin>' is no file" in run.stderr
