@@ -107,9 +107,7 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
     is removed when it forms a pair of the given *level* with a passage already kept
     (within the same document for ``scope="document"``); otherwise it is kept. So every
     removed passage is directly, verifiably similar to a passage that stays; chains
-    of pairs never remove text. For ``contained`` pairs only the contained side goes, and it
-    goes whatever the keep order, once the walk is done: a kept passage lying inside another that
-    stays is removed too, unless a removal names it as the passage kept. With the
+    of pairs never remove text. For ``contained`` pairs only the contained side goes. With the
     setting ``boilerplate="remove"`` the passages flagged as boilerplate go too, so they are never
     the kept side: a passage whose only matches are boilerplate stays.
     """
@@ -136,26 +134,12 @@ def plan_removals(result: Result, level: Level = "near", scope: Scope = "corpus"
     removed: set[int] = set(np.flatnonzero(result.boilerplate).tolist()) \
         if result.settings.boilerplate == "remove" else set()
     plan: list[tuple[int, int, int]] = []
-
-    def remove(i: int, match: list[tuple[int, int]]) -> int:
-        other, row = max(match, key=lambda m: (result.similarity[m[1]], -rank[m[0]]))
-        plan.append((i, other, row))
-        removed.add(i)
-        return other
-
     for i in sorted(partners, key=lambda k: int(rank[k])):
         match = [(other, row) for other, row in partners[i] if rank[other] < rank[i] and other not in removed]
         if match:
-            remove(i, match)
-    # The walk keeps the first copy of a text; one lying inside a later passage (a paragraph reprinted glued
-    # to another) stays beside it. It goes now, whatever the order, unless a removal names it as kept; the
-    # passage it lies in is then needed, and stays.
-    needed = {other for _, other, _ in plan}
-    inside = [(i, [(other, row) for other, row in partners[i] if is_contained[row]]) for i in partners]
-    for i, outers in sorted(inside, key=lambda item: int(rank[item[0]])):
-        match = [(other, row) for other, row in outers if other not in removed]
-        if match and i not in removed and i not in needed:
-            needed.add(remove(i, match))
+            other, row = max(match, key=lambda m: (result.similarity[m[1]], -rank[m[0]]))
+            plan.append((i, other, row))
+            removed.add(i)
     return sorted(plan)
 
 

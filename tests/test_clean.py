@@ -81,41 +81,15 @@ def test_a_span_is_not_cut_against_a_near_copy_of_its_source():
 
 @pytest.mark.parametrize("level", ["near", "contained", "span"])
 def test_every_removal_names_a_passage_that_stays(seeds, level):
-    # 2023's line 85 sums up the list of lines 51-61 before it: the items go whole, naming it, and it stays whole
-    # (the walk keeps the earlier copy; the passage inside a later one goes once the walk is done). Line 56 is a
-    # near copy of 2020's line 44, and goes as that.
+    # At span level a passage inside a longer one may itself be removed as a near copy of a third: its span in
+    # the longer one is then not cut, for the text would stay only in a passage never checked against it
+    # (seeds: 2023 line 85 holds line 56, a near copy of 2020 line 44); its other spans are.
     cleaned = clean(seeds, level=level)
     _kept_passages_stay(cleaned)
-    page = "2023-newspaper-page.txt"
-    inside = {r.line for r in cleaned.removed if r.kind == "contained" and (r.kept["doc"], r.kept["line"]) == (page, 85)}
-    assert inside == (set() if level == "near" else {51, 53, 54, 55, 57, 58, 59, 60, 61})
-    assert not [r for r in cleaned.removed if (r.doc, r.line) == (page, 85)]
-    assert [(r.kind, r.kept["doc"], r.kept["line"]) for r in cleaned.removed if (r.doc, r.line) == (page, 56)] == [
-        ("near", "2020-newspaper-page.txt", 44)]
-
-
-@pytest.mark.parametrize("first", ["alone", "glued"])
-def test_a_paragraph_inside_a_kept_one_goes_whichever_comes_first(first):
-    """--level contained removes a passage lying inside one that stays, in either order; at near level both stay."""
-    x = "会议要求各地区各部门切实抓好安全生产工作，确保人民群众生命财产安全。"
-    glued = x + "同时要做好冬季供暖保障，关心困难群众生活，让群众温暖过冬。"
-    corpus = [("1.txt", x + "\n"), ("2.txt", glued + "\n")] if first == "alone" else [("1.txt", glued + "\n"),
-                                                                                      ("2.txt", x + "\n")]
-    alone = "1.txt" if first == "alone" else "2.txt"
-    assert clean(corpus, level="near").removed == []
-    for level in ("contained", "span"):
-        cleaned = clean(corpus, level=level)
-        assert [(r.doc, r.kind, r.kept["doc"]) for r in cleaned.removed] == [(alone, "contained", ({"1.txt", "2.txt"} - {alone}).pop())]
-        assert cleaned.texts[alone] == "" and restore(cleaned.texts, cleaned.removed) == dict(corpus)
-
-
-def test_a_passage_named_as_kept_stays_though_it_lies_inside_another():
-    # y, a near copy of x, goes naming x; x, inside z, then stays (else y's text would be nowhere checked).
-    x = "会议要求各地区各部门切实抓好安全生产工作，确保人民群众生命财产安全。"
-    y = x.replace("切实", "认真")
-    z = x + "同时要做好冬季供暖保障，关心困难群众生活，让群众温暖过冬。"
-    cleaned = clean([("1.txt", x), ("2.txt", y), ("3.txt", z)], level="contained")
-    assert [(r.doc, r.kind, r.kept["doc"]) for r in cleaned.removed] == [("2.txt", "near", "1.txt")]
+    if level == "span":
+        spans = [r for r in cleaned.removed if r.kind == "span" and (r.doc, r.line) == ("2023-newspaper-page.txt", 85)]
+        assert spans and "推动信息通信业高质量发展" not in [r.text for r in spans]
+        assert "推动工业绿色低碳发展" in [r.text for r in spans]
 
 
 def test_level_exact_removes_only_exact(seeds):
