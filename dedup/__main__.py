@@ -101,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "whether it is kept, what it duplicates")
     out.add_argument("--force", action="store_true", help="let --clean (or an --annotate folder) replace its earlier output, whole; never another folder")
     out.add_argument("--level", choices=list(LEVELS), default="near",
-                     help="what --clean removes: exact, near (exact+near), contained (also passages inside a kept "
-                          "one) or span (also repeated spans inside passages) (default: near)")
+                     help="what --clean removes: exact, near (exact+near), contained (also passages inside one "
+                          "kept before them: a first copy stays) or span (also, from a later passage, the copy of one "
+                          "kept before it) (default: near)")
     out.add_argument("--scope", choices=SCOPES, default="corpus",
                      help="remove duplicates across the corpus or only within each document (default: corpus)")
     out.add_argument("--quiet", action="store_true", help="no progress bars and no text report")

@@ -92,6 +92,28 @@ def test_every_removal_names_a_passage_that_stays(seeds, level):
         assert "推动工业绿色低碳发展" in [r.text for r in spans]
 
 
+@pytest.mark.parametrize("first", ["alone", "glued"])
+def test_a_first_copy_stays_and_its_copy_inside_a_later_passage_goes_at_span_level(first):
+    """The keep rule's first copy stays at every level: a paragraph alone before its copy glued into a later one
+    stays at --level contained (the later passage holds more), and --level span cuts the copy out of the later
+    one; alone after it, the paragraph goes at --level contained."""
+    x = "会议要求各地区各部门切实抓好安全生产工作，确保人民群众生命财产安全。"
+    glued = x + "同时要做好冬季供暖保障，关心困难群众生活，让群众温暖过冬。"
+    corpus = [("1.txt", x + "\n"), ("2.txt", glued + "\n")]
+    if first == "glued":
+        corpus.reverse()
+    for level in ("near", "contained", "span"):
+        cleaned = clean(corpus, level=level)
+        removed = [(r.doc, r.kind, r.text.strip()) for r in cleaned.removed]
+        if level == "near":
+            assert removed == []
+        elif first == "glued":
+            assert removed == [("1.txt", "contained", x)]
+        else:
+            assert removed == ([] if level == "contained" else [("2.txt", "span", x)])
+        assert restore(cleaned.texts, cleaned.removed) == dict(corpus)
+
+
 def test_level_exact_removes_only_exact(seeds):
     cleaned = clean(seeds, level="exact")
     assert cleaned.removed and {r.kind for r in cleaned.removed} == {"exact"}
