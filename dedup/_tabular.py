@@ -1231,10 +1231,23 @@ def _text_span(line: str, field: str) -> tuple[int, int]:
 
 def _csv_record(values: list[str], delimiter: str, raw: bytes) -> bytes:
     """*values* as one CSV record the way Python's and pandas' writers put it, ending as *raw* ends."""
-    ending = b"\r\n" if raw.endswith(b"\r\n") else b"\n" if raw.endswith(b"\n") else b""
+    ending = "\r\n" if raw.endswith(b"\r\n") else "\n" if raw.endswith(b"\n") else ""
+    return (_csv_fields(values, delimiter) + ending).encode("utf-8")
+
+
+def _csv_fields(values: list[str], delimiter: str, quote_all: bool = False) -> str:
+    r"""*values* as the fields of one CSV record, no line end; any field holding a line break quoted (the writer
+    quotes only the characters of its own line end: with ``\n`` it left a ``\r`` bare, and readers split there).
+
+    >>> _csv_fields(["a\rb", "c"], ","), _csv_fields(["x"], ",", quote_all=True)
+    ('"a\rb",c', '"x"')
+    """
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator=ending.decode()).writerow(values)
-    return buffer.getvalue().encode("utf-8")
+    if quote_all:
+        csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow(values)
+    else:
+        csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()[:-2]
 
 
 def _csv_with_text(raw: bytes, values: list[str], column: int, text: str, delimiter: str) -> bytes:
@@ -1254,12 +1267,8 @@ def _csv_with_text(raw: bytes, values: list[str], column: int, text: str, delimi
     if spans is None:
         return _csv_record([text if k == column else v for k, v in enumerate(values)], delimiter, raw)
     start, end = spans[column]
-    buffer = io.StringIO()
-    if body[start:start + 1] == '"':
-        csv.writer(buffer, delimiter=delimiter, lineterminator="", quoting=csv.QUOTE_ALL).writerow([text])
-    else:
-        csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow([text])
-    return (body[:start] + buffer.getvalue() + body[end:] + line[len(body):]).encode("utf-8")
+    field = _csv_fields([text], delimiter, quote_all=body[start:start + 1] == '"')
+    return (body[:start] + field + body[end:] + line[len(body):]).encode("utf-8")
 
 
 def _csv_field_spans(body: str, delimiter: str, values: list[str]) -> list[tuple[int, int]] | None:
@@ -1268,10 +1277,14 @@ def _csv_field_spans(body: str, delimiter: str, values: list[str]) -> list[tuple
 
     >>> _csv_field_spans('a,"b,""c"" d",', ",", ["a", 'b,"c" d', ""])
     [(0, 1), (2, 13), (14, 14)]
-    >>> _csv_field_spans('a,b"c', ",", ["a", 'b"c']) is None  # a quote inside an unquoted field
+    >>> _csv_field_spans('a,b"c', ",", ["a", 'b"c'])  # a quote inside an unquoted field is a character
+    [(0, 1), (2, 5)]
+    >>> _csv_field_spans('a,"b"c', ",", ["a", "bc"]) is None  # text after a closing quote: not followed
     True
     """
-    field = re.compile(f'"[^"]*(?:""[^"]*)*"|[^"{re.escape(delimiter)}\\r\\n]*')
+    # Quoted whole, or not starting with a quote (then a quote inside is a character, as Python's reader takes it).
+    d = re.escape(delimiter)
+    field = re.compile(f'"[^"]*(?:""[^"]*)*"|(?:[^"{d}\\r\\n][^{d}\\r\\n]*)?')
     spans: list[tuple[int, int]] = []
     position = 0
     while True:
@@ -1510,9 +1523,13 @@ def _clean_lines(name: str, path: Path, fmt: TableFormat, staging: Staging, curs
                 column = _text_column(header, text_field)
                 values = list(segment.values or [])
                 new = _csv_with_text(segment.raw, values, column, new_text, fmt.delimiter)
+                values[column] = new_text
+                if next(csv.reader(io.StringIO(new.decode("utf-8")), delimiter=fmt.delimiter, strict=False),
+                        None) != values:  # what a reader of the cleaned file will take it for
+                    raise IntegrityError(f"{name}: row {segment.row} would not read back as written; nothing was "
+                                         f"written (please report this as a bug)")
                 # Restore puts the text back the same way: the row's bytes are logged when that would not
                 # give them back.
-                values[column] = new_text
                 same = _csv_with_text(new, values, column, document.text, fmt.delimiter) == segment.raw
                 extra = {} if same else {"raw": segment.raw.decode("utf-8")}
             file_log.add(_log_entry(name, document, "edit", removals, segment=segment.number, **extra))
