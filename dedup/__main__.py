@@ -31,6 +31,8 @@ from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
 from ._index_cli import add_index_parser, run_index
 from ._output import (
+    LOG_NAME,
+    MANIFEST_NAME,
     TABLES_FORMAT,
     check_apart,
     check_folder_target,
@@ -46,6 +48,7 @@ from ._report import SHOWN_ERRORS, counted, write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
     COMPRESSED_SUFFIXES,
+    REMOVED_ROWS,
     check_annotated,
     check_table_name,
     table_files,
@@ -406,7 +409,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
             raise UsageError(f"{args.input} is a --clean output: its manifest and log would clash with the new ones; "
                              f"restore it first (dedup restore), or clean a copy of its data files")
         if Path(args.input).is_dir():  # as the writers refuse them, but before the whole scan
-            check_own_names(os.listdir(args.input))
+            tables = table_files(args.input, include) is not None
+            check_own_names(os.listdir(args.input), (LOG_NAME, MANIFEST_NAME, *([REMOVED_ROWS] if tables else [])))
 
 
 def _scan(args: argparse.Namespace) -> int:

@@ -175,17 +175,18 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
     for row in same.tolist():
         by_doc.setdefault(int(p.doc_pos[result.pair_index[row, 0]]), []).append(row)
     found: dict[int, list[Repeat]] = {}
+    chars = np.maximum(result.text_chars, 1).tolist()  # as repeat_share divides
 
     def share(doc: int) -> float:
         found[doc] = repeats_from_spans(result.documents[doc].id, (
             (s.a_start, s.a_end, s.b_start, s.b_end, Kind(int(result.kind[row])).label)
             for row, row_spans in spans.rows(by_doc[doc]).items() for s in row_spans))
-        return covered((r.start, r.end) for r in found[doc]) / max(1, len(result.documents[doc].text))
+        return covered((r.start, r.end) for r in found[doc]) / chars[doc]
 
     def bound(doc: int) -> float:
         # Every repeat lies inside one of its pair's two passages.
         rows = result.pair_index[by_doc[doc]].ravel()
-        return covered(zip(p.start[rows].tolist(), p.end[rows].tolist())) / max(1, len(result.documents[doc].text))
+        return covered(zip(p.start[rows].tolist(), p.end[rows].tolist())) / chars[doc]
 
     chosen = _best(sorted(by_doc), bound, share, lambda doc: doc, limit,
                    lambda docs: spans.rows(row for doc in docs for row in by_doc[doc]))

@@ -687,7 +687,7 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
             for d in documents:
                 path = folder / d["id"]
                 try:
-                    texts[d["id"]], _ = decode(path.read_bytes())
+                    texts[d["id"]], _ = decode(path.read_bytes(), reading.get("encoding"))
                 except OSError as exc:
                     raise UsageError(f"{path}: cannot read a document of the report ({exc.strerror or exc}); "
                                      f"give the corpus folder it was made from") from None

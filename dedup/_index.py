@@ -484,6 +484,12 @@ class Index:
             raise IndexFileError(f"{self.path}: corrupt index (no stored settings)")
         return Settings.from_dict(json.loads(raw))
 
+    @property
+    def pinned(self) -> bool:
+        """Whether anything was ever added: then the settings are fixed (an index whose first add failed takes the
+        next add's)."""
+        return self._meta("batches") != "0" or self._con.execute("SELECT count(*) FROM docs").fetchone()[0] > 0
+
     def _adopted(self, settings: Settings, keep_text: bool) -> bool:
         """Store *settings* and *keep_text* in place of the stored ones if nothing was ever added (an index whose
         first add failed: its settings pin nothing yet); whether they were. One write transaction, so that an
@@ -492,7 +498,7 @@ class Index:
         con = self._con
         try:
             con.execute("BEGIN IMMEDIATE")
-            empty = self._meta("batches") == "0" and con.execute("SELECT count(*) FROM docs").fetchone()[0] == 0
+            empty = not self.pinned
             if empty:
                 con.executemany("UPDATE meta SET value = ? WHERE key = ?", [
                     (json.dumps(settings.to_dict()), "settings"), ("1" if keep_text else "0", "keep_text")])
@@ -565,8 +571,9 @@ class Index:
         # Read before the transaction: another writer waits for the index's work, not for the disk.
         scan = read_corpus(corpus, include, progress, encoding=encoding, text_field=text_field, id_field=id_field)
         if prefix:
-            scan = FolderScan([dataclasses.replace(d, id=prefix + d.id) for d in scan.documents], scan.errors,
-                              scan.skipped)
+            # The key too: a table row's id as reports and annotations show it (id == str(key)).
+            scan = FolderScan([dataclasses.replace(d, id=prefix + d.id, key=None if d.key is None else prefix + d.id)
+                               for d in scan.documents], scan.errors, scan.skipped)
         if not scan.documents:  # nothing to add: no add is recorded (an index never added to pins no settings)
             unmatched = f"; no include pattern matches {counted(len(scan.skipped), 'file')}" if scan.skipped else ""
             raise no_text(corpus, scan.errors, f"no documents{unmatched}")
@@ -752,7 +759,7 @@ class Index:
             if taken:
                 raise UsageError(f"already in the index: {', '.join(map(repr, taken[:10]))}"
                                  f"{' and more' if len(taken) > 10 else ''}; remove them first to replace them, or add "
-                                 f"these under other names with a prefix (--prefix day2/)")
+                                 f"these under other names with a prefix (prefix='day2/', --prefix day2/)")
         passages = segment(documents, s.unit, s.repair_breaks)  # type: ignore[arg-type]
         norms = normalize_passages(s, passages)
         n = len(norms)

@@ -94,7 +94,8 @@ def _settings_given(args: argparse.Namespace) -> Any:
     options = {name: getattr(args, name) for name in Settings.names() if hasattr(args, name)}
     if args.config is None and options and args.db.is_file() and args.db.stat().st_size > 0:
         with Index(args.db, readonly=True) as index:
-            return index.settings.replace(**options)
+            if index.pinned:
+                return index.settings.replace(**options)
     return _settings(args) if args.config is not None or options else None
 
 

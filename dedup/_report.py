@@ -250,7 +250,7 @@ def _write_documents(result: Result, out: TextIO, most: int = 8, most_documents:
     repeats = self_repeats(result, spans=aligned, limit=most_documents)
     if repeats:
         out.write("\ndocuments that repeat themselves (most first):\n")
-    for doc, reps in repeats.items():
+    for doc, reps in sorted(repeats.items(), key=lambda item: -repeat_share(result, item[1])):  # stable: ties stay
         out.write(f"  {doc}: {repeat_share(result, reps):.1%} of its characters repeat earlier text, "
                   f"in {counted(len(reps), 'span')}\n")
         for r in reps[:most]:

@@ -397,3 +397,10 @@ def test_an_input_file_named_as_the_cleaned_folders_own_is_refused_before_the_sc
     (shards / "a.jsonl").write_text('{"text": "重复的一段话，足够长了。"}\n' * 2, "utf-8")
     with pytest.raises(dedup.UsageError, match="the input holds removed_rows"):
         dedup.write_cleaned_tabular(dedup.clean(shards / "a.jsonl"), shards, tmp_path / "out2")
+    capsys.readouterr()
+    assert main([str(shards), "--clean", str(tmp_path / "out2"), "--quiet"]) == 1
+    assert "the input holds removed_rows" in capsys.readouterr().err and not (tmp_path / "out2").exists()
+    # A text folder may hold a folder of that name: no cleaned folder of text files has one.
+    (folder / "removed_rows").mkdir()
+    (folder / "removed.jsonl").unlink()
+    assert main([str(folder), "--clean", str(tmp_path / "out3"), "--quiet"]) == 0

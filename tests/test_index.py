@@ -264,6 +264,13 @@ def test_options_given_to_an_index_are_checked_one_by_one(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "threshold=0.7 (the index has 0.5)" in err and "unit" not in err
     assert main(["index", "add", db, str(tmp_path / "b.txt"), "--threshold", "0.5", "--quiet"]) == 0
+    # An index whose first add failed pins nothing: the next add's options go over the defaults, as on a new file.
+    (tmp_path / "empty").mkdir()
+    fresh = str(tmp_path / "y.db")
+    assert main(["index", "add", fresh, str(tmp_path / "empty"), "--unit", "document", "--quiet"]) == 2
+    assert main(["index", "add", fresh, str(tmp_path / "a.txt"), "--threshold", "0.7", "--quiet"]) == 0
+    with Index(fresh) as index:
+        assert (index.settings.unit, index.settings.threshold) == ("paragraph", 0.7) and index.pinned
 
 
 def test_a_prefix_names_a_days_files_apart_from_the_day_befores(tmp_path, capsys):
@@ -287,6 +294,8 @@ def test_a_prefix_names_a_days_files_apart_from_the_day_befores(tmp_path, capsys
         index.add(days[0] / "rows.jsonl", prefix="day1:")
         found = index.add(days[1] / "rows.jsonl", prefix="day2:")
         assert {d.id for d in found.documents} >= {"day1:0", "day2:0"}
+        # As tables and annotations show them (the indexed documents' keys are not kept).
+        assert {d.key for d in found.documents if d.id.startswith("day2:")} == {"day2:0"}
         with pytest.raises(UsageError, match="prefix must be a str"):
             index.add(days[1] / "rows.jsonl", prefix=2)
 

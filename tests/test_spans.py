@@ -242,3 +242,16 @@ def test_a_document_passed_whole_repeats_its_paragraphs(seeds):
     held = len(repeats[DOUBLED])
     self_repeats(result)[DOUBLED].clear()  # what a caller does with its answer is its own: the next one is whole
     assert len(self_repeats(result)[DOUBLED]) == held > 0
+
+
+def test_self_repeats_are_chosen_by_the_share_they_report():
+    """The limit ranks documents by repeat_share (of their passages' characters), as the report prints it: a
+    document after long blank stretches is not ranked by its share of every character."""
+    line = "重复的一段话，足够长了，而且还要更长一些才好。"
+    other = "别的话，也足够长了，内容完全不同于上面的那一段。"
+    a = other + "\n" + line + "\n" + line + "\n"  # a third of its text is the repeat
+    c = "\n" * 60 + line + "\n\n" + line + "\n"  # half, after many blank lines (a fifth of every character)
+    result = dedup.find_duplicates([("a", a), ("c", c)])
+    shares = {doc: repeat_share(result, reps) for doc, reps in self_repeats(result).items()}
+    assert shares["c"] == 0.5 and shares["c"] > shares["a"] > 0.3
+    assert list(self_repeats(result, limit=1)) == ["c"]
