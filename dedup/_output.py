@@ -58,6 +58,8 @@ FORMAT = "dedup-clean"
 TABLES_FORMAT = "dedup-clean-tables"
 FORMAT_VERSION = 1
 _CHUNK = 1 << 20
+# In a staging folder while it is one (and in an old output on its way out): what a sweep looks for.
+STAGING_MARK = ".dedup-staging"
 _HEX64 = re.compile("[0-9a-f]{64}")
 
 
@@ -686,6 +688,7 @@ class Staging:
             try:
                 self.path = Path(tempfile.mkdtemp(dir=parent, prefix=f".{self.out_real.name}.dedup-{os.getpid()}-"))
                 os.chmod(self.path, 0o777 & ~_umask())  # mkdtemp makes 0700
+                _mark_staging(self.path)
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             except BaseException:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
@@ -776,9 +779,12 @@ class Staging:
         old = None
         with _uninterrupted():
             if mode == "new":
+                os.unlink(staged / STAGING_MARK)  # the folder becomes the output
                 os.rename(staged, target)  # onto nothing, or onto an empty folder
             elif mode == "replace":
+                os.unlink(staged / STAGING_MARK)
                 old = _swap(staged, target)
+                _mark_staging(old)  # the previous output, to go: a leftover of it is swept next time
             else:
                 self._merge()
             _fsync_dir(target.parent)
@@ -909,12 +915,20 @@ def _uninterrupted() -> Iterator[None]:
                 os.kill(os.getpid(), number)
 
 
+def _mark_staging(folder: Path) -> None:
+    """Mark *folder* as dedup's own staging (or outgoing) folder: only a marked folder is ever swept."""
+    with open(folder / STAGING_MARK, "wb"):
+        pass
+
+
 def _sweep_stale(parent: Path, name: str) -> None:
-    """Remove staging folders beside *name* left by runs that were killed (their process is gone)."""
+    """Remove staging folders beside *name* left by runs that were killed (their process is gone): folders named
+    as dedup names them and holding its mark, never a folder that only has such a name (an input, say)."""
     pattern = re.compile(rf"\.{re.escape(name)}\.dedup-(\d+)-")
     with os.scandir(parent) as listing:
         stale = [e.path for e in listing if (m := pattern.match(e.name)) and e.is_dir(follow_symlinks=False)
-                 and not _alive(int(m.group(1)))]
+                 and os.path.isfile(os.path.join(e.path, STAGING_MARK))
+                 and not os.path.islink(os.path.join(e.path, STAGING_MARK)) and not _alive(int(m.group(1)))]
     for path in stale:
         _remove_tree(Path(path), ignore_errors=True)
 

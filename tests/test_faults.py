@@ -697,3 +697,24 @@ def test_any_text_in_memory_survives_clean_and_restore(docs: list[list[str]]) ->
     corpus = [(f"d{i}", "\n".join(pieces) + "\n" + POOL[8]) for i, pieces in enumerate(docs)]
     cleaned = dedup.clean(corpus)
     assert dedup.restore(cleaned.texts, cleaned.removed) == dict(corpus)
+
+
+def test_a_folder_only_named_like_a_leftover_is_never_swept(tmp_path):
+    """The sweep removes dedup's own staging folders (they hold its mark), not a folder that only has such a name:
+    here the input itself, named as a dead run's staging folder beside the output would be."""
+    parent = tmp_path / "work"
+    source = parent / ".out.dedup-999999-mydata"
+    source.mkdir(parents=True)
+    (source / "a.txt").write_text("重复的一段话，足够长了。\n重复的一段话，足够长了。\n", "utf-8")
+    before = snapshot(source)
+    done = subprocess.run([sys.executable, "-m", "dedup", source.name, "--clean", "out", "--quiet"], cwd=parent,
+                          capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(source) == before and (parent / "out" / "files.json").is_file()
+    # A dead run's real staging folder, marked, is swept by the next run.
+    left = parent / ".out2.dedup-999999-abcd"
+    left.mkdir()
+    (left / ".dedup-staging").write_bytes(b"")
+    done = subprocess.run([sys.executable, "-m", "dedup", source.name, "--clean", "out2", "--quiet"], cwd=parent,
+                          capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0 and not left.exists() and staging_leftovers(parent) == [source.name]
