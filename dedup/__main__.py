@@ -437,13 +437,14 @@ def _scan(args: argparse.Namespace) -> int:
             if table_files(args.input, include) is not None:
                 written = write_cleaned_tabular(cleaned, args.input, args.clean, text_field=args.text_field,
                                                 include=include, force=args.force)
-                # A table that broke off when read again was copied as it is: its removals were not made.
-                unmade = set(written.unmade)
-                cleaned = dataclasses.replace(cleaned, removed=[r for r in cleaned.removed if r.doc not in unmade])
             else:
                 written = write_cleaned(cleaned, args.input, args.clean, args.force)
                 for failure in written.failed:
                     print(f"dedup: {failure.path}: {failure.error}", file=sys.stderr)
+            # Documents copied unchanged (a table that broke off when read again, a cut that would join damaged
+            # bytes): their removals were not made.
+            unmade = set(written.unmade)
+            cleaned = dataclasses.replace(cleaned, removed=[r for r in cleaned.removed if r.doc not in unmade])
         if args.annotate is not None:
             write_annotated(result, args.input, args.annotate, include=include, force=args.force)
         if args.table is not None:

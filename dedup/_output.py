@@ -39,6 +39,7 @@ import signal
 import stat
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,8 @@ _HEX64 = re.compile("[0-9a-f]{64}")
 @dataclass(frozen=True)
 class Written:
     """What ``write_cleaned`` wrote: file counts, the files copied unchanged, the files it could not copy, and
-    the documents whose planned removals were not made (``write_cleaned_tabular``: tables copied unchanged)."""
+    the documents whose planned removals were not made (copied unchanged: a table that broke off when read
+    again, a text whose cut would join undecodable bytes into a character)."""
 
     files: int
     documents: int
@@ -111,7 +113,7 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
     mode = _target_mode(out, out_real, force, replace=True)
     with Staging(out, out_real) as staging:
         records: list[dict[str, Any]] = []
-        copied, failed = [], []
+        copied, failed, unmade = [], [], []
         for doc_id in sorted(documents):
             document, text = documents[doc_id], cleaned.texts[doc_id]
             removals = by_doc.get(doc_id, [])
@@ -119,8 +121,20 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
             if restore({doc_id: text}, removals)[doc_id] != document.text:
                 raise IntegrityError(f"{doc_id}: the cleaned text and its removals do not give the original back; "
                                      "nothing was written (please report this as a bug)")
+            data = _encoded(text, document.encoding, doc_id)
+            if removals and decode_as(data, document.encoding) != text:
+                from ._report import counted  # (_report imports this module)
+
+                # Bytes UTF-8 could not decode, kept as they were, can meet across a cut and make a character:
+                # restore would read other text than was cut. The file goes out as it is, nothing cut from it.
+                warnings.warn(f"{doc_id}: {counted(len(removals), 'planned removal')} not made: a cut would join "
+                              f"undecodable bytes on either side of it into a character; copied unchanged",
+                              stacklevel=2)
+                unmade.append(doc_id)
+                del by_doc[doc_id]
+                removals, data = [], _encoded(document.text, document.encoding, doc_id)
             original = _encoded(document.text, document.encoding, doc_id)
-            digest, size = staging.write(doc_id, _encoded(text, document.encoding, doc_id))
+            digest, size = staging.write(doc_id, data)
             records.append({"path": doc_id, "encoding": document.encoding, "removals": len(removals),
                             "sha256": hashlib.sha256(original).hexdigest(), "size": len(original),
                             "cleaned_sha256": digest, "cleaned_size": size})
@@ -139,7 +153,7 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
         records.sort(key=lambda r: r["path"])
         staging.write(MANIFEST_NAME, manifest_bytes(FORMAT, records, digest, size, removals_total))
         staging.commit(mode)
-    return Written(len(records), len(documents), copied, failed)
+    return Written(len(records), len(documents), copied, failed, unmade)
 
 
 def check_own_names(names: Iterable[str], own: Iterable[str] = (LOG_NAME, MANIFEST_NAME)) -> None:

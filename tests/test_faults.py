@@ -718,3 +718,24 @@ def test_a_folder_only_named_like_a_leftover_is_never_swept(tmp_path):
     done = subprocess.run([sys.executable, "-m", "dedup", source.name, "--clean", "out2", "--quiet"], cwd=parent,
                           capture_output=True, text=True, env=ENV)
     assert done.returncode == 0 and not left.exists() and staging_leftovers(parent) == [source.name]
+
+
+def test_a_cut_that_would_join_damaged_bytes_into_a_character_is_not_made(tmp_path):
+    """UTF-8 with stray bytes keeps them as they were; a span cut between \\xe4 and \\xb8\\xad would write 中, and
+    restore would read other text than was cut. That file goes out unchanged, said, and restore is exact."""
+    p = "今天天气很好，我们一起去公园散步，看到了很多美丽的花朵和绿色的树木。"
+    q = "经济发展需要坚持创新驱动，推动高质量发展，提高人民生活水平和幸福感。"
+    u = "学校组织学生参加社会实践活动，培养他们的动手能力和团队合作精神以及责任感。"
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.txt").write_bytes((p + q + "\n").encode())
+    (source / "b.txt").write_bytes((u + "中文" * 30).encode() + b"\xe4" + (p + q).encode() + b"\xb8\xad"
+                                   + ("另外一段完全不同的文字内容用于测试" * 3 + "\n").encode())
+    cleaned = dedup.clean(source, level="span")
+    assert [r.doc for r in cleaned.removed] == ["b.txt"]
+    with pytest.warns(UserWarning, match="b.txt: 1 planned removal not made"):
+        written = write_cleaned(cleaned, source, tmp_path / "out")
+    assert written.unmade == ["b.txt"]
+    assert (tmp_path / "out" / "b.txt").read_bytes() == (source / "b.txt").read_bytes()
+    assert (tmp_path / "out" / "removed.jsonl").read_bytes() == b""
+    assert_restores_exactly(tmp_path / "out", source, tmp_path / "back")
