@@ -612,8 +612,9 @@ def _target_mode(out: Path, out_real: Path, force: bool, replace: bool, earlier:
 
 
 def manifest_format(folder: str | os.PathLike[str]) -> str | None:
-    """``FORMAT`` or ``TABLES_FORMAT`` when *folder* holds the manifest of a dedup ``--clean`` output (an earlier
-    dedup's, without a format, counts as ``FORMAT``); else ``None``."""
+    """``FORMAT`` or ``TABLES_FORMAT`` when *folder* holds the manifest of a dedup ``--clean`` output; else ``None``
+    (a ``files.json`` of anyone else's, with a list of files but not dedup's format, is no such manifest: ``--force``
+    would have replaced that folder)."""
     manifest = Path(folder) / MANIFEST_NAME
     if manifest.is_symlink() or not manifest.is_file():
         return None
@@ -623,7 +624,7 @@ def manifest_format(folder: str | os.PathLike[str]) -> str | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         return None
-    found = data.get("format", FORMAT)
+    found = data.get("format")
     return found if found in (FORMAT, TABLES_FORMAT) else None
 
 

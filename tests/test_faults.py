@@ -739,3 +739,18 @@ def test_a_cut_that_would_join_damaged_bytes_into_a_character_is_not_made(tmp_pa
     assert (tmp_path / "out" / "b.txt").read_bytes() == (source / "b.txt").read_bytes()
     assert (tmp_path / "out" / "removed.jsonl").read_bytes() == b""
     assert_restores_exactly(tmp_path / "out", source, tmp_path / "back")
+
+
+def test_force_never_replaces_a_folder_whose_files_json_is_not_dedups(tmp_path):
+    """--force replaces an earlier --clean output only: a folder with someone else's files.json (a list of files,
+    no dedup format) is refused, and its files stay."""
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.txt").write_text("重复的一段话，足够长了。\n重复的一段话，足够长了。\n", "utf-8")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "files.json").write_text('{"files": ["a.csv"]}', "utf-8")
+    (project / "data.csv").write_text("important\n", "utf-8")
+    done = cli(source, "--clean", project, "--force", "--quiet")
+    assert done.returncode == 1 and "not an earlier dedup" in done.stderr
+    assert sorted(os.listdir(project)) == ["data.csv", "files.json"]
