@@ -478,7 +478,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    with exit_codes(args.out, missing_is_input=True):  # 4: IntegrityError, the folder does not check out
+    with _warnings_printed(), exit_codes(args.out, missing_is_input=True):  # 4: IntegrityError, it does not check out
         written = restore_folder(args.cleaned, args.out, args.force)
     # Tables are written again from their rows: a compressed one is compressed anew (files of a text folder
     # that are not text, compressed or not, are copied as they are).

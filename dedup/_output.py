@@ -151,9 +151,35 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
         digest, size = staging.write(LOG_NAME, b"".join(
             log_line(r.to_dict()) for doc_id in sorted(by_doc) for r in sorted(by_doc[doc_id], key=lambda r: r.cut_start)))
         records.sort(key=lambda r: r["path"])
-        staging.write(MANIFEST_NAME, manifest_bytes(FORMAT, records, digest, size, removals_total))
+        staging.write(MANIFEST_NAME, manifest_bytes(FORMAT, records, digest, size, removals_total,
+                                                    left_out=left_out([*cleaned.result.errors, *failed], records)))
         staging.commit(mode)
     return Written(len(records), len(documents), copied, failed, unmade)
+
+
+def left_out(errors: Iterable[ReadError], records: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The input's entries that a cleaned folder does not hold (a link that leads nowhere, a special or unreadable
+    file), with why, from the read *errors* less the paths of its *records*: the manifest lists them, and restore
+    says it cannot bring them back.
+
+    >>> left_out([ReadError("fifo", "not a regular file"), ReadError("a.txt", "3 bad bytes")], [{"path": "a.txt"}])
+    [{'path': 'fifo', 'why': 'not a regular file'}]
+    """
+    written = {r["path"] for r in records}
+    found = {e.path: e.error for e in errors if e.path not in written}
+    return [{"path": path, "why": why} for path, why in sorted(found.items())]
+
+
+def note_left_out(manifest: Mapping[str, Any]) -> None:
+    """Warn of the input's entries a cleaned folder's *manifest* lists as left out: restore cannot give them back."""
+    entries = manifest.get("left_out") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("path"), str)
+                                                 for e in entries):
+        raise IntegrityError(f"{MANIFEST_NAME}: 'left_out' is not a list of entries; it is damaged")
+    if entries:
+        shown = ", ".join(e["path"] for e in entries[:5]) + (", ..." if len(entries) > 5 else "")
+        warnings.warn(f"not in the cleaned folder, so not restored ({len(entries)} left out by --clean: links that "
+                      f"lead nowhere, special or unreadable files; {MANIFEST_NAME} says why): {shown}", stacklevel=3)
 
 
 def check_own_names(names: Iterable[str], own: Iterable[str] = (LOG_NAME, MANIFEST_NAME)) -> None:
@@ -232,6 +258,7 @@ def restore_folder(cleaned_dir: str | os.PathLike[str], target: str | os.PathLik
                                      f"{MANIFEST_NAME}; nothing was restored")
             staging.write(path, data)
         staging.commit(mode)
+    note_left_out(head)
     return len(files)
 
 

@@ -62,9 +62,11 @@ from ._output import (
     check_own_names,
     check_stored,
     json_reason,
+    left_out,
     log_line,
     manifest_bytes,
     manifest_format,
+    note_left_out,
     open_stored,
     read_manifest,
     record_problem,
@@ -1371,7 +1373,8 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
                             "sha256": digest, "cleaned_sha256": digest, "cleaned_size": size})
         staging.write(MANIFEST_NAME, manifest_bytes(TABLES_FORMAT, records, log.sha256, log.size,
                                                     sum(r["removals"] for r in records), text_field=text_field,
-                                                    unit=result.config.get("unit")))
+                                                    unit=result.config.get("unit"),
+                                                    left_out=left_out([*found.errors, *result.errors], records)))
         staging.commit(mode)
     unmade: list[str] = []  # documents of tables copied unchanged, whose removals were planned
     for record in records:
@@ -1637,6 +1640,7 @@ def restore_tabular(cleaned_dir: str | os.PathLike[str], target: str | os.PathLi
         if left is not None:
             raise IntegrityError(f"{log_path}: an entry for {left['file']!r}, a file not in {MANIFEST_NAME}")
         staging.commit(mode)
+    note_left_out(manifest)
     return len(files)
 
 

@@ -754,3 +754,21 @@ def test_force_never_replaces_a_folder_whose_files_json_is_not_dedups(tmp_path):
     done = cli(source, "--clean", project, "--force", "--quiet")
     assert done.returncode == 1 and "not an earlier dedup" in done.stderr
     assert sorted(os.listdir(project)) == ["data.csv", "files.json"]
+
+
+def test_restore_says_which_entries_of_the_input_it_cannot_give_back(tmp_path):
+    """Entries --clean could not read (a broken link, a pipe) are listed in files.json as left_out; restore warns
+    of them instead of exiting 0 in silence."""
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.txt").write_text("重复的一段话，足够长了。\n重复的一段话，足够长了。\n", "utf-8")
+    os.symlink("missing", source / "broken.txt")
+    os.mkfifo(source / "p.txt")
+    assert cli(source, "--clean", tmp_path / "out", "--quiet").returncode == 0
+    manifest = json.loads((tmp_path / "out" / "files.json").read_text("ascii"))
+    assert [e["path"] for e in manifest["left_out"]] == ["broken.txt", "p.txt"]
+    done = cli("restore", tmp_path / "out", "--out", tmp_path / "back")
+    assert done.returncode == 0
+    assert "not in the cleaned folder, so not restored (2 left out by --clean" in done.stderr
+    assert "broken.txt, p.txt" in done.stderr
+    assert sorted(os.listdir(tmp_path / "back")) == ["a.txt"]
