@@ -18,10 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import dedup
@@ -772,3 +773,29 @@ def test_restore_says_which_entries_of_the_input_it_cannot_give_back(tmp_path):
     assert "not in the cleaned folder, so not restored (2 left out by --clean" in done.stderr
     assert "broken.txt, p.txt" in done.stderr
     assert sorted(os.listdir(tmp_path / "back")) == ["a.txt"]
+
+
+_PARAGRAPHS = ["今天天气很好，我们一起去公园散步，看到了很多美丽的花朵。", "经济发展需要坚持创新驱动，推动高质量发展。",
+               "学校组织学生参加社会实践活动，培养动手能力。", "另外一段完全不同的文字内容用于测试。"]
+_STRAY = [b"", b"\xe4", b"\xb8\xad", b"\xff", b"\xe4\xb8", b"\xad"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(_PARAGRAPHS), st.sampled_from(_STRAY), st.booleans()),
+                         min_size=1, max_size=6), min_size=1, max_size=4),
+       st.sampled_from(["near", "contained", "span"]), st.sampled_from(["paragraph", "sentence"]))
+@example([[(_PARAGRAPHS[0], b"", True)], [(_PARAGRAPHS[2], b"\xe4", False), (_PARAGRAPHS[0], b"\xb8\xad", True)]],
+         "span", "paragraph")  # the cut of the repeat would join \xe4 and \xb8\xad into 中
+def test_files_with_undecodable_bytes_come_back_byte_for_byte(tmp_path_factory, docs, level, unit):
+    """Stray bytes (kept as lone surrogates) anywhere, between passages or glued to them, at every level: what
+    write_cleaned writes, restore_folder gives back exactly, or the file goes out unchanged."""
+    folder = tmp_path_factory.mktemp("bytes")
+    source = folder / "in"
+    for k, parts in enumerate(docs):
+        write(source / f"d{k}.txt", b"".join(p.encode() + stray + (b"\n" if broken else b"")
+                                             for p, stray, broken in parts) + b"\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # files whose cut would join bytes go out unchanged, said
+        write_cleaned(dedup.clean(source, level=level, unit=unit), source, folder / "out")
+        restore_folder(folder / "out", folder / "back")
+    assert files(folder / "back") == files(source)
