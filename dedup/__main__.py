@@ -47,10 +47,10 @@ from ._read import no_text
 from ._report import SHOWN_ERRORS, counted, write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
-    COMPRESSED_SUFFIXES,
     REMOVED_ROWS,
     check_annotated,
     check_table_name,
+    recompressed,
     table_files,
     table_format,
     write_annotated,
@@ -482,8 +482,7 @@ def _restore(args: argparse.Namespace) -> int:
         written = restore_folder(args.cleaned, args.out, args.force)
     # Tables are written again from their rows: a compressed one is compressed anew (files of a text folder
     # that are not text, compressed or not, are copied as they are).
-    compressed = sorted(path.name for path in Path(args.out).rglob("*") if path.suffix in COMPRESSED_SUFFIXES) \
-        if manifest_format(args.cleaned) == TABLES_FORMAT else []
+    compressed = recompressed(args.cleaned) if manifest_format(args.cleaned) == TABLES_FORMAT else []
     print(f"restored {written} files into {args.out}" + (
         f" ({len(compressed)} compressed, e.g. {compressed[0]}: their content byte for byte, compressed again, so "
         f"the compressed bytes may differ)" if compressed else ""))

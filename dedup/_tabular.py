@@ -1644,6 +1644,20 @@ def restore_tabular(cleaned_dir: str | os.PathLike[str], target: str | os.PathLi
     return len(files)
 
 
+def recompressed(cleaned_dir: str | os.PathLike[str]) -> list[str]:
+    """The compressed tables a restore of *cleaned_dir* writes anew from their rows (their content byte for byte,
+    the compressed bytes maybe not), from its manifest; files copied as they are never count.
+
+    >>> recompressed("no/such/folder")
+    []
+    """
+    try:
+        records = json.loads((Path(cleaned_dir) / MANIFEST_NAME).read_bytes()).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return sorted(r["path"] for r in records if isinstance(r, dict) and r.get("compression") and not r.get("copied"))
+
+
 def _record_problem(entry: dict[str, Any]) -> str:
     """What is wrong with a table's record in the manifest (its path, counts and hashes checked already), or ''."""
     name = entry["path"]

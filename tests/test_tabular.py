@@ -563,6 +563,18 @@ def test_restore_says_a_compressed_table_is_compressed_again(tmp_path, capsys):
     said = capsys.readouterr().out
     assert "(1 compressed, e.g. c.jsonl.gz: their content byte for byte, compressed again" in said
     assert gzip.decompress((tmp_path / "back" / "c.jsonl.gz").read_bytes()) == gzip.decompress(source.read_bytes())
+    # Counted from the manifest: a compressed file of the folder copied as it is, or one already in a --force
+    # target, is not compressed again.
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "a.jsonl").write_bytes(_jsonl(ROWS))
+    (shards / "notes.txt.gz").write_bytes(gzip.compress(b"not a table"))
+    assert main([str(shards), "--clean", str(tmp_path / "out2"), "--quiet"]) == 0
+    (tmp_path / "back2").mkdir()
+    (tmp_path / "back2" / "old.jsonl.gz").write_bytes(b"")
+    assert main(["restore", str(tmp_path / "out2"), "--out", str(tmp_path / "back2"), "--force"]) == 0
+    said = capsys.readouterr().out
+    assert "restored 2 files" in said and "compressed again" not in said
 
 
 @pytest.mark.parametrize("unit", ["document", "paragraph"])
