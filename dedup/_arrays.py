@@ -5,12 +5,13 @@ from __future__ import annotations
 import ctypes
 import functools
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "in_top_bits", "prefix_shift", "ranks",
-           "run_offsets", "top_bits_bitmap", "trim_heap", "weighted_ranges"]
+__all__ = ["decode_pairs", "distinct", "first_of_runs", "gather_ranges", "in_top_bits", "item_owners",
+           "prefix_shift", "ranks", "run_bounds", "run_offsets", "text_lengths", "top_bits_bitmap", "trim_heap", "weighted_ranges"]
 
 
 def trim_heap() -> None:
@@ -48,6 +49,24 @@ def run_offsets(counts: np.ndarray, dtype: type[np.integer] = np.int64) -> np.nd
     return out
 
 
+def text_lengths(texts: Sequence[str]) -> np.ndarray:
+    """The length of each text, as int64.
+
+    >>> text_lengths(["ab", "", "中文字"]).tolist()
+    [2, 0, 3]
+    """
+    return np.fromiter(map(len, texts), np.int64, len(texts))
+
+
+def item_owners(counts: Any, dtype: Any = np.int64) -> np.ndarray:
+    """For items laid end to end, *counts* of them per owner, the owner of each: 0 *counts[0]* times, then 1...
+
+    >>> item_owners(np.array([2, 0, 3])).tolist()
+    [0, 0, 2, 2, 2]
+    """
+    return np.repeat(np.arange(len(counts), dtype=dtype), counts)
+
+
 def ranks(sizes: np.ndarray) -> np.ndarray:
     """0, 1, ..., size-1 for each size, laid end to end.
 
@@ -76,6 +95,16 @@ def first_of_runs(values: np.ndarray) -> np.ndarray:
     out = np.ones(len(values), bool)
     out[1:] = values[1:] != values[:-1]
     return out
+
+
+def run_bounds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal values of the sorted array *values* starts, and its length.
+
+    >>> [x.tolist() for x in run_bounds(np.array([1, 1, 2, 5, 5, 5]))]
+    [[0, 2, 3], [2, 1, 3]]
+    """
+    starts = np.flatnonzero(first_of_runs(values))
+    return starts, np.diff(np.append(starts, len(values)))
 
 
 def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:

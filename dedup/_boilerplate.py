@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from ._arrays import first_of_runs
+from ._arrays import first_of_runs, text_lengths
 from ._segment import Passages, line_keys
 from ._settings import Settings
 
@@ -43,7 +43,7 @@ def find_boilerplate(passages: Passages, norms: list[str], max_chars: int = 32, 
     [1, 1, 1, 1, 0, 1, 1, 1, 1, 0]
     """
     n = len(norms)
-    lengths = np.fromiter(map(len, norms), np.int64, n) if lengths is None else lengths
+    lengths = text_lengths(norms) if lengths is None else lengths
     short = on_short_lines(passages.doc_pos, passages.line, lengths, max_chars)
     templates = [_DIGITS.sub("0", t) if s else "" for t, s in zip(norms, short)]
     docs_of: dict[str, set[int]] = {}

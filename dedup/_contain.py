@@ -27,7 +27,18 @@ from typing import TYPE_CHECKING, NamedTuple, no_type_check
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, in_top_bits, run_offsets, trim_heap
+from ._arrays import (
+    decode_pairs,
+    distinct,
+    first_of_runs,
+    gather_ranges,
+    in_top_bits,
+    item_owners,
+    run_bounds,
+    run_offsets,
+    text_lengths,
+    trim_heap,
+)
 from ._exact import unique_pairs
 from ._shingle import ShingleBatch
 
@@ -166,7 +177,7 @@ def containment_queries(texts: Sequence[str], shingle_size: int, sample: int = S
 
 def _shingles(texts: Sequence[str], shingle_size: int) -> np.ndarray:
     """Each text's character n-grams, repeats counted."""
-    return _kernel._shingle_counts(np.fromiter(map(len, texts), np.int64, len(texts)), shingle_size)
+    return _kernel._shingle_counts(text_lengths(texts), shingle_size)
 
 
 def smallest_queries(texts: Sequence[str], shingle_size: int, wanted: np.ndarray, skip: np.ndarray | None = None
@@ -199,7 +210,7 @@ def sample_batch(batch: ShingleBatch, first: int, sample: int = SAMPLE) -> Sampl
     # Distinct shingles of each text, smallest hash first: one sort of (text, hash) keys,
     # the hash cut to the bits left beside the text number.
     local_bits = np.uint64(max(1, (n - 1).bit_length()))
-    keys = np.sort((np.repeat(np.arange(n, dtype=np.uint64), batch.counts()) << (np.uint64(64) - local_bits))
+    keys = np.sort((item_owners(batch.counts(), np.uint64) << (np.uint64(64) - local_bits))
                    | (batch.hashes >> local_bits))
     keys = keys[first_of_runs(keys)]
     owner = (keys >> (np.uint64(64) - local_bits)).astype(np.int64) + first
@@ -286,12 +297,12 @@ def prefix_sample(settings: Settings, texts: Sequence[str], bitmap: np.ndarray, 
     """
     if settings.shingle_kind == "char" and _kernel.use_kernels(sum(map(len, texts))):
         sampled, counts = _kernel.sampled_hashes(texts, settings.shingle_size, bitmap, shift)
-        return np.repeat(np.arange(len(texts), dtype=np.int64), counts), sampled
+        return item_owners(counts), sampled
     owners, values = [np.zeros(0, np.int64)], [np.zeros(0, np.uint64)]
     for start in range(0, len(texts), chunk):
         batch = settings.shingler(list(texts[start:start + chunk]))
         keep = in_top_bits(bitmap, batch.hashes)
-        owner = np.repeat(np.arange(start, start + len(batch), dtype=np.int64), batch.counts())[keep]
+        owner = (item_owners(batch.counts()) + start)[keep]
         value = batch.hashes[keep] >> np.uint64(shift)
         order = np.lexsort((value, owner))
         owner, value = owner[order], value[order]
@@ -411,8 +422,7 @@ def sample_search(hashes: Sequence[np.ndarray], owners: Sequence[np.ndarray], qu
     asker = np.repeat(askers[usable], span)
     other = holder != asker
     codes = np.sort(asker[other] * total + holder[other])
-    firsts = np.flatnonzero(first_of_runs(codes))
-    hits = np.diff(np.append(firsts, len(codes)))
+    firsts, hits = run_bounds(codes)
     x, y = decode_pairs(codes[firsts], total).T
     needed = required_hits(asked[x], contained)
     x, y = x[hits >= needed], y[hits >= needed]

@@ -62,7 +62,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _kernel
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, ranks, run_offsets, trim_heap
+from ._arrays import (
+    decode_pairs,
+    distinct,
+    first_of_runs,
+    gather_ranges,
+    item_owners,
+    ranks,
+    run_bounds,
+    run_offsets,
+    text_lengths,
+    trim_heap,
+)
 from ._boilerplate import flag_boilerplate, matching_texts, on_short_lines
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import (
@@ -294,7 +305,7 @@ def _load(settings: Settings, documents: list[Document] | str) -> _Part:
     p = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
     norms = normalize_passages(settings, p)
     return _Part((p.doc_pos, p.index_in_doc, p.line, p.start, p.end), norms,
-                 np.fromiter(map(len, norms), np.int64, len(norms)))
+                 text_lengths(norms))
 
 
 def _layout(part: _Part) -> tuple[np.ndarray, ...]:
@@ -438,7 +449,7 @@ def _queries(settings: Settings, signed: _Signed, rep_start: int) -> tuple[np.nd
     if signed.texts is not None and _kernel.HAVE_NUMBA:
         _kernel._load()  # this worker may not have loaded them yet (a moved or retried task)
         queries, counts, second = containment_queries(signed.texts, settings.shingle_size)
-        return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start, second
+        return queries, item_owners(counts) + rep_start, second
     samples = _text_samples(settings, signed, rep_start)
     return (_cat([s.queries for s in samples], np.uint64), _cat([s.askers for s in samples], np.int64),
             _cat([s.second for s in samples], np.int64))
@@ -454,7 +465,7 @@ def _second_queries(settings: Settings, signed: _Signed, rep_start: int, asked: 
     if signed.texts is not None and _kernel.HAVE_NUMBA:
         _kernel._load()
         queries, counts = smallest_queries(signed.texts, settings.shingle_size, wanted, skip)
-        return queries, np.repeat(np.arange(len(counts), dtype=np.int64), counts) + rep_start, wanted[:0]
+        return queries, item_owners(counts) + rep_start, wanted[:0]
     more = [smallest_of(s, wanted[s.first - rep_start:s.first - rep_start + s.size],
                         skip[s.first - rep_start:s.first - rep_start + s.size])
             for s in _text_samples(settings, signed, rep_start)]
@@ -517,8 +528,7 @@ def _held(settings: Settings, signed: _Signed, rep_start: int, table: np.ndarray
         _kernel._load()
         chunks = _kernel.held_slot_chunks(signed.texts, settings.shingle_size, table, drop)
         per_text = _cat([chunk[1] for chunk in chunks], np.int64)
-        owners = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text) + rep_start
-        return _cat([chunk[0] for chunk in chunks], np.int32), owners  # int32: the split sends them so
+        return _cat([chunk[0] for chunk in chunks], np.int32), item_owners(per_text) + rep_start  # int32: the split sends them so
     samples = _text_samples(settings, signed, rep_start)
     slots = _in_table(_cat([s.hashes for s in samples], np.uint64) >> np.uint64(drop) << np.uint64(drop), table)
     owners = _cat([s.owner for s in samples], np.int64)
@@ -583,7 +593,7 @@ def _contain_reduce(*pieces: tuple[np.ndarray, ...]) -> list[tuple[np.ndarray, n
     owners = _cat([p[1] for p in pieces], np.int64)
     order = np.argsort(slots, kind="stable")
     slots, owners = slots[order], owners[order]
-    keep = ranks(np.diff(np.append(np.flatnonzero(first_of_runs(slots)), len(slots)))) <= MAX_POSTING
+    keep = ranks(run_bounds(slots)[1]) <= MAX_POSTING
     slots, owners = slots[keep], owners[keep]
     out = []
     for piece in pieces:

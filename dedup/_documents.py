@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ._arrays import distinct, first_of_runs
+from ._arrays import distinct, first_of_runs, text_lengths
 from ._exact import exact_groups
 from ._result import Kind, Result
 from ._spans import Prepared, Span, align_pairs, prepare, to_spans
@@ -214,7 +214,7 @@ def repeated_paragraphs(result: Result) -> dict[str, list[Repeat]]:
     settings = result.settings
     paragraphs = segment(result.documents, "paragraph", settings.repair_breaks)
     norms = normalize_passages(settings, paragraphs)
-    long_enough = np.fromiter(map(len, norms), np.int64, len(norms)) >= settings.min_chars
+    long_enough = text_lengths(norms) >= settings.min_chars
     group = exact_groups(norms)  # the first paragraph of each text, corpus-wide
     # Equal paragraphs of one document together, in text order: each repeats the first of its run.
     order = np.lexsort((np.arange(len(norms)), group, paragraphs.doc_pos))

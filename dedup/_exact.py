@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import decode_pairs, distinct, first_of_runs
+from ._arrays import decode_pairs, distinct, run_bounds
 from ._lsh import group_pairs
 from ._read import ReadError
 from ._segment import Passages
@@ -61,8 +61,7 @@ def expand_exact(settings: Settings, group: np.ndarray, found: Verified) -> Veri
     # Equal texts form groups; their exact pairs come from the same all-pairs-or-star rule as LSH buckets.
     order = np.flatnonzero(group >= 0)
     order = order[np.argsort(group[order], kind="stable")]
-    starts = np.flatnonzero(first_of_runs(group[order]))
-    sizes = np.diff(np.append(starts, len(order)))
+    starts, sizes = run_bounds(group[order])
     starts, sizes = starts[sizes > 1], sizes[sizes > 1]
     within = decode_pairs(group_pairs(order, starts, sizes, settings.max_bucket, n), n)
     members = {int(order[s]): order[s:s + k].tolist() for s, k in zip(starts.tolist(), sizes.tolist())}

@@ -6,8 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from ._arrays import text_lengths
 from ._boilerplate import flag_boilerplate, matching_texts
 from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import with_contained
@@ -82,7 +81,7 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include
     passages = segment(documents, settings.unit, settings.repair_breaks)  # type: ignore[arg-type]
     clock("segment")
     norms = normalize_passages(settings, passages)
-    lengths = np.fromiter(map(len, norms), np.int64, len(norms))
+    lengths = text_lengths(norms)
     flagged = flag_boilerplate(settings, passages, norms, lengths)
     clock("normalize")
     group = exact_groups(matching_texts(settings, norms, flagged))

@@ -59,7 +59,7 @@ from typing import Any, cast
 import numpy as np
 
 from . import __version__
-from ._arrays import distinct, first_of_runs, gather_ranges, ranks, top_bits_bitmap
+from ._arrays import distinct, gather_ranges, item_owners, ranks, run_bounds, text_lengths, top_bits_bitmap
 from ._boilerplate import flag_boilerplate
 from ._cluster import cluster_labels
 from ._contain import prefix_sample, required_hits, with_contained
@@ -315,7 +315,7 @@ def _equal_pairs(groups: Sequence[np.ndarray], old: Sequence[int], base: int, ma
     flat = np.concatenate(groups)
     sizes = np.array([len(g) for g in groups], np.int64)
     starts = np.cumsum(sizes) - sizes
-    owner = np.repeat(np.arange(len(groups)), sizes)
+    owner = item_owners(sizes)
     new = flat >= base
     listed_old = np.bincount(owner[~new], minlength=len(groups))
     # True rank in the group: its old members (fetched or not), then its place among the new.
@@ -763,7 +763,7 @@ class Index:
         passages = segment(documents, s.unit, s.repair_breaks)  # type: ignore[arg-type]
         norms = normalize_passages(s, passages)
         n = len(norms)
-        lengths = np.fromiter(map(len, norms), np.int64, n)
+        lengths = text_lengths(norms)
         base_pid, base_gid, batch = self._counters()
 
         # Equal texts: the first passage of each text in this add, then the stored group of that text.
@@ -896,8 +896,7 @@ class Index:
         take = np.flatnonzero(shared | (old_count > 0))
         key, pos_owner, o, o_start = key[take], owner[take], old_count[take], old_start[take]
         # New members of each bucket in gid order; rank k counts the old members too.
-        run_start = np.flatnonzero(first_of_runs(key))
-        sizes = np.diff(np.append(run_start, len(key)))
+        run_start, sizes = run_bounds(key)
         r = ranks(sizes)
         start_of = np.repeat(run_start, sizes)
         k = o + r
@@ -972,8 +971,7 @@ class Index:
         order = np.lexsort((gid, key))
         key, gid = key[order], gid[order]
         # Each new holder with every old holder of its shingle (they come first in its run).
-        first = np.flatnonzero(first_of_runs(key))
-        sizes = np.diff(np.append(first, len(key)))
+        first, sizes = run_bounds(key)
         run_start = np.repeat(first, sizes)
         olds = np.repeat(np.add.reduceat((gid < base_gid).astype(np.int64), first) if len(first) else first, sizes)
         w = np.flatnonzero((gid >= base_gid) & (olds > 0))
@@ -1306,7 +1304,7 @@ class Index:
         _, first_at, inverse = np.unique(gid[has], return_index=True, return_inverse=True)
         group[has] = has[first_at][inverse]
         labels = cluster_labels(s, rank, verified, group)
-        lengths = np.fromiter(map(len, norms), np.int64, len(norms))
+        lengths = text_lengths(norms)
         flagged = flag_boilerplate(s, passages, norms, lengths)
         if new_from is not None:
             lengths = np.where(pid >= new_from, lengths, 0)

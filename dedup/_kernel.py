@@ -25,7 +25,7 @@ from typing import NamedTuple, TypeVar, no_type_check
 
 import numpy as np
 
-from ._arrays import decode_pairs, distinct, prefix_shift, run_offsets, trim_heap, weighted_ranges
+from ._arrays import decode_pairs, distinct, prefix_shift, run_offsets, text_lengths, trim_heap, weighted_ranges
 from ._hash import _M1, _M2, POLY
 from ._shingle import GRAM_TAG, SHORT_TAG, ShingleBatch, Shingler
 
@@ -127,7 +127,7 @@ def _shingle_counts(lengths: np.ndarray, n: int) -> np.ndarray:
 
 def _codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The code points of *texts* laid end to end (uint32) and each text's offsets into them."""
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    lengths = text_lengths(texts)
     offsets = run_offsets(lengths)
     # surrogatepass: a lone surrogate (possible in text made in memory) is one code point, as len() counts it.
     codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
@@ -136,7 +136,7 @@ def _codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
     """Consecutive ranges of texts of about ``_CHUNK_CHARS`` characters each (one empty range for no texts)."""
-    return weighted_ranges(np.fromiter(map(len, texts), np.int64, len(texts)), _CHUNK_CHARS) or [(0, 0)]
+    return weighted_ranges(text_lengths(texts), _CHUNK_CHARS) or [(0, 0)]
 
 
 def each(work: Callable[[tuple[int, int]], T], chunks: Sequence[tuple[int, int]]) -> list[T]:
@@ -251,7 +251,7 @@ def overlap_texts(texts: Sequence[str], pairs: np.ndarray, shingle_size: int,
     pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
     if shingle_size < 1:
         raise ValueError(f"shingle size must be a positive integer, not {shingle_size!r}")
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    lengths = text_lengths(texts)
     if not use_kernels(int(lengths[distinct(pairs)].sum())):
         from ._verify import overlap
 
@@ -829,7 +829,7 @@ def extra_runs(texts: Sequence[str], pairs: np.ndarray, shingle_size: int, pad: 
     out = np.zeros(len(pairs), np.int64)
     if len(pairs) == 0:
         return out
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    lengths = text_lengths(texts)
     if not use_kernels(int(lengths[distinct(pairs)].sum())):
         from ._verify import longest_extra_run
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._arrays import decode_pairs, distinct, first_of_runs, gather_ranges, ranks
+from ._arrays import decode_pairs, distinct, gather_ranges, ranks, run_bounds
 from ._hash import POLY, mix64
 
 if TYPE_CHECKING:
@@ -111,8 +111,7 @@ def candidate_codes(keys: np.ndarray, max_bucket: int = 100) -> np.ndarray:
     for band in range(keys.shape[1]):
         order = np.argsort(keys[:, band], kind="stable")
         ranked = keys[order, band]
-        starts = np.flatnonzero(first_of_runs(ranked))
-        sizes = np.diff(np.append(starts, n))
+        starts, sizes = run_bounds(ranked)
         shared = sizes > 1
         if shared.any():
             found.append(group_pairs(order, starts[shared], sizes[shared], max_bucket, n))

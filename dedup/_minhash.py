@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import item_owners
 from ._contain import Sample, sample_batch
 from ._hash import mix64
 from ._lsh import band_keys
@@ -69,7 +70,7 @@ def sign(batch: ShingleBatch, num_perm: int = 128, seed: int = 1) -> np.ndarray:
         return signatures
     h = _seeded(batch.hashes, seed)
     bins = (((h >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
-    flat = np.repeat(np.arange(n, dtype=np.int64) * num_perm, batch.counts()) + bins
+    flat = item_owners(batch.counts()) * num_perm + bins
     np.minimum.at(signatures.reshape(-1), flat, (h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
     filled = np.zeros(n * num_perm, bool)
     filled[flat] = True

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _kernel
-from ._arrays import run_offsets
+from ._arrays import item_owners, run_offsets, text_lengths
 
 if TYPE_CHECKING:
     from ._segment import Passages
@@ -150,7 +150,7 @@ class Normalizer:
         return out
 
     def _vectorised(self, texts: Sequence[str], table: np.ndarray, pieces: np.ndarray) -> list[str]:
-        lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+        lengths = text_lengths(texts)
         # Lone surrogates (possible in text given in memory) go text by text; they must survive encoding.
         codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
         # One look-up per character: bit 0 says "text by text", bits 1-5 the output length,
@@ -191,9 +191,9 @@ class Normalizer:
             if not (info & 1).any():
                 counts = (info >> 1) & 31
                 norm = _expand(pieces, info >> 6, counts).tobytes().decode("utf-32-le")
-                return norm, np.repeat(np.arange(len(text)), counts)
+                return norm, item_owners(counts)
         outs = [self(ch) for ch in text]
-        return "".join(outs), np.repeat(np.arange(len(text)), [len(o) for o in outs]).astype(np.int64)
+        return "".join(outs), item_owners([len(o) for o in outs])
 
     def _vector_tables(self) -> tuple[np.ndarray, np.ndarray]:
         tables = self.__dict__.get("_tables_built")

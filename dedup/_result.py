@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import first_of_runs, gather_ranges
+from ._arrays import gather_ranges, run_bounds
 from ._normalize import Normalizer
 from ._read import Document, ReadError
 from ._segment import Passage, Passages
@@ -158,8 +158,7 @@ class Result:
         # Clusters of two or more only (most passages stand alone), by one sort of the labels.
         labels = self.cluster_label
         order = np.argsort(labels, kind="stable")
-        starts = np.flatnonzero(first_of_runs(labels[order]))
-        sizes = np.diff(np.append(starts, len(order)))
+        starts, sizes = run_bounds(labels[order])
         starts, sizes = starts[sizes > 1], sizes[sizes > 1]
         members = order[gather_ranges(starts, sizes)]
         begins = np.cumsum(sizes) - sizes

@@ -13,7 +13,7 @@ import numpy as np
 from ._arrays import run_offsets
 from ._hash import POLY, hash_token, mix64, rolling
 
-__all__ = ["ShingleBatch", "Shingler", "WordTokenizer", "parse_shingle"]
+__all__ = ["ShingleBatch", "Shingler", "WordTokenizer"]
 
 ShingleKind = Literal["char", "word", "mixed"]
 
@@ -175,15 +175,3 @@ def _whole_runs(tokens: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> 
     # Different from every full n-gram's tag, so a short run never equals an n-gram.
     return acc + lengths.astype(np.uint64) * np.uint64(SHORT_TAG)
 
-
-def parse_shingle(spec: str) -> Shingler:
-    """Read a shingle spec like ``char:5``, ``word:2`` or ``mixed:4``.
-
-    >>> parse_shingle("word:3")
-    Shingler(kind='word', n=3, user_dict=None)
-    """
-    kind, _, n = spec.partition(":")
-    try:
-        return Shingler(kind, int(n or 5))  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise ValueError(f"shingle spec must look like 'char:5', 'word:2' or 'mixed:4', not {spec!r} ({exc})") from None

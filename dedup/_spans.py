@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._arrays import first_of_runs, gather_ranges
+from ._arrays import first_of_runs, gather_ranges, item_owners
 from ._hash import mix64, rolling
 from ._normalize import Normalizer
 
@@ -242,7 +242,7 @@ def _matches(pairs: Sequence[tuple[Prepared, Prepared]], a_lo: np.ndarray,
     # The r-th of ca occurrences in a meets the (r mod cb)-th in b when ca >= cb, and the r-th,
     # (r + ca)-th, ... when cb is larger.
     partners = np.where(cb == 0, 0, np.where(ca >= cb, 1, (cb - rank + ca - 1) // np.maximum(ca, 1)))
-    window = np.repeat(np.arange(len(a_order)), partners)
+    window = item_owners(partners)
     turn = gather_ranges(np.zeros(len(partners), np.int64), partners)
     b_rank = np.where(ca[window] >= cb[window], rank[window] % np.maximum(cb[window], 1),
                       rank[window] + turn * ca[window])

@@ -845,10 +845,9 @@ class _Annotator:
             return {_PASSAGES_FIELD: [] if d is None else
                     [self._passage(i) for i in range(int(self.first[d]), int(self.stop[d]))]}
         if d is None or self.first[d] == self.stop[d]:
-            return {"dedup_cluster": None, "dedup_keep": True, "dedup_duplicate_of": None, "dedup_kind": None,
-                    "dedup_similarity": None}
+            return {**dict.fromkeys(_DEDUP_FIELDS), "dedup_keep": True}
         p = self._passage(int(self.first[d]))
-        return {f"dedup_{name}": p[name] for name in ("cluster", "keep", "duplicate_of", "kind", "similarity")}
+        return {name: p[name.removeprefix("dedup_")] for name in _DEDUP_FIELDS}
 
     def _passage(self, i: int) -> dict[str, Any]:
         links, passages = self.links, self.passages

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import distinct, first_of_runs, gather_ranges, weighted_ranges
+from ._arrays import distinct, first_of_runs, gather_ranges, item_owners, weighted_ranges
 from ._kernel import extra_runs, overlap_texts
 from ._result import Kind
 from ._settings import Settings
@@ -75,7 +75,7 @@ class SetIndex:
             raise ValueError(f"at most 2**24 texts per verification batch, not {n}")
         self.hash_bits = np.uint64(64 - text_bits)
         self.low = np.uint64((1 << (64 - text_bits)) - 1)
-        owner = np.repeat(np.arange(n, dtype=np.uint64), batch.counts())
+        owner = item_owners(batch.counts(), np.uint64)
         self.truncated = batch.hashes >> np.uint64(text_bits)
         keys = np.sort((owner << self.hash_bits) | self.truncated)
         self.keys = keys[first_of_runs(keys)]
@@ -120,7 +120,7 @@ def _count_shared(index: SetIndex, small: np.ndarray, large: np.ndarray) -> np.n
     sizes = index.size[small]
     position = gather_ranges(index.start[small], sizes)
     hit = index.contains(np.repeat(large, sizes), index.keys[position])
-    return np.bincount(np.repeat(np.arange(len(small)), sizes), weights=hit, minlength=len(small)).astype(np.int64)
+    return np.bincount(item_owners(sizes), weights=hit, minlength=len(small)).astype(np.int64)
 
 
 def longest_extra_run(batch: ShingleBatch, pairs: np.ndarray, pad: int = 0) -> np.ndarray:
