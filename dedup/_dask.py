@@ -75,7 +75,6 @@ from ._arrays import (
     trim_heap,
 )
 from ._boilerplate import flag_boilerplate, matching_texts, on_short_lines
-from ._cluster import cluster_labels, keep_key, keep_order
 from ._contain import (
     MAX_POSTING,
     Sample,
@@ -89,7 +88,8 @@ from ._contain import (
     smallest_queries,
 )
 from ._errors import DedupError, InputError, UsageError
-from ._exact import exact_groups, expand_exact, oversized, representatives, unique_pairs
+from ._exact import exact_groups, representatives, unique_pairs
+from ._find import decide
 from ._kernel import band_candidates
 from ._lsh import estimate, estimate_floor
 from ._minhash import Signed, sign_passages
@@ -1256,20 +1256,18 @@ def _pipeline(run: _Run, documents: list[Document], errors: list[Any], bounds: l
                            _cat([v[2].ravel() for v in verified_parts], np.float64).reshape(-1, 2)[first],
                            _cat([v[3] for v in verified_parts], np.int8)[first])
     del verified_parts
-    verified = expand_exact(settings, group, found_pairs)
-    rank = keep_order(keep_key(settings, passages))
-    # The edges of cluster_labels' components: linking pairs, and each member of a group of equal
-    # texts to the group's first (any edges joining a group give the same components).
-    grouped = np.flatnonzero((group >= 0) & (group != np.arange(n)))
-    linking = verified.kind != Kind.CONTAINED
-    if settings.clusters == "components" and int(linking.sum()) + len(grouped) > driver_edges:
+    def on_cluster(verified: Verified, rank: np.ndarray) -> np.ndarray | None:
+        # The edges of cluster_labels' components: linking pairs, and each member of a group of equal
+        # texts to the group's first (any edges joining a group give the same components).
+        grouped = np.flatnonzero((group >= 0) & (group != np.arange(n)))
+        linking = verified.kind != Kind.CONTAINED
+        if settings.clusters != "components" or int(linking.sum()) + len(grouped) <= driver_edges:
+            return None  # cluster_labels, on the driver
         edges = np.concatenate((verified.index[linking], np.stack((group[grouped], grouped), axis=1)))
-        labels = _components_on_cluster(run, edges, starts)
-    else:
-        labels = cluster_labels(settings, rank, verified, group)
+        return _components_on_cluster(run, edges, starts)
+
+    result = decide(settings, documents, passages, list(errors), lengths, flagged, group, found_pairs,
+                    components=on_cluster)
     clock("cluster")
-    return Result(settings=settings, documents=documents, passages=passages,
-                  errors=list(errors) + oversized(settings, passages, lengths), pair_index=verified.index,
-                  similarity=verified.similarity, containment=verified.containment, kind=verified.kind,
-                  cluster_label=labels, keep_rank=rank, boilerplate=flagged)
+    return result
 

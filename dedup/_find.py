@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ._arrays import text_lengths
 from ._boilerplate import flag_boilerplate, matching_texts
@@ -15,13 +17,13 @@ from ._lsh import bucket
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
-from ._read import Document, read_corpus
+from ._read import Document, ReadError, read_corpus
 from ._result import Result
-from ._segment import segment
+from ._segment import Passages, segment
 from ._settings import Settings, SettingsError
 from ._verify import Verified, judge
 
-__all__ = ["Corpus", "find_duplicates", "resolve_settings"]
+__all__ = ["Corpus", "decide", "find_duplicates", "resolve_settings"]
 
 Corpus = str | Path | Iterable[tuple[str, str]] | Iterable[Document]
 
@@ -98,11 +100,34 @@ def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include
         clock("verify")
     else:
         found = Verified.estimated(reps[local], estimates)
+    result = decide(settings, documents, passages, errors, lengths, flagged, group, found, skipped=scan.skipped)
+    clock("cluster")
+    return result
+
+
+def decide(settings: Settings, documents: list[Document], passages: Passages, errors: list[ReadError],
+           lengths: np.ndarray, flagged: np.ndarray, group: np.ndarray, found: Verified, *,
+           skipped: list[str] | None = None,
+           components: Callable[[Verified, np.ndarray], np.ndarray | None] | None = None) -> Result:
+    """The ``Result`` of the verified pairs between representatives (*found*): pairs of equal texts added, the keep
+    rule's ranks, clusters (the labels *components* gives for the pairs and ranks, when it gives any: Dask's
+    components found on the cluster), and the passages too long to compare as errors. The last stages of both
+    engines.
+
+    >>> from dedup._segment import segment
+    >>> docs = [Document("a", "同一段文字，出现两次。"), Document("b", "同一段文字，出现两次。")]
+    >>> p = segment(docs)
+    >>> r = decide(Settings(), docs, p, [], np.array([11, 11]), np.zeros(2, bool), np.array([0, 0]),
+    ...            Verified.estimated(np.zeros((0, 2), np.int64), np.zeros(0)))
+    >>> r.pair_index.tolist(), r.cluster_label.tolist()
+    ([[0, 1]], [0, 0])
+    """
     verified = expand_exact(settings, group, found)
     rank = keep_order(keep_key(settings, passages))
-    labels = cluster_labels(settings, rank, verified, group)
-    clock("cluster")
+    labels = None if components is None else components(verified, rank)
+    if labels is None:
+        labels = cluster_labels(settings, rank, verified, group)
     return Result(settings=settings, documents=documents, passages=passages,
-                  errors=errors + oversized(settings, passages, lengths), pair_index=verified.index,
+                  errors=list(errors) + oversized(settings, passages, lengths), pair_index=verified.index,
                   similarity=verified.similarity, containment=verified.containment, kind=verified.kind,
-                  cluster_label=labels, keep_rank=rank, boilerplate=flagged, skipped=scan.skipped)
+                  cluster_label=labels, keep_rank=rank, boilerplate=flagged, skipped=list(skipped or []))
