@@ -98,7 +98,17 @@ def _between(flagged: np.ndarray, short: np.ndarray, doc: np.ndarray) -> np.ndar
 
 
 def flag_boilerplate(settings: Settings, passages: Passages, norms: list[str], lengths: np.ndarray) -> np.ndarray:
-    """``find_boilerplate`` with the limits of *settings*: a bool per passage."""
+    """``find_boilerplate`` with the limits of *settings*: a bool per passage.
+
+    >>> from dedup import Settings
+    >>> from dedup._read import Document
+    >>> from dedup._segment import segment
+    >>> bodies = ["今天的天气很好，适合出门散步。", "经济发展需要坚持创新驱动才行。"]
+    >>> p = segment([Document(f"d{k}", f"{body}\\n（下转第{k + 4}版）") for k, body in enumerate(bodies)])
+    >>> norms = list(p.texts())
+    >>> flag_boilerplate(Settings(), p, norms, np.array([len(t) for t in norms])).tolist()  # recurs, numbers aside
+    [False, True, False, True]
+    """
     return find_boilerplate(passages, norms, settings.boilerplate_chars, settings.boilerplate_docs, lengths=lengths)
 
 

@@ -85,6 +85,15 @@ def cluster_labels(settings: Settings, rank: np.ndarray, verified: Verified, gro
 
     ``centres``: the label is the kept passage (see ``centres``); ``components``: the smallest
     position of the connected component.
+
+    >>> from dedup import Settings
+    >>> from dedup._verify import Verified
+    >>> pairs = Verified(np.array([[0, 1], [1, 2]]), np.array([0.9, 0.9]), np.ones((2, 2)), np.array([1, 1], np.int8))
+    >>> rank, group = np.arange(3), np.full(3, -1)
+    >>> cluster_labels(Settings(), rank, pairs, group).tolist()  # centres: 2 is no duplicate of 0, the kept one
+    [0, 0, 2]
+    >>> cluster_labels(Settings(clusters="components"), rank, pairs, group).tolist()
+    [0, 0, 0]
     """
     linking = verified.kind != Kind.CONTAINED
     pairs, similarity = verified.index[linking], verified.similarity[linking]

@@ -161,6 +161,11 @@ def self_repeats(result: Result, *, spans: PairSpans | None = None,
     With *limit*, only the *limit* documents with the largest ``repeat_share`` (ties: in
     corpus order), found by aligning only the documents whose passages could reach them.
     Documents keep corpus order in the answer.
+
+    >>> from dedup import find_duplicates
+    >>> r = find_duplicates([("a", "同一段文字，出现了两次。\\n中间\\n同一段文字，出现了两次。")])
+    >>> [(x.start, x.end, x.source_start, x.source_end) for x in self_repeats(r)["a"]]
+    [(16, 28, 0, 12)]
     """
     if result.settings.unit == "document":  # no pairs within a document: its repeated paragraphs instead
         repeated = repeated_paragraphs(result)
@@ -249,7 +254,13 @@ def repeats_from_spans(doc: str, spans: Iterable[tuple[int, int, int, int, str]]
 
 def repeat_share(result: Result, repeats: list[Repeat]) -> float:
     """Share of a document's characters (those of its passages, ``Result.text_chars``) that repeat earlier
-    text of the same document."""
+    text of the same document.
+
+    >>> from dedup import find_duplicates
+    >>> r = find_duplicates([("a", "同一段文字，出现了两次。\\n同一段文字，出现了两次。")])
+    >>> repeat_share(r, self_repeats(r)["a"])
+    0.5
+    """
     if not repeats:
         return 0.0
     chars = int(result.text_chars[_document_positions(result)[repeats[0].doc]])
@@ -273,6 +284,11 @@ def document_overlaps(result: Result, *, spans: PairSpans | None = None,
 
     With *limit*, the first *limit* of that list, aligning only the pairs of documents
     whose passages could reach it.
+
+    >>> from dedup import find_duplicates
+    >>> r = find_duplicates([("a", "同一段文字，出现了两次。\\n别的内容"), ("b", "同一段文字，出现了两次。")])
+    >>> [(o.a, o.b, o.share_a_in_b, o.share_b_in_a) for o in document_overlaps(r)]
+    [('a', 'b', 0.75, 1.0)]
     """
     spans = PairSpans(result) if spans is None else spans
     p = result.passages

@@ -79,7 +79,15 @@ def expand_exact(settings: Settings, group: np.ndarray, found: Verified) -> Veri
 
 
 def oversized(settings: Settings, passages: Passages, lengths: np.ndarray) -> list[ReadError]:
-    """An error entry for each passage over ``max_chars`` (it is compared for exact duplicates only)."""
+    """An error entry for each passage over ``max_chars`` (it is compared for exact duplicates only).
+
+    >>> from dedup import Settings
+    >>> from dedup.stages import segment
+    >>> from dedup._read import Document
+    >>> p = segment([Document("a", "短\\n" + "长" * 30)])
+    >>> [e.error for e in oversized(Settings(max_chars=20), p, np.array([1, 30]))]
+    ["passage 1 (line 2) has 30 characters, over max_chars=20: compared for exact duplicates only; split it with unit='sentence'"]
+    """
     return [ReadError(passages.documents[int(passages.doc_pos[i])].id,
                       f"passage {int(passages.index_in_doc[i])} (line {int(passages.line[i])}) has "
                       f"{int(lengths[i]):,} characters, over max_chars={settings.max_chars:,}: compared for exact "

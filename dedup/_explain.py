@@ -123,7 +123,14 @@ def normalization_notes(normalizer: Normalizer, text: str) -> str:
 
 def explain(result: Result, i: int, j: int) -> Explanation:
     """Explain the pair of global passage positions *i* and *j* of *result* (rows of ``result.pair_index``,
-    or ``find_passage`` of a name as reports print it)."""
+    or ``find_passage`` of a name as reports print it).
+
+    >>> from dedup import find_duplicates
+    >>> r = find_duplicates([("a", "同一段文字,出现了两次。"), ("b", "同一段文字，出现了两次。")])
+    >>> e = explain(r, 0, 1)  # equal once normalised (，is folded to ,)
+    >>> e.kind, [(s.a_start, s.a_end, s.b_start, s.b_end) for s in e.spans]
+    ('exact', [(0, 12, 0, 12)])
+    """
     for name, value in (("i", i), ("j", j)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < len(result.passages):
             raise UsageError(f"{name} must be a passage's position in the result, 0 to {len(result.passages) - 1}, "

@@ -648,7 +648,15 @@ def _size_text(n: int) -> str:
 
 
 def write_html(result: Any, path: str | Path, top: int = 500, *, source: str | None = None) -> None:
-    """Write the HTML report of a ``Result`` to *path*, atomically; *source* names the input on the page."""
+    """Write the HTML report of a ``Result`` to *path*, atomically; *source* names the input on the page.
+
+    >>> import pathlib, tempfile
+    >>> from dedup import find_duplicates
+    >>> page = pathlib.Path(tempfile.mkdtemp()) / "r.html"
+    >>> write_html(find_duplicates([("a", "同一段文字，出现了两次。"), ("b", "同一段文字，出现了两次。")]), page)
+    >>> page.read_text("utf-8").startswith("<!DOCTYPE html>")
+    True
+    """
     from ._report import report_dict
 
     report = report_dict(result, spans=True, offsets=True)
@@ -666,6 +674,17 @@ def write_html_from_report(report_path: str | Path, html_path: str | Path,
     document ids to texts) or else from the input the report names. Tables are read as the report's
     ``reading`` says (its text and id fields, as the scan read them). A document whose text no longer has
     the length the report recorded is an error (``ValueError``): its offsets would point at the wrong text.
+
+    >>> import pathlib, tempfile
+    >>> from dedup import find_duplicates, write_json
+    >>> work = pathlib.Path(tempfile.mkdtemp())
+    >>> (work / "corpus").mkdir()
+    >>> for name in ("a.txt", "b.txt"):
+    ...     _ = (work / "corpus" / name).write_text("同一段文字，出现了两次。\\n", "utf-8")
+    >>> write_json(find_duplicates(work / "corpus"), work / "r.json", source=str(work / "corpus"))
+    >>> write_html_from_report(work / "r.json", work / "r.html")
+    >>> "b.txt" in (work / "r.html").read_text("utf-8")
+    True
     """
     report = _saved_report(Path(report_path))
     documents = report["documents"]

@@ -88,6 +88,16 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
     one inside the other, or an input file (through a link) inside *target*. A failure
     while writing raises ``OutputError`` naming the path; nothing is left half-written.
     Files of *source* that cannot be read are not copied but listed in ``Written.failed``.
+
+    >>> import pathlib, tempfile
+    >>> from dedup import clean
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "in").mkdir()
+    >>> _ = (folder / "in" / "a.txt").write_text("同一段文字，出现了两次。\\n同一段文字，出现了两次。\\n", "utf-8")
+    >>> write_cleaned(clean(folder / "in"), folder / "in", folder / "out").files
+    1
+    >>> (folder / "out" / "a.txt").read_text("utf-8")
+    '同一段文字，出现了两次。\\n'
     """
     if not isinstance(cleaned, Cleaned):
         raise UsageError(f"cleaned must be the Cleaned that clean() returned, not {type(cleaned).__name__}")
@@ -233,6 +243,17 @@ def restore_folder(cleaned_dir: str | os.PathLike[str], target: str | os.PathLik
     line of the log) and writes nothing. *target* is built beside itself and moved into
     place; with *force* an existing non-empty *target* gets the files moved into it (never
     through a symbolic link). Runs in time linear in files + removals.
+
+    >>> import pathlib, tempfile
+    >>> from dedup import clean
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "in").mkdir()
+    >>> _ = (folder / "in" / "a.txt").write_text("同一段文字，出现了两次。\\n同一段文字，出现了两次。\\n", "utf-8")
+    >>> _ = write_cleaned(clean(folder / "in"), folder / "in", folder / "out")
+    >>> restore_folder(folder / "out", folder / "back")
+    1
+    >>> (folder / "back" / "a.txt").read_bytes() == (folder / "in" / "a.txt").read_bytes()
+    True
     """
     source = folder_root(cleaned_dir, "cleaned folder")
     if manifest_format(source) == TABLES_FORMAT:
@@ -538,7 +559,16 @@ def _umask() -> int:
 
 
 def check_outside(target: str | os.PathLike[str], source: str | os.PathLike[str]) -> None:
-    """Refuse (``UsageError``) an output path that meets the input: inside *source*, or the real path of an input file."""
+    """Refuse (``UsageError``) an output path that meets the input: inside *source*, or the real path of an input file.
+
+    >>> import pathlib, tempfile
+    >>> corpus = pathlib.Path(tempfile.mkdtemp())
+    >>> check_outside(corpus.parent / "elsewhere", corpus)
+    >>> check_outside(corpus / "out", corpus)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dedup._errors.UsageError: .../out: output may not be written inside the input folder ...
+    """
     out, out_real = _target_arg(target)
     _inputs(source, out, out_real)
 

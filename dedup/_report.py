@@ -42,6 +42,11 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     ``removed_chars``). A passage is named by document, index and line, in pairs also by its
     ``[start, end)`` offsets; with *offsets*, in clusters and boilerplate too (the HTML page
     reads passages by them: sentences share lines).
+
+    >>> from dedup import find_duplicates
+    >>> report = report_dict(find_duplicates([("a", "同一段文字，出现了两次。"), ("b", "同一段文字，出现了两次。")]))
+    >>> report["summary"]["pairs"], report["clusters"][0]["kept"], report["pairs"][0]["kind"]
+    (1, {'doc': 'a', 'index': 0, 'line': 1}, 'exact')
     """
     counts = np.bincount(result.passages.doc_pos, minlength=len(result.documents))
     rows = np.arange(len(result.pair_index)) if all_pairs else reported_pairs(result)
@@ -161,7 +166,15 @@ def _num(x: float) -> float | None:
 
 def write_json(result: Result, out: TextIO | str | os.PathLike[str], spans: bool = False, all_pairs: bool = False,
                source: str | None = None, reading: dict[str, Any] | None = None) -> None:
-    """Write ``report_dict`` as JSON to *out*: a text stream, or a file path (written whole, or not at all)."""
+    """Write ``report_dict`` as JSON to *out*: a text stream, or a file path (written whole, or not at all).
+
+    >>> import io, json
+    >>> from dedup import find_duplicates
+    >>> out = io.StringIO()
+    >>> write_json(find_duplicates([("a", "同一段文字，出现了两次。"), ("b", "同一段文字，出现了两次。")]), out)
+    >>> json.loads(out.getvalue())["summary"]["duplicates"]
+    1
+    """
     if isinstance(out, (str, os.PathLike)):
         with text_file(out) as stream:
             write_json(result, stream, spans, all_pairs, source, reading)
@@ -183,7 +196,15 @@ def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int 
     """Summary line, then clusters largest first: each member as ``file:line``, similarity, snippet; then
     boilerplate, documents that repeat themselves or each other, and the first *max_errors* read errors.
     *written_to*: where the cleaned copy went (the summary then says the passages were removed, not that
-    they would be). A ``Result`` is cleaned first, at ``clean``'s defaults."""
+    they would be). A ``Result`` is cleaned first, at ``clean``'s defaults.
+
+    >>> import io
+    >>> from dedup import find_duplicates
+    >>> out = io.StringIO()
+    >>> write_text_report(find_duplicates([("a", "同一段文字，出现了两次。"), ("b", "同一段文字，出现了两次。")]), out)
+    >>> out.getvalue().splitlines()[0]
+    '2 documents, 2 passages, 1 cluster (and 0 of boilerplate), 1 passage would be removed (50.0% of characters)'
+    """
     if isinstance(cleaned, Result):
         cleaned = clean(cleaned)
     result = cleaned.result

@@ -204,6 +204,14 @@ def table_files(corpus: str | os.PathLike[str], include: str | Iterable[str] | N
     files *include* matches are tables, or when no file matches *include* (default: the
     text patterns of ``read_folder``, README files not counted) and table files are there.
     Hidden files are skipped.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "part-0.jsonl").write_text('{"text": "一"}\\n', "utf-8")
+    >>> _ = (folder / "README.md").write_text("about the data", "utf-8")
+    >>> found = table_files(folder)
+    >>> [name for name, _, _ in found.files], found.skipped
+    (['part-0.jsonl'], ['README.md'])
     """
     from ._read import include_matcher, walk_folder
 
@@ -925,6 +933,15 @@ def write_annotated(result: Any, source: str | os.PathLike[str], out: str | os.P
     (its name's compression is used), a folder for a folder of shards: written as a unit
     (as ``--clean`` writes its output), into an empty folder, or with *force* in place of an earlier
     ``--annotate`` folder, whole (it holds the hidden ``ANNOTATED_MARK``; no other folder is replaced).
+
+    >>> import json, pathlib, tempfile
+    >>> from dedup import find_duplicates
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = table.write_text("".join(f'{{"id": {k}, "text": "同一段文字，出现了两次。"}}\\n' for k in range(2)), "utf-8")
+    >>> [p.name for p in write_annotated(find_duplicates(table, unit="document"), table, table.parent / "a.jsonl")]
+    ['a.jsonl']
+    >>> [(r["dedup_keep"], r["dedup_duplicate_of"]) for r in map(json.loads, (table.parent / "a.jsonl").read_text("utf-8").splitlines())]
+    [(True, None), (False, 0)]
     """
     tables = check_annotated(source, out, include=include, force=force)
     source_path, target = Path(source), Path(out)
@@ -1126,6 +1143,13 @@ def write_table(result: Any, path: str | os.PathLike[str], chunk: int = 1 << 16)
     ``start``, ``end``, ``cluster`` (null: in none), ``kept``, ``duplicate_of`` and
     ``duplicate_of_index`` (the passage kept in its stead), ``kind``, ``similarity`` and
     ``boilerplate``. Written in chunks of *chunk* passages: time and memory grow linearly.
+
+    >>> import pathlib, tempfile
+    >>> from dedup import find_duplicates
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "p.csv"
+    >>> write_table(find_duplicates([("a", "同一段文字，出现了两次。"), ("b", "同一段文字，出现了两次。")]), path)
+    >>> path.read_text("utf-8").splitlines()[2]
+    'b,,,0,1,0,12,1,false,a,0,exact,1.0,false'
     """
     target = Path(path)
     fmt = check_table_name(target)
@@ -1344,6 +1368,15 @@ def write_cleaned_tabular(cleaned: Any, source: str | os.PathLike[str], target: 
     The folder's files that are no table read are copied as they are; so is a table that breaks off
     when read again (a warning says so: none of its removals is made). Returns what was written:
     ``Written.copied`` names the files copied unchanged.
+
+    >>> import pathlib, tempfile
+    >>> from dedup import clean
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = table.write_text('{"text": "同一段文字，出现了两次。"}\\n' * 2, "utf-8")
+    >>> write_cleaned_tabular(clean(table, unit="document"), table, table.parent / "out").files
+    1
+    >>> (table.parent / "out" / "t.jsonl").read_text("utf-8").count("\\n")  # the second row goes
+    1
     """
     found = _tables(source, include, "--clean", target)
     tables = found.files
@@ -1607,6 +1640,16 @@ def restore_tabular(cleaned_dir: str | os.PathLike[str], target: str | os.PathLi
     A mismatch or a damaged log or manifest is an ``IntegrityError`` naming the file (and the
     log's line), and nothing is written: *target* is built beside itself and moved into place
     (with *force*, into an existing non-empty *target*, never through a symbolic link).
+
+    >>> import pathlib, tempfile
+    >>> from dedup import clean
+    >>> table = pathlib.Path(tempfile.mkdtemp()) / "t.jsonl"
+    >>> _ = table.write_text('{"text": "同一段文字，出现了两次。"}\\n' * 2, "utf-8")
+    >>> _ = write_cleaned_tabular(clean(table, unit="document"), table, table.parent / "out")
+    >>> restore_tabular(table.parent / "out", table.parent / "back")
+    1
+    >>> (table.parent / "back" / "t.jsonl").read_bytes() == table.read_bytes()
+    True
     """
     source = folder_root(cleaned_dir, "cleaned folder")
     files, manifest = read_manifest(source, TABLES_FORMAT, _record_problem)
