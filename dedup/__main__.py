@@ -43,7 +43,7 @@ from ._output import (
     text_file,
     write_cleaned,
 )
-from ._read import no_text
+from ._read import TEXT_PATTERN, no_text
 from ._report import SHOWN_ERRORS, counted, write_json, write_text_report
 from ._settings import Settings, SettingsError, option_specs
 from ._tabular import (
@@ -169,7 +169,7 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
 
 def _reading(args: argparse.Namespace) -> dict[str, Any]:
     """The options that say how to read the input (they do not change the answer)."""
-    return {"include": args.include or "*.txt", "encoding": args.encoding, "text_field": args.text_field,
+    return {"include": args.include or TEXT_PATTERN, "encoding": args.encoding, "text_field": args.text_field,
             "id_field": args.id_field}
 
 
@@ -390,7 +390,7 @@ def _note_unread_tables(args: argparse.Namespace, result: Any) -> None:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse, before any work, outputs that cannot be written as asked (so that none is written and then
     another refused): outputs that meet the input or each other, names no writer takes, folders in the way."""
-    include = args.include or "*.txt"
+    include = _reading(args)["include"]
     outputs = {"--clean": args.clean, "--annotate": args.annotate, "--table": args.table,
                "--json": None if args.json in (None, "-") else args.json, "--html": args.html}
     check_apart(outputs, folders=("--clean", "--annotate"))
@@ -424,7 +424,7 @@ def _scan(args: argparse.Namespace) -> int:
     result = cleaned.result
     print_read_errors(result.errors)
     _note_unread_tables(args, result)
-    include = args.include or "*.txt"
+    include = _reading(args)["include"]
     if not result.documents:
         why = ("no rows" if table_files(args.input, include) is not None
                else f"no files match {' '.join(args.include or [include])}; choose others with --include")

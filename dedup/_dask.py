@@ -95,7 +95,16 @@ from ._lsh import estimate, estimate_floor
 from ._minhash import Signed, sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
-from ._read import Document, FolderEntry, ReadError, check_unique_ids, list_folder, read_corpus, read_entries
+from ._read import (
+    TEXT_PATTERN,
+    Document,
+    FolderEntry,
+    ReadError,
+    check_unique_ids,
+    list_folder,
+    read_corpus,
+    read_entries,
+)
 from ._result import Kind, Result
 from ._segment import Passages, line_breaks, segment
 from ._settings import Settings
@@ -891,7 +900,7 @@ class _Run:
 
 
 def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, client: Any = None,
-                         partition_size: int = PARTITION_SIZE, include: str | Sequence[str] = "*.txt",
+                         partition_size: int = PARTITION_SIZE, include: str | Sequence[str] = TEXT_PATTERN,
                          encoding: str | None = None, text_field: str = "text", id_field: str | None = None,
                          glob: str | None = None, batch_size: int = 4096, progress: bool = False,
                          timings: dict[str, float] | None = None, memory_limit: str | float = "auto",

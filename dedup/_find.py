@@ -17,7 +17,7 @@ from ._lsh import bucket
 from ._minhash import sign_passages
 from ._normalize import normalize_passages
 from ._progress import Clock
-from ._read import Document, ReadError, read_corpus
+from ._read import TEXT_PATTERN, Document, ReadError, read_corpus
 from ._result import Result
 from ._segment import Passages, segment
 from ._settings import Settings, SettingsError
@@ -41,7 +41,7 @@ def resolve_settings(settings: Settings | None, overrides: dict[str, Any]) -> Se
     return base.replace(**overrides) if overrides else base
 
 
-def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include: str | Sequence[str] = "*.txt",
+def find_duplicates(corpus: Corpus, settings: Settings | None = None, *, include: str | Sequence[str] = TEXT_PATTERN,
                     encoding: str | None = None, text_field: str = "text", id_field: str | None = None,
                     glob: str | None = None, batch_size: int = 4096, progress: bool = False,
                     timings: dict[str, float] | None = None, engine: str = "local", client: Any = None,

@@ -16,8 +16,8 @@ from typing import Any
 from ._errors import InputError, UsageError
 from ._progress import steps
 
-__all__ = ["DEFAULT_INCLUDE", "Document", "FolderEntry", "FolderScan", "ReadError", "check_unique_ids", "decode",
-           "decode_as", "encode", "folder_root", "include_matcher", "read_corpus", "read_file", "read_folder",
+__all__ = ["DEFAULT_INCLUDE", "TEXT_PATTERN", "Document", "FolderEntry", "FolderScan", "ReadError", "check_unique_ids", "decode",
+           "decode_as", "encode", "folder_root", "include_matcher", "no_text", "read_corpus", "read_file", "read_folder",
            "walk_folder"]
 
 _SNIFF_BYTES = 8192
@@ -252,6 +252,9 @@ def decode_as(data: bytes, encoding: str) -> str:
 
 # Read by default: plain-text formats. Anything else is listed as skipped (and copied
 # unchanged by --clean); --include widens or narrows the set.
+# What find_duplicates and the command read in a folder unless given --include (include=): other files are listed
+# as skipped, and a folder of tables is read when no file matches.
+TEXT_PATTERN = "*.txt"
 DEFAULT_INCLUDE: tuple[str, ...] = ("*.txt", "*.text", "*.md", "*.markdown", "*.rst", "*.org", "*.adoc", "*.tex")
 
 
