@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import signal
 import sys
 import threading
-import tomllib
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -191,33 +189,13 @@ def _add_settings_options(parser: argparse.ArgumentParser) -> None:
             group.add_argument(flag, type=kind, metavar=name.upper(), help=f"{spec.doc} (default: {default})", **common)
 
 
-def read_config(path: Path) -> Settings:
-    """Settings from a TOML file (settings as top-level keys, or a ``[settings]`` table) or a JSON report."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SettingsError(f"--config {path}: {exc.strerror or exc}") from None
-    try:
-        if path.suffix.lower() == ".json":
-            report = json.loads(data)
-            values = report.get("config") if isinstance(report, dict) else None
-            if not isinstance(values, dict):
-                raise SettingsError(f"--config {path}: a JSON config must be a dedup report with a 'config' object")
-        else:
-            values = tomllib.loads(data.decode("utf-8"))
-            values = values.get("settings", values)
-    except (ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, SettingsError):
-            raise
-        raise SettingsError(f"--config {path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}") from None
-    try:
-        return Settings.from_dict(values)
-    except SettingsError as exc:
-        raise SettingsError(f"--config {path}: {exc}") from None
-
-
 def _settings(args: argparse.Namespace) -> Settings:
-    base = read_config(args.config) if args.config else Settings()
+    base = Settings()
+    if args.config:
+        try:
+            base = Settings.from_file(args.config)
+        except SettingsError as exc:
+            raise SettingsError(f"--config {exc}") from None
     given = {name: getattr(args, name) for name in Settings.names() if hasattr(args, name)}
     return base.replace(**given)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import UsageError
@@ -254,6 +256,44 @@ class Settings:
         if isinstance(keep, str) and keep.startswith("key:"):
             raise SettingsError(f"keep={keep!r} was a key function; pass the function itself as keep=")
         return cls().replace(**values)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Settings:
+        """Settings from a TOML file (settings as top-level keys, or a ``[settings]`` table) or a ``--json`` report
+        (its ``config``); ``SettingsError`` naming the file for anything else.
+
+        >>> import pathlib, tempfile
+        >>> toml = pathlib.Path(tempfile.mkdtemp()) / "dedup.toml"
+        >>> _ = toml.write_text("[settings]\\nthreshold = 0.5\\nunit = 'sentence'\\n", "utf-8")
+        >>> (Settings.from_file(toml).threshold, Settings.from_file(toml).unit)
+        (0.5, 'sentence')
+        """
+        import json
+        import tomllib
+
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SettingsError(f"{path}: {exc.strerror or exc}") from None
+        try:
+            if path.suffix.lower() == ".json":
+                report = json.loads(data)
+                values = report.get("config") if isinstance(report, dict) else None
+                if not isinstance(values, dict):
+                    raise SettingsError(f"{path}: a JSON config must be a dedup report with a 'config' object")
+            else:
+                values = tomllib.loads(data.decode("utf-8"))
+                values = values.get("settings", values)
+        except (ValueError, UnicodeDecodeError) as exc:
+            if isinstance(exc, SettingsError):
+                raise
+            raise SettingsError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'TOML'}: {exc}"
+                                ) from None
+        try:
+            return cls.from_dict(values)
+        except SettingsError as exc:
+            raise SettingsError(f"{path}: {exc}") from None
 
 
 def option_specs() -> list[tuple[str, Any, _Spec]]:
