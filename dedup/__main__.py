@@ -398,7 +398,7 @@ def _scan(args: argparse.Namespace) -> int:
         _check_outputs(args)
     with _warnings_printed(), exit_codes(args.input, reading=True):
         cleaned = clean(args.input, settings, level=args.level, scope=args.scope, progress=progress,
-                        engine=args.engine, client=args.scheduler or args.workers, **_reading(args))
+                        engine=args.engine, client=args.workers if args.scheduler is None else args.scheduler, **_reading(args))
     result = cleaned.result
     print_read_errors(result.errors)
     _note_unread_tables(args, result)

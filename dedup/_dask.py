@@ -50,6 +50,7 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -125,6 +126,7 @@ WIDE_TASKS = 32  # at most this many reducers or relays for the largest exchange
 READ_BYTES = 32 << 20
 # Seconds to wait for a scheduler given by address before giving up.
 CONNECT_TIMEOUT = 10.0
+CONNECT_GRACE = 5.0  # beyond it, the wait for a scheduler that took the connection but never answered
 # Local clusters: one single-threaded process per core (the stages hold the GIL).
 DEFAULT_WORKERS = max(1, os.cpu_count() or 1)
 # Above this many linking pairs, components are found on the cluster rather than on the driver.
@@ -180,10 +182,12 @@ def _check_partition_size(size: int) -> None:
 
 
 def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "auto",
-                  dashboard_address: str | None = None) -> Any:
+                  dashboard_address: str = "127.0.0.1:0") -> Any:
     """A ``distributed.LocalCluster`` as dedup wants it: *workers* single-threaded processes (the
     stages hold the GIL) on loopback, *memory_limit* each (workers spill to disk beyond it), no
-    dashboard unless asked, no profiler sampling the workers, and glibc's allocator left as it is.
+    fixed dashboard port (the scheduler's web server, which Dask starts whatever it is told, takes a free loopback
+    port unless *dashboard_address* says otherwise: 8787 taken by another cluster gave a warning a run), no profiler
+    sampling the workers, and glibc's allocator left as it is.
 
     Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also pins glibc's
     mmap threshold at 128 KiB: every array above that size then comes fresh from the kernel, and
@@ -218,21 +222,32 @@ def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "a
             os.environ[key] = inherited
 
 
+# The protocols of Dask's communications (distributed.comm); anything else is refused before connecting.
+_SCHEMES = frozenset({"tcp", "tls", "inproc", "ws", "wss", "ucx"})
+
+
 def _check_address(address: str) -> None:
-    """Refuse (``UsageError``) a scheduler *address* that names no host and port (a number of workers as text,
-    say), before anything is read or connected."""
+    """Refuse (``UsageError``) a scheduler *address* that Dask cannot connect to (a number of workers as text, a
+    protocol Dask lacks such as http://, no host and port, a port out of range), before anything is read or
+    connected."""
     from distributed.comm import parse_address, parse_host_port
 
+    if not address.strip():
+        raise UsageError("scheduler address is empty; give one such as tcp://host:8786, or none for a local cluster")
     if address.strip().isdigit():  # "4": a number of workers given as text
         raise UsageError(f"scheduler address {address!r} is a number: for that many local workers give "
                          f"--workers {address.strip()} (client={address.strip()} in Python), or an address such as "
                          f"tcp://host:8786")
     try:
         protocol, location = parse_address(address)
+        if protocol not in _SCHEMES:  # http:// (the dashboard's address, say): Dask would fail after 20 s
+            raise ValueError(f"{protocol}:// is no Dask protocol; Dask's are {', '.join(sorted(_SCHEMES))}")
         if protocol in ("tcp", "tls"):  # host and port (inproc:// and others address otherwise)
-            parse_host_port(location)
+            _, port = parse_host_port(location)
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is out of range")
     except ValueError as exc:
-        raise UsageError(f"scheduler address {address!r} names no host and port ({exc}); give one such as "
+        raise UsageError(f"scheduler address {address!r} is no address Dask takes ({exc}); give one such as "
                          f"tcp://host:8786") from None
 
 
@@ -249,11 +264,7 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
         yield client, isinstance(getattr(client, "cluster", None), distributed.LocalCluster)
         return
     if isinstance(client, str):  # checked by find_duplicates_dask before anything was read
-        try:
-            connected = distributed.Client(client, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            raise SchedulerError(f"cannot reach the Dask scheduler at {client} within {timeout:g} s ({exc}); "
-                                 f"is it running, and is the address right?") from None
+        connected = _client_at(client, timeout)
         try:
             yield connected, False
         finally:
@@ -268,6 +279,35 @@ def _connect(client: Any, memory_limit: str | float, timeout: float) -> Iterator
             yield local, True
     finally:
         cluster.close()
+
+
+def _client_at(address: str, timeout: float) -> Any:
+    """A ``distributed.Client`` connected to the scheduler at *address*, or ``SchedulerError`` within about
+    *timeout* seconds: Dask's own timeout covers reaching the host, not a server there that never answers its
+    handshake (a web server, the dashboard's port), on which the connection waited for good."""
+    import distributed
+
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, name="dedup-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + CONNECT_GRACE)
+    error = outcome.get("error")
+    if thread.is_alive() or isinstance(error, MemoryError):  # no answer, or an answer no Dask message
+        raise SchedulerError(f"something listens at {address}, but no Dask scheduler answered within {timeout:g} s; "
+                             f"is the address that of the scheduler (port 8786 by default), not of its dashboard?")
+    if isinstance(error, (OSError, TimeoutError)):
+        raise SchedulerError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s ({error}); "
+                             f"is it running, and is the address right?") from None
+    if error is not None:
+        raise error
+    return outcome["client"]
 
 
 # ---------------------------------------------------------------- worker side: one partition
@@ -912,7 +952,7 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     *client*: a ``distributed.Client``; a scheduler address (``"tcp://host:8786"``; an
     unreachable one raises ``SchedulerError`` after *timeout* seconds); or a number of
     workers for a local cluster started and closed here (default: one a core; single-threaded
-    processes on loopback, no dashboard, *memory_limit* each, beyond which workers spill to
+    processes on loopback, the dashboard on a free loopback port, *memory_limit* each, beyond which workers spill to
     disk). *partition_size*: passages a partition (about; partitions hold whole documents).
     *reducers*: tasks a shuffle is spread over (default: one a worker). *driver_edges*: with
     ``clusters="components"``, above this many linking pairs components are found on the
@@ -941,7 +981,7 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
     listing = _listing(corpus, glob or include, encoding)
     scan = None if listing is not None else read_corpus(corpus, glob or include, progress, encoding=encoding,
                                                         text_field=text_field, id_field=id_field)
-    with _connect(client, memory_limit, timeout) as (dask_client, local), \
+    with _connect(client, memory_limit, timeout) as (dask_client, local), _dedup_importable(), \
             tempfile.TemporaryDirectory(prefix="dedup-dask-") as spool:
         run = _Run(dask_client, settings, reducers)
         clock("connect")
@@ -961,6 +1001,20 @@ def find_duplicates_dask(corpus: Any, settings: Settings | None = None, *, clien
         clock("read")
         result = _pipeline(run, documents, errors, bounds, sources, batch_size, driver_edges, clock)
     return dataclasses.replace(result, skipped=skipped)
+
+
+@contextmanager
+def _dedup_importable() -> Iterator[None]:
+    """``SchedulerError`` for Dask's error when the scheduler cannot unpickle the tasks (dedup's functions): dedup is
+    not installed where the scheduler and workers run, or not the same version."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if "different environments" not in str(exc):
+            raise
+        raise SchedulerError("the Dask scheduler could not read dedup's tasks: dedup must be importable where the "
+                             "scheduler and the workers run, the same version as here (pip install 'dedup[dask]' "
+                             f"there); Dask said: {str(exc).splitlines()[0]}") from None
 
 
 def _listing(corpus: Any, include: Any, encoding: str | None) -> TableSet | _Folder | None:

@@ -315,9 +315,22 @@ def test_unreachable_scheduler_is_a_clear_error_in_time(seeds):
         find_duplicates_dask(seeds, client=address, timeout=2)
     assert time.monotonic() - start < 10
     for text, message in (("4", "is a number: for that many local workers give --workers 4"),
-                          ("host", "names no host and port")):
+                          ("host", "no address Dask takes"), ("http://127.0.0.1:8787", "http:// is no Dask protocol"),
+                          ("tcp://127.0.0.1:99999", "port 99999 is out of range"), (" ", "address is empty")):
         with pytest.raises(dedup.UsageError, match=message):  # at once: no connection tried
             find_duplicates_dask(seeds, client=text, timeout=2)
+
+
+def test_a_server_that_is_no_scheduler_is_a_clear_error_in_time(seeds):
+    """Something that takes the connection and never answers Dask's handshake where the scheduler should be (a web
+    server, the dashboard's port): Dask's own timeout let the run wait for good."""
+    with socket.socket() as listener:  # the kernel accepts connections into the backlog; nobody answers them
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        start = time.monotonic()
+        with pytest.raises(SchedulerError, match="no Dask scheduler answered within 2 s"):
+            find_duplicates_dask(seeds, client=f"tcp://127.0.0.1:{listener.getsockname()[1]}", timeout=2)
+        assert time.monotonic() - start < 15
 
 
 def test_the_local_engine_never_imports_dask():
@@ -425,3 +438,16 @@ def test_a_script_read_from_stdin_is_told_why_its_local_cluster_cannot_start():
     assert run.returncode == 1
     assert "UsageError: the local Dask cluster's workers could not start" in run.stderr
     assert "'<stdin>' is no file" in run.stderr
+
+
+def test_a_cluster_without_dedup_is_told_so():
+    """Dask's error when the scheduler cannot unpickle dedup's tasks becomes a SchedulerError that says what to
+    install where (found by hand against `dask scheduler` and `dask worker` started without dedup)."""
+    from dedup._dask import _dedup_importable
+
+    importable = "dedup must be importable where the scheduler and the workers run"
+    with pytest.raises(SchedulerError, match=importable), _dedup_importable():
+        raise RuntimeError("Error during deserialization of the task graph. This frequently\noccurs if the "
+                           "Scheduler and Client have different environments.")
+    with pytest.raises(RuntimeError, match="other"), _dedup_importable():
+        raise RuntimeError("other")
