@@ -222,15 +222,12 @@ def local_cluster(workers: int = DEFAULT_WORKERS, memory_limit: str | float = "a
             os.environ[key] = inherited
 
 
-# The protocols of Dask's communications (distributed.comm); anything else is refused before connecting.
-_SCHEMES = frozenset({"tcp", "tls", "inproc", "ws", "wss", "ucx"})
-
-
 def _check_address(address: str) -> None:
     """Refuse (``UsageError``) a scheduler *address* that Dask cannot connect to (a number of workers as text, a
     protocol Dask lacks such as http://, no host and port, a port out of range), before anything is read or
     connected."""
     from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
 
     if not address.strip():
         raise UsageError("scheduler address is empty; give one such as tcp://host:8786, or none for a local cluster")
@@ -240,8 +237,10 @@ def _check_address(address: str) -> None:
                          f"tcp://host:8786")
     try:
         protocol, location = parse_address(address)
-        if protocol not in _SCHEMES:  # http:// (the dashboard's address, say): Dask would fail after 20 s
-            raise ValueError(f"{protocol}:// is no Dask protocol; Dask's are {', '.join(sorted(_SCHEMES))}")
+        try:  # the protocols Dask has here, add-on packages' too: http:// (the dashboard's, say) failed after 20 s
+            get_backend(protocol)
+        except ValueError:
+            raise ValueError(f"{protocol}:// is no Dask protocol here") from None
         if protocol in ("tcp", "tls"):  # host and port (inproc:// and others address otherwise)
             _, port = parse_host_port(location)
             if not 0 < port < 65536:
@@ -305,6 +304,9 @@ def _client_at(address: str, timeout: float) -> Any:
     if isinstance(error, (OSError, TimeoutError)):
         raise SchedulerError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s ({error}); "
                              f"is it running, and is the address right?") from None
+    if isinstance(error, Exception):  # a protocol Dask names but cannot connect with (ucx:// without its package)
+        raise SchedulerError(f"cannot connect to the Dask scheduler at {address}: {type(error).__name__}: {error}"
+                             ) from error
     if error is not None:
         raise error
     return outcome["client"]

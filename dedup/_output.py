@@ -59,8 +59,9 @@ FORMAT = "dedup-clean"
 TABLES_FORMAT = "dedup-clean-tables"
 FORMAT_VERSION = 1
 _CHUNK = 1 << 20
-# In a staging folder while it is one (and in an old output on its way out): what a sweep looks for.
-STAGING_MARK = ".dedup-staging"
+# Beside a staging folder while it is one (and beside an old output on its way out), named after it with this
+# ending: what a sweep looks for. Beside, not inside: a folder inside holds the input's own names.
+STAGING_MARK = ".mark"
 _HEX64 = re.compile("[0-9a-f]{64}")
 
 
@@ -181,11 +182,9 @@ def left_out(errors: Iterable[ReadError], records: Iterable[Mapping[str, Any]]) 
 
 
 def note_left_out(manifest: Mapping[str, Any]) -> None:
-    """Warn of the input's entries a cleaned folder's *manifest* lists as left out: restore cannot give them back."""
-    entries = manifest.get("left_out") or []
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("path"), str)
-                                                 for e in entries):
-        raise IntegrityError(f"{MANIFEST_NAME}: 'left_out' is not a list of entries; it is damaged")
+    """Warn of the input's entries a cleaned folder's *manifest* lists as left out (checked by ``read_manifest``):
+    restore cannot give them back."""
+    entries = manifest.get("left_out", [])
     if entries:
         shown = ", ".join(e["path"] for e in entries[:5]) + (", ..." if len(entries) > 5 else "")
         warnings.warn(f"not in the cleaned folder, so not restored ({len(entries)} left out by --clean: links that "
@@ -317,6 +316,9 @@ def read_manifest(source: Path, fmt: str, entry_problem: Callable[[dict[str, Any
             raise IntegrityError(f"{path}: written by an earlier dedup, without content hashes; it cannot be checked, "
                                  "so restore refuses it (clean the input folder again to get a checkable output)")
         raise IntegrityError(f"{path}: not a dedup manifest (format {data.get('format')!r}, not {fmt!r})")
+    left = data.get("left_out", [])
+    if not isinstance(left, list) or not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in left):
+        raise IntegrityError(f"{path}: 'left_out' is not a list of entries; it is damaged")
     if data.get("version") != FORMAT_VERSION:
         raise IntegrityError(f"{path}: format version {data.get('version')!r}; this dedup reads version "
                              f"{FORMAT_VERSION} (use the dedup that wrote it)")
@@ -774,6 +776,8 @@ class Staging:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         if self.path is not None and self.path.exists():
             _remove_tree(self.path, ignore_errors=True)
+        if self.path is not None:
+            _unmark(self.path)
         if isinstance(exc, OSError) and not isinstance(exc, (OutputError, InputError)):
             where = self.out / exc.filename if isinstance(exc.filename, str) else self.out
             raise OutputError(f"{where}: cannot write ({exc.strerror or exc}); {self.out} is as it was") from exc
@@ -851,18 +855,20 @@ class Staging:
         old = None
         with _uninterrupted():
             if mode == "new":
-                os.unlink(staged / STAGING_MARK)  # the folder becomes the output
                 os.rename(staged, target)  # onto nothing, or onto an empty folder
+                _unmark(staged)  # a mark left behind by a kill here marks nothing: a sweep removes it
             elif mode == "replace":
-                os.unlink(staged / STAGING_MARK)
                 old = _swap(staged, target)
-                _mark_staging(old)  # the previous output, to go: a leftover of it is swept next time
+                if old != staged:  # renamed aside (no atomic exchange): else the old output took the staged name
+                    _mark_staging(old)
+                    _unmark(staged)
             else:
                 self._merge()
             _fsync_dir(target.parent)
         self.path = None if mode != "merge" else staged
         if old is not None:
             _remove_tree(old, ignore_errors=True)  # the previous output; a leftover is swept next time
+            _unmark(old)
 
     def _merge(self) -> None:
         """Move every staged file into the existing target, never through a link, all checks before any move."""
@@ -988,21 +994,37 @@ def _uninterrupted() -> Iterator[None]:
 
 
 def _mark_staging(folder: Path) -> None:
-    """Mark *folder* as dedup's own staging (or outgoing) folder: only a marked folder is ever swept."""
-    with open(folder / STAGING_MARK, "wb"):
+    """Mark *folder* as dedup's own staging (or outgoing) folder, by a file beside it: only a marked folder is ever
+    swept."""
+    with open(_mark_of(folder), "wb"):
         pass
+
+
+def _mark_of(folder: Path | str) -> str:
+    return os.fspath(folder) + STAGING_MARK
+
+
+def _unmark(folder: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_mark_of(folder))
 
 
 def _sweep_stale(parent: Path, name: str) -> None:
     """Remove staging folders beside *name* left by runs that were killed (their process is gone): folders named
-    as dedup names them and holding its mark, never a folder that only has such a name (an input, say)."""
+    as dedup names them and marked by a file beside them, never a folder that only has such a name (an input, say);
+    then the marks of folders no longer there."""
     pattern = re.compile(rf"\.{re.escape(name)}\.dedup-(\d+)-")
     with os.scandir(parent) as listing:
-        stale = [e.path for e in listing if (m := pattern.match(e.name)) and e.is_dir(follow_symlinks=False)
-                 and os.path.isfile(os.path.join(e.path, STAGING_MARK))
-                 and not os.path.islink(os.path.join(e.path, STAGING_MARK)) and not _alive(int(m.group(1)))]
-    for path in stale:
-        _remove_tree(Path(path), ignore_errors=True)
+        entries = [(e.path, e.is_dir(follow_symlinks=False)) for e in listing
+                   if (m := pattern.match(e.name)) and not _alive(int(m.group(1)))]
+    for path, is_dir in entries:
+        mark = _mark_of(path)
+        if is_dir and os.path.isfile(mark) and not os.path.islink(mark):
+            _remove_tree(Path(path), ignore_errors=True)
+            _unmark(Path(path))
+        elif not is_dir and path.endswith(STAGING_MARK) and not os.path.lexists(path[:-len(STAGING_MARK)]):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _alive(pid: int) -> bool:

@@ -712,10 +712,12 @@ def test_a_folder_only_named_like_a_leftover_is_never_swept(tmp_path):
                           capture_output=True, text=True, env=ENV)
     assert done.returncode == 0, done.stderr
     assert snapshot(source) == before and (parent / "out" / "files.json").is_file()
+    assert staging_leftovers(parent) == [source.name]  # no mark left behind
     # A dead run's real staging folder, marked, is swept by the next run.
     left = parent / ".out2.dedup-999999-abcd"
     left.mkdir()
-    (left / ".dedup-staging").write_bytes(b"")
+    (parent / ".out2.dedup-999999-abcd.mark").write_bytes(b"")  # its mark, beside it
+    (parent / ".out2.dedup-999998-gone.mark").write_bytes(b"")  # a mark whose folder is gone
     done = subprocess.run([sys.executable, "-m", "dedup", source.name, "--clean", "out2", "--quiet"], cwd=parent,
                           capture_output=True, text=True, env=ENV)
     assert done.returncode == 0 and not left.exists() and staging_leftovers(parent) == [source.name]
@@ -799,3 +801,29 @@ def test_files_with_undecodable_bytes_come_back_byte_for_byte(tmp_path_factory, 
         write_cleaned(dedup.clean(source, level=level, unit=unit), source, folder / "out")
         restore_folder(folder / "out", folder / "back")
     assert files(folder / "back") == files(source)
+
+
+def test_an_input_file_may_have_any_name_dedup_does_not_write(tmp_path):
+    """The staging mark lies beside the staging folder, not in it: an input file named as the mark once was is copied
+    like any other (it made --clean fail, 'File exists')."""
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.txt").write_text("重复的一段话，足够长了。\n重复的一段话，足够长了。\n", "utf-8")
+    (source / ".dedup-staging").write_text("mine", "utf-8")
+    (source / "a.txt.mark").write_text("mine too", "utf-8")
+    assert cli(source, "--clean", tmp_path / "out", "--quiet").returncode == 0
+    assert_restores_exactly(tmp_path / "out", source, tmp_path / "back")
+    assert staging_leftovers(tmp_path) == []
+
+
+def test_a_damaged_left_out_is_refused_before_anything_is_restored(tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.txt").write_text("重复的一段话，足够长了。\n重复的一段话，足够长了。\n", "utf-8")
+    assert cli(source, "--clean", tmp_path / "out", "--quiet").returncode == 0
+    manifest = json.loads((tmp_path / "out" / "files.json").read_text("ascii"))
+    for damaged in ([1], {}, "x"):
+        (tmp_path / "out" / "files.json").write_text(json.dumps({**manifest, "left_out": damaged}), "ascii")
+        with pytest.raises(IntegrityError, match="'left_out' is not a list of entries"):
+            restore_folder(tmp_path / "out", tmp_path / "back")
+        assert not (tmp_path / "back").exists()
