@@ -768,6 +768,7 @@ class Staging:
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 if self.path is not None:
                     _remove_tree(self.path, ignore_errors=True)
+                    _unmark(self.path)
                 raise
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot create a folder beside it ({exc.strerror or exc})") from exc
