@@ -47,7 +47,7 @@ from typing import Any, BinaryIO
 
 from ._clean import Cleaned, Removal, restore
 from ._errors import DedupError, InputError, IntegrityError, OutputError, UsageError
-from ._read import ReadError, decode_as, encode, folder_root, walk_folder
+from ._read import _ESCAPED, ReadError, decode_as, encode, folder_root, walk_folder
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LOG_NAME", "MANIFEST_NAME", "TABLES_FORMAT", "Written", "atomic_file",
            "atomic_write", "check_apart", "check_folder_target", "check_outside", "manifest_format", "restore_folder", "text_file", "write_cleaned"]
@@ -132,19 +132,19 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
             if restore({doc_id: text}, removals)[doc_id] != document.text:
                 raise IntegrityError(f"{doc_id}: the cleaned text and its removals do not give the original back; "
                                      "nothing was written (please report this as a bug)")
+            original = _encoded(document.text, document.encoding, doc_id)
             data = _encoded(text, document.encoding, doc_id)
-            if removals and decode_as(data, document.encoding) != text:
+            # Bytes UTF-8 could not decode, kept as they were (lone surrogates), can meet across a cut and make a
+            # character: restore would read other text than was cut. The file goes out as it is, nothing cut.
+            if removals and _ESCAPED.search(text) and decode_as(data, document.encoding) != text:
                 from ._report import counted  # (_report imports this module)
 
-                # Bytes UTF-8 could not decode, kept as they were, can meet across a cut and make a character:
-                # restore would read other text than was cut. The file goes out as it is, nothing cut from it.
                 warnings.warn(f"{doc_id}: {counted(len(removals), 'planned removal')} not made: a cut would join "
                               f"undecodable bytes on either side of it into a character; copied unchanged",
                               stacklevel=2)
                 unmade.append(doc_id)
                 del by_doc[doc_id]
-                removals, data = [], _encoded(document.text, document.encoding, doc_id)
-            original = _encoded(document.text, document.encoding, doc_id)
+                removals, data = [], original
             digest, size = staging.write(doc_id, data)
             records.append({"path": doc_id, "encoding": document.encoding, "removals": len(removals),
                             "sha256": hashlib.sha256(original).hexdigest(), "size": len(original),
