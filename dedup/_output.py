@@ -47,7 +47,7 @@ from typing import Any, BinaryIO
 
 from ._clean import Cleaned, Removal, restore
 from ._errors import DedupError, InputError, IntegrityError, OutputError, UsageError
-from ._read import _ESCAPED, ReadError, decode_as, encode, folder_root, walk_folder
+from ._read import ESCAPED, ReadError, decode_as, encode, folder_root, walk_folder
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LOG_NAME", "MANIFEST_NAME", "TABLES_FORMAT", "Written", "atomic_file",
            "atomic_write", "check_apart", "check_folder_target", "check_outside", "manifest_format", "restore_folder", "text_file", "write_cleaned"]
@@ -136,7 +136,7 @@ def write_cleaned(cleaned: Cleaned, source: str | os.PathLike[str] | None, targe
             data = _encoded(text, document.encoding, doc_id)
             # Bytes UTF-8 could not decode, kept as they were (lone surrogates), can meet across a cut and make a
             # character: restore would read other text than was cut. The file goes out as it is, nothing cut.
-            if removals and _ESCAPED.search(text) and decode_as(data, document.encoding) != text:
+            if removals and ESCAPED.search(text) and decode_as(data, document.encoding) != text:
                 from ._report import counted  # (_report imports this module)
 
                 warnings.warn(f"{doc_id}: {counted(len(removals), 'planned removal')} not made: a cut would join "

@@ -16,7 +16,7 @@ from typing import Any
 from ._errors import InputError, UsageError
 from ._progress import steps
 
-__all__ = ["DEFAULT_INCLUDE", "TEXT_PATTERN", "Document", "FolderEntry", "FolderScan", "ReadError", "check_unique_ids", "decode",
+__all__ = ["DEFAULT_INCLUDE", "ESCAPED", "TEXT_PATTERN", "Document", "FolderEntry", "FolderScan", "ReadError", "check_unique_ids", "decode",
            "decode_as", "encode", "folder_root", "include_matcher", "no_text", "read_corpus", "read_file", "read_folder",
            "walk_folder"]
 
@@ -94,7 +94,8 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 
 # Checked in this order; UTF-32 is left out on purpose (its BOM starts with UTF-16's).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-_ESCAPED = re.compile("[\udc80-\udcff]")
+# Bytes UTF-8 could not decode, as the text keeps them (surrogateescape).
+ESCAPED = re.compile("[\udc80-\udcff]")
 # A UTF-8 file with bad bytes stays UTF-8 when its well-formed multi-byte characters
 # outnumber the bad bytes this many times: GBK text read as UTF-8 has about as many bad
 # bytes as characters, a damaged UTF-8 file a handful among thousands.
@@ -114,7 +115,7 @@ def _utf8(data: bytes) -> str:
 def _damaged_utf8(data: bytes, exc: UnicodeDecodeError) -> str | None:
     """*data* as UTF-8 with its bad bytes escaped, when it is UTF-8 but for a few bytes; else None."""
     text = data.decode("utf-8", "surrogateescape")
-    bad = len(_ESCAPED.findall(text))
+    bad = len(ESCAPED.findall(text))
     wide = len(text) - len(text.encode("ascii", "ignore")) - bad  # well-formed non-ASCII characters
     # Cut mid-character at the end: the first bad byte starts an incomplete last character.
     cut_short = exc.reason == "unexpected end of data" and exc.start >= len(data) - 3
@@ -357,11 +358,11 @@ def read_file(doc_id: str, path: str | os.PathLike[str], encoding: str | None = 
 
 def _damage(text: str) -> str:
     """What a document read as UTF-8 with bad bytes should report, or ''."""
-    bad = _ESCAPED.search(text)
+    bad = ESCAPED.search(text)
     if bad is None:
         return ""
-    count = len(_ESCAPED.findall(text))
-    if bad.start() >= len(text) - 3 and _ESCAPED.match(text[-1]):
+    count = len(ESCAPED.findall(text))
+    if bad.start() >= len(text) - 3 and ESCAPED.match(text[-1]):
         where = "at its end: the file is cut short mid-character"
     else:
         where = f"the first at character {bad.start()}"

@@ -77,7 +77,6 @@ from ._report import counted
 
 __all__ = [
     "BATCH_ROWS",
-    "COMPRESSED_SUFFIXES",
     "PassageLinks",
     "TableFormat",
     "TableSet",
@@ -106,7 +105,6 @@ INPUT = "<input>"  # the "path" of error entries for data in memory
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv",
             ".parquet": "parquet", ".pq": "parquet"}
 _COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
-COMPRESSED_SUFFIXES = frozenset(_COMPRESSIONS)
 _MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\x28\xb5\x2f\xfd", "zstd"))
 _DEDUP_FIELDS = ("dedup_cluster", "dedup_keep", "dedup_duplicate_of", "dedup_kind", "dedup_similarity")
 _PASSAGES_FIELD = "dedup_passages"
@@ -1268,10 +1266,8 @@ def _csv_fields(values: list[str], delimiter: str, quote_all: bool = False) -> s
     ('"a\rb",c', '"x"')
     """
     buffer = io.StringIO()
-    if quote_all:
-        csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_ALL).writerow(values)
-    else:
-        csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerow(values)
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n",
+               quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL).writerow(values)
     return buffer.getvalue()[:-2]
 
 
