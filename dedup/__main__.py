@@ -428,10 +428,10 @@ def _scan(args: argparse.Namespace) -> int:
         if args.table is not None:
             write_table(result, args.table)
         if args.json:
-            write_to(args.json, lambda out: write_json(result, out, args.spans, args.all_pairs, str(args.input),
+            write_to(args.json, lambda out: write_json(cleaned, out, args.spans, args.all_pairs, str(args.input),
                                                           _reading(args)))
         if args.html is not None:
-            write_html(result, args.html, source=str(args.input))
+            write_html(cleaned, args.html, source=str(args.input))
     if not args.quiet and args.json != "-":
         write_text_report(cleaned, sys.stdout, written_to=args.clean)
     return OK

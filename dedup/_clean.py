@@ -89,11 +89,14 @@ _FIELDS: dict[str, type] = {"doc": str, "index": int, "line": int, "start": int,
 
 @dataclass(frozen=True)
 class Cleaned:
-    """Cleaned text of every document (by id), the removal log, and the run it came from."""
+    """Cleaned text of every document (by id), the removal log, the run it came from, and the *level* and
+    *scope* it was cleaned at."""
 
     texts: dict[str, str]
     removed: list[Removal]
     result: Result
+    level: Level = "near"
+    scope: Scope = "corpus"
 
     @property
     def chars_removed(self) -> int:
@@ -174,7 +177,7 @@ def clean(corpus: Corpus | Result, settings: Settings | None = None, *, level: L
     for r in removed:
         by_doc.setdefault(r.doc, []).append(r)
     texts = {d.id: _cut_out(d.text, by_doc.get(d.id, [])) for d in passages.documents}
-    return Cleaned(texts, sorted(removed, key=lambda r: (r.doc, r.cut_start)), result)
+    return Cleaned(texts, sorted(removed, key=lambda r: (r.doc, r.cut_start)), result, level, scope)
 
 
 def planned_cuts(result: Result, level: Level = "near", scope: Scope = "corpus"

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._clean import Cleaned
 from ._documents import covered, repeats_from_spans
 from ._errors import InputError, UsageError
 from ._normalize import Normalizer
@@ -648,7 +649,8 @@ def _size_text(n: int) -> str:
 
 
 def write_html(result: Any, path: str | Path, top: int = 500, *, source: str | None = None) -> None:
-    """Write the HTML report of a ``Result`` to *path*, atomically; *source* names the input on the page.
+    """Write the HTML report of a ``Result`` (or a ``Cleaned``: its removals are counted) to *path*, atomically;
+    *source* names the input on the page.
 
     >>> import pathlib, tempfile
     >>> from dedup import find_duplicates
@@ -662,7 +664,7 @@ def write_html(result: Any, path: str | Path, top: int = 500, *, source: str | N
     report = report_dict(result, spans=True, offsets=True)
     if source is not None:
         report["input"] = source
-    texts = {d.id: d.text for d in result.documents}
+    texts = {d.id: d.text for d in (result.result if isinstance(result, Cleaned) else result).documents}
     atomic_write(Path(path), render_html(html_payload(report, texts, top=top)).encode("utf-8"))
 
 

@@ -23,7 +23,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SNIPPET = 40
 
 
-def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
+def report_dict(result: Result | Cleaned, spans: bool = False, all_pairs: bool = False,
                 source: str | None = None, *, offsets: bool = False,
                 reading: dict[str, Any] | None = None) -> dict[str, Any]:
     """The machine-readable report: version, config, summary, documents, pairs, clusters, errors.
@@ -38,8 +38,9 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     the input; *reading* says how it was read (``include``, ``encoding``, ``text_field``, ``id_field``: what
     ``dedup report`` needs to read a table's texts again; null when not given).
 
-    The summary counts what ``clean(result)`` removes at its defaults (``removed_passages``,
-    ``removed_chars``). A passage is named by document, index and line, in pairs also by its
+    The summary counts what cleaning removes (``removed_passages``, ``removed_chars``) and says at which
+    ``level`` and ``scope``: a ``Cleaned`` given for *result* counts its own removals (those a run made, at
+    its level), a ``Result`` what ``clean(result)`` removes at its defaults. A passage is named by document, index and line, in pairs also by its
     ``[start, end)`` offsets; with *offsets*, in clusters and boilerplate too (the HTML page
     reads passages by them: sentences share lines).
 
@@ -48,6 +49,13 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     >>> report["summary"]["pairs"], report["clusters"][0]["kept"], report["pairs"][0]["kind"]
     (1, {'doc': 'a', 'index': 0, 'line': 1}, 'exact')
     """
+    if isinstance(result, Cleaned):
+        cleaning = {"level": result.level, "scope": result.scope}
+        removed_passages, removed_chars = len(result.removed), result.chars_removed
+        result = result.result
+    else:
+        cleaning = {"level": "near", "scope": "corpus"}
+        removed_passages, removed_chars = _removals(result)
     counts = np.bincount(result.passages.doc_pos, minlength=len(result.documents))
     rows = np.arange(len(result.pair_index)) if all_pairs else reported_pairs(result)
     assignment = result.assignment
@@ -56,7 +64,6 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
     boilerplate = np.flatnonzero(result.boilerplate)
     locator = _Locator(result, np.concatenate([result.pair_index[rows].ravel(), boilerplate, *members]))
     locate = locator.span if offsets else locator
-    removed_passages, removed_chars = _removals(result)
     report: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "input": source,
@@ -65,7 +72,7 @@ def report_dict(result: Result, spans: bool = False, all_pairs: bool = False,
         "summary": {"documents": len(result.documents), "passages": len(p), "clusters": len(result.clusters),
                     "boilerplate_clusters": len(result.boilerplate_clusters),
                     "duplicates": int((assignment.duplicate_of >= 0).sum()), "removed_passages": removed_passages,
-                    "removed_chars": removed_chars, "pairs": len(result.pair_index),
+                    "removed_chars": removed_chars, "cleaning": cleaning, "pairs": len(result.pair_index),
                     "pairs_listed": len(rows), "errors": len(result.errors),
                     "skipped": len(result.skipped)},
         "documents": [{"id": d.id, "passages": int(n), "chars": len(d.text), "text_chars": int(t),
@@ -164,8 +171,8 @@ def _num(x: float) -> float | None:
     return None if x != x else round(x, 6)  # NaN (no exact value without verification) becomes null
 
 
-def write_json(result: Result, out: TextIO | str | os.PathLike[str], spans: bool = False, all_pairs: bool = False,
-               source: str | None = None, reading: dict[str, Any] | None = None) -> None:
+def write_json(result: Result | Cleaned, out: TextIO | str | os.PathLike[str], spans: bool = False,
+               all_pairs: bool = False, source: str | None = None, reading: dict[str, Any] | None = None) -> None:
     """Write ``report_dict`` as JSON to *out*: a text stream, or a file path (written whole, or not at all).
 
     >>> import io, json

@@ -31,6 +31,21 @@ def test_report_says_where_the_cleaned_copy_went(seeds, tmp_path, capsys):
     assert first.endswith(f"42 passages removed into {tmp_path / 'out'} (26.5% of characters)")
 
 
+@pytest.mark.parametrize("level", ["exact", "near", "contained", "span"])
+def test_json_and_html_count_the_removals_of_the_level_asked(seeds, tmp_path, capsys, level):
+    # The summary counted clean()'s defaults (near) whatever --level said: --level exact showed 42 removals.
+    cleaned = dedup.clean(str(seeds), level=level)
+    assert main([str(seeds), "--level", level, "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"),
+                 "--quiet"]) == 0
+    summary = json.loads((tmp_path / "r.json").read_text("utf-8"))["summary"]
+    assert (summary["removed_passages"], summary["removed_chars"]) == (len(cleaned.removed), cleaned.chars_removed)
+    assert summary["cleaning"] == {"level": level, "scope": "corpus"}
+    page = (tmp_path / "r.html").read_text("utf-8")
+    assert f'"removed_passages":{len(cleaned.removed)},' in page.replace(" ", "")
+    counts = {lvl: len(dedup.clean(str(seeds), level=lvl).removed) for lvl in ("exact", "span")}
+    assert counts["exact"] < 42 < counts["span"]  # the levels differ on the seeds, so the test can tell them apart
+
+
 def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     target = tmp_path / "report.json"
     assert main([str(seeds), "--json", str(target), "--quiet"]) == 0
@@ -40,6 +55,7 @@ def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     assert report["reading"] == {"include": "*.txt", "encoding": None, "text_field": "text", "id_field": None}
     assert "README.md" in report["skipped"] and report["summary"]["skipped"] == len(report["skipped"])
     assert report["input"] == str(seeds) and report["summary"]["duplicates"] == 42
+    assert report["summary"]["cleaning"] == {"level": "near", "scope": "corpus"}
     assert set(report["documents"][0]) == {"id", "passages", "chars", "text_chars", "encoding"}
     assert [d["id"] for d in report["documents"]] == sorted(p.name for p in seeds.glob("*.txt"))
     pair = report["pairs"][0]
