@@ -40,6 +40,7 @@ class _Spec:
     high_open: bool = False
     nullable: bool = False
     flag: str | None = None  # the command-line option, when it differs from --name
+    hint: str = ""  # what to do instead, added to an out-of-range error
 
     def allowed(self) -> str:
         if self.choices:
@@ -72,7 +73,7 @@ class _Spec:
             too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
             too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
             if too_low or too_high:
-                raise SettingsError(f"{name} must be {self.allowed()}, not {value!r}")
+                raise SettingsError(f"{name} must be {self.allowed()}, not {value!r}" + (self.hint and f"; {self.hint}"))
 
 
 def _num(x: float) -> str:
@@ -103,7 +104,9 @@ class Settings:
     unit: str = _opt("paragraph", _Spec(str, "passage unit: each non-empty line, each sentence, or each whole "
                                              "document", choices=("paragraph", "sentence", "document")))
     threshold: float = _opt(0.6, _Spec(float, "Jaccard similarity of shingle sets at which two passages are near "
-                                              "duplicates", low=0.0, high=1.0, low_open=True, high_open=True))
+                                              "duplicates", low=0.0, high=1.0, low_open=True, high_open=True,
+                                              hint="exact duplicates are found at any threshold: to remove only "
+                                                   "them, clean at level 'exact' (--level exact)"))
     shingle: str = _opt("char:5", _Spec(str, "shingles: char:N (N characters), word:N (N words, jieba for Chinese) "
                                              "or mixed:N (N tokens: one Han character or one Latin word)"))
     user_dict: str | None = _opt(None, _Spec(str, "jieba user dictionary file for word shingles", nullable=True))

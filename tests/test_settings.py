@@ -61,6 +61,11 @@ def test_every_bad_value_is_refused_naming_the_setting(name, value):
         dedup.find_duplicates([("a", "x")], **{name: value})
 
 
+def test_a_threshold_of_one_says_how_to_keep_only_exact_duplicates():
+    with pytest.raises(SettingsError, match=r"not 1\.0; exact duplicates are found at any threshold.*--level exact"):
+        Settings(threshold=1.0)
+
+
 def test_cross_field_rule():
     with pytest.raises(SettingsError, match="max_chars"):
         Settings(min_chars=10, max_chars=5)
