@@ -15,15 +15,24 @@ import os
 import signal
 import sys
 import threading
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from ._clean import LEVELS, SCOPES, clean
-from ._errors import EXIT_INTERRUPTED, EXIT_TERMINATED, DedupError, InputError, OutputError, UsageError
+from ._cli import (
+    add_input_options,
+    add_settings_options,
+    exit_codes,
+    print_read_errors,
+    reading_options,
+    settings_from,
+    warnings_printed,
+    write_to,
+)
+from ._errors import EXIT_INTERRUPTED, EXIT_TERMINATED, DedupError, OutputError, UsageError
 from ._explain import explain, find_passage, render
 from ._find import find_duplicates
 from ._html import write_html, write_html_from_report
@@ -38,12 +47,10 @@ from ._output import (
     check_own_names,
     manifest_format,
     restore_folder,
-    text_file,
     write_cleaned,
 )
-from ._read import TEXT_PATTERN, no_text
-from ._report import SHOWN_ERRORS, counted, write_json, write_text_report
-from ._settings import Settings, SettingsError, option_specs
+from ._read import no_text
+from ._report import counted, write_json, write_text_report
 from ._tabular import (
     REMOVED_ROWS,
     check_annotated,
@@ -84,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Find near-duplicate passages under INPUT and report them.")
     scan.add_argument("input", type=Path, help="a folder of text files (searched recursively), a table (JSON Lines, "
                       "CSV/TSV, Parquet; also .gz/.bz2/.zst) or a folder of table shards")
-    _add_input_options(scan)
+    add_input_options(scan)
     out = scan.add_argument_group("output")
     out.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
     out.add_argument("--spans", action="store_true", help="add shared spans and document overlaps to --json")
@@ -117,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", metavar="N", type=_worker_count,
                        help="with --engine dask and no --scheduler: worker processes of the local cluster "
                             "(default: one a core)")
-    _add_settings_options(scan)
+    add_settings_options(scan)
 
     why = commands.add_parser("explain", help="explain why two passages match (or do not)",
                               description="Explain why two passages match (or do not).")
@@ -126,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "of several passages starting on a line (FILE:#N: the passage of index N in its "
                                "document, as in the JSON; FILE alone: a document of one passage)")
     why.add_argument("b", help="second passage, named the same way")
-    _add_input_options(why)
-    _add_settings_options(why)
+    add_input_options(why)
+    add_settings_options(why)
 
     back = commands.add_parser("restore", help="rebuild the original files from a folder written by --clean",
                                description="Rebuild the original files from a folder written by --clean.")
@@ -144,60 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where the scanned input (folder, file or table) is now, if not where the report says")
     add_index_parser(commands)
     return parser
-
-
-def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("input")
-    group.add_argument("--include", metavar="PATTERN", action="append",
-                       help="file name pattern inside a folder, case-insensitive; repeat for more (default: *.txt); "
-                            "other files are listed as skipped")
-    group.add_argument("--glob", dest="include", action="append", help=argparse.SUPPRESS)  # the older name
-    group.add_argument("--encoding", metavar="NAME",
-                       help="read text files in this encoding (default: UTF-8 or UTF-16 by BOM, else detected)")
-    group.add_argument("--text-field", default="text", metavar="NAME",
-                       help="tables: the field that holds the text (default: text)")
-    group.add_argument("--id-field", metavar="NAME",
-                       help="tables: the field that holds each row's id (default: a field named id, else the row "
-                            "number; '' for the row number always)")
-    group.add_argument("--config", metavar="FILE", type=Path,
-                       help="settings from a TOML file, or a previous --json report's config (its matching "
-                            "settings; how to read the input, such as --text-field, is given again); options "
-                            "given on the command line win")
-
-
-def _reading(args: argparse.Namespace) -> dict[str, Any]:
-    """The options that say how to read the input (they do not change the answer)."""
-    return {"include": args.include or TEXT_PATTERN, "encoding": args.encoding, "text_field": args.text_field,
-            "id_field": args.id_field}
-
-
-def _add_settings_options(parser: argparse.ArgumentParser) -> None:
-    """One option per ``Settings`` field: names, choices, defaults and help all come from ``Settings``."""
-    group = parser.add_argument_group("matching (see dedup.Settings)")
-    for name, default, spec in option_specs():
-        flag = spec.flag or "--" + name.replace("_", "-")
-        # SUPPRESS: only options the user gave override --config and the defaults.
-        common: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS}
-        if spec.kind is bool:
-            # Both ways (--casefold / --no-casefold): a --config file's value can be turned back.
-            group.add_argument("--" + name.replace("_", "-"), action=argparse.BooleanOptionalAction,
-                               help=f"{spec.doc} ({'on' if default else 'off'} by default)", **common)
-        elif spec.choices:
-            group.add_argument(flag, choices=spec.choices, help=f"{spec.doc} (default: {default})", **common)
-        else:
-            kind: Callable[[str], Any] = spec.kind
-            group.add_argument(flag, type=kind, metavar=name.upper(), help=f"{spec.doc} (default: {default})", **common)
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    base = Settings()
-    if args.config:
-        try:
-            base = Settings.from_file(args.config)
-        except SettingsError as exc:
-            raise SettingsError(f"--config {exc}") from None
-    given = {name: getattr(args, name) for name in Settings.names() if hasattr(args, name)}
-    return base.replace(**given)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,89 +214,11 @@ def _run(args: list[str]) -> int:
         return OK
 
 
-def _inside(path: object, root: object) -> bool:
-    """Whether *path* is *root* or lies under it (as given: no links resolved)."""
-    try:
-        return Path(os.path.abspath(os.fsdecode(path))).is_relative_to(os.path.abspath(os.fsdecode(root)))  # type: ignore[arg-type]
-    except TypeError:  # not a path (a target named in words)
-        return False
-
-
-@contextmanager
-def exit_codes(target: object, missing_is_input: bool = False, reading: bool = False) -> Iterator[None]:
-    """The errors of a command's file work as ``DedupError``s, which ``main`` reports: a missing
-    optional extra exits 1. Writing (the default): a bad argument (``ValueError``) exits 1, a failed
-    file operation 3 (naming *target* when the error names no file), a missing file 2 with
-    *missing_is_input*. *reading* the input: a file operation that failed on a file exits 2; any other
-    error is not the input's and passes unchanged (a traceback is a bug to report). Errors of dedup's
-    own pass unchanged, and so does a closed pipe (``main`` handles it)."""
-    try:
-        yield
-    except (DedupError, BrokenPipeError):
-        raise
-    except ImportError as exc:  # an optional extra the input or output needs (pyarrow for Parquet)
-        raise SettingsError(str(exc)) from None
-    except ValueError as exc:
-        if reading:
-            raise
-        raise UsageError(str(exc)) from None
-    except OSError as exc:
-        if reading:
-            if exc.filename is None:
-                raise  # not a file at all (a lost connection to a cluster, say)
-            if _inside(exc.filename, target):  # else a file of dedup's own (a Dask spool): a write that failed
-                if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-                    raise InputError(str(exc)) from None
-                raise InputError(f"cannot read {exc.filename}: {exc.strerror or exc}") from None
-        if missing_is_input and isinstance(exc, FileNotFoundError):
-            raise InputError(str(exc)) from None
-        raise OutputError(f"cannot write {exc.filename or target}: {exc.strerror or exc}") from None
-
-
-@contextmanager
-def output_stream(target: str) -> Iterator[Any]:
-    """A text stream for the output *target*: stdout for ``-``, else one whose text replaces the file whole once
-    the block ends without an error (streamed to a temporary file beside it: a report of a million passages
-    never sits in memory)."""
-    if target == "-":
-        yield sys.stdout
-        return
-    with text_file(target) as text:
-        yield text
-
-
-def write_to(target: str, fill: Callable[[Any], object]) -> None:
-    """Call *fill* with ``output_stream(target)``."""
-    with output_stream(target) as out:
-        fill(out)
-
-
-@contextmanager
-def _warnings_printed() -> Iterator[None]:
-    """Warnings raised in the block, printed as ``dedup: warning: ...`` once it ends, however it ends."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
-            yield
-        finally:
-            for warning in caught:
-                print(f"dedup: warning: {warning.message}", file=sys.stderr)
-
-
 def _worker_count(value: str) -> int:
     """``--workers``: a whole number of worker processes, at least one."""
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a number of worker processes, 1 or more, not {value!r}")
     return int(value)
-
-
-def print_read_errors(errors: Sequence[Any]) -> None:
-    """Print each read error (``ReadError``) on stderr, at most ``SHOWN_ERRORS`` of them, then how many more."""
-    for error in errors[:SHOWN_ERRORS]:
-        print(f"dedup: {error.path}: {error.error}", file=sys.stderr)
-    if len(errors) > SHOWN_ERRORS:
-        print(f"dedup: ... and {len(errors) - SHOWN_ERRORS:,} more read errors (--json lists every one)",
-              file=sys.stderr)
 
 
 def _note_unread_tables(args: argparse.Namespace, result: Any) -> None:
@@ -368,7 +243,7 @@ def _note_unread_tables(args: argparse.Namespace, result: Any) -> None:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse, before any work, outputs that cannot be written as asked (so that none is written and then
     another refused): outputs that meet the input or each other, names no writer takes, folders in the way."""
-    include = _reading(args)["include"]
+    include = reading_options(args)["include"]
     outputs = {"--clean": args.clean, "--annotate": args.annotate, "--table": args.table,
                "--json": None if args.json in (None, "-") else args.json, "--html": args.html}
     check_apart(outputs, folders=("--clean", "--annotate"))
@@ -392,22 +267,22 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     progress = not args.quiet and sys.stderr.isatty()
     with exit_codes("output"):
         _check_outputs(args)
-    with _warnings_printed(), exit_codes(args.input, reading=True):
+    with warnings_printed(), exit_codes(args.input, reading=True):
         cleaned = clean(args.input, settings, level=args.level, scope=args.scope, progress=progress,
-                        engine=args.engine, client=args.workers if args.scheduler is None else args.scheduler, **_reading(args))
+                        engine=args.engine, client=args.workers if args.scheduler is None else args.scheduler, **reading_options(args))
     result = cleaned.result
     print_read_errors(result.errors)
     _note_unread_tables(args, result)
-    include = _reading(args)["include"]
+    include = reading_options(args)["include"]
     if not result.documents:
         why = ("no rows" if table_files(args.input, include) is not None
                else f"no files match {' '.join(args.include or [include])}; choose others with --include")
         raise no_text(args.input, result.errors, why, listed=True)
-    with _warnings_printed(), exit_codes("output"):
+    with warnings_printed(), exit_codes("output"):
         if args.clean is not None:
             if not settings.verify:
                 print("dedup: warning: --no-verify: passages are removed by their MinHash estimate, not by a "
@@ -429,7 +304,7 @@ def _scan(args: argparse.Namespace) -> int:
             write_table(result, args.table)
         if args.json:
             write_to(args.json, lambda out: write_json(cleaned, out, args.spans, args.all_pairs, str(args.input),
-                                                          _reading(args)))
+                                                          reading_options(args)))
         if args.html is not None:
             write_html(cleaned, args.html, source=str(args.input))
     if not args.quiet and args.json != "-":
@@ -438,9 +313,9 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     with exit_codes(args.input, reading=True):
-        result = find_duplicates(args.input, settings, **_reading(args))
+        result = find_duplicates(args.input, settings, **reading_options(args))
     try:
         explanation = explain(result, find_passage(result, args.a), find_passage(result, args.b))
     except ValueError as exc:
@@ -456,7 +331,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    with _warnings_printed(), exit_codes(args.out, missing_is_input=True):  # 4: IntegrityError, it does not check out
+    with warnings_printed(), exit_codes(args.out, missing_is_input=True):  # 4: IntegrityError, it does not check out
         written = restore_folder(args.cleaned, args.out, args.force)
     # Tables are written again from their rows: a compressed one is compressed anew (files of a text folder
     # that are not text, compressed or not, are copied as they are).

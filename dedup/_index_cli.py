@@ -16,6 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from ._clean import clean
+from ._cli import (
+    add_input_options,
+    add_settings_options,
+    exit_codes,
+    output_stream,
+    print_read_errors,
+    reading_options,
+    settings_from,
+    write_to,
+)
 from ._errors import UsageError
 from ._index import Index, IndexFileError, passage_rows
 from ._output import check_apart, check_outside
@@ -31,8 +41,6 @@ OK = 0
 
 def add_index_parser(commands: Any) -> None:
     """Add ``dedup index add|query|remove|stats|export|check|vacuum`` to the subcommands *commands*."""
-    from .__main__ import _add_input_options, _add_settings_options  # the scan's options, from one source
-
     index = commands.add_parser("index", help="a persistent index: add documents as they arrive, ask what they "
                                               "duplicate", description="A persistent, incremental index in one "
                                 "SQLite file. Passages already indexed are kept before new ones.")
@@ -48,7 +56,7 @@ def add_index_parser(commands: Any) -> None:
     query = action("query", "report what the passages of INPUT duplicate in the index, without adding them")
     for parser in (add, query):
         parser.add_argument("input", type=Path, help="folder of text files, a text file, or a JSONL/CSV/Parquet table")
-        _add_input_options(parser)
+        add_input_options(parser)
         out = parser.add_argument_group("output")
         out.add_argument("--json", metavar="FILE", help="write the machine-readable report to FILE ('-' for stdout)")
         out.add_argument("--all-pairs", action="store_true", help="list every verified pair in --json")
@@ -58,7 +66,7 @@ def add_index_parser(commands: Any) -> None:
                           "add's are other documents)")
     add.add_argument("--keep-text", action="store_true", default=None,
                      help="when creating the index, also store each document's text (shown in later reports)")
-    _add_settings_options(add)
+    add_settings_options(add)
 
     remove = action("remove", "remove documents (all or none) by id")
     remove.add_argument("ids", nargs="+", metavar="ID", help="document ids as the reports name them")
@@ -75,8 +83,6 @@ def add_index_parser(commands: Any) -> None:
 
 def run_index(args: argparse.Namespace) -> int:
     """Run a parsed ``dedup index`` command; return the exit code (errors are raised for ``main``)."""
-    from .__main__ import exit_codes
-
     with exit_codes(args.db, missing_is_input=True):
         try:
             return _RUN[args.index_command](args)
@@ -88,7 +94,6 @@ def _settings_given(args: argparse.Namespace) -> Any:
     """The settings the command line asks the index for: None when it gives none; those it gives over the
     index's own when it gives no --config (over the defaults, every other setting would differ from an index
     built with others, and be named as the difference)."""
-    from .__main__ import _settings
     from ._settings import Settings
 
     options = {name: getattr(args, name) for name in Settings.names() if hasattr(args, name)}
@@ -96,19 +101,7 @@ def _settings_given(args: argparse.Namespace) -> Any:
         with Index(args.db, readonly=True) as index:
             if index.pinned:
                 return index.settings.replace(**options)
-    return _settings(args) if args.config is not None or options else None
-
-
-def _print_errors(errors: Any) -> None:
-    from .__main__ import print_read_errors  # the scan's way of showing them
-
-    print_read_errors(errors)
-
-
-def _reading(args: argparse.Namespace) -> dict[str, Any]:
-    from .__main__ import _reading  # how the scan reads its input, from one source
-
-    return _reading(args)
+    return settings_from(args) if args.config is not None or options else None
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -117,7 +110,7 @@ def _add(args: argparse.Namespace) -> int:
         # An index whose first add failed pins no settings: the next add's are taken (Index, _adopted).
         with Index(args.db, _settings_given(args), keep_text=args.keep_text) as index:
             before = index.stats()
-            added = index.add(args.input, prefix=args.prefix, **_reading(args))
+            added = index.add(args.input, prefix=args.prefix, **reading_options(args))
             after = index.stats()
         _write_json(added, args, out)
     # The add and its --json report are done: a text report cut short (a closed pipe) leaves both.
@@ -132,7 +125,7 @@ def _add(args: argparse.Namespace) -> int:
 def _query(args: argparse.Namespace) -> int:
     # Settings from --config are checked against the index's, as add checks them (an index answers with its own).
     with _json_target(args) as out, Index(args.db, _settings_given(args), create=False) as index:
-        found = index.query(args.input, **_reading(args))
+        found = index.query(args.input, **reading_options(args))
         _write_json(found, args, out)
     return _text_report(found, args)
 
@@ -140,8 +133,6 @@ def _query(args: argparse.Namespace) -> int:
 @contextmanager
 def _json_target(args: argparse.Namespace) -> Iterator[Any]:
     """The stream ``--json`` goes to (``output_stream``; None without it), refused when it meets the input."""
-    from .__main__ import output_stream  # as the scan writes its reports
-
     if not args.json:
         yield None
         return
@@ -155,23 +146,17 @@ def _write_json(result: Result, args: argparse.Namespace, out: Any) -> None:
     """Refuse (exit 2) a result whose every document failed to be read; else print its read errors and write
     its ``--json`` report to *out* (None: not asked for)."""
     if not result.documents and result.errors:
-        _print_errors(result.errors)
+        print_read_errors(result.errors)
         raise no_text(args.input, result.errors, listed=True)
-    _print_errors(result.errors)
+    print_read_errors(result.errors)
     if out is not None:
-        write_json(result, out, all_pairs=args.all_pairs, source=str(args.input), reading=_reading(args))
+        write_json(result, out, all_pairs=args.all_pairs, source=str(args.input), reading=reading_options(args))
 
 
 def _text_report(result: Result, args: argparse.Namespace) -> int:
     if not args.quiet and args.json != "-":
         write_text_report(clean(result), sys.stdout)
     return OK
-
-
-def _write(target: str, fill: Any) -> None:
-    from .__main__ import write_to  # as the scan writes its reports
-
-    write_to(target, fill)
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -205,9 +190,9 @@ def _export(args: argparse.Namespace) -> int:
     with Index(args.db, create=False) as index:
         result = index.export()
     if args.json:
-        _write(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.db)))
+        write_to(args.json, lambda out: write_json(result, out, all_pairs=args.all_pairs, source=str(args.db)))
     if args.table:
-        _write(args.table, lambda out: out.writelines(json.dumps(row, ensure_ascii=False) + "\n"
+        write_to(args.table, lambda out: out.writelines(json.dumps(row, ensure_ascii=False) + "\n"
                                                      for row in passage_rows(result)))
     if not args.json and not args.table:
         write_text_report(clean(result), sys.stdout)

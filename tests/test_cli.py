@@ -315,7 +315,7 @@ def test_report_and_restore_exit_codes(tmp_path, capsys):
 
 def test_reading_errors_are_the_inputs_only_when_a_file_failed():
     from dedup import InputError, OutputError
-    from dedup.__main__ import exit_codes
+    from dedup._cli import exit_codes
 
     with pytest.raises(InputError, match="No such file"), exit_codes("/no/such", reading=True):
         open("/no/such/dir/x.txt")  # noqa: SIM115

@@ -216,12 +216,13 @@ def test_settings_fields_each_have_an_option():
 
 
 def test_a_config_value_is_turned_back_on_the_command_line(tmp_path):
-    from dedup.__main__ import _settings, build_parser
+    from dedup.__main__ import build_parser
+    from dedup._cli import settings_from
 
     (tmp_path / "c.toml").write_text("casefold = false\npunctuation = true\n", "utf-8")
     args = build_parser().parse_args(["scan", "x", "--config", str(tmp_path / "c.toml"), "--casefold",
                                       "--no-punctuation"])
-    assert (_settings(args).casefold, _settings(args).punctuation) == (True, False)
+    assert (settings_from(args).casefold, settings_from(args).punctuation) == (True, False)
 
 
 def test_numpy_numbers_are_taken_as_plain_ones():

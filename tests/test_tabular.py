@@ -519,7 +519,8 @@ def test_annotated_jsonl_keeps_each_rows_bytes(tmp_path):
 def test_a_table_in_another_encoding_is_refused_and_its_errors_counted(tmp_path, capsys):
     # --encoding is for text files: given for a table it is refused, not ignored; without it, a table in
     # GB18030 fails row by row, and the command shows the first errors and how many more.
-    from dedup.__main__ import SHOWN_ERRORS, main
+    from dedup.__main__ import main
+    from dedup._report import SHOWN_ERRORS
 
     source = tmp_path / "gb.jsonl"
     source.write_bytes(_jsonl([{"id": i, "text": f"{A}{i}"} for i in range(SHOWN_ERRORS + 5)]).decode().encode("gb18030"))
