@@ -23,7 +23,8 @@ from ._arrays import first_of_runs, gather_ranges, item_owners
 from ._hash import mix64, rolling
 from ._normalize import Normalizer
 
-__all__ = ["Prepared", "Span", "align", "align_pairs", "aligned_spans", "prepare", "to_spans"]
+__all__ = ["Prepared", "Span", "align", "align_pairs", "aligned_spans", "prepare", "prepare_normal", "to_spans",
+           "unaligned_runs"]
 
 # Pairs are aligned together up to about this many characters (the arrays of one pass).
 _BATCH_CHARS = 1 << 21
@@ -65,15 +66,59 @@ def prepare(normalizer: Normalizer, text: str, min_len: int = 5) -> Prepared:
     >>> len(p), p.offsets.tolist(), len(p.order)
     (4, [0, 2, 4, 6], 3)
     """
+    norm, offsets = normalizer.with_offsets(text)
+    return _prepared(norm, np.asarray(offsets, np.int64), min_len)
+
+
+def prepare_normal(norm: str, min_len: int = 5) -> Prepared:
+    """``prepare`` for a text already normalised: its offsets are its own positions.
+
+    >>> prepare_normal("abab", min_len=2).offsets.tolist()
+    [0, 1, 2, 3]
+    """
+    return _prepared(norm, np.arange(len(norm), dtype=np.int64), min_len)
+
+
+def _prepared(norm: str, offsets: np.ndarray, min_len: int) -> Prepared:
     if min_len < 1:
         raise ValueError(f"min_len must be at least 1, not {min_len}")
-    norm, offsets = normalizer.with_offsets(text)
     codes = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), np.uint32)
     # Code points are mixed before the polynomial combination: nearby CJK code points differ
     # by small numbers, which a short polynomial hash could cancel.
     hashes = rolling(mix64(codes.astype(np.uint64) + np.uint64(1)), min_len)
     order = _stable_order(hashes)
-    return Prepared(codes, np.asarray(offsets, np.int64), order, hashes[order], min_len)
+    return Prepared(codes, offsets, order, hashes[order], min_len)
+
+
+def unaligned_runs(pairs: Sequence[tuple[str, str]], min_len: int = 5, max_gap: int = 10) -> np.ndarray:
+    """For each pair of normalised texts ``(a, b)``: the longest stretch of a's characters that no block
+    aligned with b covers (``align_pairs``: blocks in the order of both texts, and moved ones from
+    ``max(20, 4 * min_len)`` characters; a common phrase met elsewhere in b covers nothing; blocks
+    *max_gap* apart or less are one, so a shorter stretch between them is covered).
+
+    Where a carries a whole block that b lacks, the stretch is that block, however many of its
+    n-grams b holds elsewhere: in 20,000 characters of English almost every 5-gram recurs, so the
+    longest run of a's n-grams missing from b's set (``_verify.longest_extra_run``) stays short.
+
+    A text shorter than *min_len* aligns nowhere: all of it is one stretch.
+
+    >>> pairs = [("abcdefghij" + "XYZXYZ" + "klmnopqrst", "abcdefghijklmnopqrst"), ("XXabc", "abc"), ("ab", "ab")]
+    >>> unaligned_runs(pairs, 3).tolist(), unaligned_runs(pairs, 3, max_gap=5).tolist()
+    ([0, 2, 2], [6, 2, 2])
+    """
+    out = np.zeros(len(pairs), np.int64)
+    prepared = [(prepare_normal(a, min_len), prepare_normal(b, min_len)) for a, b in pairs]
+    for r, ((a, _), blocks) in enumerate(zip(prepared, align_pairs(prepared, max_gap))):
+        covered = np.zeros(len(a) + 2, np.int64)  # +1 where a block starts, -1 where it ends
+        np.add.at(covered, blocks[:, 0] + 1, 1)
+        np.add.at(covered, blocks[:, 1] + 1, -1)
+        bare = np.flatnonzero(np.cumsum(covered)[1:len(a) + 1] == 0)
+        if len(bare):
+            breaks = np.flatnonzero(np.diff(bare) != 1)
+            starts = np.r_[0, breaks + 1]
+            ends = np.r_[breaks, len(bare) - 1]
+            out[r] = int((ends - starts + 1).max())
+    return out
 
 
 def aligned_spans(normalizer: Normalizer, a_text: str, a_offset: int, b_text: str, b_offset: int,

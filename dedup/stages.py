@@ -35,7 +35,7 @@ from ._output import LOG_NAME, MANIFEST_NAME, check_outside
 from ._read import DEFAULT_INCLUDE, FolderScan, decode, encode, read_corpus, read_folder
 from ._segment import Passages, segment
 from ._shingle import ShingleBatch, Shingler, WordTokenizer
-from ._spans import Prepared, Span, align, align_pairs, aligned_spans, prepare
+from ._spans import Prepared, Span, align, align_pairs, aligned_spans, prepare, prepare_normal, unaligned_runs
 from ._tabular import read_objects, table_files
 from ._verify import Overlap, SetIndex, Verified, judge, longest_extra_run, overlap
 
@@ -95,6 +95,7 @@ __all__ = [
     "pair_spans",
     "plan_partitions",
     "prepare",
+    "prepare_normal",
     "read_corpus",
     "read_folder",
     "read_objects",
@@ -107,6 +108,7 @@ __all__ = [
     "sign_passages",
     "table_files",
     "to_datasketch",
+    "unaligned_runs",
     "unique_pairs",
     "with_contained",
 ]

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
+import dedup.stages
 from dedup.stages import Shingler, longest_extra_run, overlap
 
 # A technical documentation header, as every document of one manual set repeats it.
@@ -111,3 +112,53 @@ def test_padded_run_is_the_longest_own_block_in_characters(inner, outer, n):
     batch = Shingler("char", n)([inner, outer])
     run = int(longest_extra_run(batch, np.array([[0, 1]]), pad=n - 1)[0]) - (n - 1)
     assert max(run, 0) == brute_own_run(inner, outer, n)
+
+
+def _speech(words: int, seed: int) -> list[str]:
+    """Paragraphs of English-like prose from a few hundred common words: nearly every 5-gram recurs."""
+    rng = np.random.default_rng(seed)
+    vocabulary = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all", "we", "their", "has", "would", "when", "if", "so", "no", "will", "more", "what", "about", "up", "out", "them", "some", "could", "into", "than", "its", "time", "only", "new", "other", "people", "state", "nation", "congress", "government", "public", "country", "great", "year", "law", "power", "war", "peace", "united", "states", "world", "should", "must", "may", "these", "our", "upon", "such", "made", "any", "those", "most", "every", "between", "under", "first"]
+    return [" ".join(rng.choice(vocabulary, size=int(rng.integers(40, 90)))).capitalize() + "."
+            for _ in range(words // 65)]
+
+
+def test_a_long_document_is_not_a_near_copy_of_its_excerpt():
+    # A 70% excerpt of a long speech was "near" the whole (Jaccard 0.70): the whole's last 30% held no run of
+    # 5-grams missing from the excerpt past 26 characters, as nearly every 5-gram of English recurs, so --clean
+    # at the default level emptied the whole speech. The block it carries is found by alignment now.
+    paragraphs = _speech(4000, seed=3)
+    cut = int(len(paragraphs) * 0.7)
+    excerpt, whole = "\n\n".join(paragraphs[:cut]), "\n\n".join(paragraphs)
+    normal = dedup.stages.Normalizer()
+    runs = longest_extra_run(Shingler("char", 5)([normal(whole), normal(excerpt)]), np.array([[0, 1]]))
+    assert runs[0] - 4 < 40  # the n-gram runs alone miss the block (what the test is about)
+    result = dedup.find_duplicates([("whole", whole), ("excerpt", excerpt)], unit="document")
+    assert [dedup.Kind(int(k)).label for k in result.kind] == ["contained"]
+    assert result.similarity[0] >= 0.6
+    cleaned = dedup.clean(result)
+    assert cleaned.texts == {"whole": whole, "excerpt": excerpt}  # near removes nothing: the whole is no copy
+    assert dedup.clean(result, level="contained").texts == {"whole": whole, "excerpt": ""}
+
+
+def test_a_long_document_with_its_own_block_is_not_inside_another():
+    # The inner side's own block is looked for the same way: most of it copies the other, its last quarter is
+    # its own, of the same common words, so that 82% of its 5-grams occur in the other (past contained_ratio)
+    # and no run of those missing reaches 20 characters. It was "contained", and --level contained removed it.
+    paragraphs, own = _speech(4000, seed=5), _speech(1200, seed=6)
+    base = "\n\n".join(paragraphs)
+    mixed = "\n\n".join(paragraphs[:int(len(paragraphs) * 0.8)] + own)
+    result = dedup.find_duplicates([("base", base), ("mixed", mixed)], unit="document", threshold=0.9)
+    assert len(result.pair_index) == 0
+    cleaned = dedup.clean(result, level="contained")
+    assert cleaned.texts == {"base": base, "mixed": mixed}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text("abcd", min_size=30, max_size=200), st.text("XYZ", min_size=11, max_size=60), st.data())
+def test_an_inserted_block_is_the_longest_unaligned_stretch(text, block, data):
+    # A block of letters the text never uses, put anywhere in it, is what stays unaligned: all of it,
+    # and at most the ends of the text besides (shorter than a window, they align nowhere).
+    at = data.draw(st.integers(0, len(text)))
+    run = dedup.stages.unaligned_runs([(text[:at] + block + text[at:], text)], 3)[0]
+    assert len(block) <= run <= len(block) + 2 * 2
+    assert dedup.stages.unaligned_runs([(text, text)], 3)[0] == 0

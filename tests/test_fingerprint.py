@@ -54,8 +54,14 @@ PINNED = [
     # Boilerplate at sentence unit is whole short lines only (80 sentences -> the 27 passages the paragraph unit
     # flags, 24 -> 8 clusters), so the clusters moved; the pairs did not.
     ("seeds", {"unit": "sentence", "keep": "longest"}, "e70fd1ed06339538", "649ee80b37bb3666"),
-    ("synthetic", {}, "2886ad7f26297232", "f526ebb4cf1619cc"),
-    ("synthetic", {"threshold": 0.5, "containment": False}, "3ec0b67e42c4d48f", "6d0f7caec296318a"),
+    # Pinned again when the extra-block rule counted a block at either end of the longer side in full (a run of
+    # n-grams touching an end is padded, as the own-block rule's is) and aligned runs that a shared n-gram cut
+    # (``_verify._block_runs``): 89 near pairs became contained, each a passage whose longer side ends with 40
+    # or more characters the shorter lacks (a paragraph and its truncation to three quarters, mostly). With the
+    # own-block rule on, one contained pair also went: its inner side's own 20 characters, which a shared 5-gram
+    # cut, are found now.
+    ("synthetic", {}, "ed79dd4225c9efb8", "c24ef63653d5d519"),
+    ("synthetic", {"threshold": 0.5, "containment": False}, "62ba2092157a7b50", "d49fa92cc9ee2986"),
 ]
 
 
