@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--level", choices=list(LEVELS), default="near",
                      help="what --clean removes: exact, near (exact+near), contained (also passages inside one "
                           "kept before them: a first copy stays) or span (also, from a later passage, the copy of one "
-                          "kept before it) (default: near)")
+                          "kept before it, when it is one piece) (default: near)")
     out.add_argument("--scope", choices=SCOPES, default="corpus",
                      help="remove duplicates across the corpus or only within each document (default: corpus)")
     out.add_argument("--quiet", action="store_true", help="no progress bars and no text report")

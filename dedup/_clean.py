@@ -216,7 +216,8 @@ def _removal(result: Result, i: int, k: int | None, cut_start: int, cut_end: int
 
 
 def _span_cuts(result: Result, gone: dict[int, tuple[int | None, str]], scope: str) -> list[Removal]:
-    """Cut, from each surviving passage, the spans that repeat a contained passage kept before it. *gone*: the
+    """Cut, from each surviving passage, the span that repeats a contained passage kept before it (one block
+    holding at least ``contained_ratio`` of that passage's characters; a copy in pieces is not cut). *gone*: the
     passages removed whole, each with the passage kept in its place (None for boilerplate) and the kind. A
     contained passage removed as an exact copy names the passage its text stays in; one removed otherwise
     (a near copy, boilerplate) cuts nothing: the text cut would be in no passage checked against it."""
@@ -243,9 +244,19 @@ def _span_cuts(result: Result, gone: dict[int, tuple[int | None, str]], scope: s
         source = staying(inner)  # the README's rule: a removal names a passage that stays
         if source is None:
             continue
-        for s in pair_spans(result, row):
-            start, end = (s.b_start, s.b_end) if inner_is_a else (s.a_start, s.a_end)
-            cuts.setdefault(outer, []).append((start, end, source, row))
+        spans = pair_spans(result, row)
+        # A copy is cut only when it is one block holding nearly all of the inner passage (small edits merged
+        # into it): cutting pieces scattered through the later passage left fragments of it standing
+        # ("Gentlemen of the Senate and of the House of Representatives:" less "Gentlemen of the House of
+        # Representatives:" left " Senate and of the House ").
+        if len(spans) != 1:
+            continue
+        s = spans[0]
+        inner_start, inner_end = (s.a_start, s.a_end) if inner_is_a else (s.b_start, s.b_end)
+        if inner_end - inner_start < result.settings.contained_ratio * (passages.end[inner] - passages.start[inner]):
+            continue
+        start, end = (s.b_start, s.b_end) if inner_is_a else (s.a_start, s.a_end)
+        cuts.setdefault(outer, []).append((start, end, source, row))
     out = []
     for outer, spans in cuts.items():
         # Spans of one source that meet are one cut; where spans of different sources overlap, the later one

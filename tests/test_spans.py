@@ -255,3 +255,17 @@ def test_self_repeats_are_chosen_by_the_share_they_report():
     shares = {doc: repeat_share(result, reps) for doc, reps in self_repeats(result).items()}
     assert shares["c"] == 0.5 and shares["c"] > shares["a"] > 0.3
     assert list(self_repeats(result, limit=1)) == ["c"]
+
+
+def test_span_cleaning_cuts_a_copy_in_one_piece_only():
+    # The kept line is inside the later one in pieces ("Gentlemen of the", "of Representatives:"): cutting them
+    # left " Senate and of the Houes " standing. A copy in one block is cut, the rest of its line kept.
+    kept = "Gentlemen of the House of Representatives:\nSome other words that are here.\n"
+    later = "Gentlemen of the Senate and of the Houes of Representatives:\nA different line entirely for this.\n"
+    result = dedup.find_duplicates([("a", kept), ("b", later)])
+    assert [dedup.Kind(int(k)).label for k in result.kind] == ["contained"]
+    assert clean(result, level="span").texts["b"] == later
+    block = "Preface. " + kept.splitlines()[0] + " Then more of this line follows here.\n"
+    cleaned = clean([("a", kept), ("b", block)], level="span")
+    assert cleaned.texts["b"] == "Preface.  Then more of this line follows here.\n"
+    assert restore(cleaned.texts, cleaned.removed)["b"] == block
