@@ -152,7 +152,12 @@ def _legacy(data: bytes) -> tuple[str, str]:
     a wrong guess reads as mojibake without a word. Such files are errors that say to
     name the encoding.
     """
-    gb, big5 = _exact(data, "gb18030"), _exact(data, "big5")
+    readings = [_exact(data, "gb18030"), _exact(data, "big5")]
+    gb, big5 = (t if t is not None and _reads_as_chinese(t) else None for t in readings)
+    if gb is None and big5 is None and readings != [None, None]:
+        raise ValueError("not UTF-8; as GB18030 or Big5 it reads as Chinese characters inside Latin words (as a "
+                         "single-byte encoding such as Latin-1 or Windows-1252 does): re-encode it as UTF-8 or name "
+                         "its encoding with --encoding")
     if gb is not None and big5 is None:
         return gb, "gb18030"  # the common case (GBK corpora) never pays for the detector
     if big5 is not None and gb is None:
@@ -166,6 +171,26 @@ def _legacy(data: bytes) -> tuple[str, str]:
         return gb, "gb18030"
     raise ValueError("not UTF-8, UTF-16 (with BOM), GB18030/GBK or Big5 text; re-encode it as UTF-8 or name its "
                      "encoding with --encoding")
+
+
+# A Chinese character beside a Latin letter, as a single-byte encoding read as GB18030 or Big5 gives: an accented
+# letter and the plain one after it become one character ("élèves": E9 6C E8 76 -> 閘鑦es).
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_IN_WORD = re.compile("(?<=[A-Za-z])[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|"
+                          "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff](?=[A-Za-z])")
+
+
+def _reads_as_chinese(text: str, least: int = 4) -> bool:
+    """Whether a reading as GB18030 or Big5 looks like Chinese: fewer than half of its Han characters (when it
+    has *least* or more) touch a Latin letter. Chinese text with English words in it has a few that do;
+    Latin-1 text read so has most.
+
+    >>> _reads_as_chinese("中文的文字，mtv的网络"), _reads_as_chinese("Les 閘鑦es 閠udient la litt閞ature")
+    (True, False)
+    """
+    sample = text[:_SNIFF_BYTES]  # the sign shows from the start; a GBK corpus is not read twice over
+    han = len(_HAN.findall(sample))
+    return han < least or 2 * len(_HAN_IN_WORD.findall(sample)) < han
 
 
 def _exact(data: bytes, label: str) -> str | None:

@@ -166,6 +166,19 @@ def test_other_legacy_encodings_must_be_named():
     assert (text[:4], encoding) == ("Café", "cp1252") and encode(text, encoding) == data
 
 
+@pytest.mark.parametrize("codec", ["latin-1", "cp1252"])
+def test_latin_text_that_decodes_as_chinese_is_refused_not_misread(codec):
+    # An accented letter and the plain one after it form a GB18030 (or Big5) character: the file was read as
+    # "Les 閘鑦es 閠udient ..." without a word, and its duplicate in UTF-8 went unfound.
+    text = "Les élèves étudient la littérature générale et les sciences économiques depuis longtemps.\n"
+    with pytest.raises(ValueError, match=r"Chinese characters inside Latin words.*--encoding"):
+        decode(text.encode(codec))
+    assert decode(text.encode(codec), codec) == (text, codecs.lookup(codec).name)
+    mixed = "中文里有English词语，比如ECMO和C919，也有mtv的网络功能。国产首艘大型邮轮正式命名交付。\n" * 3
+    for encoding in ("gbk", "gb18030"):  # Chinese with Latin words in it still reads
+        assert decode(mixed.encode(encoding)) == (mixed, "gb18030")
+
+
 def test_encoding_override(tmp_path):
     (tmp_path / "short.txt").write_bytes("中文".encode("big5"))
     (tmp_path / "bom.txt").write_bytes(codecs.BOM_UTF8 + REPORT.encode("utf-8"))
