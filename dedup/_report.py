@@ -234,6 +234,7 @@ def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int 
             similarity = float(assignment.similarity[position])
             mark = "kept" if passage == cluster.kept else f"{similarity:.2f}"
             out.write(f"  {mark:>4}  {result.passages.where(position)}  {_snippet(passage.text)}\n")
+    _write_inside(cleaned, out, max_clusters)
     _write_boilerplate(result, out)
     _write_documents(result, out)
     for error in result.errors[:max_errors]:
@@ -253,6 +254,20 @@ def counted(count: int, noun: str) -> str:
     ('1 cluster', '3 clusters')
     """
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _write_inside(cleaned: Cleaned, out: TextIO, most: int) -> None:
+    """The removals no cluster shows: passages inside one kept before them (``--level contained``) and the
+    copies cut from later passages (``--level span``), each with the passage it lies in."""
+    inside = [r for r in cleaned.removed if r.kind in ("contained", "span")]
+    if not inside:
+        return
+    out.write(f"\nremoved inside passages kept before them ({counted(len(inside), 'removal')}):\n")
+    for r in inside[:most]:
+        what = "part of " if r.kind == "span" else ""
+        out.write(f"  {what}{r.doc}:{r.line}  inside {r.kept['doc']}:{r.kept['line']}  {_snippet(r.text)}\n")
+    if len(inside) > most:
+        out.write(f"  ... {len(inside) - most} more (see --json)\n")
 
 
 def _write_boilerplate(result: Result, out: TextIO, most: int = 12) -> None:

@@ -124,8 +124,9 @@ class Settings:
                                            "member, not all pairs", low=2))
     verify: bool = _opt(True, _Spec(bool, "verify every candidate by its exact shingle sets (off: report MinHash "
                                           "estimates, for comparison)", flag="--no-verify"))
-    containment: bool = _opt(True, _Spec(bool, "search for passages lying inside longer ones",
-                                         flag="--no-containment"))
+    containment: bool = _opt(True, _Spec(bool, "search for passages lying inside longer ones (without the search, a "
+                                               "pair the near-duplicate search finds is still called contained when "
+                                               "one side lies inside the other)", flag="--no-containment"))
     contained_ratio: float = _opt(0.8, _Spec(float, "share of a passage's shingles found in another at which it "
                                                     "counts as contained", low=0.0, high=1.0, low_open=True))
     extra_block_chars: int = _opt(40, _Spec(int, "a near pair is reported as contained when the longer side carries "

@@ -46,6 +46,19 @@ def test_json_and_html_count_the_removals_of_the_level_asked(seeds, tmp_path, ca
     assert counts["exact"] < 42 < counts["span"]  # the levels differ on the seeds, so the test can tell them apart
 
 
+def test_text_report_lists_removals_inside_kept_passages(seeds, capsys):
+    # --level contained said "N passages would be removed" but showed only the clusters' members: the passages
+    # removed inside others were counted and never named.
+    inside = [r for r in dedup.clean(str(seeds), level="span").removed if r.kind in ("contained", "span")]
+    assert main([str(seeds), "--level", "span"]) == 0
+    out = capsys.readouterr().out
+    assert f"removed inside passages kept before them ({len(inside)} removals):" in out
+    first = inside[0]
+    assert f"{first.doc}:{first.line}  inside {first.kept['doc']}:{first.kept['line']}" in out
+    assert main([str(seeds)]) == 0
+    assert "removed inside" not in capsys.readouterr().out  # near removes none such
+
+
 def test_json_shape_is_pinned(seeds, tmp_path, capsys):
     target = tmp_path / "report.json"
     assert main([str(seeds), "--json", str(target), "--quiet"]) == 0
