@@ -244,14 +244,14 @@ def _span_cuts(result: Result, gone: dict[int, tuple[int | None, str]], scope: s
         source = staying(inner)  # the README's rule: a removal names a passage that stays
         if source is None:
             continue
-        spans = pair_spans(result, row)
+        shared = pair_spans(result, row)
         # A copy is cut only when it is one block holding nearly all of the inner passage (small edits merged
         # into it): cutting pieces scattered through the later passage left fragments of it standing
         # ("Gentlemen of the Senate and of the House of Representatives:" less "Gentlemen of the House of
         # Representatives:" left " Senate and of the House ").
-        if len(spans) != 1:
+        if len(shared) != 1:
             continue
-        s = spans[0]
+        s = shared[0]
         inner_start, inner_end = (s.a_start, s.a_end) if inner_is_a else (s.b_start, s.b_end)
         if inner_end - inner_start < result.settings.contained_ratio * (passages.end[inner] - passages.start[inner]):
             continue
