@@ -562,10 +562,21 @@ def read_corpus(corpus: str | os.PathLike[str] | Iterable[Any], include: str | I
             return _collect(read_path(tables.files, text_field, id_field, progress), tables.errors, tables.skipped)
         if Path(corpus).is_file():
             return _collect(read_text_file(Path(corpus), encoding))
+        if not os.path.lexists(corpus):
+            text = isinstance(corpus, str) and (len(corpus) > 255 or any(c.isspace() for c in corpus))
+            raise InputError(f"{_shown(corpus) if text else corpus}: no such file or folder" + (
+                "; a string is a path: give texts as (id, text) pairs, e.g. list(enumerate(texts))" if text else ""))
         scan = read_folder(corpus, include, progress, encoding=encoding)
         warn_if_jsonl(scan.documents)
         return scan
     return _collect(read_objects(corpus, text_field, id_field))
+
+
+def _shown(path: str | os.PathLike[str], most: int = 60) -> str:
+    """*path* as an error names it: cut to *most* characters (a text given where a path goes can be long)."""
+    name = os.fsdecode(path)
+    name = name if len(name) <= most else name[:most] + "…"
+    return repr(name) if any(not c.isprintable() for c in name) else name  # a line break stays on the line
 
 
 def _collect(items: Iterable[Document | ReadError], errors: Iterable[ReadError] = (),

@@ -184,7 +184,7 @@ def test_messy_folder_processes_the_rest(messy, tmp_path, capsys):
 
 def test_missing_path_exit_2(tmp_path, capsys):
     assert main([str(tmp_path / "nope")]) == 2
-    assert capsys.readouterr().err.strip().endswith("nope: no such folder")
+    assert capsys.readouterr().err.strip().endswith("nope: no such file or folder")
 
 
 def test_folder_without_text_files_exit_2(tmp_path, capsys):

@@ -192,8 +192,14 @@ def test_encoding_override(tmp_path):
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(InputError, match="nope: no such folder"):
+    with pytest.raises(InputError, match=r"nope: no such file or folder$"):
         dedup.find_duplicates(tmp_path / "nope")
+    with pytest.raises(InputError, match=r"nope\.txt: no such file or folder$"):  # it said "folder" of a file
+        dedup.find_duplicates(str(tmp_path / "nope.txt"))
+    # A text given where a path goes is named on one line, cut short, with what to give instead.
+    with pytest.raises(InputError, match=r"^'同一段文字\\n另一段': no such file or folder; a string is a path: give "
+                                         r"texts as \(id, text\) pairs"):
+        dedup.find_duplicates("同一段文字\n另一段")
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(InputError, match="not a folder"):
         read_folder(tmp_path / "file.txt")
