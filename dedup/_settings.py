@@ -288,7 +288,12 @@ class Settings:
                     raise SettingsError(f"{path}: a JSON config must be a dedup report with a 'config' object")
             else:
                 values = tomllib.loads(data.decode("utf-8"))
-                values = values.get("settings", values)
+                if isinstance(values.get("settings"), dict):
+                    others = sorted(key for key in values if key != "settings")
+                    if others:  # they were dropped without a word
+                        raise SettingsError(f"{path}: {', '.join(others)} outside the [settings] table: put every "
+                                            f"setting in it, or none")
+                    values = values["settings"]
         except (ValueError, UnicodeDecodeError) as exc:
             if isinstance(exc, SettingsError):
                 raise

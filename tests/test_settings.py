@@ -66,6 +66,19 @@ def test_a_threshold_of_one_says_how_to_keep_only_exact_duplicates():
         Settings(threshold=1.0)
 
 
+def test_a_toml_file_with_settings_in_and_out_of_its_table_is_refused(tmp_path):
+    # threshold = 0.5 above a [settings] table was dropped without a word (the table alone was read).
+    toml = tmp_path / "c.toml"
+    toml.write_text("threshold = 0.5\n[settings]\nunit = 'sentence'\n", "utf-8")
+    with pytest.raises(SettingsError, match=r"c\.toml: threshold outside the \[settings\] table"):
+        Settings.from_file(toml)
+    toml.write_text("[settings]\nunit = 'sentence'\n[other]\nx = 1\n", "utf-8")
+    with pytest.raises(SettingsError, match="other outside"):
+        Settings.from_file(toml)
+    toml.write_text("[settings]\nthreshold = 0.5\nunit = 'sentence'\n", "utf-8")
+    assert (Settings.from_file(toml).threshold, Settings.from_file(toml).unit) == (0.5, "sentence")
+
+
 def test_cross_field_rule():
     with pytest.raises(SettingsError, match="max_chars"):
         Settings(min_chars=10, max_chars=5)
