@@ -308,3 +308,16 @@ class Settings:
 def option_specs() -> list[tuple[str, Any, _Spec]]:
     """``(name, default, spec)`` of every setting, for building a command line from one source."""
     return [(f.name, f.default, f.metadata["spec"]) for f in dataclasses.fields(Settings)]
+
+
+def _settings_doc() -> str:
+    """The settings, each with its default, what it does and what it takes: ``help(Settings)`` shows them as the
+    command line's ``--help`` does (both from the one declaration)."""
+    lines = ["", "", "    The settings (name = default: what it does; what it takes):", ""]
+    for name, default, spec in option_specs():
+        shown = default.__name__ if callable(default) else repr(default)
+        lines.append(f"    - ``{name}`` = {shown}: {spec.doc}; {spec.allowed()}")
+    return "\n".join(lines) + "\n    "
+
+
+Settings.__doc__ = (Settings.__doc__ or "").rstrip() + _settings_doc()

@@ -79,6 +79,15 @@ def test_a_toml_file_with_settings_in_and_out_of_its_table_is_refused(tmp_path):
     assert (Settings.from_file(toml).threshold, Settings.from_file(toml).unit) == (0.5, "sentence")
 
 
+def test_help_of_settings_says_what_each_does():
+    # help(Settings) listed names and defaults only; what each does was in the command's --help alone.
+    from dedup._settings import option_specs
+
+    doc = Settings.__doc__ or ""
+    for name, _, spec in option_specs():
+        assert f"``{name}`` = " in doc and spec.doc in doc, name
+
+
 def test_cross_field_rule():
     with pytest.raises(SettingsError, match="max_chars"):
         Settings(min_chars=10, max_chars=5)
