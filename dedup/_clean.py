@@ -297,8 +297,10 @@ def restore(texts: Mapping[str, str], removed: Iterable[Removal]) -> dict[str, s
     """The original documents from cleaned *texts* and their removal log: nothing is ever lost.
 
     Raises ``IntegrityError`` (a ``ValueError``) naming the document when the log does
-    not fit the texts (a cleaned text was edited), and ``UsageError`` for arguments of
-    the wrong type. Linear in the size of the texts plus the number of removals.
+    not fit the texts (a cleaned text cut short, say), and ``UsageError`` for arguments of
+    the wrong type. An edit of a cleaned text that leaves every logged cut in place is not
+    seen here: a cleaned folder (``write_cleaned``) records each file's hash, and
+    ``restore_folder`` checks it. Linear in the size of the texts plus the number of removals.
 
     >>> cleaned = clean([("a", "一段重复的文字。\\n"), ("b", "一段重复的文字。\\n尾声")])
     >>> cleaned.texts["b"], restore(cleaned.texts, cleaned.removed)["b"]
@@ -306,6 +308,9 @@ def restore(texts: Mapping[str, str], removed: Iterable[Removal]) -> dict[str, s
     """
     if not isinstance(texts, Mapping):
         raise UsageError(f"texts must map document ids to cleaned texts, not {type(texts).__name__}")
+    if not isinstance(removed, Iterable) or isinstance(removed, (str, Mapping)):
+        raise UsageError(f"removed must be the removal log (Cleaned.removed, a list of Removal), not "
+                         f"{type(removed).__name__}")
     by_doc: dict[str, list[Removal]] = {}
     for r in removed:
         if not isinstance(r, Removal):

@@ -121,20 +121,26 @@ def normalization_notes(normalizer: Normalizer, text: str) -> str:
     return "; ".join(parts) or "nothing changed"
 
 
-def explain(result: Result, i: int, j: int) -> Explanation:
-    """Explain the pair of global passage positions *i* and *j* of *result* (rows of ``result.pair_index``,
-    or ``find_passage`` of a name as reports print it).
+def explain(result: Result, i: int | str, j: int | str) -> Explanation:
+    """Explain the pair of passages *i* and *j* of *result* (a ``Result``, or the ``Cleaned`` of one): global
+    positions (rows of ``result.pair_index``) or names as reports print them (``FILE:LINE``, see ``find_passage``).
 
     >>> from dedup import find_duplicates
     >>> r = find_duplicates([("a", "同一段文字,出现了两次。"), ("b", "同一段文字，出现了两次。")])
     >>> e = explain(r, 0, 1)  # equal once normalised (，is folded to ,)
     >>> e.kind, [(s.a_start, s.a_end, s.b_start, s.b_end) for s in e.spans]
     ('exact', [(0, 12, 0, 12)])
+    >>> explain(r, "a:1", "b:1").kind
+    'exact'
     """
+    result = getattr(result, "result", result)  # a Cleaned explains the run it came from
+    if not isinstance(result, Result):
+        raise UsageError(f"result must be what find_duplicates returned (a Result), not {type(result).__name__}")
+    i, j = (find_passage(result, value) if isinstance(value, str) else value for value in (i, j))
     for name, value in (("i", i), ("j", j)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < len(result.passages):
             raise UsageError(f"{name} must be a passage's position in the result, 0 to {len(result.passages) - 1}, "
-                             f"not {value!r} (find_passage turns FILE:LINE into one)")
+                             f"or its name as reports print it (FILE:LINE), not {value!r}")
     i, j = min(int(i), int(j)), max(int(i), int(j))
     a, b = result.passages[i], result.passages[j]
     if i == j:

@@ -12,6 +12,7 @@ import numpy as np
 from ._arrays import distinct
 from ._clean import Cleaned, clean, planned_cuts
 from ._documents import PairSpans, document_overlaps, repeat_share, self_repeats
+from ._errors import UsageError
 from ._output import text_file
 from ._read import reader_codec
 from ._result import Kind, Result
@@ -49,6 +50,7 @@ def report_dict(result: Result | Cleaned, spans: bool = False, all_pairs: bool =
     >>> report["summary"]["pairs"], report["clusters"][0]["kept"], report["pairs"][0]["kind"]
     (1, {'doc': 'a', 'index': 0, 'line': 1}, 'exact')
     """
+    _check_run(result)
     if isinstance(result, Cleaned):
         cleaning = {"level": result.level, "scope": result.scope}
         removed_passages, removed_chars = len(result.removed), result.chars_removed
@@ -144,6 +146,14 @@ class _Locator:
                 "end": self.end[r]}
 
 
+def _check_run(run: object) -> None:
+    """``UsageError`` unless *run* is what ``find_duplicates`` or ``clean`` returned (a report of anything else
+    failed on an attribute deep inside)."""
+    if not isinstance(run, (Result, Cleaned)):
+        raise UsageError(f"a report is written of a Result (find_duplicates) or a Cleaned (clean), not "
+                         f"{type(run).__name__}")
+
+
 def _removals(result: Result) -> tuple[int, int]:
     """Passages and characters ``clean(result)`` removes at its defaults (level ``near``, scope
     ``corpus``), counted without cutting the texts."""
@@ -212,6 +222,7 @@ def write_text_report(cleaned: Cleaned | Result, out: TextIO, max_clusters: int 
     >>> out.getvalue().splitlines()[0]
     '2 documents, 2 passages, 1 cluster (and 0 of boilerplate), 1 passage would be removed (50.0% of characters)'
     """
+    _check_run(cleaned)
     if isinstance(cleaned, Result):
         cleaned = clean(cleaned)
     result = cleaned.result

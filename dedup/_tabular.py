@@ -671,6 +671,12 @@ def read_objects(corpus: Any, text_field: str = "text", id_field: str | None = N
                 yield _row_item("", row, text, key, text_field, id_key)
                 row += 1
         return
+    if not isinstance(corpus, Iterable):
+        finished = type(corpus).__name__ in ("Result", "Cleaned")
+        raise UsageError(f"{_a(type(corpus).__name__)} is no corpus" + (
+            " (a finished run: give it to clean, explain or a report writer, or give the corpus again)" if finished
+            else ": give a folder or file path (a str or Path), data rows ((id, text) pairs, dicts, a data frame) "
+                 "or Documents"))
     if isinstance(corpus, Mapping):
         corpus = corpus.items()
     id_key, decided = id_field or None, id_field is not None

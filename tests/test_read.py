@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import time
 
@@ -232,3 +233,20 @@ def test_a_single_damaged_file_is_reported_as_in_a_folder(tmp_path):
     assert [d.id for d in alone.documents] == [d.id for d in in_folder.documents] == ["a.txt"]
     assert [e.error for e in alone.errors] == [e.error for e in in_folder.errors]
     assert len(alone.errors) == 1 and "not UTF-8" in alone.errors[0].error
+
+
+def test_wrong_things_given_to_the_api_are_usage_errors_that_say_what_to_give(seeds):
+    # Each was a bare TypeError or AttributeError from deep inside.
+    result = dedup.find_duplicates(seeds)
+    cleaned = dedup.clean(result)
+    calls = {
+        "an int is no corpus: give a folder or file path": lambda: dedup.find_duplicates(5),
+        "a Result is no corpus \\(a finished run": lambda: dedup.find_duplicates(result),
+        "a Cleaned is no corpus \\(a finished run": lambda: dedup.clean(cleaned),
+        "a report is written of a Result .* not NoneType": lambda: dedup.write_json(None, io.StringIO()),
+        "a report is written of a Result .* not int": lambda: dedup.write_text_report(3, io.StringIO()),
+        "removed must be the removal log": lambda: dedup.restore(cleaned.texts, None),
+    }
+    for message, call in calls.items():
+        with pytest.raises(UsageError, match=message):
+            call()

@@ -116,9 +116,15 @@ def test_passages_sharing_a_line_are_named_apart(tmp_path, capsys):
 def test_explain_refuses_positions_it_does_not_have():
     result = dedup.find_duplicates([("a", "同一段文字出现了两次，足够长。"), ("b", "同一段文字出现了两次，足够长。")])
     assert dedup.explain(result, 1, 0).kind == "exact" and "reported as exact" in str(dedup.explain(result, 0, 1))
-    for i, j in ((-1, 0), (0, 10**6), (1.0, 0), ("a", 0), (True, 0)):
+    for i, j in ((-1, 0), (0, 10**6), (1.0, 0), (True, 0)):
         with pytest.raises(dedup.UsageError, match="must be a passage's position in the result, 0 to 1"):
             dedup.explain(result, i, j)
+    # Names as reports print them, and the Cleaned of a result (each was an error, the second a traceback).
+    assert dedup.explain(result, "a", "b:1").kind == "exact" == dedup.explain(dedup.clean(result), "b", 0).kind
+    with pytest.raises(dedup.UsageError, match="zz: no such document"):
+        dedup.explain(result, "zz:3", 0)
+    with pytest.raises(dedup.UsageError, match=r"\(a Result\), not dict"):
+        dedup.explain({}, 0, 1)
     with pytest.raises(dedup.UsageError, match="the same passage"):
         dedup.explain(result, 0, 0)
     for ref in ("a:#²", "a:²", "a:1#²"):  # digits, but not ASCII ones
