@@ -677,9 +677,11 @@ class Index:
             if wrong:
                 problems.append(f"{wrong} groups have a wrong passage count")
             bands = self.settings.bands
-            short = con.execute("SELECT count(*) FROM groups g WHERE length BETWEEN ? AND ? AND "
-                                "(SELECT count(*) FROM bands b WHERE b.gid = g.gid) != ?",
-                                (*self._banded_lengths, bands)).fetchone()[0]
+            # Band keys counted in one pass (bands is keyed by key, then gid: a count a group scanned the
+            # table each time, and check took 91 s at 10,000 passages).
+            short = con.execute("SELECT count(*) FROM groups g LEFT JOIN (SELECT gid, count(*) AS n FROM bands "
+                                "GROUP BY gid) b ON b.gid = g.gid WHERE g.length BETWEEN ? AND ? AND "
+                                "coalesce(b.n, 0) != ?", (*self._banded_lengths, bands)).fetchone()[0]
             if short:
                 problems.append(f"{short} groups lack some of their {bands} band keys")
             bare = con.execute("SELECT count(*) FROM groups WHERE length BETWEEN ? AND ? AND "
