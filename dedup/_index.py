@@ -47,6 +47,7 @@ import json
 import os
 import sqlite3
 import time
+import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
@@ -76,7 +77,7 @@ from ._segment import Passages, segment
 from ._settings import Settings, SettingsError
 from ._verify import Verified, judge
 
-__all__ = ["SCHEMA_VERSION", "Index", "IndexFileError", "IndexStats", "passage_rows"]
+__all__ = ["SCHEMA_VERSION", "Index", "IndexFileError", "IndexStats", "IndexWriteError", "passage_rows"]
 
 # Bumped whenever the tables change; a file of another version gets a clear message, never a crash.
 SCHEMA_VERSION = 2
@@ -121,6 +122,13 @@ class IndexFileError(DedupError, OSError):
     corrupt, locked by a writer, or read-only; the message names the file and what to do; exit 2."""
 
     exit_code = 2
+
+
+class IndexWriteError(IndexFileError):
+    """The index cannot be changed: read-only, its disk full, or locked by another writer past the wait; the
+    change was not made (the index is as it was); exit 3, as for any output that cannot be written."""
+
+    exit_code = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,6 +401,7 @@ class Index:
         if readonly and not exists:
             raise IndexFileError(f"{self.path}: no such index to open read-only")
         self.readonly = exists and (readonly or not os.access(self.path, os.W_OK))
+        self._timeout = timeout
         self._con = self._connect(timeout)
         try:
             if exists:
@@ -428,8 +437,7 @@ class Index:
     def _connect(self, timeout: float) -> sqlite3.Connection:
         try:
             if self.readonly:
-                con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
-                                      isolation_level=None)
+                con = self._read_only(timeout)
             else:
                 con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
                 mode = con.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -445,13 +453,39 @@ class Index:
         except sqlite3.DatabaseError as exc:
             raise self._file_error(exc) from None
 
+    def _read_only(self, timeout: float) -> sqlite3.Connection:
+        """A connection that only reads. A WAL file needs its shared-memory file (``-shm``) beside it even to be
+        read: on read-only media, where none can be made, it is read as unchanging (``immutable``: nothing
+        writes there), or every command failed with "unable to open database file"."""
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        try:
+            con = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+            try:
+                con.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+            except BaseException:
+                con.close()
+                raise
+            return con
+        except sqlite3.OperationalError as exc:
+            if "unable to open" not in str(exc):
+                raise
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            warnings.warn(f"{self.path}: read-only media, read as the file holds it; the last adds, still in "
+                          f"{wal.name}, are not seen (an add folds them in once it can write there)", stacklevel=3)
+        return sqlite3.connect(f"{uri}&immutable=1", uri=True, timeout=timeout, isolation_level=None)
+
     def _file_error(self, exc: Exception) -> IndexFileError:
         text = str(exc)
         if "locked" in text or "busy" in text:
-            return IndexFileError(f"{self.path}: locked by another process writing to it; try again when it is done")
+            return IndexWriteError(f"{self.path}: locked by another process writing to it (waited {self._timeout:g} "
+                                   f"s); try again when it is done")
         if "readonly" in text or "read-only" in text:
-            return IndexFileError(f"{self.path}: the file (or its folder) is read-only; it can be queried, "
-                                  f"not changed")
+            return IndexWriteError(f"{self.path}: the file (or its folder) is read-only; it can be queried, "
+                                   f"not changed")
+        if "full" in text:
+            return IndexWriteError(f"{self.path}: no room left on its disk ({text}); nothing of this change was "
+                                   f"kept: free some space and run it again")
         if "not a database" in text or "malformed" in text or "corrupt" in text:
             return IndexFileError(f"{self.path}: corrupt or not an index file ({text}); "
                                   f"rebuild it from the documents")
@@ -744,7 +778,7 @@ class Index:
     # ------------------------------------------------------------------ planning an add or a query
     def _writable(self) -> None:
         if self.readonly:
-            raise IndexFileError(f"{self.path}: the file is read-only; it can be queried, not changed")
+            raise IndexWriteError(f"{self.path}: the file is read-only; it can be queried, not changed")
 
     def _counters(self) -> tuple[int, int, int]:
         con = self._con

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import dedup
 from dedup import Index, IndexFileError, Settings, UsageError
 from dedup.__main__ import main
+from dedup._index import IndexWriteError
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x4E00 + 300)
@@ -369,15 +370,39 @@ def test_a_locked_index_and_a_read_only_index_give_clear_errors(tmp_path):
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:
-        with Index(path, timeout=0.1) as index, pytest.raises(IndexFileError, match="locked"):
+        with Index(path, timeout=0.1) as index, pytest.raises(IndexWriteError, match=r"locked .* \(waited 0\.1 s\)"):
             index.add([("b", "第一段足够长的文字在这里！")])
     finally:
         writer.execute("ROLLBACK")
         writer.close()
     with Index(path, readonly=True) as index:
         assert index.query([("b", "第一段足够长的文字在这里！")]).pairs
-        with pytest.raises(IndexFileError, match="read-only"):
+        with pytest.raises(IndexWriteError, match="read-only") as refused:
             index.add([("b", "x")])
+    # A change that cannot be written exits 3, as any output that cannot be written does (it exited 2, "no input").
+    assert isinstance(refused.value, IndexFileError) and refused.value.exit_code == 3
+
+
+def test_an_index_on_read_only_media_is_read(tmp_path, monkeypatch):
+    # On a read-only file system a WAL file's shared-memory file cannot be made, so even stats failed ("unable to
+    # open database file"). The read-only connection falls back to reading the file as unchanging.
+    path = tmp_path / "x.db"
+    with Index(path) as index:
+        index.add([("a", "第一段足够长的文字在这里。")])
+    real = sqlite3.connect
+    opened = []
+
+    def read_only_media(database, *args, **kwargs):
+        opened.append(str(database))
+        if "immutable=1" not in str(database):  # as SQLite fails there
+            raise sqlite3.OperationalError("unable to open database file")
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only_media)
+    with Index(path, readonly=True) as index:
+        assert index.stats().passages == 1 and index.check() == []
+        assert index.query([("b", "第一段足够长的文字在这里！")]).pairs
+    assert [uri.endswith("?mode=ro&immutable=1") for uri in opened] == [False, True]
 
 
 def _run_python(code: str, *args: str) -> subprocess.Popen:
