@@ -794,8 +794,9 @@ class Index:
                                                         [d.id for d in documents], text=True)]
             if taken:
                 raise UsageError(f"already in the index: {', '.join(map(repr, taken[:10]))}"
-                                 f"{' and more' if len(taken) > 10 else ''}; remove them first to replace them, or add "
-                                 f"these under other names with a prefix (prefix='day2/', --prefix day2/)")
+                                 f"{' and more' if len(taken) > 10 else ''} (an earlier add holds them: the same "
+                                 f"data again?); remove them first to replace them, or give these other ids with a "
+                                 f"prefix no earlier add used (--prefix)")
         passages = segment(documents, s.unit, s.repair_breaks)  # type: ignore[arg-type]
         norms = normalize_passages(s, passages)
         n = len(norms)
