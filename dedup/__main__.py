@@ -74,6 +74,25 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         raise SystemExit(_fail(f"{message} (see --help)", USAGE_ERROR))
 
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """As argparse's, but an unknown option is refused by the (sub)command it was given to, with that
+        command's usage line (argparse shows the top level's: 'usage: dedup [-h] [--version] COMMAND ...')."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            _command_parser(self, parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+
+def _command_parser(parser: argparse.ArgumentParser, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+    """The deepest subcommand's parser that *parsed* went through (``dedup index add``'s for an add)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(parsed, action.dest, None)
+            if chosen in action.choices:
+                return _command_parser(action.choices[chosen], parsed)
+    return parser
+
 
 def _fail(message: str, code: int) -> int:
     print(f"dedup: error: {message}", file=sys.stderr)

@@ -433,3 +433,12 @@ def test_an_input_file_named_as_the_cleaned_folders_own_is_refused_before_the_sc
     (folder / "removed_rows").mkdir()
     (folder / "removed.jsonl").unlink()
     assert main([str(folder), "--clean", str(tmp_path / "out3"), "--quiet"]) == 0
+
+
+def test_an_unknown_option_is_refused_with_its_command_usage(tmp_path, capsys):
+    # argparse refused it with the top level's usage line ("usage: dedup [-h] [--version] COMMAND ...").
+    for argv, usage in ((["index", "query", str(tmp_path / "x.db"), "in", "--threshold", "0.5"], "dedup index query"),
+                        (["scan", "in", "--bogus"], "dedup scan"), (["in", "--bogus"], "dedup scan")):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"usage: {usage} [-h]") and "unrecognized arguments: " in err
