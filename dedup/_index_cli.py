@@ -112,6 +112,7 @@ def _add(args: argparse.Namespace) -> int:
             before = index.stats()
             added = index.add(args.input, prefix=args.prefix, **reading_options(args))
             after = index.stats()
+            keeps_text = index.keep_text
         _write_json(added, args, out)
     # The add and its --json report are done: a text report cut short (a closed pipe) leaves both.
     if not args.quiet and args.json != "-":  # the report's counts include the indexed documents its pairs name
@@ -119,15 +120,16 @@ def _add(args: argparse.Namespace) -> int:
               f"({counted(after.passages - before.passages, 'passage')}; "
               f"{counted(after.documents, 'document')} in it now); the report below shows them with the "
               f"indexed passages they repeat")
-    return _text_report(added, args)
+    return _text_report(added, args, keeps_text)
 
 
 def _query(args: argparse.Namespace) -> int:
     # Settings from --config are checked against the index's, as add checks them (an index answers with its own).
     with _json_target(args) as out, Index(args.db, _settings_given(args), create=False) as index:
         found = index.query(args.input, **reading_options(args))
+        keeps_text = index.keep_text
         _write_json(found, args, out)
-    return _text_report(found, args)
+    return _text_report(found, args, keeps_text)
 
 
 @contextmanager
@@ -153,9 +155,12 @@ def _write_json(result: Result, args: argparse.Namespace, out: Any) -> None:
         write_json(result, out, all_pairs=args.all_pairs, source=str(args.input), reading=reading_options(args))
 
 
-def _text_report(result: Result, args: argparse.Namespace) -> int:
+def _text_report(result: Result, args: argparse.Namespace, keeps_text: bool) -> int:
     if not args.quiet and args.json != "-":
         write_text_report(clean(result), sys.stdout)
+        if not keeps_text and len(result.pair_index):
+            print("(the index keeps no text: its passages show in their normal form, case folded and spaces "
+                  "removed; an index made with --keep-text shows their own)")
     return OK
 
 

@@ -601,3 +601,15 @@ def test_command_line_corners(tmp_path, capsys):
     assert "--json and --table both name -" in capsys.readouterr().err
     assert main(["index", "remove", db, "b.txt"]) == 0
     assert "removed 1 document (1 passage)" in capsys.readouterr().out
+
+
+def test_a_report_says_when_indexed_passages_show_their_normal_form(tmp_path, capsys):
+    # Without --keep-text the index's passages print case folded and without spaces ("intheonecase..."): said now.
+    text = "In the one case the State would receive its quota of the tax.\n"
+    (tmp_path / "a.txt").write_text(text, "utf-8")
+    for keep, db in (([], "plain.db"), (["--keep-text"], "kept.db")):
+        assert main(["index", "add", str(tmp_path / db), str(tmp_path / "a.txt"), "--quiet", *keep]) == 0
+        assert main(["index", "query", str(tmp_path / db), str(tmp_path / "a.txt")]) == 0
+        out = capsys.readouterr().out
+        assert ("the index keeps no text: its passages show in their normal form" in out) == (not keep)
+        assert ("intheonecase" in out) == (not keep)
